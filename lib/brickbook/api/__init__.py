@@ -1,0 +1,1 @@
+"""Primitives: one function per REST endpoint, the client as first argument, typed results."""

@@ -1,0 +1,23 @@
+"""The ``brickbook`` console script: an invoke Program over the same namespace as ``tasks.py``.
+
+``brickbook X`` anywhere (cron, CI) behaves like ``invoke X`` in the repository, because both run the
+same tasks, and every task turns failures into exit codes in one place, ``brickbook.command`` (whose
+docstring holds the exit-code table). Startup stays light: task modules import httpx, structlog and
+the API layer only when a task runs, and nothing here imports the emulator.
+"""
+
+from __future__ import annotations
+
+from invoke.program import Program
+
+from brickbook import __version__
+from brickbook.tasks import namespace
+
+__all__ = ["main", "program"]
+
+program = Program(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
+
+
+def main() -> None:
+    """Run the brickbook command line."""
+    program.run()

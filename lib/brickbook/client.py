@@ -1,0 +1,341 @@
+"""The HTTP boundary: the only module that imports httpx.
+
+One connection-reusing client per invocation. Every call goes through here: query strings for GET
+parameters, the bearer token, the shared throttle, the retry policy, the translation of every
+unsuccessful response or transport failure into the brickbook exception tree, and one structured log
+event per call (``http.request``), plus one per retry (``http.retry``).
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from brickbook import __version__
+from brickbook.auth import IssuedToken, OAuthM2M, StaticToken, TokenSource
+from brickbook.config import Config
+from brickbook.errorbody import api_error_from_response
+from brickbook.errors import ApiError, BrickbookError, TransportError, Unauthenticated
+from brickbook.log import get_logger, redact, register_secret
+from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after
+from brickbook.throttle import Throttle, TokenBucket
+
+__all__ = ["Client", "flatten_query"]
+
+QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+OAUTH_TOKEN_PATH = "/oidc/v1/token"  # noqa: S105 - a path, not a password
+
+
+def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
+    """Encode parameters as the SDK does: lowercase booleans, dotted nested keys, repeated list keys."""
+    pairs: list[tuple[str, str]] = []
+
+    def add(key: str, value: QueryValue) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool):
+            pairs.append((key, "true" if value else "false"))
+        elif isinstance(value, Mapping):
+            for sub_key, sub_value in value.items():
+                add(f"{key}.{sub_key}", sub_value)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                add(key, item)
+        else:
+            pairs.append((key, str(value)))
+
+    for key, value in params.items():
+        add(key, value)
+    return pairs
+
+
+def _transport_error(exc: httpx.TransportError, method: str, path: str) -> TransportError:
+    # Failures before the request left the machine cannot have changed anything remotely.
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    kind = {
+        httpx.ConnectError: "could not connect",
+        httpx.ConnectTimeout: "timed out connecting",
+        httpx.ReadTimeout: "timed out waiting for the answer",
+        httpx.WriteTimeout: "timed out sending the request",
+        httpx.RemoteProtocolError: "the connection was dropped",
+        httpx.ReadError: "the connection was reset",
+    }.get(type(exc), "the request failed")
+    detail = redact(str(exc)) or type(exc).__name__
+    return TransportError(
+        f"{kind} ({method} {path}): {detail}", method=method, path=path, request_sent=not never_sent
+    )
+
+
+class Client:
+    """A Databricks workspace client: request -> JSON, with auth, throttling, retries and error mapping."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._log = get_logger()
+        register_secret(config.token)
+        register_secret(config.client_secret)
+        self._http = httpx.Client(
+            base_url=config.host,
+            transport=transport,
+            timeout=config.http_timeout_seconds,
+            follow_redirects=False,
+            headers={"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"},
+        )
+        self._policy = RetryPolicy(config.retry, clock=clock, sleep=sleep, random=rng)
+        bucket = TokenBucket(config.rate_limit_per_second, clock=clock, sleep=sleep)
+        self.throttle = Throttle(bucket, config.max_concurrency)
+        self._auth: TokenSource
+        if config.auth_type == "oauth-m2m":
+            self._auth = OAuthM2M(self._fetch_oauth_token, clock=clock)
+        else:
+            self._auth = StaticToken(config.token or "")
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- public calls -----------------------------------------------------------------------------
+
+    def get(self, path: str, query: Mapping[str, QueryValue] | None = None) -> Any:
+        """GET ``path`` with ``query`` in the query string; return the decoded JSON (``{}`` if empty)."""
+        return self.request("GET", path, query=query)
+
+    def post(
+        self, path: str, body: Mapping[str, Any] | None = None, *, idempotent: bool | None = None
+    ) -> Any:
+        """POST a JSON body; retried on transient failures only when the call is idempotent."""
+        return self.request("POST", path, body=body, idempotent=idempotent)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one API call with retries and return its decoded JSON body (``{}`` when empty).
+
+        ``idempotent`` overrides the per-endpoint declaration in ``brickbook.retry``.
+        """
+        method = method.upper()
+        if method in BODYLESS_METHODS and body is not None:
+            raise ValueError(f"{method} parameters travel in the query string, not a body")
+        response = self._call(method, path, query=query, body=body, idempotent=idempotent)
+        if not response.content.strip():
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            return {"content": response.text}
+
+    def paginate(
+        self,
+        path: str,
+        *,
+        items_key: str,
+        query: Mapping[str, QueryValue] | None = None,
+        token_param: str = "page_token",  # noqa: S107 - a parameter name, not a password
+    ) -> Iterator[Any]:
+        """Yield every item of a token-paginated GET list (``next_page_token``); a missing key is empty."""
+        params = dict(query or {})
+        seen: set[str] = set()
+        while True:
+            page = self.get(path, params)
+            yield from page.get(items_key) or []
+            token = page.get("next_page_token")
+            if not token or token in seen:
+                return
+            seen.add(token)
+            params[token_param] = token
+
+    def paginate_offset(
+        self, path: str, *, items_key: str, query: Mapping[str, QueryValue] | None = None, limit: int = 25
+    ) -> Iterator[Any]:
+        """Yield every item of an offset-paginated GET list (``offset``/``limit`` + ``has_more``)."""
+        params = dict(query or {})
+        offset = 0
+        while True:
+            page = self.get(path, {**params, "offset": offset, "limit": limit})
+            items = page.get(items_key) or []
+            yield from items
+            if not page.get("has_more") or not items:
+                return
+            offset += len(items)
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        idempotent: bool | None,
+        form: Mapping[str, str] | None = None,
+        basic_auth: tuple[str, str] | None = None,
+    ) -> httpx.Response:
+        """Run the retry loop around one call and log it once."""
+        if idempotent is None:
+            idempotent = is_idempotent(method, path, body)
+        started = self._clock()
+        attempts = 0
+
+        def on_retry(attempt: int, wait: float, error: BaseException) -> None:
+            self._log.warning(
+                "http.retry",
+                method=method,
+                path=path,
+                attempt=attempt,
+                wait_seconds=round(wait, 3),
+                reason=str(error),
+            )
+
+        retrying = self._policy.retrying(method=method, idempotent=idempotent, on_retry=on_retry)
+        response: httpx.Response | None = None
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    response = self._send(
+                        method=method, path=path, query=query, body=body, form=form, basic_auth=basic_auth
+                    )
+        except BrickbookError as error:
+            self._log.debug(
+                "http.request",
+                method=method,
+                path=path,
+                status=getattr(error, "http_status", None),
+                error_code=error.error_code,
+                attempts=attempts,
+                duration_ms=round((self._clock() - started) * 1000),
+                request_id=getattr(error, "request_id", None),
+            )
+            raise
+        assert response is not None  # tenacity either returned after a success or re-raised
+        self._log.debug(
+            "http.request",
+            method=method,
+            path=path,
+            status=response.status_code,
+            attempts=attempts,
+            duration_ms=round((self._clock() - started) * 1000),
+            request_id=response.headers.get("x-request-id"),
+        )
+        return response
+
+    def _send(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: Mapping[str, QueryValue] | None,
+        body: Mapping[str, Any] | None,
+        form: Mapping[str, str] | None,
+        basic_auth: tuple[str, str] | None,
+    ) -> httpx.Response:
+        """Send one attempt; an OAuth token the service refuses is renewed once and the call resent."""
+        renewed = False
+        while True:
+            headers = {}
+            if basic_auth is None:
+                headers["Authorization"] = f"Bearer {self._auth.token()}"
+            with self.throttle.slot():
+                try:
+                    response = self._http.request(
+                        method,
+                        path,
+                        params=tuple(flatten_query(query or {})),
+                        json=body,
+                        data=form,
+                        auth=basic_auth,
+                        headers=headers,
+                    )
+                except httpx.TransportError as exc:
+                    raise _transport_error(exc, method, path) from exc
+            if response.is_success:
+                return response
+            error = self._error(response, method, path)
+            # The front door's "Invalid access token." carries an integer code (read as None): an
+            # OAuth token revoked or expired early. A real permission problem has a string code.
+            refused = error.http_status in (401, 403) and error.error_code is None
+            if refused and self._auth.refreshable and basic_auth is None and not renewed:
+                self._auth.invalidate()
+                renewed = True
+                continue
+            raise error
+
+    def _error(self, response: httpx.Response, method: str, path: str) -> ApiError:
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now=self._wall_clock())
+        error = api_error_from_response(
+            status=response.status_code,
+            body=response.content,
+            headers=response.headers,
+            method=method,
+            path=path,
+            retry_after=retry_after,
+        )
+        error.args = (redact(error.message),)
+        return error
+
+    def _fetch_oauth_token(self) -> IssuedToken:
+        """Run the client-credentials grant at ``{host}/oidc/v1/token`` (scope all-apis)."""
+        assert self.config.client_id and self.config.client_secret  # guaranteed by resolve_config
+        try:
+            response = self._call(
+                "POST",
+                OAUTH_TOKEN_PATH,
+                query=None,
+                body=None,
+                idempotent=True,
+                form={"grant_type": "client_credentials", "scope": "all-apis"},
+                basic_auth=(self.config.client_id, self.config.client_secret),
+            )
+        except ApiError as error:
+            if error.http_status in (400, 401, 403):
+                raise Unauthenticated(
+                    f"OAuth token request refused ({error.message}): check DATABRICKS_CLIENT_ID and "
+                    "DATABRICKS_CLIENT_SECRET",
+                    http_status=error.http_status or 401,
+                    error_code=error.error_code,
+                    method="POST",
+                    path=OAUTH_TOKEN_PATH,
+                    request_id=error.request_id,
+                ) from error
+            raise
+        data = response.json()
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise Unauthenticated(
+                "OAuth token response had no access_token",
+                http_status=response.status_code,
+                method="POST",
+                path=OAUTH_TOKEN_PATH,
+            )
+        register_secret(token)
+        return IssuedToken(access_token=token, expires_in=float(data.get("expires_in") or 3600))

@@ -1,0 +1,231 @@
+"""The adapter between invoke and brickbook: common options, one client, rendering and exit codes.
+
+``@command`` turns a plain function ``fn(inv: Invocation, ...)`` into an invoke task that accepts the
+options every brickbook task shares (``-o/--output``, ``--profile``, ``--log-format``, ``--debug``),
+resolves configuration lazily, renders what the function returns, and turns every failure into one
+line on stderr and a documented exit code. Both ``invoke X`` and ``brickbook X`` run tasks through
+here, so they behave alike; this is the one place where errors become exit codes:
+
+====  =====================================================================================
+code  meaning
+====  =====================================================================================
+0     success
+2     usage, configuration or invalid request (bad options/specs; a 400 for a bad parameter)
+3     authentication or permission (401/403)
+4     not found
+5     conflict or invalid state (already exists, INVALID_STATE)
+6     transient failures or rate limits still failing after retries
+7     a remote run or statement ended unsuccessfully
+8     a local wait deadline passed
+9     another invocation holds the lock
+130   interrupted (Ctrl-C, SIGTERM)
+1     an unexpected error (a bug: rerun with --debug and report it)
+====  =====================================================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from types import FrameType
+from typing import TYPE_CHECKING, Any, cast
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import Task
+
+from brickbook.errors import BrickbookError, Interrupted, UsageError
+
+if TYPE_CHECKING:
+    from brickbook.client import Client
+    from brickbook.config import Config
+    from brickbook.output import OutputFormat, TextRenderer
+
+__all__ = ["Invocation", "command", "exit_code_for"]
+
+COMMON_HELP = {
+    "output": "Output format: text (readable) or json (for jq). Default: text.",
+    "profile": "Profile in ~/.databrickscfg to use (overrides DATABRICKS_CONFIG_PROFILE).",
+    "log-format": "Log format on stderr: console or json. Default: console on a TTY, json otherwise.",
+    "debug": "Log every HTTP call and print a traceback on errors.",
+}
+
+
+def exit_code_for(error: BaseException) -> int:
+    """Return the documented exit code for an error."""
+    if isinstance(error, BrickbookError):
+        return error.exit_code
+    if isinstance(error, KeyboardInterrupt):
+        return Interrupted.exit_code
+    return 1
+
+
+class Invocation:
+    """What a task body gets: the parsed common options, lazily resolved config and client, a logger."""
+
+    def __init__(self, ctx: Context, *, output: OutputFormat, profile: str | None, debug: bool) -> None:
+        self.ctx = ctx
+        self.output: OutputFormat = output
+        self.profile = profile
+        self.debug = debug
+        self._config: Config | None = None
+        self._client: Client | None = None
+
+    @property
+    def config(self) -> Config:
+        """Resolve configuration on first use (explicit option > environment > profile)."""
+        if self._config is None:
+            from brickbook.config import resolve_config
+
+            settings = self.ctx.config.get("brickbook", None) if self.ctx.config else None
+            self._config = resolve_config(
+                profile=self.profile, settings=cast("Mapping[str, object] | None", settings)
+            )
+        return self._config
+
+    @property
+    def client(self) -> Client:
+        """Return the invocation's one client, built on first use."""
+        if self._client is None:
+            from brickbook.client import Client
+
+            self._client = Client(self.config)
+        return self._client
+
+    @property
+    def log(self) -> Any:
+        """Return a structlog logger."""
+        from brickbook.log import get_logger
+
+        return get_logger()
+
+    def close(self) -> None:
+        """Release the client's connections."""
+        if self._client is not None:
+            self._client.close()
+
+
+def _describe(error: BaseException) -> str:
+    """Return the one line the user sees for a failure."""
+    if isinstance(error, BrickbookError):
+        return str(error)
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    return f"unexpected {type(error).__name__}: {error} (rerun with --debug and report this)"
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(
+    fn: Callable[..., Any],
+    ctx: Context,
+    *,
+    output: str,
+    profile: str | None,
+    log_format: str | None,
+    debug: bool,
+    text: TextRenderer | None,
+    kwargs: dict[str, Any],
+) -> None:
+    from brickbook.log import configure_logging, redact
+    from brickbook.output import error_envelope, render
+
+    fmt = cast("OutputFormat", output if output in ("json", "text") else "text")
+    inv: Invocation | None = None
+    previous_sigterm = None
+    try:
+        if output not in ("json", "text"):
+            raise UsageError(f"-o/--output must be json or text, not {output!r}")
+        log_format = log_format or os.environ.get("BRICKBOOK_LOG_FORMAT") or "auto"
+        if log_format not in ("auto", "console", "json"):
+            raise UsageError(f"--log-format must be console or json, not {log_format!r}")
+        configure_logging(fmt=log_format, level="debug" if debug else "info")  # type: ignore[arg-type]
+        if threading.current_thread() is threading.main_thread():
+            previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
+        inv = Invocation(ctx, output=fmt, profile=profile, debug=debug)
+        result = fn(inv, **kwargs)
+        if result is not None:
+            render(result, fmt, text=text)
+    except (Exception, KeyboardInterrupt) as error:
+        if isinstance(error, Exit):
+            raise
+        code = exit_code_for(error)
+        message = redact(_describe(error))
+        if debug:
+            sys.stderr.write(redact(traceback.format_exc()))
+        if fmt == "json":
+            sys.stdout.write(json.dumps(error_envelope(error, code, message)) + "\n")
+            sys.stdout.flush()
+        raise Exit(f"error: {message}", code=code) from None
+    finally:
+        if inv is not None:
+            inv.close()
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def command(
+    *,
+    help: Mapping[str, str] | None = None,
+    text: TextRenderer | None = None,
+    name: str | None = None,
+    positional: list[str] | None = None,
+    iterable: list[str] | None = None,
+) -> Callable[[Callable[..., Any]], Task[Any]]:
+    """Make an invoke task of ``fn(inv, **options)`` with the common options and error handling."""
+
+    def decorate(fn: Callable[..., Any]) -> Task[Any]:
+        own = list(inspect.signature(fn).parameters.values())[1:]  # drop the Invocation
+
+        @functools.wraps(fn)
+        def body(
+            ctx: Context,
+            *,
+            output: str = "text",
+            profile: str | None = None,
+            log_format: str | None = None,
+            debug: bool = False,
+            **kwargs: Any,
+        ) -> None:
+            _run(
+                fn,
+                ctx,
+                output=output,
+                profile=profile,
+                log_format=log_format,
+                debug=debug,
+                text=text,
+                kwargs=kwargs,
+            )
+
+        # invoke builds options from the signature: the common ones first so -o, -p, -l and -d are
+        # theirs; all keyword-only so the task's own parameters may come without defaults.
+        common = [
+            inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("output", inspect.Parameter.KEYWORD_ONLY, default="text"),
+            inspect.Parameter("profile", inspect.Parameter.KEYWORD_ONLY, default=None),
+            inspect.Parameter("log_format", inspect.Parameter.KEYWORD_ONLY, default=None),
+            inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False),
+        ]
+        params = common + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        del body.__wrapped__  # so inspect.signature reads __signature__, not fn's
+        required = [p.name for p in own if p.default is p.empty]
+        return Task(
+            body,
+            name=name,
+            help={**COMMON_HELP, **(help or {})},
+            positional=positional if positional is not None else required,
+            iterable=iterable,
+        )
+
+    return decorate

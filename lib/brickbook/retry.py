@@ -1,0 +1,169 @@
+"""Retry policy: which failures are worth another try, how long to wait, and when to give up.
+
+The policy is aware of the HTTP method, because retrying a mutation is only safe when a second copy
+cannot do harm:
+
+- reads (GET, HEAD) retry on connection errors, timeouts, 429, 500, 502, 503 and 504;
+- mutations retry on 429 (the service refused the request) and when the request was never sent
+  (connection refused, connect timeout), and on other transient failures only when the call is
+  idempotent: declared below per endpoint (cancel, terminate, import with overwrite, ...) or made so by
+  an ``idempotency_token`` (run-now, runs/submit).
+
+A ``Retry-After`` header is honoured (seconds or an HTTP date), capped; otherwise the wait is capped
+exponential backoff with full jitter. Both an attempt cap and a total deadline apply.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import tenacity
+
+from brickbook.config import RetrySettings
+from brickbook.errors import ApiError, TransportError
+
+__all__ = [
+    "RetryPolicy",
+    "is_idempotent",
+    "parse_retry_after",
+    "should_retry",
+]
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+RETRYABLE_READ_STATUSES = frozenset({429, 500, 502, 503, 504})
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def _always(_body: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _has_idempotency_token(body: Mapping[str, Any]) -> bool:
+    return bool(body.get("idempotency_token"))
+
+
+def _overwrites(body: Mapping[str, Any]) -> bool:
+    return body.get("overwrite") in (True, "true")
+
+
+_API = r"^/api/2\.\d+/"
+
+# Mutations that are safe to send twice: a second copy leaves the same state and answers the same way.
+# Each entry: (method, path regex, predicate on the JSON body).
+IDEMPOTENT_MUTATIONS: tuple[tuple[str, re.Pattern[str], Callable[[Mapping[str, Any]], bool]], ...] = (
+    ("POST", re.compile(_API + r"jobs/run-now$"), _has_idempotency_token),
+    ("POST", re.compile(_API + r"jobs/runs/submit$"), _has_idempotency_token),
+    ("POST", re.compile(_API + r"jobs/runs/cancel(-all)?$"), _always),
+    ("POST", re.compile(_API + r"jobs/(reset|update)$"), _always),
+    ("POST", re.compile(_API + r"clusters/(delete|resize|edit)$"), _always),
+    ("POST", re.compile(_API + r"workspace/import$"), _overwrites),
+    ("POST", re.compile(_API + r"workspace/mkdirs$"), _always),
+    ("POST", re.compile(_API + r"dbfs/(mkdirs|delete)$"), _always),
+    ("POST", re.compile(_API + r"dbfs/put$"), _overwrites),
+    ("POST", re.compile(_API + r"secrets/(put|acls/put)$"), _always),
+    ("PATCH", re.compile(_API + r"repos/\d+$"), _always),
+    ("POST", re.compile(_API + r"sql/warehouses/[^/]+/(start|stop)$"), _always),
+    ("POST", re.compile(_API + r"sql/statements/[^/]+/cancel$"), _always),
+    ("PUT", re.compile(_API + r"permissions/.+$"), _always),
+    ("PATCH", re.compile(_API + r"unity-catalog/permissions/.+$"), _always),
+    ("POST", re.compile(r"^/oidc/v1/token$"), _always),
+)
+
+
+def is_idempotent(method: str, path: str, body: Mapping[str, Any] | None = None) -> bool:
+    """Tell whether sending this call twice is harmless: reads always, mutations when declared so."""
+    method = method.upper()
+    if method in READ_METHODS:
+        return True
+    return any(
+        method == m and pattern.search(path) and predicate(body or {})
+        for m, pattern, predicate in IDEMPOTENT_MUTATIONS
+    )
+
+
+def should_retry(error: BaseException, *, method: str, idempotent: bool) -> bool:
+    """Decide whether a failed attempt deserves another one."""
+    if isinstance(error, TransportError):
+        # A request that was never sent cannot have had an effect; one that may have been sent
+        # is only resent when a second copy is harmless.
+        return not error.request_sent or idempotent
+    if isinstance(error, ApiError):
+        if error.http_status == 429:
+            return True
+        return error.http_status in TRANSIENT_STATUSES and (idempotent or method.upper() in READ_METHODS)
+    return False
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Read a Retry-After header as seconds to wait: integer/decimal seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """A tenacity policy built from settings, with the clock, sleep and randomness injected."""
+
+    settings: RetrySettings
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    random: Callable[[], float]
+
+    def backoff(self, attempt: int, error: BaseException | None) -> float:
+        """Return the wait before attempt ``attempt + 1``: Retry-After if given, else full jitter."""
+        s = self.settings
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int | float):
+            return min(float(retry_after), s.retry_after_cap_seconds)
+        ceiling = min(s.backoff_cap_seconds, s.backoff_base_seconds * 2.0 ** (attempt - 1))
+        return self.random() * ceiling
+
+    def retrying(
+        self,
+        *,
+        method: str,
+        idempotent: bool,
+        on_retry: Callable[[int, float, BaseException], None],
+    ) -> tenacity.Retrying:
+        """Build the tenacity loop for one call."""
+        started = self.clock()
+        s = self.settings
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            # The deadline counts the sleep we are about to take: never sleep past it.
+            over_deadline = self.clock() - started + state.upcoming_sleep > s.timeout_seconds
+            return state.attempt_number >= s.max_attempts or over_deadline
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return self.backoff(state.attempt_number, error)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            if error is not None:
+                on_retry(state.attempt_number, state.upcoming_sleep, error)
+
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception(
+                lambda e: should_retry(e, method=method, idempotent=idempotent)
+            ),
+            stop=stop,
+            wait=wait,
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )

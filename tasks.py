@@ -1,0 +1,31 @@
+"""invoke tasks for brickbook: the same namespace the ``brickbook`` console script serves.
+
+Development tasks (``test``, ``lint``) are added here only; they make sense in the repository alone.
+"""
+
+from __future__ import annotations
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.tasks import Task
+
+from brickbook.tasks import namespace
+
+
+def _test(c: Context, args: str = "") -> None:
+    """Run the test suite."""
+    c.run(f"python -m pytest {args}", pty=False)
+
+
+def _lint(c: Context) -> None:
+    """Check formatting, lint and types (ruff format, ruff check, mypy --strict)."""
+    c.run("ruff format --check .")
+    c.run("ruff check .")
+    c.run("mypy --strict")
+
+
+ns = Collection()
+for name, sub in namespace.collections.items():
+    ns.add_collection(sub, name=name)
+ns.add_task(Task(_test, name="test", help={"args": "Extra arguments for pytest, e.g. '-k retry -x'."}))
+ns.add_task(Task(_lint, name="lint"))

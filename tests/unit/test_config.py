@@ -1,0 +1,579 @@
+"""Configuration resolution: precedence, profiles, validation, host normalisation and runtime settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brickbook.config import Config, RetrySettings, normalize_host, resolve_config, secrets_of
+from brickbook.errors import ConfigError, UsageError
+
+TOKEN = "dapi-unit-token-3c2b1a09f8e7d6c5"
+FILE_TOKEN = "dapi-file-token-8e7d6c5b4a392817"
+CLIENT_ID = "sp-unit-client"
+CLIENT_SECRET = "dose-unit-secret-0a1b2c3d4e5f"
+HOST = "https://adb-1.7.azuredatabricks.net"
+FILE_HOST = "https://dbc-file.cloud.databricks.com"
+
+
+def write_cfg(home: Path, text: str, name: str = ".databrickscfg") -> Path:
+    path = home / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def resolve(home: Path, env: dict[str, str] | None = None, **kwargs: Any) -> Config:
+    """Resolve with an explicit environment and home, never the real ones."""
+    return resolve_config(env=env or {}, home=str(home), **kwargs)
+
+
+PROFILES = f"""
+[DEFAULT]
+host = {FILE_HOST}
+token = {FILE_TOKEN}
+
+[dev]
+host = https://dev.cloud.databricks.com
+token = dapi-dev-token
+
+[sp]
+host = https://sp.cloud.databricks.com
+client_id = sp-file-client
+client_secret = sp-file-secret
+"""
+
+
+# --- sources and precedence ---------------------------------------------------------------------------
+
+
+def test_env_only_pat(tmp_path: Path) -> None:
+    """DATABRICKS_HOST and DATABRICKS_TOKEN alone give a PAT config without reading any file."""
+    config = resolve(tmp_path, {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN})
+    assert (config.host, config.auth_type, config.token) == (HOST, "pat", TOKEN)
+    assert (config.profile, config.config_file) == (None, None)
+
+
+def test_env_only_oauth(tmp_path: Path) -> None:
+    """Client id and secret in the environment give an OAuth M2M config."""
+    env = {
+        "DATABRICKS_HOST": HOST,
+        "DATABRICKS_CLIENT_ID": CLIENT_ID,
+        "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+    }
+    config = resolve(tmp_path, env)
+    assert (config.auth_type, config.client_id, config.client_secret, config.token) == (
+        "oauth-m2m",
+        CLIENT_ID,
+        CLIENT_SECRET,
+        None,
+    )
+
+
+def test_argument_beats_env(tmp_path: Path) -> None:
+    """An explicit host argument wins over DATABRICKS_HOST."""
+    env = {"DATABRICKS_HOST": "https://env.cloud.databricks.com", "DATABRICKS_TOKEN": TOKEN}
+    assert resolve(tmp_path, env, host=HOST).host == HOST
+
+
+def test_env_beats_file(tmp_path: Path) -> None:
+    """With a named profile, an environment value wins over the profile's value for the same key."""
+    write_cfg(tmp_path, PROFILES)
+    config = resolve(tmp_path, {"DATABRICKS_TOKEN": TOKEN}, profile="dev")
+    assert (config.host, config.token) == ("https://dev.cloud.databricks.com", TOKEN)
+
+
+def test_empty_env_values_count_as_unset(tmp_path: Path) -> None:
+    """An empty DATABRICKS_TOKEN does not shadow the profile's token (as in the SDK)."""
+    write_cfg(tmp_path, PROFILES)
+    config = resolve(tmp_path, {"DATABRICKS_TOKEN": "", "DATABRICKS_HOST": ""})
+    assert (config.host, config.token) == (FILE_HOST, FILE_TOKEN)
+
+
+def test_file_skipped_when_env_has_host(tmp_path: Path) -> None:
+    """Without a named profile, a host from the environment means the file's token is not used."""
+    write_cfg(tmp_path, PROFILES)
+    with pytest.raises(ConfigError, match="no Databricks credentials configured"):
+        resolve(tmp_path, {"DATABRICKS_HOST": HOST})
+
+
+def test_file_skipped_when_env_has_credentials(tmp_path: Path) -> None:
+    """Without a named profile, a token from the environment means the file's host is not used."""
+    write_cfg(tmp_path, PROFILES)
+    with pytest.raises(ConfigError, match="no Databricks host configured"):
+        resolve(tmp_path, {"DATABRICKS_TOKEN": TOKEN})
+
+
+def test_file_skipped_records_no_profile(tmp_path: Path) -> None:
+    """When the file is skipped, the config names neither a profile nor a file."""
+    write_cfg(tmp_path, PROFILES)
+    config = resolve(tmp_path, {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN})
+    assert (config.profile, config.config_file) == (None, None)
+
+
+# --- profiles -----------------------------------------------------------------------------------------
+
+
+def test_named_profile_via_argument(tmp_path: Path) -> None:
+    """The profile argument selects that section and is recorded with the file read."""
+    path = write_cfg(tmp_path, PROFILES)
+    config = resolve(tmp_path, profile="sp")
+    assert (config.host, config.auth_type, config.client_id) == (
+        "https://sp.cloud.databricks.com",
+        "oauth-m2m",
+        "sp-file-client",
+    )
+    assert (config.profile, config.config_file) == ("sp", str(path))
+
+
+def test_named_profile_via_env(tmp_path: Path) -> None:
+    """DATABRICKS_CONFIG_PROFILE selects the profile when no argument is given."""
+    write_cfg(tmp_path, PROFILES)
+    config = resolve(tmp_path, {"DATABRICKS_CONFIG_PROFILE": "dev"})
+    assert (config.profile, config.token) == ("dev", "dapi-dev-token")
+
+
+def test_profile_argument_beats_env(tmp_path: Path) -> None:
+    """The profile argument wins over DATABRICKS_CONFIG_PROFILE."""
+    write_cfg(tmp_path, PROFILES)
+    assert resolve(tmp_path, {"DATABRICKS_CONFIG_PROFILE": "dev"}, profile="sp").profile == "sp"
+
+
+def test_config_file_from_env(tmp_path: Path) -> None:
+    """DATABRICKS_CONFIG_FILE replaces the default path."""
+    path = write_cfg(tmp_path, PROFILES, name="other.cfg")
+    config = resolve(tmp_path, {"DATABRICKS_CONFIG_FILE": str(path)}, profile="dev")
+    assert config.config_file == str(path)
+
+
+def test_settings_default_profile(tmp_path: Path) -> None:
+    """Without a named profile, [__settings__] default_profile chooses it (over DEFAULT)."""
+    write_cfg(tmp_path, PROFILES + "\n[__settings__]\ndefault_profile = dev\n")
+    assert resolve(tmp_path).profile == "dev"
+
+
+def test_settings_default_profile_missing(tmp_path: Path) -> None:
+    """A default_profile naming a missing section is an error that says where the name came from."""
+    write_cfg(tmp_path, PROFILES + "\n[__settings__]\ndefault_profile = gone\n")
+    with pytest.raises(ConfigError, match=r"'gone' \(\[__settings__\] default_profile\) not found"):
+        resolve(tmp_path)
+
+
+def test_settings_section_is_not_a_profile(tmp_path: Path) -> None:
+    """Naming the reserved __settings__ section as a profile is rejected."""
+    write_cfg(tmp_path, PROFILES + "\n[__settings__]\ndefault_profile = dev\n")
+    with pytest.raises(ConfigError, match="reserved section"):
+        resolve(tmp_path, profile="__settings__")
+
+
+def test_default_fallback(tmp_path: Path) -> None:
+    """With no profile named anywhere, [DEFAULT] is used when it has keys."""
+    write_cfg(tmp_path, PROFILES)
+    config = resolve(tmp_path)
+    assert (config.profile, config.host, config.token) == ("DEFAULT", FILE_HOST, FILE_TOKEN)
+
+
+def test_no_default_section_means_no_file_values(tmp_path: Path) -> None:
+    """A file without DEFAULT or default_profile contributes nothing, and that is not a profile error."""
+    write_cfg(tmp_path, "[dev]\nhost = https://dev.cloud.databricks.com\ntoken = x\n")
+    with pytest.raises(ConfigError, match="no Databricks host configured"):
+        resolve(tmp_path)
+
+
+def test_missing_default_file_without_profile_is_fine(tmp_path: Path) -> None:
+    """No config file and no named profile: the file is simply not read."""
+    with pytest.raises(ConfigError, match="no Databricks host configured"):
+        resolve(tmp_path)
+
+
+def test_missing_named_profile_lists_available(tmp_path: Path) -> None:
+    """A named profile that does not exist is an error naming it, the file and the existing profiles."""
+    write_cfg(tmp_path, PROFILES)
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, profile="prod")
+    message = str(caught.value)
+    assert "'prod' (--profile) not found in ~/.databrickscfg" in message
+    assert "profiles there: DEFAULT, dev, sp" in message
+
+
+def test_missing_file_with_named_profile(tmp_path: Path) -> None:
+    """A named profile with no config file says the file is missing."""
+    with pytest.raises(ConfigError, match=r"'dev' requested \(DATABRICKS_CONFIG_PROFILE\).*does not exist"):
+        resolve(tmp_path, {"DATABRICKS_CONFIG_PROFILE": "dev"})
+
+
+def test_profile_does_not_inherit_default(tmp_path: Path) -> None:
+    """A profile without a token does not pick up DEFAULT's token."""
+    write_cfg(tmp_path, PROFILES + "\n[hostonly]\nhost = https://h.cloud.databricks.com\n")
+    with pytest.raises(ConfigError, match="no Databricks credentials configured"):
+        resolve(tmp_path, profile="hostonly")
+
+
+def test_file_values_are_not_interpolated(tmp_path: Path) -> None:
+    """A '%' in a secret is read literally, not as configparser interpolation."""
+    write_cfg(tmp_path, "[DEFAULT]\nhost = h.cloud.databricks.com\ntoken = dapi%(x)s%\n")
+    assert resolve(tmp_path).token == "dapi%(x)s%"
+
+
+def test_malformed_ini(tmp_path: Path) -> None:
+    """A file that is not INI is a ConfigError naming the file and the parser's first line only."""
+    write_cfg(tmp_path, f"token = {FILE_TOKEN}\n[DEFAULT]\n")
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path)
+    message = str(caught.value)
+    assert message.startswith("cannot read config file ~/.databrickscfg: File contains no section headers")
+    assert "\n" not in message
+    assert FILE_TOKEN not in message
+    assert caught.value.__cause__ is None
+
+
+def test_unparsable_line_does_not_leak(tmp_path: Path) -> None:
+    """A parsing error quoting a secret-bearing line reports only its first line."""
+    write_cfg(tmp_path, f"[DEFAULT]\nhost = h\n{FILE_TOKEN}\n")
+    with pytest.raises(ConfigError, match="cannot read config file") as caught:
+        resolve(tmp_path)
+    assert FILE_TOKEN not in str(caught.value)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    """A config path that cannot be read (a directory here) is a ConfigError naming it."""
+    (tmp_path / "cfgdir").mkdir()
+    with pytest.raises(ConfigError, match=r"cannot read config file .*cfgdir"):
+        resolve(tmp_path, {"DATABRICKS_CONFIG_FILE": str(tmp_path / "cfgdir")}, profile="dev")
+
+
+# --- validation of host and credentials ----------------------------------------------------------------
+
+
+def test_no_host(tmp_path: Path) -> None:
+    """No host anywhere: the error says to set DATABRICKS_HOST or add host to a profile."""
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, {"DATABRICKS_TOKEN": TOKEN})
+    assert str(caught.value) == (
+        "no Databricks host configured: set DATABRICKS_HOST, "
+        "or add host to a profile in ~/.databrickscfg (or pass --profile)"
+    )
+
+
+def test_no_credentials(tmp_path: Path) -> None:
+    """A host without credentials: the error names both ways to authenticate."""
+    with pytest.raises(
+        ConfigError, match="set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"
+    ):
+        resolve(tmp_path, {"DATABRICKS_HOST": HOST})
+
+
+def test_config_error_is_a_usage_error(tmp_path: Path) -> None:
+    """ConfigError is a UsageError, so the CLI maps it to the usage exit code."""
+    with pytest.raises(UsageError):
+        resolve(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"DATABRICKS_CLIENT_ID": CLIENT_ID},
+            "client_id is configured but client_secret is missing: set DATABRICKS_CLIENT_SECRET",
+        ),
+        (
+            {"DATABRICKS_CLIENT_SECRET": CLIENT_SECRET},
+            "client_secret is configured but client_id is missing: set DATABRICKS_CLIENT_ID",
+        ),
+    ],
+)
+def test_partial_client_credentials(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    """Half of a client credential pair is an error naming the missing half."""
+    with pytest.raises(ConfigError, match=expected):
+        resolve(tmp_path, {"DATABRICKS_HOST": HOST, **env})
+
+
+def test_ambiguous_credentials(tmp_path: Path) -> None:
+    """A token plus client credentials without auth_type is an error saying how to choose."""
+    env = {
+        "DATABRICKS_HOST": HOST,
+        "DATABRICKS_TOKEN": TOKEN,
+        "DATABRICKS_CLIENT_ID": CLIENT_ID,
+        "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+    }
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, env)
+    assert str(caught.value) == (
+        "more than one authorization method configured: pat and oauth-m2m; "
+        "set DATABRICKS_AUTH_TYPE=pat or oauth-m2m (or remove one)"
+    )
+
+
+@pytest.mark.parametrize("auth_type", ["pat", "oauth-m2m"])
+def test_auth_type_resolves_ambiguity(tmp_path: Path, auth_type: str) -> None:
+    """DATABRICKS_AUTH_TYPE picks one method and only its credentials are kept."""
+    env = {
+        "DATABRICKS_HOST": HOST,
+        "DATABRICKS_TOKEN": TOKEN,
+        "DATABRICKS_CLIENT_ID": CLIENT_ID,
+        "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+        "DATABRICKS_AUTH_TYPE": auth_type,
+    }
+    config = resolve(tmp_path, env)
+    assert config.auth_type == auth_type
+    assert (config.token is None) == (auth_type == "oauth-m2m")
+    assert (config.client_secret is None) == (auth_type == "pat")
+
+
+def test_auth_type_from_profile(tmp_path: Path) -> None:
+    """auth_type is read from the profile like any other key."""
+    write_cfg(
+        tmp_path,
+        f"[both]\nhost = {FILE_HOST}\ntoken = t\nclient_id = c\nclient_secret = s\nauth_type = pat\n",
+    )
+    assert resolve(tmp_path, profile="both").auth_type == "pat"
+
+
+def test_unsupported_auth_type(tmp_path: Path) -> None:
+    """An auth_type other than pat or oauth-m2m is an error listing the supported ones."""
+    env = {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "DATABRICKS_AUTH_TYPE": "azure-cli"}
+    with pytest.raises(
+        ConfigError, match="unsupported auth_type 'azure-cli': brickbook supports pat and oauth-m2m"
+    ):
+        resolve(tmp_path, env)
+
+
+def test_auth_type_pat_without_token(tmp_path: Path) -> None:
+    """auth_type=pat with only client credentials is an error asking for a token."""
+    env = {
+        "DATABRICKS_HOST": HOST,
+        "DATABRICKS_CLIENT_ID": CLIENT_ID,
+        "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+        "DATABRICKS_AUTH_TYPE": "pat",
+    }
+    with pytest.raises(
+        ConfigError, match="auth_type is pat but no token is configured: set DATABRICKS_TOKEN"
+    ):
+        resolve(tmp_path, env)
+
+
+def test_auth_type_oauth_without_client(tmp_path: Path) -> None:
+    """auth_type=oauth-m2m with only a token is an error asking for client credentials."""
+    env = {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "DATABRICKS_AUTH_TYPE": "oauth-m2m"}
+    with pytest.raises(ConfigError, match="set DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"):
+        resolve(tmp_path, env)
+
+
+def test_invalid_host_from_env_is_rejected(tmp_path: Path) -> None:
+    """A resolved host goes through normalisation, so an http public host fails before any request."""
+    with pytest.raises(ConfigError, match="host must use https"):
+        resolve(tmp_path, {"DATABRICKS_HOST": "http://example.com", "DATABRICKS_TOKEN": TOKEN})
+
+
+# --- host normalisation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("adb-1.7.azuredatabricks.net", "https://adb-1.7.azuredatabricks.net"),
+        ("https://adb-1.7.azuredatabricks.net/", "https://adb-1.7.azuredatabricks.net"),
+        ("  https://adb-1.7.azuredatabricks.net//  ", "https://adb-1.7.azuredatabricks.net"),
+        ("HTTPS://ADB-1.Azuredatabricks.NET", "https://adb-1.azuredatabricks.net"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://127.5.5.5", "http://127.5.5.5"),
+        ("http://localhost:5000/", "http://localhost:5000"),
+        ("http://[::1]:8443", "http://[::1]:8443"),
+        ("https://example.com:8443", "https://example.com:8443"),
+        ("localhost:8080", "https://localhost:8080"),
+    ],
+)
+def test_normalize_host_accepts(raw: str, expected: str) -> None:
+    """Valid hosts normalise to scheme://host[:port]."""
+    assert normalize_host(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("http://example.com", "host must use https"),
+        ("http://10.0.0.1", "host must use https"),
+        ("https://example.com/o/123", "without a path or query"),
+        ("https://example.com/?o=123", "without a path or query"),
+        ("ftp://example.com", "unsupported scheme"),
+        ("https://", "has no valid hostname"),
+        ("", "has no valid hostname"),
+        ("https://example.com:notaport", "invalid port"),
+    ],
+)
+def test_normalize_host_rejects(raw: str, message: str) -> None:
+    """Invalid hosts raise a ConfigError saying what is wrong."""
+    with pytest.raises(ConfigError, match=message):
+        normalize_host(raw)
+
+
+def test_normalize_host_user_info_not_echoed() -> None:
+    """A host carrying user:password is rejected without echoing the password."""
+    with pytest.raises(ConfigError, match="user info") as caught:
+        normalize_host(f"https://me:{CLIENT_SECRET}@example.com")
+    assert CLIENT_SECRET not in str(caught.value)
+
+
+# --- runtime settings ----------------------------------------------------------------------------------
+
+BASE_ENV = {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN}
+
+
+def test_runtime_defaults(tmp_path: Path) -> None:
+    """Without settings or BRICKBOOK_* variables, the documented defaults apply."""
+    config = resolve(tmp_path, BASE_ENV)
+    assert config.retry == RetrySettings()
+    assert (config.retry.max_attempts, config.retry.timeout_seconds) == (8, 600.0)
+    assert (config.rate_limit_per_second, config.max_concurrency, config.http_timeout_seconds) == (
+        15.0,
+        8,
+        60.0,
+    )
+
+
+def test_runtime_settings_from_mapping(tmp_path: Path) -> None:
+    """The invoke `brickbook` section sets retries, rate limit, concurrency and HTTP timeout."""
+    settings = {
+        "max_attempts": 3,
+        "retry_timeout": 30,
+        "rate_limit": 2.5,
+        "max_concurrency": 2,
+        "http_timeout": "5",
+    }
+    config = resolve(tmp_path, BASE_ENV, settings=settings)
+    assert (config.retry.max_attempts, config.retry.timeout_seconds) == (3, 30.0)
+    assert (config.rate_limit_per_second, config.max_concurrency, config.http_timeout_seconds) == (
+        2.5,
+        2,
+        5.0,
+    )
+
+
+def test_runtime_env_beats_mapping(tmp_path: Path) -> None:
+    """BRICKBOOK_* variables override the invoke settings."""
+    env = {
+        **BASE_ENV,
+        "BRICKBOOK_MAX_ATTEMPTS": "5",
+        "BRICKBOOK_RETRY_TIMEOUT": "90",
+        "BRICKBOOK_RATE_LIMIT": "1",
+        "BRICKBOOK_MAX_CONCURRENCY": "4",
+        "BRICKBOOK_HTTP_TIMEOUT": "0.5",
+    }
+    settings = {
+        "max_attempts": 3,
+        "retry_timeout": 30,
+        "rate_limit": 2.5,
+        "max_concurrency": 2,
+        "http_timeout": 5,
+    }
+    config = resolve(tmp_path, env, settings=settings)
+    assert (config.retry.max_attempts, config.retry.timeout_seconds) == (5, 90.0)
+    assert (config.rate_limit_per_second, config.max_concurrency, config.http_timeout_seconds) == (
+        1.0,
+        4,
+        0.5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BRICKBOOK_MAX_ATTEMPTS": "abc"}, "BRICKBOOK_MAX_ATTEMPTS must be a whole number >= 1, got 'abc'"),
+        ({"BRICKBOOK_MAX_ATTEMPTS": "0"}, "BRICKBOOK_MAX_ATTEMPTS must be a whole number >= 1, got '0'"),
+        ({"BRICKBOOK_MAX_CONCURRENCY": "2.5"}, "BRICKBOOK_MAX_CONCURRENCY must be a whole number >= 1"),
+        (
+            {"BRICKBOOK_RETRY_TIMEOUT": "0"},
+            "BRICKBOOK_RETRY_TIMEOUT must be a number of seconds > 0, got '0'",
+        ),
+        ({"BRICKBOOK_HTTP_TIMEOUT": "-1"}, "BRICKBOOK_HTTP_TIMEOUT must be a number of seconds > 0"),
+        ({"BRICKBOOK_HTTP_TIMEOUT": "inf"}, "BRICKBOOK_HTTP_TIMEOUT must be a number of seconds > 0"),
+        (
+            {"BRICKBOOK_RATE_LIMIT": "fast"},
+            "BRICKBOOK_RATE_LIMIT must be a number of requests per second > 0",
+        ),
+    ],
+)
+def test_runtime_bad_env_values(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    """A bad BRICKBOOK_* value is an error naming the variable and the expected form."""
+    with pytest.raises(ConfigError, match=message):
+        resolve(tmp_path, {**BASE_ENV, **env})
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_attempts": True}, "brickbook.max_attempts must be a whole number >= 1, got True"),
+        ({"max_concurrency": 1.5}, "brickbook.max_concurrency must be a whole number >= 1, got 1.5"),
+        ({"rate_limit": 0}, "brickbook.rate_limit must be a number of requests per second > 0, got 0"),
+        ({"retry_timeout": [1]}, r"brickbook.retry_timeout must be a number of seconds > 0, got \[1\]"),
+    ],
+)
+def test_runtime_bad_setting_values(tmp_path: Path, settings: dict[str, object], message: str) -> None:
+    """A bad invoke setting is an error naming the brickbook.<key> and the expected form."""
+    with pytest.raises(ConfigError, match=message):
+        resolve(tmp_path, BASE_ENV, settings=settings)
+
+
+# --- secrets -------------------------------------------------------------------------------------------
+
+
+def test_repr_hides_secrets(tmp_path: Path) -> None:
+    """repr(Config) shows neither the token nor the client secret."""
+    pat = resolve(tmp_path, BASE_ENV)
+    oauth = resolve(
+        tmp_path,
+        {
+            "DATABRICKS_HOST": HOST,
+            "DATABRICKS_CLIENT_ID": CLIENT_ID,
+            "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+        },
+    )
+    assert TOKEN not in repr(pat)
+    assert CLIENT_SECRET not in repr(oauth)
+    assert CLIENT_ID in repr(oauth)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DATABRICKS_TOKEN": TOKEN, "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET},
+        {
+            "DATABRICKS_TOKEN": TOKEN,
+            "DATABRICKS_CLIENT_ID": CLIENT_ID,
+            "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+        },
+        {"DATABRICKS_HOST": HOST, "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET},
+        {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "DATABRICKS_AUTH_TYPE": "oauth-m2m"},
+        {"DATABRICKS_HOST": HOST, "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET, "DATABRICKS_AUTH_TYPE": "pat"},
+        {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": TOKEN, "DATABRICKS_AUTH_TYPE": "bogus"},
+        {"DATABRICKS_HOST": "http://example.com", "DATABRICKS_TOKEN": TOKEN},
+        {**BASE_ENV, "BRICKBOOK_MAX_ATTEMPTS": "x"},
+    ],
+)
+def test_error_messages_never_contain_secrets(tmp_path: Path, env: dict[str, str]) -> None:
+    """No configuration error message contains the token or the client secret."""
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, env)
+    assert TOKEN not in str(caught.value)
+    assert CLIENT_SECRET not in str(caught.value)
+
+
+def test_secrets_of_pat(tmp_path: Path) -> None:
+    """secrets_of returns the token for a PAT config."""
+    assert secrets_of(resolve(tmp_path, BASE_ENV)) == [TOKEN]
+
+
+def test_secrets_of_oauth(tmp_path: Path) -> None:
+    """secrets_of returns the client secret (not the id) for an OAuth config."""
+    env = {
+        "DATABRICKS_HOST": HOST,
+        "DATABRICKS_CLIENT_ID": CLIENT_ID,
+        "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+    }
+    assert secrets_of(resolve(tmp_path, env)) == [CLIENT_SECRET]
+
+
+def test_secrets_of_skips_empty() -> None:
+    """secrets_of leaves out empty values."""
+    assert secrets_of(Config(host=HOST, auth_type="pat", token="")) == []
