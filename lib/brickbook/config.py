@@ -144,7 +144,7 @@ def normalize_host(raw: str) -> str:
 
     http is accepted only for loopback hosts (127.0.0.0/8, ``localhost``, ``[::1]``), e.g. the emulator.
     """
-    text = raw.strip().rstrip("/")
+    text = raw.strip()
     if "://" not in text:
         text = f"https://{text}"
     parts = urllib.parse.urlsplit(text)
@@ -161,7 +161,7 @@ def normalize_host(raw: str) -> str:
     hostname = parts.hostname or ""
     if not hostname or any(char.isspace() for char in hostname):
         raise ConfigError(f"host {raw.strip()!r} has no valid hostname")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
+    if parts.path.strip("/") or parts.query or parts.fragment:
         raise ConfigError(
             f"host {raw.strip()!r} must be only scheme://hostname[:port], without a path or query"
         )

@@ -19,6 +19,11 @@ from tests.conftest import ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, USER_TOKEN, Em
 
 ME = "/api/2.0/preview/scim/v2/Me"
 REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent  # the console scripts installed beside this interpreter
+
+
+def script(name: str) -> str:
+    return str(BIN / name)
 
 
 def test_auth_check_text(workspace_env: Emulator):
@@ -219,17 +224,17 @@ def test_secrets_never_printed_even_with_debug(isolated_env: pytest.MonkeyPatch,
 
 def test_console_script_version_help_and_list():
     """The installed console script answers --version, --help and --list."""
-    version = subprocess.run(["brickbook", "--version"], capture_output=True, text=True, check=True)
+    version = subprocess.run([script("brickbook"), "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("brickbook 0.")
-    helptext = subprocess.run(["brickbook", "--help"], capture_output=True, text=True, check=True)
+    helptext = subprocess.run([script("brickbook"), "--help"], capture_output=True, text=True, check=True)
     assert "Usage: brickbook" in helptext.stdout
-    listing = subprocess.run(["brickbook", "--list"], capture_output=True, text=True, check=True)
+    listing = subprocess.run([script("brickbook"), "--list"], capture_output=True, text=True, check=True)
     assert "auth.check" in listing.stdout and "emulator.serve" in listing.stdout
 
 
 def test_invoke_list_in_the_repository():
     """`invoke --list` in the repository shows the same tasks plus the development ones."""
-    listing = subprocess.run(["invoke", "--list"], capture_output=True, text=True, check=True, cwd=REPO)
+    listing = subprocess.run([script("invoke"), "--list"], capture_output=True, text=True, check=True, cwd=REPO)
     for name in ("auth.check", "emulator.serve", "test", "lint"):
         assert name in listing.stdout
 
@@ -241,7 +246,7 @@ def test_console_script_exit_code_from_a_real_process(tmp_path: Path):
         "HOME": str(tmp_path),
         "DATABRICKS_CONFIG_FILE": str(tmp_path / "none"),
     }
-    done = subprocess.run(["brickbook", "auth.check"], capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run([script("brickbook"), "auth.check"], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: no Databricks host configured")
 
