@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from invoke import Program
 
 from brickbook import __version__
+from brickbook.cli import BrickbookProgram
 from brickbook.tasks import namespace
 
 ADMIN_TOKEN = "dapi-test-admin-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -128,7 +128,7 @@ class CliResult:
 def run_cli(*args: str) -> CliResult:
     """Run ``brickbook ARGS`` in-process and capture its exit code, stdout and stderr."""
     out, err = io.StringIO(), io.StringIO()
-    program = Program(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
+    program = BrickbookProgram(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:

@@ -116,15 +116,23 @@ class TransportError(BrickbookError):
 
 
 class RunFailed(BrickbookError):
-    """A remote run or statement ended in an unsuccessful state."""
+    """A remote run or statement ended in an unsuccessful state; ``result`` is its last observation."""
 
     exit_code = 7
 
+    def __init__(self, message: str, *, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
 
 class WaitTimeout(BrickbookError):
-    """A local wait deadline passed before the remote object reached its target state."""
+    """A local wait deadline passed before the remote object settled; it keeps going remotely."""
 
     exit_code = 8
+
+    def __init__(self, message: str, *, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class LockHeld(BrickbookError):

@@ -13,11 +13,17 @@ from typing import Any, Literal, TextIO
 from brickbook.errors import BrickbookError
 from brickbook.log import redact
 
-__all__ = ["OutputFormat", "error_envelope", "render", "render_table", "render_text"]
+__all__ = ["OutputFormat", "ProgressLine", "error_envelope", "render", "render_table", "render_text"]
 
 OutputFormat = Literal["json", "text"]
 TextRenderer = Callable[[Any], str]
 MAX_CELL = 60
+
+
+def _plain(value: Any) -> Any:
+    """Return what JSON output shows for a value: typed API results as the API object they came from."""
+    raw = getattr(value, "raw", None)
+    return raw if isinstance(raw, dict) else str(value)
 
 
 def _scalar(value: Any) -> str:
@@ -26,7 +32,7 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Mapping | list | tuple):
-        text = json.dumps(value, separators=(",", ":"), default=str)
+        text = json.dumps(value, separators=(",", ":"), default=_plain)
     else:
         text = str(value)
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
@@ -65,7 +71,10 @@ def render(
 ) -> None:
     """Print ``data`` to stdout as JSON or text."""
     out = stream if stream is not None else sys.stdout
-    rendered = json.dumps(data, indent=2, default=str) if fmt == "json" else (text or render_text)(data)
+    if fmt == "json":
+        rendered = json.dumps(data, indent=2, default=_plain)
+    else:
+        rendered = (text or render_text)(_plain(data) if hasattr(data, "raw") else data)
     out.write(redact(rendered) + "\n")
     out.flush()
 
@@ -82,3 +91,26 @@ def error_envelope(error: BaseException, exit_code: int, message: str) -> dict[s
     if request_id:
         envelope["request_id"] = request_id
     return envelope
+
+
+class ProgressLine:
+    """One live status line on a TTY (rewritten in place); silent when the stream is not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._active = self._stream.isatty()
+        self._shown = False
+
+    def update(self, text: str) -> None:
+        """Replace the line with ``text``."""
+        if self._active:
+            self._stream.write("\r\x1b[K" + redact(text))
+            self._stream.flush()
+            self._shown = True
+
+    def close(self) -> None:
+        """End the line so later output starts on a fresh one."""
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._shown = False

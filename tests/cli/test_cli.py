@@ -234,7 +234,9 @@ def test_console_script_version_help_and_list():
 
 def test_invoke_list_in_the_repository():
     """`invoke --list` in the repository shows the same tasks plus the development ones."""
-    listing = subprocess.run([script("invoke"), "--list"], capture_output=True, text=True, check=True, cwd=REPO)
+    listing = subprocess.run(
+        [script("invoke"), "--list"], capture_output=True, text=True, check=True, cwd=REPO
+    )
     for name in ("auth.check", "emulator.serve", "test", "lint"):
         assert name in listing.stdout
 
@@ -246,7 +248,9 @@ def test_console_script_exit_code_from_a_real_process(tmp_path: Path):
         "HOME": str(tmp_path),
         "DATABRICKS_CONFIG_FILE": str(tmp_path / "none"),
     }
-    done = subprocess.run([script("brickbook"), "auth.check"], capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [script("brickbook"), "auth.check"], capture_output=True, text=True, env=env, check=False
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: no Databricks host configured")
 

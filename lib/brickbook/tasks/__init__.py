@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from brickbook.tasks import auth, emulator
+from brickbook.tasks import auth, emulator, workspace
 
 __all__ = ["namespace"]
 
 namespace = Collection()
 namespace.add_collection(Collection.from_module(auth))
 namespace.add_collection(Collection.from_module(emulator))
+namespace.add_collection(Collection.from_module(workspace))

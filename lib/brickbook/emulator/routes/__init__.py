@@ -1,0 +1,1 @@
+"""HTTP handlers, one module per API area: parse the request, call the state, serialise the answer."""

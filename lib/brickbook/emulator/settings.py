@@ -1,0 +1,220 @@
+"""What an emulator is started with: principals, persistence, latency, fault and rate-limit rules.
+
+Everything is plain data (frozen dataclasses) so the command line, the control API and tests build the
+same values. Rules validate themselves; a bad rule raises ``ValueError`` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EmulatorSettings", "FaultRule", "RateLimitRule", "RequestPattern"]
+
+_PATTERN_HELP = "a pattern is 'METHOD /path/glob', e.g. 'GET /api/2.0/*' or '* /oidc/v1/token'"
+
+
+@dataclass(frozen=True)
+class RequestPattern:
+    """``METHOD /path/glob``: method or ``*``, then an fnmatch glob (``*`` crosses ``/``); no query string."""
+
+    method: str
+    path_glob: str
+
+    @classmethod
+    def parse(cls, text: str) -> RequestPattern:
+        method, _, glob = text.strip().partition(" ")
+        glob = glob.strip()
+        if not method or not glob.startswith(("/", "*")):
+            raise ValueError(f"bad pattern {text!r}: {_PATTERN_HELP}")
+        return cls(method.upper(), glob)
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.method in ("*", method.upper()) and fnmatch.fnmatchcase(path, self.path_glob)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path_glob}"
+
+
+def _expect(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], default: Any) -> Any:
+    value = data.get(key, default)
+    # bool is an int in Python; a JSON true is never a valid count or status.
+    if value is not default and (not isinstance(value, kinds) or (isinstance(value, bool) and kinds is int)):
+        raise ValueError(f"{key!r} has the wrong type: {value!r}")
+    return value
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValueError(f"unknown {what} field(s): {', '.join(unknown)}")
+    if "pattern" not in data:
+        raise ValueError(f"a {what} needs a 'pattern': {_PATTERN_HELP}")
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """One injected fault, modelled on the Databricks CLI testserver's ``/__testserver/fault``.
+
+    The first ``offset`` matching requests pass untouched; then the rule fires ``times`` times
+    (0 = until deleted). A fired rule waits ``latency_ms``, then answers ``status`` with ``body``, or
+    drops the connection (``reset_connection``), or, with neither, lets the request through late.
+    ``after_handler`` runs the real handler first (its state change is kept) and then replaces its
+    response: the lost-response case.
+    """
+
+    pattern: str
+    status: int | None = None
+    body: dict[str, Any] | str | None = None
+    times: int = 1
+    offset: int = 0
+    after_handler: bool = False
+    latency_ms: int = 0
+    reset_connection: bool = False
+    retry_after: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        RequestPattern.parse(self.pattern)
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError(f"status {self.status} is not an HTTP status")
+        if self.times < 0 or self.offset < 0 or self.latency_ms < 0:
+            raise ValueError("times, offset and latency_ms must not be negative")
+
+    @property
+    def request_pattern(self) -> RequestPattern:
+        return RequestPattern.parse(self.pattern)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FaultRule:
+        """Build a rule from its JSON form (control API, ``--faults``); ``retry_after`` may be an int."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a fault rule is a JSON object")
+        _check_keys(data, {f for f in cls.__dataclass_fields__}, "fault rule")
+        retry_after = _expect(data, "retry_after", (str, int), None)
+        headers = _expect(data, "headers", dict, {})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+            raise ValueError("'headers' maps names to string values")
+        return cls(
+            pattern=_expect(data, "pattern", str, ""),
+            status=_expect(data, "status", int, None),
+            body=_expect(data, "body", (dict, str), None),
+            times=_expect(data, "times", int, 1),
+            offset=_expect(data, "offset", int, 0),
+            after_handler=_expect(data, "after_handler", bool, False),
+            latency_ms=_expect(data, "latency_ms", int, 0),
+            reset_connection=_expect(data, "reset_connection", bool, False),
+            retry_after=None if retry_after is None else str(retry_after),
+            headers=dict(headers),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "status": self.status,
+            "body": self.body,
+            "times": self.times,
+            "offset": self.offset,
+            "after_handler": self.after_handler,
+            "latency_ms": self.latency_ms,
+            "reset_connection": self.reset_connection,
+            "retry_after": self.retry_after,
+            "headers": dict(self.headers),
+        }
+
+
+@dataclass(frozen=True)
+class RateLimitRule:
+    """A token bucket for the requests matching ``pattern``: ``requests_per_second``, up to ``burst`` at once."""
+
+    pattern: str
+    requests_per_second: float
+    burst: int | None = None  # None: one second's worth, at least 1
+
+    def __post_init__(self) -> None:
+        RequestPattern.parse(self.pattern)
+        if not self.requests_per_second > 0:
+            raise ValueError("requests_per_second must be positive")
+        if self.burst is not None and self.burst < 1:
+            raise ValueError("burst must be at least 1")
+
+    @property
+    def request_pattern(self) -> RequestPattern:
+        return RequestPattern.parse(self.pattern)
+
+    @property
+    def capacity(self) -> int:
+        return self.burst if self.burst is not None else max(1, math.ceil(self.requests_per_second))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RateLimitRule:
+        if not isinstance(data, Mapping):
+            raise ValueError("a rate-limit rule is a JSON object")
+        _check_keys(data, {"pattern", "requests_per_second", "burst"}, "rate-limit rule")
+        rps = _expect(data, "requests_per_second", (int, float), None)
+        if rps is None or isinstance(rps, bool):
+            raise ValueError("a rate-limit rule needs a numeric 'requests_per_second'")
+        return cls(
+            pattern=_expect(data, "pattern", str, ""),
+            requests_per_second=float(rps),
+            burst=_expect(data, "burst", int, None),
+        )
+
+    @classmethod
+    def parse_cli(cls, text: str) -> RateLimitRule:
+        """Parse ``--rate-limit 'METHOD /path/glob*=RPS'``."""
+        pattern, sep, rps = text.rpartition("=")
+        try:
+            if not sep:
+                raise ValueError("missing '=RPS'")
+            return cls(pattern=pattern, requests_per_second=float(rps))
+        except ValueError as exc:
+            raise ValueError(f"bad rate limit {text!r} (want 'METHOD /path/glob=RPS'): {exc}") from exc
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "requests_per_second": self.requests_per_second,
+            "burst": self.capacity,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmulatorSettings:
+    """How one emulator runs. Tokens and secrets stay out of ``repr``.
+
+    ``users`` maps a non-admin user name to its token; ``oauth_clients`` maps a service principal's
+    client id to its secret. ``clock`` (epoch seconds) drives token expiry, rate limits and every
+    lifecycle, so tests move time instead of sleeping.
+    """
+
+    admin_token: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8765
+    admin_user: str = "admin@example.com"
+    users: Mapping[str, str] = field(default_factory=dict, repr=False)
+    oauth_clients: Mapping[str, str] = field(default_factory=dict, repr=False)
+    token_ttl_seconds: int = 3600
+    data_dir: Path | str | None = None
+    latency_ms: int = 0
+    faults: tuple[FaultRule, ...] = ()
+    rate_limits: tuple[RateLimitRule, ...] = ()
+    clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+    workspace_id: str = "1234567890123456"
+
+    def __post_init__(self) -> None:
+        if not self.admin_token:
+            raise ValueError("the emulator needs an admin token")
+        names = [self.admin_user, *self.users, *self.oauth_clients]
+        if len(set(names)) != len(names):
+            raise ValueError("principal names must be unique across the admin, users and OAuth clients")
+        tokens = [self.admin_token, *self.users.values()]
+        if len(set(tokens)) != len(tokens) or not all(tokens):
+            raise ValueError("every principal needs its own non-empty token")
+        if self.token_ttl_seconds < 1 or self.latency_ms < 0:
+            raise ValueError("token_ttl_seconds must be positive and latency_ms not negative")

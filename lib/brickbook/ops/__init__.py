@@ -1,0 +1,1 @@
+"""Idempotent operations composed from primitives: read state, compare, act only on a difference."""

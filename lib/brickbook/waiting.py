@@ -1,0 +1,92 @@
+"""Result-aware waiting: poll until a remote object settles, and fail loudly when it settles badly.
+
+Peers wait 20 minutes by default and hand back a FAILED run as if it succeeded. Here there is no hidden
+cap (the deadline is whatever the caller passes, ``None`` for none), an unsuccessful end raises
+``RunFailed`` (exit 7) carrying the last observation, and the local deadline raises ``WaitTimeout``
+(exit 8). Polling starts near 1 s and backs off with jitter to a cap; one log event per state change,
+not per poll; on a TTY, one live progress line.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from brickbook.errors import RunFailed, WaitTimeout
+from brickbook.log import get_logger
+from brickbook.output import ProgressLine
+
+__all__ = ["Observation", "PollSettings", "wait_for"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    """How often to poll: start near ``initial_seconds``, grow by ``factor`` up to ``cap_seconds``."""
+
+    initial_seconds: float = 1.0
+    cap_seconds: float = 30.0
+    factor: float = 1.5
+    jitter: float = 0.2  # each sleep is scaled by a random factor in [1 - jitter, 1 + jitter]
+
+
+@dataclass(frozen=True)
+class Observation(Generic[T]):
+    """One look at the remote object: its state, whether it settled, and how."""
+
+    value: T
+    state: str  # what changed-state logging compares, e.g. "RUNNING" or "TERMINATED SUCCESS"
+    done: bool
+    failure: str | None = None  # set when it settled unsuccessfully: the one-line reason
+    progress: str = ""  # extra text for the progress line, e.g. "tasks 2/3"
+
+
+def wait_for(
+    observe: Callable[[], Observation[T]],
+    *,
+    what: str,
+    timeout: float | None,
+    poll: PollSettings | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+    progress: ProgressLine | None = None,
+    context: dict[str, Any] | None = None,
+) -> T:
+    """Poll ``observe`` until it reports done; return the value, or raise RunFailed / WaitTimeout."""
+    settings = poll or PollSettings()
+    log = get_logger(**(context or {}))
+    started = clock()
+    delay = settings.initial_seconds
+    last_state: str | None = None
+    try:
+        while True:
+            seen = observe()
+            elapsed = clock() - started
+            if seen.state != last_state:
+                log.info("wait.state", what=what, state=seen.state, elapsed_seconds=round(elapsed, 1))
+                last_state = seen.state
+            if progress is not None:
+                progress.update(f"{what}: {seen.state} {seen.progress}".rstrip() + f"  {elapsed:.0f}s")
+            if seen.done:
+                if seen.failure:
+                    raise RunFailed(f"{what} {seen.failure}", result=seen.value)
+                return seen.value
+            if timeout is not None and elapsed >= timeout:
+                raise WaitTimeout(
+                    f"{what} is still {seen.state} after {elapsed:.0f}s (timeout {timeout:g}s); "
+                    "it keeps going remotely: wait again or cancel it",
+                    result=seen.value,
+                )
+            pause = delay * (1 - settings.jitter + 2 * settings.jitter * rng())
+            if timeout is not None:
+                pause = min(pause, max(0.0, timeout - elapsed))
+            sleep(pause)
+            delay = min(settings.cap_seconds, delay * settings.factor)
+    finally:
+        if progress is not None:
+            progress.close()

@@ -1,0 +1,121 @@
+"""The result-aware waiter: settles, fails loudly, honours deadlines, logs state changes only."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from structlog.testing import capture_logs
+
+from brickbook.errors import RunFailed, WaitTimeout
+from brickbook.output import ProgressLine
+from brickbook.waiting import Observation, PollSettings, wait_for
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def script(*states: tuple[str, bool, str | None]):
+    """Return an observe() that walks through ``states`` and then stays on the last."""
+    queue = list(states)
+
+    def observe() -> Observation[str]:
+        state, done, failure = queue.pop(0) if len(queue) > 1 else queue[0]
+        return Observation(value=state, state=state, done=done, failure=failure)
+
+    return observe
+
+
+def test_returns_value_when_done_successfully():
+    """A successful end returns the last observed value."""
+    time = FakeTime()
+    observe = script(("PENDING", False, None), ("RUNNING", False, None), ("SUCCESS", True, None))
+    assert (
+        wait_for(observe, what="run 1", timeout=None, clock=time.clock, sleep=time.sleep, rng=lambda: 0.5)
+        == "SUCCESS"
+    )
+    assert time.sleeps == [1.0, 1.5]
+
+
+def test_failure_raises_run_failed_with_result():
+    """An unsuccessful end raises RunFailed (exit 7) carrying the observation."""
+    time = FakeTime()
+    observe = script(("RUNNING", False, None), ("FAILED", True, "ended FAILED: boom"))
+    with pytest.raises(RunFailed) as info:
+        wait_for(observe, what="run 1", timeout=None, clock=time.clock, sleep=time.sleep)
+    assert info.value.exit_code == 7
+    assert info.value.message == "run 1 ended FAILED: boom"
+    assert info.value.result == "FAILED"
+
+
+def test_deadline_raises_wait_timeout_without_oversleeping():
+    """The local deadline raises WaitTimeout (exit 8) and never sleeps past it."""
+    time = FakeTime()
+    with pytest.raises(WaitTimeout) as info:
+        wait_for(
+            script(("RUNNING", False, None)),
+            what="run 1",
+            timeout=10,
+            clock=time.clock,
+            sleep=time.sleep,
+            rng=lambda: 0.5,
+        )
+    assert info.value.exit_code == 8
+    assert "still RUNNING" in info.value.message
+    assert sum(time.sleeps) == pytest.approx(10)
+
+
+def test_backoff_grows_to_the_cap():
+    """Polling backs off geometrically up to the cap."""
+    time = FakeTime()
+    states = [("RUNNING", False, None)] * 8 + [("DONE", True, None)]
+    poll = PollSettings(initial_seconds=1, cap_seconds=4, factor=2, jitter=0)
+    wait_for(script(*states), what="x", timeout=None, poll=poll, clock=time.clock, sleep=time.sleep)
+    assert time.sleeps == [1, 2, 4, 4, 4, 4, 4, 4]
+
+
+def test_one_log_event_per_state_change():
+    """Repeated polls in the same state log once."""
+    time = FakeTime()
+    observe = script(
+        *([("PENDING", False, None)] * 3 + [("RUNNING", False, None)] * 3 + [("OK", True, None)])
+    )
+    with capture_logs() as logs:
+        wait_for(
+            observe, what="run 9", timeout=None, clock=time.clock, sleep=time.sleep, context={"run_id": 9}
+        )
+    states = [(e["state"], e["run_id"]) for e in logs if e["event"] == "wait.state"]
+    assert states == [("PENDING", 9), ("RUNNING", 9), ("OK", 9)]
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_only_on_a_tty():
+    """The live progress line rewrites itself on a TTY and prints nothing elsewhere."""
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        time = FakeTime()
+        observe = script(("RUNNING", False, None), ("OK", True, None))
+        wait_for(
+            observe,
+            what="run",
+            timeout=None,
+            clock=time.clock,
+            sleep=time.sleep,
+            progress=ProgressLine(stream),
+        )
+    assert "\r\x1b[Krun: RUNNING" in tty.getvalue() and tty.getvalue().endswith("\n")
+    assert pipe.getvalue() == ""
