@@ -24,6 +24,7 @@ Every error a user can expect carries the exit code the command line returns for
     │   ├── BadGateway            502   6
     │   ├── TemporarilyUnavailable 503  6
     │   └── DeadlineExceeded      504   6
+    ├── LocalConflict                   5  a local file is in the way (e.g. exists without --overwrite)
     ├── TransportError                  6  no HTTP answer (refused, reset, timed out) after retries
     ├── RunFailed                       7  a remote run or statement ended unsuccessfully
     ├── WaitTimeout                     8  a local wait deadline passed
@@ -57,6 +58,7 @@ __all__ = [
     "Interrupted",
     "InvalidParameterValue",
     "InvalidState",
+    "LocalConflict",
     "LockHeld",
     "NotFound",
     "NotImplemented",
@@ -99,6 +101,12 @@ class UsageError(BrickbookError):
 
 class ConfigError(UsageError):
     """Configuration is missing, ambiguous or malformed; raised before any request."""
+
+
+class LocalConflict(BrickbookError):
+    """A local file or directory is in the way (exists without --overwrite)."""
+
+    exit_code = 5
 
 
 class TransportError(BrickbookError):

@@ -1,0 +1,99 @@
+"""DBFS API primitives (``/api/2.0/dbfs/*``): one function per endpoint.
+
+Facts §4: ``put`` carries at most 1 MB inline; larger files go through ``create`` / ``add-block`` (1 MB
+raw per block, MAX_BLOCK_SIZE_EXCEEDED beyond) / ``close``, and a handle expires after 10 idle minutes;
+``read`` returns at most 1 MB per call; a large recursive ``delete`` answers 503 until it is done.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from brickbook.api.model import ApiObject
+from brickbook.client import Client
+
+__all__ = [
+    "BLOCK_SIZE",
+    "FileInfo",
+    "add_block",
+    "close",
+    "create",
+    "delete",
+    "get_status",
+    "list_",
+    "mkdirs",
+    "move",
+    "put",
+    "read",
+]
+
+BASE = "/api/2.0/dbfs"
+BLOCK_SIZE = 1024 * 1024  # the limit for put contents, each add-block and each read
+
+
+@dataclass(frozen=True)
+class FileInfo(ApiObject):
+    """A DBFS file or directory."""
+
+    path: str = ""
+    is_dir: bool = False
+    file_size: int = 0
+    modification_time: int | None = None
+
+
+def list_(client: Client, path: str) -> list[FileInfo]:
+    """List a directory (or describe a file): ``GET /api/2.0/dbfs/list``; a missing key is empty."""
+    return [FileInfo.from_api(f) for f in client.get(f"{BASE}/list", {"path": path}).get("files") or []]
+
+
+def get_status(client: Client, path: str) -> FileInfo:
+    """Describe a path: ``GET /api/2.0/dbfs/get-status``."""
+    return FileInfo.from_api(client.get(f"{BASE}/get-status", {"path": path}))
+
+
+def put(client: Client, path: str, contents: bytes, *, overwrite: bool = False) -> None:
+    """Write a small file (at most 1 MB) in one call: ``POST /api/2.0/dbfs/put``."""
+    body = {"path": path, "contents": base64.b64encode(contents).decode("ascii"), "overwrite": overwrite}
+    client.post(f"{BASE}/put", body)
+
+
+def create(client: Client, path: str, *, overwrite: bool = False) -> int:
+    """Open a write stream and return its handle: ``POST /api/2.0/dbfs/create``."""
+    return int(client.post(f"{BASE}/create", {"path": path, "overwrite": overwrite})["handle"])
+
+
+def add_block(client: Client, handle: int, data: bytes) -> None:
+    """Append one block (at most 1 MB raw) to an open stream: ``POST /api/2.0/dbfs/add-block``.
+
+    Declared idempotent so a failed block is resent; a duplicate append from a lost response is caught
+    by the uploader's final size check.
+    """
+    body = {"handle": handle, "data": base64.b64encode(data).decode("ascii")}
+    client.post(f"{BASE}/add-block", body, idempotent=True)
+
+
+def close(client: Client, handle: int) -> None:
+    """Close a write stream: ``POST /api/2.0/dbfs/close``."""
+    client.post(f"{BASE}/close", {"handle": handle})
+
+
+def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) -> bytes:
+    """Read up to ``length`` bytes (at most 1 MB) at ``offset``: ``GET /api/2.0/dbfs/read``."""
+    data = client.get(f"{BASE}/read", {"path": path, "offset": offset, "length": length})
+    return base64.b64decode(data.get("data") or "") if data.get("bytes_read") else b""
+
+
+def delete(client: Client, path: str, *, recursive: bool = False) -> None:
+    """Delete a path: ``POST /api/2.0/dbfs/delete`` (may answer 503 while a large delete proceeds)."""
+    client.post(f"{BASE}/delete", {"path": path, "recursive": recursive})
+
+
+def mkdirs(client: Client, path: str) -> None:
+    """Create a directory and its parents: ``POST /api/2.0/dbfs/mkdirs``."""
+    client.post(f"{BASE}/mkdirs", {"path": path})
+
+
+def move(client: Client, source_path: str, destination_path: str) -> None:
+    """Move a file or directory: ``POST /api/2.0/dbfs/move``."""
+    client.post(f"{BASE}/move", {"source_path": source_path, "destination_path": destination_path})
