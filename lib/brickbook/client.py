@@ -29,7 +29,7 @@ __all__ = ["Client", "flatten_query"]
 
 QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
-OAUTH_TOKEN_PATH = "/oidc/v1/token"  # noqa: S105 - a path, not a password
+OAUTH_TOKEN_PATH = "/oidc/v1/token"
 
 
 def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
@@ -159,7 +159,7 @@ class Client:
         *,
         items_key: str,
         query: Mapping[str, QueryValue] | None = None,
-        token_param: str = "page_token",  # noqa: S107 - a parameter name, not a password
+        token_param: str = "page_token",
     ) -> Iterator[Any]:
         """Yield every item of a token-paginated GET list (``next_page_token``); a missing key is empty."""
         params = dict(query or {})

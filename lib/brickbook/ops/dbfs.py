@@ -228,6 +228,7 @@ def _plan(
         return [(src, dst)]
     if not recursive:
         raise UsageError(f"{src} is a directory: add --recursive to copy it")
+
     def join(rel: str) -> str:
         return str(PurePosixPath(dst) / rel) if dst_remote else str(Path(dst) / rel)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from brickbook.tasks import auth, emulator, fs, workspace
+from brickbook.tasks import auth, emulator, fs, repos, secrets, workspace
 
 __all__ = ["namespace"]
 
 namespace = Collection()
-namespace.add_collection(Collection.from_module(auth))
-namespace.add_collection(Collection.from_module(emulator))
-namespace.add_collection(Collection.from_module(fs))
-namespace.add_collection(Collection.from_module(workspace))
+for _module in (auth, emulator, fs, repos, secrets, workspace):
+    namespace.add_collection(Collection.from_module(_module))

@@ -1,0 +1,99 @@
+"""``create_app(settings)``: the emulator as one Starlette app with one route table.
+
+Requests pass, outermost first: request id + journal -> latency and faults -> rate limits -> the
+front door (auth) -> the routes. The route table is the control API, then every area in ``AREAS``,
+then two catch-alls: any other ``/api/...`` path is 501 NOT_IMPLEMENTED (never a silent 200), and
+anything else is 404 ENDPOINT_NOT_FOUND. Both come after auth, as on the real service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from brickbook.emulator.area import AreaContext, AreaFactory
+from brickbook.emulator.errors import ApiError, error_response
+from brickbook.emulator.faults import FaultBook, FaultMiddleware, RateLimiter, RateLimitMiddleware
+from brickbook.emulator.frontdoor import AuthMiddleware
+from brickbook.emulator.journal import RequestContextMiddleware, RequestJournal
+from brickbook.emulator.routes.auth import AuthArea
+from brickbook.emulator.routes.control import ControlPlane, ControlRoutes
+from brickbook.emulator.routes.tokens import TokensArea
+from brickbook.emulator.settings import EmulatorSettings
+from brickbook.emulator.state.identity import Identity
+from brickbook.emulator.state.store import Store
+from brickbook.emulator.wire import request_id
+
+__all__ = ["AREAS", "create_app"]
+
+# The API areas, in route-table order. A new area adds its class here (see area.py).
+AREAS: tuple[AreaFactory, ...] = (AuthArea, TokensArea)
+
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+async def _not_implemented(request: Request) -> Response:
+    raise ApiError(
+        "NOT_IMPLEMENTED", f"brickbook emulator does not implement {request.method} {request.url.path}"
+    )
+
+
+async def _endpoint_not_found(request: Request) -> Response:
+    raise ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{request.method} {request.url.path}'")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)  # noqa: S101 - Starlette's handler signature is not generic
+    return error_response(exc, request_id(request))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # Only reachable for routing failures the catch-alls cannot see (e.g. a 405 inside a Mount).
+    assert isinstance(exc, HTTPException)  # noqa: S101 - idem
+    error = ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{request.method} {request.url.path}'")
+    return error_response(error, request_id(request))
+
+
+def create_app(settings: EmulatorSettings, *, areas: Sequence[AreaFactory] = AREAS) -> Starlette:
+    """Build the emulator's state and its one route table."""
+    store = Store(settings.data_dir)
+    identity = Identity(settings, store, settings.clock)
+    context = AreaContext(settings=settings, store=store, identity=identity, clock=settings.clock)
+    plane = ControlPlane(
+        store=store,
+        identity=identity,
+        faults=FaultBook(settings.faults),
+        rate_limits=RateLimiter(settings.clock, settings.rate_limits),
+        journal=RequestJournal(),
+    )
+    routes: list[BaseRoute] = [*ControlRoutes(plane).routes()]
+    for factory in areas:
+        routes.extend(factory(context).routes())
+    routes += [
+        Route("/api/{rest:path}", _not_implemented, methods=_ALL_METHODS),
+        Route("/{rest:path}", _endpoint_not_found, methods=_ALL_METHODS),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(RequestContextMiddleware, journal=plane.journal),
+            Middleware(FaultMiddleware, faults=plane.faults, latency_ms=settings.latency_ms),
+            Middleware(RateLimitMiddleware, limiter=plane.rate_limits),
+            Middleware(AuthMiddleware, identity=identity),
+        ],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+        lifespan=lifespan,
+    )
