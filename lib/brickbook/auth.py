@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from brickbook.log import register_secret
+from brickbook.redaction import register_secret
 
 __all__ = ["IssuedToken", "OAuthM2M", "StaticToken", "TokenSource"]
 

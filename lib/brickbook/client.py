@@ -21,7 +21,8 @@ from brickbook.auth import IssuedToken, OAuthM2M, StaticToken, TokenSource
 from brickbook.config import Config
 from brickbook.errorbody import api_error_from_response
 from brickbook.errors import ApiError, BrickbookError, TransportError, Unauthenticated
-from brickbook.log import get_logger, redact, register_secret
+from brickbook.log import get_logger
+from brickbook.redaction import redact, register_secret
 from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after
 from brickbook.throttle import Throttle, TokenBucket
 

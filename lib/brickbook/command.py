@@ -136,8 +136,9 @@ def _run(
     text: TextRenderer | None,
     kwargs: dict[str, Any],
 ) -> None:
-    from brickbook.log import configure_logging, redact
+    from brickbook.log import configure_logging
     from brickbook.output import error_envelope, render
+    from brickbook.redaction import redact
 
     fmt = cast("OutputFormat", output if output in ("json", "text") else "text")
     inv: Invocation | None = None

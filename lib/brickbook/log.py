@@ -1,57 +1,23 @@
 """Structured logging: readable console lines on a TTY, JSON lines otherwise; secrets never leave.
 
 Configuration happens once, at the edge (the command adapter), never at import time. Logs go to
-stderr; results go to stdout. Every secret the invocation knows (token, client secret, OAuth access
-tokens, secret values) is registered here and masked in log events, error messages and output.
+stderr; results go to stdout. Every secret the invocation knows is masked in log events (see
+``brickbook.redaction``).
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Literal, TextIO
 
 import structlog
 
-__all__ = [
-    "LogFormat",
-    "configure_logging",
-    "get_logger",
-    "redact",
-    "redact_event",
-    "register_secret",
-]
+from brickbook.redaction import MASK, SENSITIVE_KEYS, redact, register_secret
+
+__all__ = ["LogFormat", "configure_logging", "get_logger", "redact", "redact_event", "register_secret"]
 
 LogFormat = Literal["auto", "console", "json"]
-
-MASK = "***"
-# Keys whose values are secrets whatever they contain.
-SENSITIVE_KEYS = frozenset(
-    {"token", "access_token", "client_secret", "authorization", "password", "string_value", "bytes_value"}
-)
-# Shorter strings would mask innocent text; real tokens and secrets are far longer.
-_MIN_SECRET_LENGTH = 4
-
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-
-
-def register_secret(value: str | None) -> None:
-    """Remember a secret so that it is masked wherever it would be printed."""
-    if value and len(value) >= _MIN_SECRET_LENGTH:
-        with _secrets_lock:
-            _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """Return ``text`` with every registered secret replaced by ``***``."""
-    with _secrets_lock:
-        secrets = sorted(_secrets, key=len, reverse=True)
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
 
 
 def _redact_value(value: Any) -> Any:

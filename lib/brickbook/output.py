@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TextIO
 
 from brickbook.errors import BrickbookError
-from brickbook.log import redact
+from brickbook.redaction import redact
 
 __all__ = ["OutputFormat", "ProgressLine", "error_envelope", "render", "render_table", "render_text"]
 

@@ -6,8 +6,9 @@ import io
 import json
 
 from brickbook.errors import ResourceDoesNotExist
-from brickbook.log import configure_logging, get_logger, redact, register_secret
+from brickbook.log import configure_logging, get_logger
 from brickbook.output import error_envelope, render, render_table
+from brickbook.redaction import redact, register_secret
 
 
 def test_json_lines_carry_timestamp_level_event_and_context():

@@ -15,7 +15,7 @@ from typing import Any
 from brickbook.api.model import ApiObject, OpenEnum
 from brickbook.client import Client
 from brickbook.errors import UsageError
-from brickbook.log import register_secret
+from brickbook.redaction import register_secret
 
 __all__ = [
     "MAX_VALUE_BYTES",

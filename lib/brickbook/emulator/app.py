@@ -50,13 +50,13 @@ async def _endpoint_not_found(request: Request) -> Response:
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)  # noqa: S101 - Starlette's handler signature is not generic
+    assert isinstance(exc, ApiError)  # Starlette's handler signature is not generic
     return error_response(exc, request_id(request))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     # Only reachable for routing failures the catch-alls cannot see (e.g. a 405 inside a Mount).
-    assert isinstance(exc, HTTPException)  # noqa: S101 - idem
+    assert isinstance(exc, HTTPException)
     error = ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{request.method} {request.url.path}'")
     return error_response(error, request_id(request))
 

@@ -136,7 +136,7 @@ class RateLimiter:
             return [{"id": b.id, **b.rule.to_json()} for b in self._buckets]
 
     def check(self, method: str, path: str) -> tuple[RateLimitRule, int] | None:
-        """Take a token for this request; if a bucket is empty, return its rule and the whole seconds to wait."""
+        """Take a token for this request; if a bucket is empty, return its rule and the seconds to wait."""
         now = self._clock()
         with self._lock:
             matching = [b for b in self._buckets if b.rule.request_pattern.matches(method, path)]

@@ -45,7 +45,7 @@ class RequestJournal:
 
 
 class RequestContextMiddleware:
-    """Give each request a fresh id (``scope["state"]["request_id"]``, header ``x-request-id``) and journal it."""
+    """Give each request a fresh id (``state["request_id"]``, header ``x-request-id``); journal it."""
 
     def __init__(self, app: ASGIApp, journal: RequestJournal) -> None:
         self.app = app

@@ -95,7 +95,7 @@ class FaultRule:
         """Build a rule from its JSON form (control API, ``--faults``); ``retry_after`` may be an int."""
         if not isinstance(data, Mapping):
             raise ValueError("a fault rule is a JSON object")
-        _check_keys(data, {f for f in cls.__dataclass_fields__}, "fault rule")
+        _check_keys(data, set(cls.__dataclass_fields__), "fault rule")
         retry_after = _expect(data, "retry_after", (str, int), None)
         headers = _expect(data, "headers", dict, {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
@@ -130,7 +130,7 @@ class FaultRule:
 
 @dataclass(frozen=True)
 class RateLimitRule:
-    """A token bucket for the requests matching ``pattern``: ``requests_per_second``, up to ``burst`` at once."""
+    """A token bucket for requests matching ``pattern``: ``requests_per_second``, ``burst`` at once."""
 
     pattern: str
     requests_per_second: float

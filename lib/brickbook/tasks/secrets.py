@@ -93,7 +93,7 @@ def put(
 ) -> dict[str, Any]:
     """Create or overwrite a secret; the value comes from stdin, a file or a hidden prompt."""
     from brickbook.api import secrets
-    from brickbook.log import register_secret
+    from brickbook.redaction import register_secret
 
     if string_value:
         register_secret(string_value)

@@ -18,7 +18,7 @@ from brickbook.emulator.errors import ApiError
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state.store import Store
 
-__all__ = ["CREDENTIAL_KINDS", "IssuedToken", "Identity", "Principal", "stable_id"]
+__all__ = ["CREDENTIAL_KINDS", "Identity", "IssuedToken", "Principal", "stable_id"]
 
 OAUTH_TOKEN_KIND = "oauth_token"
 PAT_KIND = "pat"
