@@ -32,6 +32,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from types import FrameType
@@ -68,7 +69,14 @@ def exit_code_for(error: BaseException) -> int:
 
 
 class Invocation:
-    """What a task body gets: the parsed common options, lazily resolved config and client, a logger."""
+    """What a task body gets: the parsed common options, lazily resolved config and client, a logger.
+
+    ``clock`` and ``sleep`` are what waits use; tests replace them (on the class, through a fixture) so
+    that nothing sleeps for real.
+    """
+
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def __init__(self, ctx: Context, *, output: OutputFormat, profile: str | None, debug: bool) -> None:
         self.ctx = ctx

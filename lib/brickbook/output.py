@@ -90,6 +90,9 @@ def error_envelope(error: BaseException, exit_code: int, message: str) -> dict[s
     request_id = getattr(error, "request_id", None)
     if request_id:
         envelope["request_id"] = request_id
+    result = getattr(error, "result", None)
+    if isinstance(result, Mapping):  # a failed or timed-out run: what it ended as, task by task
+        envelope["run"] = result
     return envelope
 
 

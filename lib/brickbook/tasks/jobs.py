@@ -1,0 +1,372 @@
+"""Jobs tasks: define jobs, trigger them exactly once, wait for results that fail loudly, fetch output."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from brickbook.command import Invocation, command
+from brickbook.errors import UsageError
+from brickbook.output import render_table
+
+if TYPE_CHECKING:
+    from brickbook.api.jobs import Run
+
+__all__ = [
+    "cancel_all_runs",
+    "cancel_run",
+    "create",
+    "delete",
+    "get",
+    "get_run",
+    "get_run_output",
+    "list_",
+    "list_runs",
+    "repair_run",
+    "reset",
+    "run_now",
+    "submit",
+]
+
+SPEC_HELP = {
+    "json": "The spec as inline JSON, or @path to a JSON file (what `jobs.get -o json` shows under "
+    "settings).",
+    "file": "The spec as a .json, .yaml or .yml file.",
+}
+WAIT_HELP = {
+    "wait": "Wait for the run to finish (default); --no-wait returns once it is triggered.",
+    "timeout": "Give up waiting after this long: 90, 90s, 20m or 2h (exit 8; the run keeps going). "
+    "Default: no limit.",
+    "on_interrupt": "On Ctrl-C/SIGTERM while waiting: cancel the run (default) or detach (leave it running).",
+}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(value: str | None, option: str = "--timeout") -> float | None:
+    """Read ``90``, ``90s``, ``20m`` or ``2h`` as seconds; None stays None."""
+    if value is None or value == "":
+        return None
+    match = _DURATION.match(value)
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(f"{option} must be a positive duration such as 90, 90s, 20m or 2h, not {value!r}")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def parse_params(params: list[str] | None) -> dict[str, str]:
+    """Read repeated ``--param key=value`` options."""
+    result: dict[str, str] = {}
+    for item in params or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param must look like key=value, not {item!r}")
+        result[key] = value
+    return result
+
+
+def _int_id(value: str, what: str) -> int:
+    if not value.isdigit():
+        raise UsageError(f"{what} must be a number, not {value!r}")
+    return int(value)
+
+
+def _load_job_spec(json: str | None, file: str | None) -> dict[str, Any]:
+    from brickbook.specs import load_spec
+
+    spec = load_spec(json, file)
+    tasks = spec.get("tasks")
+    if tasks is not None and not isinstance(tasks, list):
+        raise UsageError("spec: tasks must be a list")
+    for index, task in enumerate(tasks or []):
+        if not isinstance(task, dict) or not isinstance(task.get("task_key"), str) or not task["task_key"]:
+            raise UsageError(f"spec: tasks[{index}].task_key is required")
+    return spec
+
+
+def _wait(inv: Invocation, run_id: int, timeout: str | None, on_interrupt: str) -> dict[str, Any]:
+    """Wait for a run this invocation started; return its summary with every task's output."""
+    from brickbook.ops import runs
+    from brickbook.output import ProgressLine
+
+    if on_interrupt not in ("cancel", "detach"):
+        raise UsageError(f"--on-interrupt must be cancel or detach, not {on_interrupt!r}")
+    seconds = parse_duration(timeout)
+
+    def wait() -> Run:
+        return runs.wait_for_run(
+            inv.client, run_id, timeout=seconds, clock=inv.clock, sleep=inv.sleep, progress=ProgressLine()
+        )
+
+    run = runs.watch(inv.client, run_id, wait, on_interrupt=on_interrupt)  # type: ignore[arg-type]
+    return runs.summarize(run, runs.task_outputs(inv.client, run))
+
+
+def _runs_table(rows: list[dict[str, Any]]) -> str:
+    flat = [
+        {
+            "run_id": r.get("run_id"),
+            "job_id": r.get("job_id"),
+            "state": (r.get("state") or {}).get("life_cycle_state"),
+            "result": (r.get("state") or {}).get("result_state"),
+            "run_name": r.get("run_name"),
+        }
+        for r in rows
+    ]
+    return render_table(flat)
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    head = (
+        f"run {summary['run_id']}: {summary.get('life_cycle_state')} {summary.get('result_state')}".rstrip()
+    )
+    lines = [head, f"url: {summary.get('run_page_url')}"]
+    if summary.get("tasks"):
+        lines.append(
+            render_table(summary["tasks"], ["task_key", "run_id", "result_state", "result", "error"])
+        )
+    return "\n".join(lines)
+
+
+def _jobs_table(rows: list[dict[str, Any]]) -> str:
+    flat = [
+        {
+            "job_id": r.get("job_id"),
+            "name": (r.get("settings") or {}).get("name"),
+            "creator_user_name": r.get("creator_user_name"),
+        }
+        for r in rows
+    ]
+    return render_table(flat)
+
+
+@command(help={"name": "Only jobs with exactly this name (case-insensitive)."}, text=_jobs_table, name="list")
+def list_(inv: Invocation, *, name: str | None = None) -> list[Any]:
+    """List jobs."""
+    from brickbook.api import jobs
+
+    return [j.raw for j in jobs.list_(inv.client, name=name)]
+
+
+@command(help={"job_id": "The job's id."})
+def get(inv: Invocation, job_id: str) -> Any:
+    """Show a job and its settings (every task, however many)."""
+    from brickbook.api import jobs
+
+    return jobs.get(inv.client, _int_id(job_id, "JOB_ID")).raw
+
+
+@command(help=SPEC_HELP)
+def create(inv: Invocation, *, json: str | None = None, file: str | None = None) -> dict[str, Any]:
+    """Create a job from a JSON or YAML spec (validated before any request)."""
+    from brickbook.api import jobs
+
+    return {"job_id": jobs.create(inv.client, _load_job_spec(json, file))}
+
+
+@command(help={"job_id": "The job's id.", **SPEC_HELP})
+def reset(inv: Invocation, job_id: str, *, json: str | None = None, file: str | None = None) -> None:
+    """Replace all of a job's settings with a spec."""
+    from brickbook.api import jobs
+
+    jobs.reset(inv.client, _int_id(job_id, "JOB_ID"), _load_job_spec(json, file))
+
+
+@command(help={"job_id": "The job's id."})
+def delete(inv: Invocation, job_id: str) -> None:
+    """Delete a job."""
+    from brickbook.api import jobs
+
+    jobs.delete(inv.client, _int_id(job_id, "JOB_ID"))
+
+
+@command(
+    help={
+        "job_id": "The job's id.",
+        "param": "A job parameter as key=value (repeatable); sent as job_parameters, or as notebook_params "
+        "for jobs that declare no parameters.",
+        "idempotency_token": "Token that makes the trigger exactly-once (default: one per invocation).",
+        **WAIT_HELP,
+    },
+    iterable=["param"],
+    text=_summary_text,
+)
+def run_now(
+    inv: Invocation,
+    job_id: str,
+    *,
+    param: list[str] | None = None,
+    wait: bool = True,
+    timeout: str | None = None,
+    idempotency_token: str | None = None,
+    on_interrupt: str = "cancel",
+) -> dict[str, Any]:
+    """Trigger a job exactly once and, by default, wait for it: exit 7 if it ends unsuccessfully."""
+    from brickbook.api import jobs
+
+    # Everything the user typed is checked before the first request.
+    job_number = _int_id(job_id, "JOB_ID")
+    params = parse_params(param)
+    token = _token(idempotency_token)
+    parse_duration(timeout)
+    job = jobs.get(inv.client, job_number)
+    declared = bool(job.settings.get("parameters"))
+    run_id = jobs.run_now(
+        inv.client,
+        job.job_id,
+        idempotency_token=token,
+        job_parameters=params if declared else None,
+        notebook_params=None if declared else params,
+    )
+    inv.log.info("run.triggered", job_id=job.job_id, run_id=run_id)
+    if not wait:
+        return _triggered(inv, run_id)
+    return _wait(inv, run_id, timeout, on_interrupt)
+
+
+def _token(given: str | None) -> str:
+    if given is None:
+        return uuid.uuid4().hex
+    if not 0 < len(given) <= 64:
+        raise UsageError("--idempotency-token must be 1 to 64 characters")
+    return given
+
+
+def _triggered(inv: Invocation, run_id: int) -> dict[str, Any]:
+    from brickbook.api import jobs
+    from brickbook.ops.runs import summarize
+
+    return summarize(jobs.get_run(inv.client, run_id))
+
+
+@command(
+    help={
+        "idempotency_token": "Token that makes the submit exactly-once (default: generated).",
+        **SPEC_HELP,
+        **WAIT_HELP,
+    },
+    text=_summary_text,
+)
+def submit(
+    inv: Invocation,
+    *,
+    json: str | None = None,
+    file: str | None = None,
+    wait: bool = True,
+    timeout: str | None = None,
+    idempotency_token: str | None = None,
+    on_interrupt: str = "cancel",
+) -> dict[str, Any]:
+    """Submit a one-time run from a spec and, by default, wait for it (exit 7 if it fails)."""
+    from brickbook.api import jobs
+
+    spec = _load_job_spec(json, file)
+    parse_duration(timeout)
+    run_id = jobs.submit(inv.client, spec, idempotency_token=_token(idempotency_token))
+    inv.log.info("run.submitted", run_id=run_id)
+    if not wait:
+        return _triggered(inv, run_id)
+    return _wait(inv, run_id, timeout, on_interrupt)
+
+
+@command(help={"run_id": "The run's id."})
+def get_run(inv: Invocation, run_id: str) -> Any:
+    """Show a run: state, tasks with their own run ids, times and URL."""
+    from brickbook.api import jobs
+
+    return jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")).raw
+
+
+@command(
+    help={"run_id": "A job run (every task's output) or a task run (its output)."},
+    text=lambda rows: render_table(
+        rows, ["task_key", "run_id", "result_state", "truncated", "result", "error"]
+    ),
+)
+def get_run_output(inv: Invocation, run_id: str) -> list[dict[str, Any]]:
+    """Show the output of every task of a run: exit value, logs, error and trace."""
+    from brickbook.api import jobs
+    from brickbook.ops.runs import task_outputs
+
+    return task_outputs(inv.client, jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")))
+
+
+@command(
+    help={"job_id": "Only runs of this job.", "active_only": "Only runs that have not finished."},
+    text=_runs_table,
+)
+def list_runs(inv: Invocation, *, job_id: str | None = None, active_only: bool = False) -> list[Any]:
+    """List runs, newest first."""
+    from brickbook.api import jobs
+
+    job = _int_id(job_id, "--job-id") if job_id else None
+    return [r.raw for r in jobs.list_runs(inv.client, job_id=job, active_only=active_only)]
+
+
+@command(
+    help={
+        "run_id": "The run to cancel.",
+        "wait": "Wait until the run has stopped.",
+        "timeout": WAIT_HELP["timeout"],
+    }
+)
+def cancel_run(inv: Invocation, run_id: str, *, wait: bool = False, timeout: str | None = None) -> Any:
+    """Cancel a run (asynchronous unless --wait)."""
+    from brickbook.api import jobs
+    from brickbook.errors import RunFailed
+    from brickbook.ops.runs import summarize, wait_for_run
+
+    rid = _int_id(run_id, "RUN_ID")
+    jobs.cancel_run(inv.client, rid)
+    if not wait:
+        return None
+    try:
+        run = wait_for_run(inv.client, rid, timeout=parse_duration(timeout), clock=inv.clock, sleep=inv.sleep)
+    except RunFailed as ended:  # a cancelled run ends CANCELED: that is what we asked for
+        return ended.result
+    return summarize(run)
+
+
+@command(help={"job_id": "The job whose active runs to cancel."})
+def cancel_all_runs(inv: Invocation, job_id: str) -> None:
+    """Cancel every active run of a job."""
+    from brickbook.api import jobs
+
+    jobs.cancel_all_runs(inv.client, _int_id(job_id, "JOB_ID"))
+
+
+@command(
+    help={
+        "run_id": "The finished run to repair.",
+        "rerun_all_failed": "Re-run every failed task (and what depends on it).",
+        "task": "A task key to re-run (repeatable).",
+        **WAIT_HELP,
+    },
+    iterable=["task"],
+    text=_summary_text,
+)
+def repair_run(
+    inv: Invocation,
+    run_id: str,
+    *,
+    rerun_all_failed: bool = False,
+    task: list[str] | None = None,
+    wait: bool = True,
+    timeout: str | None = None,
+    on_interrupt: str = "cancel",
+) -> dict[str, Any]:
+    """Re-run the failed (or chosen) tasks of a finished run and, by default, wait for it."""
+    from brickbook.api import jobs
+
+    if bool(rerun_all_failed) == bool(task):
+        raise UsageError("pass exactly one of --rerun-all-failed and --task KEY")
+    rid = _int_id(run_id, "RUN_ID")
+    history = jobs.get_run(inv.client, rid).raw.get("repair_history") or []
+    latest = max((int(h["id"]) for h in history if h.get("type") == "REPAIR" and h.get("id")), default=None)
+    repair_id = jobs.repair_run(
+        inv.client, rid, rerun_tasks=task, rerun_all_failed_tasks=rerun_all_failed, latest_repair_id=latest
+    )
+    inv.log.info("run.repair_started", run_id=rid, repair_id=repair_id)
+    if not wait:
+        return _triggered(inv, rid)
+    return _wait(inv, rid, timeout, on_interrupt)

@@ -1,0 +1,223 @@
+"""Jobs tasks from the command line against the emulator: real notebook runs, loud failures, exactly-once.
+
+Runs execute for real in the emulator; the waiter's clock and sleep are faked (no real sleeping in the
+test: the waiter polls as fast as the emulator answers, while fake time decides deadlines).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from brickbook.command import Invocation
+from tests.conftest import Emulator, run_cli
+
+RUN_NOW = "/api/2.2/jobs/run-now"
+HEADER = "# Databricks notebook source\n"
+CELL = "\n# COMMAND ----------\n"
+
+
+class FakeWait:
+    """Monotonic time that advances only when the waiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_wait(monkeypatch: pytest.MonkeyPatch) -> FakeWait:
+    fake = FakeWait()
+    monkeypatch.setattr(Invocation, "clock", staticmethod(fake.clock))
+    monkeypatch.setattr(Invocation, "sleep", staticmethod(fake.sleep))
+    return fake
+
+
+def put_notebook(tmp_path: Path, remote: str, source: str) -> None:
+    local = tmp_path / (remote.rsplit("/", 1)[-1] + ".py")
+    local.write_text(HEADER + source)
+    result = run_cli("workspace.import", str(local), remote, "--language", "PYTHON", "--overwrite")
+    assert result.exit_code == 0, result.stderr
+
+
+def create_job(tmp_path: Path, spec: dict[str, object]) -> int:
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(spec))
+    result = run_cli("jobs.create", "--json", f"@{path}", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    return int(json.loads(result.stdout)["job_id"])
+
+
+def notebook_task(key: str, path: str, **extra: object) -> dict[str, object]:
+    return {
+        "task_key": key,
+        "notebook_task": {"notebook_path": path},
+        "new_cluster": {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1},
+        **extra,
+    }
+
+
+@pytest.fixture
+def jobs_env(workspace_env: Emulator, fake_wait: FakeWait, tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+def test_run_now_waits_and_returns_the_exit_value(jobs_env: Path):
+    """run-now waits for the run and prints each task's notebook exit value."""
+    put_notebook(
+        jobs_env, "/Shared/ok", 'x = dbutils.widgets.get("who")' + CELL + 'dbutils.notebook.exit(f"hi {x}")'
+    )
+    job_id = create_job(jobs_env, {"name": "ok", "tasks": [notebook_task("main", "/Shared/ok")]})
+    result = run_cli("jobs.run-now", str(job_id), "--param", "who=ops", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["result_state"] == "SUCCESS"
+    assert summary["tasks"][0]["result"] == "hi ops"
+
+
+def test_failed_run_exits_7_with_the_error(jobs_env: Path):
+    """A notebook that raises makes run-now exit 7, naming the task and the exception."""
+    put_notebook(jobs_env, "/Shared/bad", "1 / 0")
+    job_id = create_job(jobs_env, {"name": "bad", "tasks": [notebook_task("boom", "/Shared/bad")]})
+    result = run_cli("jobs.run-now", str(job_id), "-o", "json")
+    assert result.exit_code == 7
+    assert "boom: ZeroDivisionError" in result.stderr
+    envelope = json.loads(result.stdout)
+    assert envelope["exit_code"] == 7
+    assert envelope["run"]["result_state"] == "FAILED"
+    assert "ZeroDivisionError" in envelope["run"]["tasks"][0]["error_trace"]
+
+
+def test_multi_task_output_covers_every_task(jobs_env: Path):
+    """get-run-output on a multi-task run returns every task's exit value."""
+    put_notebook(
+        jobs_env, "/Shared/a", 'dbutils.jobs.taskValues.set("n", 41)' + CELL + 'dbutils.notebook.exit("a")'
+    )
+    put_notebook(
+        jobs_env,
+        "/Shared/b",
+        'n = dbutils.jobs.taskValues.get("a", "n")' + CELL + "dbutils.notebook.exit(str(n + 1))",
+    )
+    tasks = [notebook_task("a", "/Shared/a"), notebook_task("b", "/Shared/b", depends_on=[{"task_key": "a"}])]
+    job_id = create_job(jobs_env, {"name": "two", "tasks": tasks})
+    run = json.loads(run_cli("jobs.run-now", str(job_id), "-o", "json").stdout)
+    output = run_cli("jobs.get-run-output", str(run["run_id"]), "-o", "json")
+    assert output.exit_code == 0, output.stderr
+    results = {o["task_key"]: o["result"] for o in json.loads(output.stdout)}
+    assert results == {"a": "a", "b": "42"}
+
+
+def test_timeout_exits_8_and_leaves_the_run(jobs_env: Path, workspace_env: Emulator):
+    """--timeout gives exit 8 and says the run keeps going."""
+    put_notebook(jobs_env, "/Shared/slow", "import time\ntime.sleep(30)")
+    job_id = create_job(jobs_env, {"name": "slow", "tasks": [notebook_task("t", "/Shared/slow")]})
+    result = run_cli("jobs.run-now", str(job_id), "--timeout", "5m", "-o", "json")
+    assert result.exit_code == 8
+    envelope = json.loads(result.stdout)
+    assert "still" in envelope["message"] and "keeps going" in envelope["message"]
+    assert run_cli("jobs.cancel-all-runs", str(job_id)).exit_code == 0
+
+
+def test_same_idempotency_token_gives_one_run(jobs_env: Path):
+    """Two run-now calls with one idempotency token start a single run."""
+    put_notebook(jobs_env, "/Shared/once", 'dbutils.notebook.exit("1")')
+    job_id = create_job(jobs_env, {"name": "once", "tasks": [notebook_task("t", "/Shared/once")]})
+    first = json.loads(
+        run_cli(
+            "jobs.run-now", str(job_id), "--no-wait", "--idempotency-token", "deploy-42", "-o", "json"
+        ).stdout
+    )
+    second = json.loads(
+        run_cli(
+            "jobs.run-now", str(job_id), "--no-wait", "--idempotency-token", "deploy-42", "-o", "json"
+        ).stdout
+    )
+    assert first["run_id"] == second["run_id"]
+
+
+def test_lost_run_now_response_is_retried_into_one_run(jobs_env: Path, workspace_env: Emulator):
+    """A run-now whose response is lost after the run started is retried and yields exactly one run."""
+    put_notebook(jobs_env, "/Shared/lost", 'dbutils.notebook.exit("ok")')
+    job_id = create_job(jobs_env, {"name": "lost", "tasks": [notebook_task("t", "/Shared/lost")]})
+    workspace_env.fault(pattern=f"POST {RUN_NOW}", status=503, after_handler=True, retry_after="0")
+    result = run_cli("jobs.run-now", str(job_id), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert len(workspace_env.requests(RUN_NOW)) == 2
+    runs = json.loads(run_cli("jobs.list-runs", "--job-id", str(job_id), "-o", "json").stdout)
+    assert len(runs) == 1
+
+
+def test_interrupt_cancels_the_run_it_started(
+    jobs_env: Path, workspace_env: Emulator, monkeypatch: pytest.MonkeyPatch
+):
+    """Ctrl-C while waiting cancels the run this invocation started and exits 130."""
+    put_notebook(jobs_env, "/Shared/forever", "import time\ntime.sleep(60)")
+    job_id = create_job(jobs_env, {"name": "forever", "tasks": [notebook_task("t", "/Shared/forever")]})
+
+    def interrupt(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Invocation, "sleep", staticmethod(interrupt))
+    result = run_cli("jobs.run-now", str(job_id))
+    assert result.exit_code == 130
+    assert "cancelled run" in result.stderr
+    assert len(workspace_env.requests("/api/2.2/jobs/runs/cancel")) == 1
+
+
+def test_interrupt_with_detach_leaves_the_run(
+    jobs_env: Path, workspace_env: Emulator, monkeypatch: pytest.MonkeyPatch
+):
+    """--on-interrupt detach leaves the run going and says so."""
+    put_notebook(jobs_env, "/Shared/forever2", "import time\ntime.sleep(60)")
+    job_id = create_job(jobs_env, {"name": "forever2", "tasks": [notebook_task("t", "/Shared/forever2")]})
+
+    def interrupt(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Invocation, "sleep", staticmethod(interrupt))
+    result = run_cli("jobs.run-now", str(job_id), "--on-interrupt", "detach")
+    assert result.exit_code == 130
+    assert "left running" in result.stderr
+    assert workspace_env.requests("/api/2.2/jobs/runs/cancel") == []
+    assert run_cli("jobs.cancel-all-runs", str(job_id)).exit_code == 0
+
+
+def test_bad_options_exit_2_before_any_request(jobs_env: Path, workspace_env: Emulator):
+    """Bad ids, params, timeouts and specs are usage errors (2) that send nothing."""
+    assert run_cli("jobs.get", "abc").exit_code == 2
+    assert run_cli("jobs.run-now", "1", "--param", "novalue").exit_code == 2
+    spec = jobs_env / "bad.json"
+    spec.write_text('{"name": "x", "tasks": [{"notebook_task": {}}]}')
+    bad = run_cli("jobs.create", "--json", f"@{spec}")
+    assert bad.exit_code == 2 and "task_key" in bad.stderr
+    assert workspace_env.requests("/api/2.2/jobs") == []
+
+
+def test_missing_job_exits_4(jobs_env: Path):
+    """A job that does not exist is exit 4 (the API's 400 'does not exist' quirk)."""
+    result = run_cli("jobs.get", "987654")
+    assert result.exit_code == 4
+    assert "does not exist" in result.stderr
+
+
+def test_repair_reruns_the_failed_task(jobs_env: Path):
+    """After fixing a notebook, repair-run --rerun-all-failed makes the run succeed."""
+    put_notebook(jobs_env, "/Shared/flaky", "raise RuntimeError('not yet')")
+    job_id = create_job(jobs_env, {"name": "flaky", "tasks": [notebook_task("t", "/Shared/flaky")]})
+    failed = run_cli("jobs.run-now", str(job_id), "-o", "json")
+    assert failed.exit_code == 7
+    run_id = json.loads(failed.stdout)["run"]["run_id"]
+    put_notebook(jobs_env, "/Shared/flaky", 'dbutils.notebook.exit("fixed")')
+    repaired = run_cli("jobs.repair-run", str(run_id), "--rerun-all-failed", "-o", "json")
+    assert repaired.exit_code == 0, repaired.stderr
+    assert json.loads(repaired.stdout)["result_state"] == "SUCCESS"
