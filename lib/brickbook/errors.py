@@ -348,6 +348,7 @@ _BY_ERROR_CODE: dict[str, type[ApiError]] = {
     "ENDPOINT_NOT_FOUND": NotFound,
     "NOT_IMPLEMENTED": NotImplemented,
     "TEMPORARILY_UNAVAILABLE": TemporarilyUnavailable,
+    "PARTIAL_DELETE": TemporarilyUnavailable,
     "DEADLINE_EXCEEDED": DeadlineExceeded,
     "CANCELLED": Cancelled,
 }

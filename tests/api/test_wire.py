@@ -9,6 +9,7 @@ import socket
 from dataclasses import replace
 
 import pytest
+from structlog.testing import capture_logs
 
 from brickbook.api import identity
 from brickbook.client import Client
@@ -16,7 +17,6 @@ from brickbook.config import Config, RetrySettings
 from brickbook.errors import (
     InternalError,
     InvalidParameterValue,
-    NotImplemented,
     PermissionDenied,
     ResourceDoesNotExist,
     TemporarilyUnavailable,
@@ -71,6 +71,19 @@ def test_429_with_retry_after_is_waited_out(emulator: Emulator):
     assert len(emulator.requests(ME)) == 3
 
 
+def test_each_retry_is_one_log_event(emulator: Emulator):
+    """Every retry logs one http.retry event with the call, the attempt, the wait and the reason."""
+    emulator.fault(pattern=f"GET {ME}", status=503, retry_after="2", times=2)
+    with make_client(pat_config(emulator.url), FakeTime()) as client, capture_logs() as logs:
+        identity.me(client)
+    retries = [e for e in logs if e["event"] == "http.retry"]
+    assert [(e["method"], e["path"], e["attempt"], e["wait_seconds"]) for e in retries] == [
+        ("GET", ME, 1, 2.0),
+        ("GET", ME, 2, 2.0),
+    ]
+    assert "injected fault" in retries[0]["reason"]
+
+
 def test_get_is_retried_after_502(emulator: Emulator):
     """A GET that meets a 502 (HTML gateway page) is retried and succeeds."""
     emulator.fault(pattern=f"GET {ME}", status=502, body="<html><title>502 Bad Gateway</title></html>")
@@ -93,10 +106,10 @@ def test_post_without_idempotency_token_is_not_retried_after_503(emulator: Emula
 
 
 def test_post_with_idempotency_token_is_retried_after_503(emulator: Emulator):
-    """A run-now carrying an idempotency token is retried after a 503 (the jobs area answers 501 today)."""
+    """A run-now carrying an idempotency token is retried after a 503 (and then reaches the jobs area)."""
     emulator.fault(pattern=f"POST {RUN_NOW}", status=503)
     time = FakeTime()
-    with make_client(pat_config(emulator.url), time) as client, pytest.raises(NotImplemented):
+    with make_client(pat_config(emulator.url), time) as client, pytest.raises(ResourceDoesNotExist):
         client.post(RUN_NOW, {"job_id": 1, "idempotency_token": "tok-1"})
     assert len(time.sleeps) == 1
     assert len(emulator.requests(RUN_NOW)) == 2
@@ -139,7 +152,7 @@ def test_connection_refused_is_retried_even_for_posts():
     time.on_sleep.append(start_server)
     try:
         client = make_client(pat_config(f"http://127.0.0.1:{port}"), time)
-        with client, pytest.raises(NotImplemented):  # it arrived: the jobs area is not implemented yet
+        with client, pytest.raises(ResourceDoesNotExist):  # it arrived: there is no job 1
             client.post(RUN_NOW, {"job_id": 1})
         assert len(time.sleeps) == 1
     finally:

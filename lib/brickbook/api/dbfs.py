@@ -21,6 +21,7 @@ __all__ = [
     "create",
     "delete",
     "get_status",
+    "is_partial_delete",
     "list_",
     "mkdirs",
     "move",
@@ -59,8 +60,13 @@ def put(client: Client, path: str, contents: bytes, *, overwrite: bool = False) 
 
 
 def create(client: Client, path: str, *, overwrite: bool = False) -> int:
-    """Open a write stream and return its handle: ``POST /api/2.0/dbfs/create``."""
-    return int(client.post(f"{BASE}/create", {"path": path, "overwrite": overwrite})["handle"])
+    """Open a write stream and return its handle: ``POST /api/2.0/dbfs/create``.
+
+    Resent after a transient failure only with ``overwrite``: a second stream is then harmless (the
+    first one's handle simply expires unused).
+    """
+    body = {"path": path, "overwrite": overwrite}
+    return int(client.post(f"{BASE}/create", body, idempotent=overwrite)["handle"])
 
 
 def add_block(client: Client, handle: int, data: bytes) -> None:
@@ -74,8 +80,12 @@ def add_block(client: Client, handle: int, data: bytes) -> None:
 
 
 def close(client: Client, handle: int) -> None:
-    """Close a write stream: ``POST /api/2.0/dbfs/close``."""
-    client.post(f"{BASE}/close", {"handle": handle})
+    """Close a write stream: ``POST /api/2.0/dbfs/close``.
+
+    Resent after a transient failure: if the first close went through, the second answers
+    RESOURCE_DOES_NOT_EXIST and the uploader's size check decides whether the file is complete.
+    """
+    client.post(f"{BASE}/close", {"handle": handle}, idempotent=True)
 
 
 def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) -> bytes:
@@ -84,9 +94,23 @@ def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) ->
     return base64.b64decode(data.get("data") or "") if data.get("bytes_read") else b""
 
 
-def delete(client: Client, path: str, *, recursive: bool = False) -> None:
-    """Delete a path: ``POST /api/2.0/dbfs/delete`` (may answer 503 while a large delete proceeds)."""
-    client.post(f"{BASE}/delete", {"path": path, "recursive": recursive})
+def delete(client: Client, path: str, *, recursive: bool = False, retry_transient: bool = True) -> None:
+    """Delete a path: ``POST /api/2.0/dbfs/delete``; a missing path succeeds, as on the service.
+
+    A large recursive delete stops after about 45 s with 503 ``PARTIAL_DELETE`` and must be called
+    again (``brickbook.ops.dbfs.delete`` loops). ``retry_transient=False`` surfaces every 5xx at once,
+    so that loop can tell a partial delete (call again now) from an outage (back off).
+    """
+    body = {"path": path, "recursive": recursive}
+    client.post(f"{BASE}/delete", body, idempotent=None if retry_transient else False)
+
+
+def is_partial_delete(error: BaseException) -> bool:
+    """Tell whether an error is the 503 a large delete answers after deleting part of the tree."""
+    if getattr(error, "http_status", None) != 503:
+        return False
+    code = getattr(error, "error_code", None)
+    return code == "PARTIAL_DELETE" or "more files remaining" in str(error)
 
 
 def mkdirs(client: Client, path: str) -> None:

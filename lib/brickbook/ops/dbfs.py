@@ -1,52 +1,72 @@
 """DBFS transfers that stream in constant memory and never leave a half-written file behind.
 
 - Upload: up to 1 MB in one ``put``; larger files block by block (1 MB raw) through create / add-block /
-  close, reading the file one block at a time. A failed block is resent by the client's retry policy;
-  an expired handle restarts the upload from the beginning; the final size is checked against the
-  source, and a mismatch (a duplicated block after a lost response) restarts the upload too.
+  close, reading the source one block at a time. A failed block is resent by the client's retry
+  policy; an expired handle restarts the upload from the beginning; the final size is checked against
+  what was sent, and a mismatch (a block appended twice after a lost response) restarts it too.
 - Download: 1 MB ranges into a temporary file beside the target, renamed into place only when complete
-  and of the expected size.
-- Delete: a large recursive delete answers 503 while it proceeds; it is called again until done.
+  and of the expected size; any failure removes the temporary file.
+- Copy checks every destination before the first byte moves: without ``overwrite`` an existing one
+  stops the whole copy (exit 5), so nothing is half-copied.
+- Delete: a large recursive delete answers 503 PARTIAL_DELETE while it proceeds; it is called again,
+  at once, until done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from brickbook.api import dbfs
 from brickbook.api.dbfs import BLOCK_SIZE, FileInfo
 from brickbook.client import Client
 from brickbook.errors import (
+    ApiError,
     BrickbookError,
     LocalConflict,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
-    TemporarilyUnavailable,
+    TransportError,
     UsageError,
 )
 from brickbook.log import get_logger
 
-__all__ = ["cat", "copy", "delete", "download_file", "upload_file", "walk"]
+__all__ = [
+    "DestinationExists",
+    "TransferFailed",
+    "cat",
+    "copy",
+    "delete",
+    "download_file",
+    "upload_file",
+    "walk",
+]
 
 MAX_UPLOAD_RESTARTS = 3
 MAX_DELETE_CALLS = 10_000
+OVERWRITE_HINT = "add --overwrite to replace it"
 
 
-class UploadFailed(BrickbookError):
-    """An upload could not be completed with the expected size, even after restarts."""
+class TransferFailed(BrickbookError):
+    """A transfer could not be completed with the expected size, even after restarts."""
 
     exit_code = 6
 
 
-def _blocks(handle: BinaryIO) -> Iterator[bytes]:
-    while block := handle.read(BLOCK_SIZE):
-        yield block
+class DestinationExists(BrickbookError):
+    """A copy destination exists and ``overwrite`` was not given."""
+
+    exit_code = 5
+
+
+def _file_blocks(local: Path) -> Iterator[bytes]:
+    with local.open("rb") as handle:
+        while block := handle.read(BLOCK_SIZE):
+            yield block
 
 
 def _upload_blocks(
@@ -55,41 +75,41 @@ def _upload_blocks(
     """Stream ``blocks()`` to ``remote``; return the bytes sent. ``blocks`` is called again on restart."""
     log = get_logger(path=remote)
     for attempt in range(1, MAX_UPLOAD_RESTARTS + 1):
-        # After a first attempt created (part of) the file, replacing it is ours to do.
+        # After a first attempt, a file at the target may be our own partial work: replacing it is ours.
         handle = dbfs.create(client, remote, overwrite=overwrite or attempt > 1)
         sent = 0
         try:
             for block in blocks():
                 dbfs.add_block(client, handle, block)
                 sent += len(block)
-            dbfs.close(client, handle)
         except ResourceDoesNotExist:
             log.warning("dbfs.upload_restarted", reason="the upload handle expired", attempt=attempt)
             continue
-        actual = dbfs.get_status(client, remote).file_size
+        # A resent close whose first answer was lost, or an expired handle: the size check tells.
+        with contextlib.suppress(ResourceDoesNotExist):
+            dbfs.close(client, handle)
+        try:
+            actual = dbfs.get_status(client, remote).file_size
+        except ResourceDoesNotExist:
+            actual = -1
         if actual == sent:
             return sent
         log.warning("dbfs.upload_restarted", reason=f"size {actual} != {sent} sent", attempt=attempt)
-    raise UploadFailed(f"upload to dbfs:{remote} did not complete after {MAX_UPLOAD_RESTARTS} attempts")
+    raise TransferFailed(f"upload to dbfs:{remote} did not complete after {MAX_UPLOAD_RESTARTS} attempts")
 
 
 def upload_file(client: Client, local: Path, remote: str, *, overwrite: bool) -> int:
     """Upload a local file to DBFS in constant memory; return its size."""
     try:
         size = local.stat().st_size
+        if size <= BLOCK_SIZE:
+            dbfs.put(client, remote, local.read_bytes(), overwrite=overwrite)
+            return size
+        sent = _upload_blocks(client, functools.partial(_file_blocks, local), remote, overwrite)
     except OSError as error:
-        raise UsageError(f"cannot read {local}: {error.strerror}") from None
-    if size <= BLOCK_SIZE:
-        dbfs.put(client, remote, local.read_bytes(), overwrite=overwrite)
-        return size
-
-    def blocks() -> Iterator[bytes]:
-        with local.open("rb") as handle:
-            yield from _blocks(handle)
-
-    sent = _upload_blocks(client, blocks, remote, overwrite)
+        raise UsageError(f"cannot read {local}: {error.strerror or error}") from None
     if sent != size:
-        raise UploadFailed(f"{local} changed while it was uploaded ({sent} of {size} bytes sent)")
+        raise TransferFailed(f"{local} changed while it was uploaded ({sent} of {size} bytes sent)")
     return sent
 
 
@@ -109,34 +129,36 @@ def download_file(client: Client, remote: str, local: Path, *, overwrite: bool) 
     if info.is_dir:
         raise UsageError(f"dbfs:{remote} is a directory: add --recursive to copy it")
     if local.exists() and not overwrite:
-        raise LocalConflict(f"{local} exists: add --overwrite to replace it")
-    local.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=local.parent, prefix=f".{local.name}.", suffix=".part")
+        raise LocalConflict(f"{local} exists: {OVERWRITE_HINT}")
+    try:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        temp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed or removed
+            dir=local.parent, prefix=f".{local.name}.", suffix=".part", delete=False
+        )
+    except OSError as error:
+        raise UsageError(f"cannot write {local}: {error.strerror or error}") from None
+    part = Path(temp.name)
     try:
         written = 0
-        with os.fdopen(fd, "wb") as handle:
+        with temp:
             for chunk in _ranges(client, remote, info.file_size):
-                handle.write(chunk)
+                temp.write(chunk)
                 written += len(chunk)
         if written != info.file_size:
-            raise UploadFailed(f"dbfs:{remote}: read {written} of {info.file_size} bytes")
-        Path(temp).replace(local)
+            raise TransferFailed(f"dbfs:{remote}: read {written} of {info.file_size} bytes")
+        part.replace(local)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
         raise
     return written
 
 
-def cat(client: Client, remote: str, sink: BinaryIO) -> int:
-    """Stream a DBFS file into ``sink``; return the bytes written."""
+def cat(client: Client, remote: str) -> Iterator[bytes]:
+    """Yield a DBFS file's bytes, 1 MB at a time (the status check runs on the first ``next``)."""
     info = dbfs.get_status(client, remote)
     if info.is_dir:
         raise UsageError(f"dbfs:{remote} is a directory")
-    written = 0
-    for chunk in _ranges(client, remote, info.file_size):
-        sink.write(chunk)
-        written += len(chunk)
-    return written
+    yield from _ranges(client, remote, info.file_size)
 
 
 def walk(client: Client, remote: str) -> Iterator[FileInfo]:
@@ -147,16 +169,37 @@ def walk(client: Client, remote: str) -> Iterator[FileInfo]:
             yield from walk(client, item.path)
 
 
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, TransportError):
+        return True
+    return isinstance(error, ApiError) and (error.http_status or 0) in (429, 500, 502, 503, 504)
+
+
 def delete(client: Client, remote: str, *, recursive: bool) -> int:
-    """Delete a path, calling again while the service answers 503 for a partial delete; return calls."""
+    """Delete a path, calling again while the service answers 503 PARTIAL_DELETE; return the calls made.
+
+    A missing path is an error here (the API itself would succeed silently), and so is a non-empty
+    directory without ``recursive``. Each call first fails fast on a 5xx so that a partial delete is
+    called again at once; any other transient failure is handed to the client's retry policy.
+    """
+    info = dbfs.get_status(client, remote)
+    if info.is_dir and not recursive and dbfs.list_(client, remote):
+        raise UsageError(f"dbfs:{remote} is a directory that is not empty: add --recursive to delete it")
     log = get_logger(path=remote)
+    patient = False
     for call in range(1, MAX_DELETE_CALLS + 1):
         try:
-            dbfs.delete(client, remote, recursive=recursive)
+            dbfs.delete(client, remote, recursive=recursive, retry_transient=patient)
             return call
-        except TemporarilyUnavailable as error:
-            log.info("dbfs.delete_continues", call=call, reason=error.message)
-    raise UploadFailed(f"dbfs:{remote} was still being deleted after {MAX_DELETE_CALLS} calls")
+        except (ApiError, TransportError) as error:
+            if dbfs.is_partial_delete(error):
+                log.info("dbfs.delete_continues", call=call, reason=str(error))
+                patient = False
+            elif _transient(error) and not patient:
+                patient = True
+            else:
+                raise
+    raise TransferFailed(f"dbfs:{remote} was still being deleted after {MAX_DELETE_CALLS} calls")
 
 
 def _copy_remote_file(client: Client, source: str, dest: str, overwrite: bool) -> int:
@@ -168,8 +211,18 @@ def _copy_remote_file(client: Client, source: str, dest: str, overwrite: bool) -
 
 
 def _run_all(client: Client, jobs: Sequence[Callable[[], int]]) -> list[int]:
+    if len(jobs) == 1:
+        return [jobs[0]()]
     with ThreadPoolExecutor(max_workers=max(1, client.throttle.max_concurrency)) as pool:
         return list(pool.map(lambda job: job(), jobs))
+
+
+def _remote_kind(client: Client, path: str) -> str | None:
+    """Return ``"dir"``, ``"file"`` or None when nothing is at ``path``."""
+    try:
+        return "dir" if dbfs.get_status(client, path).is_dir else "file"
+    except ResourceDoesNotExist:
+        return None
 
 
 def copy(
@@ -184,6 +237,11 @@ def copy(
     src = dbfs_path(source) if src_remote else source
     dst = dbfs_path(dest) if dst_remote else dest
     pairs = _plan(client, src, dst, src_remote=src_remote, dst_remote=dst_remote, recursive=recursive)
+    if not overwrite:
+        _refuse_existing(client, [b for _, b in pairs], dst_remote=dst_remote)
+    if dst_remote:
+        for directory in sorted({str(PurePosixPath(b).parent) for _, b in pairs}):
+            dbfs.mkdirs(client, directory)
     jobs: list[Callable[[], int]] = []
     for a, b in pairs:
         if src_remote and dst_remote:
@@ -194,45 +252,55 @@ def copy(
             jobs.append(functools.partial(upload_file, client, Path(a), b, overwrite=overwrite))
     try:
         sizes = _run_all(client, jobs)
-    except ResourceAlreadyExists as error:
-        error.args = (f"{error.message}: add --overwrite to replace it",)
+    except ResourceAlreadyExists as error:  # created by someone else since the check above
+        error.args = (f"{error.message}: {OVERWRITE_HINT}",)
         raise
     return [{"source": a, "destination": b, "bytes": n} for (a, b), n in zip(pairs, sizes, strict=True)]
+
+
+def _refuse_existing(client: Client, targets: list[str], *, dst_remote: bool) -> None:
+    """Raise before any transfer when a destination exists (``overwrite`` not given)."""
+    for target in targets:
+        exists = _remote_kind(client, target) is not None if dst_remote else Path(target).exists()
+        if exists:
+            where = f"dbfs:{target}" if dst_remote else target
+            raise DestinationExists(f"{where} exists: {OVERWRITE_HINT}")
 
 
 def _plan(
     client: Client, src: str, dst: str, *, src_remote: bool, dst_remote: bool, recursive: bool
 ) -> list[tuple[str, str]]:
-    """Return (source file, destination file) pairs; create destination directories as needed."""
+    """Return (source file, destination file) pairs; a directory destination receives the source name."""
+    files: list[tuple[str, str]] | None = None
     if src_remote:
-        info = dbfs.get_status(client, src)
-        files = (
-            [
+        if dbfs.get_status(client, src).is_dir:
+            files = [
                 (i.path, PurePosixPath(i.path).relative_to(src).as_posix())
                 for i in walk(client, src)
                 if not i.is_dir
             ]
-            if info.is_dir
-            else None
-        )
+        name = PurePosixPath(src).name
     else:
         local = Path(src)
         if not local.exists():
             raise UsageError(f"{src} does not exist")
-        files = (
-            [(str(p), p.relative_to(local).as_posix()) for p in sorted(local.rglob("*")) if p.is_file()]
-            if local.is_dir()
-            else None
-        )
+        if local.is_dir():
+            files = [
+                (str(p), p.relative_to(local).as_posix()) for p in sorted(local.rglob("*")) if p.is_file()
+            ]
+        name = local.name
+
+    def join(base: str, rel: str) -> str:
+        return str(PurePosixPath(base) / rel) if dst_remote else str(Path(base) / rel)
+
+    dst_is_dir = _remote_kind(client, dst) == "dir" if dst_remote else Path(dst).is_dir()
     if files is None:
-        return [(src, dst)]
+        return [(src, join(dst, name) if dst_is_dir else dst)]
     if not recursive:
-        raise UsageError(f"{src} is a directory: add --recursive to copy it")
+        raise UsageError(f"{_label(src, src_remote)} is a directory: add --recursive to copy it")
+    return [(path, join(dst, rel)) for path, rel in files]
 
-    def join(rel: str) -> str:
-        return str(PurePosixPath(dst) / rel) if dst_remote else str(Path(dst) / rel)
 
-    if dst_remote:
-        for directory in sorted({str(PurePosixPath(join(rel)).parent) for _, rel in files} | {dst}):
-            dbfs.mkdirs(client, directory)
-    return [(path, join(rel)) for path, rel in files]
+def _label(path: str, remote: bool) -> str:
+    """Return a path as the user wrote it (``dbfs:`` on the remote side)."""
+    return f"dbfs:{path}" if remote else path

@@ -65,8 +65,21 @@ def mkdirs(inv: Invocation, path: str) -> None:
 
 @command(help={"path": "DBFS file to print."})
 def cat(inv: Invocation, path: str) -> None:
-    """Print a DBFS file to stdout, streaming."""
+    """Print a DBFS file to stdout, streaming (bytes as they are; UTF-8 when stdout takes only text)."""
+    import codecs
+
     from brickbook.ops import dbfs
 
-    dbfs.cat(inv.client, dbfs_path(path), sys.stdout.buffer)
+    chunks = dbfs.cat(inv.client, dbfs_path(path))
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is not None:
+        sys.stdout.flush()
+        for chunk in chunks:
+            binary.write(chunk)
+        binary.flush()
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for chunk in chunks:
+        sys.stdout.write(decoder.decode(chunk))
+    sys.stdout.write(decoder.decode(b"", final=True))
     sys.stdout.flush()

@@ -49,12 +49,24 @@ def infer_provider(url: str) -> str:
     raise UsageError(f"cannot tell the Git provider of {url!r}: pass --provider (e.g. gitHub, gitLab)")
 
 
+def _provider(value: str) -> str:
+    """Return the API spelling of a provider name given in any case."""
+    from brickbook.api.repos import PROVIDERS
+
+    for known in PROVIDERS:
+        if known.lower() == value.lower():
+            return known
+    raise UsageError(f"unknown Git provider {value!r}: use one of {', '.join(PROVIDERS)}")
+
+
 @command(help={"path_prefix": "Only repos under this workspace path."}, text=_repos_table, name="list")
 def list_(inv: Invocation, *, path_prefix: str | None = None) -> list[Any]:
     """List the repos you can manage."""
     from brickbook.api import repos
+    from brickbook.paths import workspace_path
 
-    return [r.raw for r in repos.list_(inv.client, path_prefix=path_prefix)]
+    prefix = workspace_path(path_prefix) if path_prefix else None
+    return [r.raw for r in repos.list_(inv.client, path_prefix=prefix)]
 
 
 @command(help={"repo": "Repo id or workspace path."})
@@ -77,9 +89,10 @@ def create(inv: Invocation, url: str, *, provider: str | None = None, path: str 
     from brickbook.api import repos
     from brickbook.paths import workspace_path
 
-    return repos.create(
-        inv.client, url, provider or infer_provider(url), path=workspace_path(path) if path else None
-    ).raw
+    if not url.strip():
+        raise UsageError("the Git URL is empty")
+    chosen = _provider(provider) if provider else infer_provider(url)
+    return repos.create(inv.client, url, chosen, path=workspace_path(path) if path else None).raw
 
 
 @command(

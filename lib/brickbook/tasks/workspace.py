@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from brickbook.command import Invocation, command
@@ -25,7 +25,9 @@ def _changes_table(rows: list[dict[str, Any]]) -> str:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["action"]] = counts.get(row["action"], 0) + 1
-    summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing to do"
+    order = {"created": 0, "updated": 1, "unchanged": 2}
+    ranked = sorted(counts.items(), key=lambda item: order.get(item[0], 3))
+    summary = ", ".join(f"{n} {action}" for action, n in ranked) or "nothing to do"
     changed = [r for r in rows if r["action"] != "unchanged"]
     return (render_table(changed, ["action", "path"]) + "\n" if changed else "") + summary
 
@@ -50,7 +52,7 @@ def list_(inv: Invocation, path: str, *, recursive: bool = False) -> list[Any]:
     from brickbook.ops.workspace import walk
 
     path = workspace_path(path)
-    items = list(walk(inv.client, path)) if recursive else workspace.list_(inv.client, path)
+    items = walk(inv.client, path) if recursive else workspace.list_(inv.client, path)
     return [item.raw for item in items]
 
 
@@ -74,8 +76,15 @@ def mkdirs(inv: Invocation, path: str) -> None:
 def delete(inv: Invocation, path: str, *, recursive: bool = False) -> None:
     """Delete a workspace object (a non-empty directory needs --recursive)."""
     from brickbook.api import workspace
+    from brickbook.errors import BadRequest
 
-    workspace.delete(inv.client, workspace_path(path), recursive=recursive)
+    path = workspace_path(path)
+    try:
+        workspace.delete(inv.client, path, recursive=recursive)
+    except BadRequest as error:
+        if error.error_code == "DIRECTORY_NOT_EMPTY":
+            error.args = (f"{path} is not empty: add --recursive to delete it and everything in it",)
+        raise
 
 
 @command(
@@ -83,7 +92,8 @@ def delete(inv: Invocation, path: str, *, recursive: bool = False) -> None:
         "src": "Local file to import ('-' reads stdin).",
         "dest": "Absolute workspace path to create.",
         "language": f"Notebook language: {LANGUAGES}. Default: inferred from SRC's extension.",
-        "format": f"Import format: {FORMATS}. Default: SOURCE.",
+        "format": f"Import format: {FORMATS}. Default: SOURCE for .py/.sql/.scala/.r, JUPYTER for "
+        ".ipynb, AUTO (a workspace file) for anything else.",
         "overwrite": "Replace DEST if it exists (makes the import safe to retry).",
     },
     name="import",
@@ -97,57 +107,83 @@ def import_(
     format: str | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Import a local file as a notebook or workspace file."""
+    """Import a local file as a notebook or workspace file.
+
+    Over an existing DEST it fails (exit 5) unless --overwrite is given; with it the import replaces
+    DEST and is safe to retry.
+    """
     from brickbook.api import workspace
     from brickbook.api.workspace import ImportFormat, Language
-    from brickbook.errors import ResourceAlreadyExists
-    from brickbook.ops.workspace import EXTENSION_LANGUAGE
+    from brickbook.errors import ResourceAlreadyExists, ResourceDoesNotExist
 
     dest = workspace_path(dest)
-    fmt = ImportFormat(_choice(format, FORMATS, "--format") or "SOURCE")
-    lang = _choice(language, LANGUAGES, "--language")
-    if lang is None and fmt == ImportFormat.SOURCE:
-        inferred = EXTENSION_LANGUAGE.get(Path(src).suffix.lower())
-        if inferred is None:
-            raise UsageError(f"cannot tell the language of {src!r}: pass --language ({LANGUAGES})")
-        lang = str(inferred)
+    fmt, lang = _import_kind(
+        src, _choice(format, FORMATS, "--format"), _choice(language, LANGUAGES, "--language")
+    )
     try:
         content = sys.stdin.buffer.read() if src == "-" else Path(src).read_bytes()
     except OSError as error:
-        raise UsageError(f"cannot read {src}: {error.strerror}") from None
+        raise UsageError(f"cannot read {src}: {error.strerror or error}") from None
     try:
         workspace.import_(
             inv.client,
             dest,
             content,
-            format=fmt,
+            format=ImportFormat(fmt),
             language=Language(lang) if lang else None,
             overwrite=overwrite,
         )
     except ResourceAlreadyExists as error:
         error.args = (f"{dest} already exists: add --overwrite to replace it",)
         raise
-    return {"path": dest, "format": str(fmt), "language": lang, "bytes": len(content)}
+    except ResourceDoesNotExist as error:
+        parent = str(PurePosixPath(dest).parent)
+        error.args = (f"the folder {parent} does not exist: create it with workspace.mkdirs {parent}",)
+        raise
+    return {"path": dest, "format": fmt, "language": lang, "bytes": len(content)}
+
+
+def _import_kind(src: str, fmt: str | None, lang: str | None) -> tuple[str, str | None]:
+    """Choose the import format and language from the options and SRC's extension."""
+    from brickbook.ops.workspace import EXTENSION_LANGUAGE
+
+    suffix = Path(src).suffix.lower()
+    inferred = EXTENSION_LANGUAGE.get(suffix)
+    if fmt is None:
+        fmt = "JUPYTER" if suffix == ".ipynb" else "SOURCE" if lang or inferred else "AUTO"
+    if fmt == "SOURCE" and lang is None:
+        if inferred is None:
+            raise UsageError(f"cannot tell the language of {src!r}: pass --language ({LANGUAGES})")
+        lang = str(inferred)
+    return fmt, lang
 
 
 @command(
     help={
         "path": "Absolute workspace path to export.",
-        "dest": "Local file to write, atomically; '-' (the default) writes to stdout.",
+        "dest": "Local file to write, atomically. Default: stdout.",
         "format": f"Export format: {FORMATS}. Default: SOURCE.",
     },
-    positional=["path", "dest"],
+    # invoke has no optional positional arguments: DEST is the --dest option.
+    positional=["path"],
 )
-def export(inv: Invocation, path: str, dest: str = "-", *, format: str | None = None) -> Any:
-    """Export a notebook or file to a local file or stdout."""
+def export(inv: Invocation, path: str, *, dest: str = "-", format: str | None = None) -> Any:
+    """Export a notebook or file to a local file (--dest) or stdout."""
     from brickbook.api import workspace
     from brickbook.api.workspace import ExportFormat
     from brickbook.ops.workspace import write_atomically
 
+    path = workspace_path(path)
     fmt = ExportFormat(_choice(format, FORMATS, "--format") or "SOURCE")
-    content = workspace.export(inv.client, workspace_path(path), format=fmt)
+    if dest != "-" and Path(dest).is_dir():
+        raise UsageError(f"{dest} is a directory: name the file to write (or use workspace.export-dir)")
+    content = workspace.export(inv.client, path, format=fmt)
     if dest == "-":
-        sys.stdout.buffer.write(content)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            buffer.write(content)
+        else:  # stdout replaced by a text stream (tests, embedding)
+            sys.stdout.write(content.decode("utf-8", errors="replace"))
         sys.stdout.flush()
         return None
     write_atomically(Path(dest), content)
@@ -178,5 +214,8 @@ def export_dir(inv: Invocation, src: str, dest: str) -> list[dict[str, str]]:
     """Export a workspace folder; notebooks get their language's extension, unchanged files are skipped."""
     from brickbook.ops.workspace import export_dir as run
 
-    changes = run(inv.client, workspace_path(src), Path(dest))
+    src = workspace_path(src)
+    if Path(dest).exists() and not Path(dest).is_dir():
+        raise UsageError(f"{dest} exists and is not a directory")
+    changes = run(inv.client, src, Path(dest))
     return [{"path": c.path, "action": c.action} for c in changes]
