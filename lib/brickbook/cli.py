@@ -8,6 +8,8 @@ the API layer only when a task runs, and nothing here imports the emulator.
 
 from __future__ import annotations
 
+import sys
+
 from invoke.exceptions import Exit, ParseError
 from invoke.program import Program
 
@@ -19,12 +21,27 @@ __all__ = ["BrickbookProgram", "main", "program"]
 USAGE_EXIT_CODE = 2
 
 
+def _help_first(argv: list[str] | None) -> list[str]:
+    """Turn ``brickbook TASK ... --help`` into ``brickbook --help TASK``.
+
+    invoke would otherwise hand ``--help`` to a task's pending positional argument as its value.
+    """
+    if argv is None:
+        argv = sys.argv
+    for position, token in enumerate(argv[1:], start=1):
+        if token in ("--help", "-h"):
+            task = next((t for t in argv[1:position] if not t.startswith("-")), None)
+            if task is not None:
+                return [argv[0], "--help", task]
+    return argv
+
+
 class BrickbookProgram(Program):
     """invoke's Program, except that command-line parse errors exit 2 (usage), like every usage error."""
 
     def parse_core(self, argv: list[str] | None) -> None:
         try:
-            super().parse_core(argv)
+            super().parse_core(_help_first(argv))
         except ParseError as error:
             raise Exit(f"error: {error}", code=USAGE_EXIT_CODE) from None
 

@@ -264,3 +264,10 @@ def test_startup_stays_light():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_help_after_a_task_with_positionals_shows_its_help(isolated_env: pytest.MonkeyPatch):
+    """`brickbook TASK --help` shows the task's help even when the task takes positional arguments."""
+    result = run_cli("workspace.get-status", "--help")
+    assert result.exit_code == 0
+    assert "Usage: brickbook [--core-opts] workspace.get-status" in result.stdout
