@@ -21,11 +21,12 @@ CELL = "\n# COMMAND ----------\n"
 
 
 class FakeWait:
-    """Monotonic time that advances only when the waiter sleeps."""
+    """Monotonic time that advances only when the waiter sleeps, moving the emulator's clock along."""
 
-    def __init__(self) -> None:
+    def __init__(self, emulator: Emulator) -> None:
         self.now = 0.0
         self.sleeps = 0
+        self.emulator = emulator
 
     def clock(self) -> float:
         return self.now
@@ -33,11 +34,12 @@ class FakeWait:
     def sleep(self, seconds: float) -> None:
         self.sleeps += 1
         self.now += seconds
+        self.emulator.clock.advance(seconds)  # clusters start on the emulator's (fake) clock
 
 
 @pytest.fixture
-def fake_wait(monkeypatch: pytest.MonkeyPatch) -> FakeWait:
-    fake = FakeWait()
+def fake_wait(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> FakeWait:
+    fake = FakeWait(emulator)
     monkeypatch.setattr(Invocation, "clock", staticmethod(fake.clock))
     monkeypatch.setattr(Invocation, "sleep", staticmethod(fake.sleep))
     return fake
