@@ -10,18 +10,31 @@ not per poll; on a TTY, one live progress line.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from brickbook.errors import RunFailed, WaitTimeout
+from brickbook.errors import RunFailed, UsageError, WaitTimeout
 from brickbook.log import get_logger
 from brickbook.output import ProgressLine
 
-__all__ = ["Observation", "PollSettings", "wait_for"]
+__all__ = ["Observation", "PollSettings", "parse_duration", "wait_for"]
 
 T = TypeVar("T")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(value: str | None, option: str = "--timeout") -> float | None:
+    """Read ``90``, ``90s``, ``20m`` or ``2h`` as seconds; None stays None."""
+    if value is None or value == "":
+        return None
+    match = _DURATION.match(value)
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(f"{option} must be a positive duration such as 90, 90s, 20m or 2h, not {value!r}")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -40,18 +39,13 @@ WAIT_HELP = {
     "Default: no limit.",
     "on_interrupt": "On Ctrl-C/SIGTERM while waiting: cancel the run (default) or detach (leave it running).",
 }
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
 def parse_duration(value: str | None, option: str = "--timeout") -> float | None:
-    """Read ``90``, ``90s``, ``20m`` or ``2h`` as seconds; None stays None."""
-    if value is None or value == "":
-        return None
-    match = _DURATION.match(value)
-    if not match or float(match.group(1)) <= 0:
-        raise UsageError(f"{option} must be a positive duration such as 90, 90s, 20m or 2h, not {value!r}")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    """Read a duration option (see ``brickbook.waiting.parse_duration``)."""
+    from brickbook.waiting import parse_duration as parse
+
+    return parse(value, option)
 
 
 def parse_params(params: list[str] | None) -> dict[str, str]:

@@ -1,0 +1,400 @@
+"""Clusters: specs, the state machine and its rules (facts §3). No HTTP here.
+
+Lifecycles need no background thread: each record stores its state and when it entered it, and every
+read advances it lazily by the injected clock. Each step (PENDING, RESTARTING, RESIZING -> RUNNING;
+TERMINATING -> TERMINATED) takes ``settings.cluster_start_seconds``. A RUNNING cluster with
+``autotermination_minutes`` set terminates (INACTIVITY) once idle that long; activity is what
+``touch`` records (the Jobs engine calls it when a run uses the cluster), or the cluster becoming RUNNING.
+``spark_conf["brickbook.emulator.fail_start"] = "true"`` makes every start fail: PENDING -> TERMINATING
+-> TERMINATED with SPARK_STARTUP_FAILURE.
+
+Error fidelity: an unknown cluster is 400 INVALID_PARAMETER_VALUE "Cluster <id> does not exist" on every
+call (the SDK overrides it to ResourceDoesNotExist on ``get``); a call in the wrong state is 400
+INVALID_STATE "Cluster <id> is in unexpected state Running." as the real service words it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from collections.abc import Callable
+from typing import Any
+
+from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.clusters_catalog import NODE_TYPES, is_known_spark_version
+from brickbook.emulator.state.store import Store
+
+__all__ = ["ClustersState"]
+
+KIND = "cluster"
+FAIL_START_CONF = "brickbook.emulator.fail_start"
+RETENTION_SECONDS = 30 * 24 * 3600  # list shows clusters terminated within 30 days (or pinned)
+MAX_CUSTOM_TAGS = 45
+MAX_SSH_KEYS = 10
+TRANSITIONAL = frozenset({"PENDING", "RESTARTING", "RESIZING"})
+# Fields of a submitted spec that are not part of the cluster's configuration.
+_NOT_CONFIG = frozenset({"cluster_id", "restart_user"})
+_REASON_TYPES = {
+    "USER_REQUEST": "SUCCESS",
+    "INACTIVITY": "SUCCESS",
+    "JOB_FINISHED": "SUCCESS",
+    "SPARK_STARTUP_FAILURE": "SERVICE_FAULT",
+    "INTERNAL_ERROR": "SERVICE_FAULT",
+}
+_STEP_MESSAGES = {
+    "PENDING": "Finding instances for new nodes, acquiring more instances if necessary",
+    "RESTARTING": "Restarting Spark",
+    "RESIZING": "Resizing the cluster",
+    "TERMINATING": "Terminating the cluster",
+}
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError("INVALID_PARAMETER_VALUE", message)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _check_size(spec: dict[str, Any]) -> None:
+    autoscale, workers = spec.get("autoscale"), spec.get("num_workers")
+    if autoscale is not None:
+        low = autoscale.get("min_workers") if isinstance(autoscale, dict) else None
+        high = autoscale.get("max_workers") if isinstance(autoscale, dict) else None
+        if not (_is_int(low) and _is_int(high) and 0 <= low <= high and high >= 1):  # type: ignore[operator]
+            raise _invalid("autoscale needs integer min_workers >= 0 and max_workers >= min_workers.")
+    elif workers is None and not spec.get("is_single_node"):
+        raise _invalid("Either num_workers or autoscale must be specified.")
+    if workers is not None and not (_is_int(workers) and workers >= 0):
+        raise _invalid(f"num_workers must be a non-negative integer, got {workers!r}.")
+
+
+def _check_nodes(spec: dict[str, Any]) -> None:
+    if spec.get("node_type_id") is None and not (spec.get("instance_pool_id") or spec.get("policy_id")):
+        raise _invalid("Missing required field: node_type_id")
+    for field in ("node_type_id", "driver_node_type_id"):
+        value = spec.get(field)
+        if value is not None and value not in NODE_TYPES:
+            supported = ", ".join(NODE_TYPES)
+            raise _invalid(f"Node type {value} is not supported. Supported node types: {supported}")
+
+
+def _check_limits(spec: dict[str, Any]) -> None:
+    minutes = spec.get("autotermination_minutes")
+    if minutes is not None and not (_is_int(minutes) and (minutes == 0 or 10 <= minutes <= 10000)):
+        raise _invalid(
+            f"autotermination_minutes must be 0 (disabled) or between 10 and 10000, got {minutes!r}."
+        )
+    for field, limit in (("custom_tags", MAX_CUSTOM_TAGS), ("ssh_public_keys", MAX_SSH_KEYS)):
+        value = spec.get(field)
+        if value is not None and len(value) > limit:
+            raise _invalid(f"{field} has {len(value)} entries; at most {limit} are allowed.")
+    for field in ("spark_conf", "spark_env_vars", "custom_tags"):
+        value = spec.get(field)
+        if value is not None and not isinstance(value, dict):
+            raise _invalid(f"{field} must be an object mapping names to values.")
+
+
+def validate_spec(spec: dict[str, Any]) -> None:
+    """Check a create/edit spec as the service does; raise INVALID_PARAMETER_VALUE naming the field."""
+    version = spec.get("spark_version")
+    if not isinstance(version, str) or not version:
+        raise _invalid("Missing required field: spark_version")
+    if not is_known_spark_version(version):
+        raise _invalid(f"Invalid spark version {version}.")
+    _check_size(spec)
+    _check_nodes(spec)
+    _check_limits(spec)
+
+
+class ClustersState:
+    """All clusters of the workspace, in the shared store, advanced lazily by the clock."""
+
+    def __init__(self, store: Store, clock: Callable[[], float], *, step_seconds: float = 1.0) -> None:
+        self._store = store
+        self._clock = clock
+        self._step = step_seconds
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def _enter(self, record: dict[str, Any], state: str, at: float, message: str | None = None) -> None:
+        record["state"] = state
+        record["since"] = at
+        record["state_message"] = _STEP_MESSAGES.get(state, "") if message is None else message
+
+    def _terminate(self, record: dict[str, Any], at: float, code: str, **parameters: str) -> None:
+        self._enter(record, "TERMINATING", at)
+        record["termination_reason"] = {
+            "code": code,
+            "type": _REASON_TYPES.get(code, "SERVICE_FAULT"),
+            "parameters": parameters,
+        }
+
+    def _advance(self, record: dict[str, Any], now: float) -> bool:
+        """Apply every transition due by ``now``; say whether anything changed."""
+        changed = False
+        while True:
+            state, due = record["state"], record["since"] + self._step
+            if state in TRANSITIONAL and now >= due:
+                if state == "PENDING" and record.get("fail_start"):
+                    message = "Spark failed to start: injected by spark_conf brickbook.emulator.fail_start"
+                    self._terminate(record, due, "SPARK_STARTUP_FAILURE", databricks_error_message=message)
+                else:
+                    if state == "RESTARTING":
+                        record["last_restarted_time"] = _ms(due)
+                    self._enter(record, "RUNNING", due, "")
+                    record["last_activity"] = due
+            elif state == "TERMINATING" and now >= due:
+                self._enter(record, "TERMINATED", due, record.get("terminated_message", ""))
+                record["terminated_time"] = _ms(due)
+                if record.pop("start_after_termination", False):
+                    self._start(record, due)
+            elif state == "RUNNING" and now >= self._idle_deadline(record):
+                minutes = str(record["spec"]["autotermination_minutes"])
+                self._terminate(
+                    record, self._idle_deadline(record), "INACTIVITY", inactivity_duration_min=minutes
+                )
+                record["terminated_message"] = (
+                    f"Inactive cluster terminated (inactive for {minutes} minutes)."
+                )
+            else:
+                return changed
+            changed = True
+
+    def _idle_deadline(self, record: dict[str, Any]) -> float:
+        """When a RUNNING cluster autoterminates if nothing touches it (never for job clusters)."""
+        minutes = record["spec"].get("autotermination_minutes") or 0
+        if not minutes or record["cluster_source"] == "JOB":
+            return float("inf")
+        return float(record["last_activity"]) + minutes * 60
+
+    def _start(self, record: dict[str, Any], at: float) -> None:
+        self._enter(record, "PENDING", at)
+        record["start_time"] = _ms(at)
+        for key in ("terminated_time", "termination_reason", "terminated_message"):
+            record.pop(key, None)
+
+    def _load(self, cluster_id: str) -> dict[str, Any]:
+        """The record, advanced to now and saved; a missing one is the real API's 400.
+
+        One transaction, so a read that advances a record cannot overwrite a concurrent action's write.
+        """
+        with self._store.transaction():
+            record = self._store.get(KIND, cluster_id) if cluster_id else None
+            if record is None:
+                raise _invalid(f"Cluster {cluster_id} does not exist")
+            if self._advance(record, self._clock()):
+                self._store.put(KIND, cluster_id, record)
+        return record
+
+    def _unexpected(self, record: dict[str, Any]) -> ApiError:
+        return ApiError(
+            "INVALID_STATE",
+            f"Cluster {record['cluster_id']} is in unexpected state {record['state'].title()}.",
+        )
+
+    def _not_for_job_clusters(self, record: dict[str, Any], action: str) -> None:
+        if record["cluster_source"] == "JOB":
+            raise _invalid(f"Cluster {record['cluster_id']} was created by a job and cannot be {action}.")
+
+    # -- API operations -------------------------------------------------------------------------
+
+    def create(self, spec: dict[str, Any], creator: str, *, source: str = "API") -> str:
+        """``clusters/create``: validate, store as PENDING, return the new cluster id."""
+        validate_spec(spec)
+        now = self._clock()
+        stamp = time.strftime("%m%d-%H%M%S", time.gmtime(now))
+        suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+        cluster_id = f"{stamp}-{suffix}"
+        config = {k: v for k, v in spec.items() if k not in _NOT_CONFIG}
+        record: dict[str, Any] = {
+            "cluster_id": cluster_id,
+            "spec": config,
+            "creator_user_name": creator,
+            "cluster_source": source,
+            "fail_start": str((config.get("spark_conf") or {}).get(FAIL_START_CONF, "")).lower() == "true",
+            "pinned": False,
+        }
+        self._start(record, now)
+        with self._store.transaction():
+            self._store.put(KIND, cluster_id, record)
+        return cluster_id
+
+    def get(self, cluster_id: str) -> dict[str, Any]:
+        """``clusters/get``: the ClusterDetails."""
+        return self._details(self._load(cluster_id))
+
+    def list(
+        self,
+        *,
+        states: set[str] | None = None,
+        sources: set[str] | None = None,
+        pinned: bool | None = None,
+        policy_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """``clusters/list`` before paging: active, pinned, and terminated within 30 days."""
+        now = self._clock()
+        found = []
+        with self._store.transaction():
+            for key, record in self._store.items(KIND):
+                if self._advance(record, now):
+                    self._store.put(KIND, key, record)
+                ended = record.get("terminated_time")
+                if ended and not record["pinned"] and now * 1000 - ended > RETENTION_SECONDS * 1000:
+                    continue
+                if states and record["state"] not in states:
+                    continue
+                if sources and record["cluster_source"] not in sources:
+                    continue
+                if pinned is not None and record["pinned"] != pinned:
+                    continue
+                if policy_id is not None and record["spec"].get("policy_id") != policy_id:
+                    continue
+                found.append(self._details(record))
+        return found
+
+    def edit(self, spec: dict[str, Any]) -> None:
+        """``clusters/edit``: RUNNING restarts with the new spec, TERMINATED stays so; else INVALID_STATE."""
+        with self._store.transaction():
+            record = self._load(str(spec.get("cluster_id") or ""))
+            self._not_for_job_clusters(record, "edited")
+            if record["state"] not in ("RUNNING", "TERMINATED"):
+                raise self._unexpected(record)
+            validate_spec(spec)
+            record["spec"] = {k: v for k, v in spec.items() if k not in _NOT_CONFIG}
+            conf = record["spec"].get("spark_conf") or {}
+            record["fail_start"] = str(conf.get(FAIL_START_CONF, "")).lower() == "true"
+            if record["state"] == "RUNNING":
+                self._enter(record, "RESTARTING", self._clock())
+            self._store.put(KIND, record["cluster_id"], record)
+
+    def start(self, cluster_id: str) -> None:
+        """``clusters/start``: only from TERMINATED (the service answers INVALID_STATE otherwise)."""
+        with self._store.transaction():
+            record = self._load(cluster_id)
+            self._not_for_job_clusters(record, "started")
+            if record["state"] != "TERMINATED":
+                raise self._unexpected(record)
+            self._start(record, self._clock())
+            self._store.put(KIND, cluster_id, record)
+
+    def restart(self, cluster_id: str) -> None:
+        """``clusters/restart``: only from RUNNING."""
+        with self._store.transaction():
+            record = self._load(cluster_id)
+            if record["state"] != "RUNNING":
+                raise self._unexpected(record)
+            self._enter(record, "RESTARTING", self._clock())
+            self._store.put(KIND, cluster_id, record)
+
+    def resize(self, cluster_id: str, *, num_workers: Any = None, autoscale: Any = None) -> None:
+        """``clusters/resize``: only from RUNNING; one of num_workers or autoscale."""
+        if num_workers is None and autoscale is None:
+            raise _invalid("Either num_workers or autoscale must be specified.")
+        with self._store.transaction():
+            record = self._load(cluster_id)
+            if record["state"] != "RUNNING":
+                raise self._unexpected(record)
+            spec = {k: v for k, v in record["spec"].items() if k not in ("num_workers", "autoscale")}
+            spec.update({"num_workers": num_workers} if autoscale is None else {"autoscale": autoscale})
+            validate_spec(spec)
+            record["spec"] = spec
+            self._enter(record, "RESIZING", self._clock())
+            self._store.put(KIND, cluster_id, record)
+
+    def terminate(self, cluster_id: str, reason: str = "USER_REQUEST", *, user: str | None = None) -> None:
+        """``clusters/delete`` (and job clusters at the end of a run): a no-op once terminating."""
+        with self._store.transaction():
+            record = self._load(cluster_id)
+            if record["state"] in ("TERMINATING", "TERMINATED"):
+                return
+            parameters = {"username": user} if user else {}
+            self._terminate(record, self._clock(), reason, **parameters)
+            self._store.put(KIND, cluster_id, record)
+
+    def permanent_delete(self, cluster_id: str) -> None:
+        """``clusters/permanent-delete``: terminate and forget; afterwards the id does not exist."""
+        with self._store.transaction():
+            self._load(cluster_id)
+            self._store.delete(KIND, cluster_id)
+
+    def set_pinned(self, cluster_id: str, pinned: bool) -> None:
+        """``clusters/pin`` and ``clusters/unpin``."""
+        with self._store.transaction():
+            record = self._load(cluster_id)
+            record["pinned"] = pinned
+            self._store.put(KIND, cluster_id, record)
+
+    # -- for the Jobs engine --------------------------------------------------------------------
+
+    def create_job_cluster(self, spec: dict[str, Any], run_name: str, *, creator: str = "") -> str:
+        """Create a run's cluster (cluster_source JOB, named ``run_name``); raises like ``create``."""
+        return self.create({**spec, "cluster_name": run_name}, creator, source="JOB")
+
+    def is_running(self, cluster_id: str) -> bool:
+        """Tell whether the cluster is RUNNING now."""
+        return bool(self._load(cluster_id)["state"] == "RUNNING")
+
+    def touch(self, cluster_id: str) -> None:
+        """Record activity (a run using the cluster), which postpones autotermination."""
+        with self._store.transaction():
+            record = self._load(cluster_id)
+            record["last_activity"] = self._clock()
+            self._store.put(KIND, cluster_id, record)
+
+    def ensure_running(self, cluster_id: str) -> str:
+        """Start the cluster if it is not up or coming up (TERMINATING: start once it has terminated).
+
+        Returns the state now; the caller polls ``is_running``.
+        """
+        with self._store.transaction():
+            record = self._load(cluster_id)
+            if record["state"] == "TERMINATED":
+                self._start(record, self._clock())
+            elif record["state"] == "TERMINATING":
+                record["start_after_termination"] = True
+            self._store.put(KIND, cluster_id, record)
+            return str(record["state"])
+
+    # -- serialisation --------------------------------------------------------------------------
+
+    def _details(self, record: dict[str, Any]) -> dict[str, Any]:
+        spec = record["spec"]
+        details: dict[str, Any] = {
+            **spec,
+            "cluster_id": record["cluster_id"],
+            "state": record["state"],
+            "state_message": record.get("state_message", ""),
+            "creator_user_name": record["creator_user_name"],
+            "cluster_source": record["cluster_source"],
+            "start_time": record["start_time"],
+            "spec": dict(spec),
+            "default_tags": {
+                "Vendor": "Databricks",
+                "Creator": record["creator_user_name"],
+                "ClusterName": spec.get("cluster_name", ""),
+                "ClusterId": record["cluster_id"],
+            },
+        }
+        if spec.get("node_type_id") and "driver_node_type_id" not in spec:
+            details["driver_node_type_id"] = spec["node_type_id"]
+        for key in ("terminated_time", "termination_reason", "last_restarted_time"):
+            if key in record:
+                details[key] = record[key]
+        if record["pinned"]:
+            details["pinned_by_user_name"] = record["creator_user_name"]
+        if record["state"] == "RUNNING":
+            details["spark_context_id"] = int(record["since"] * 1000) % 10**12
+            details["jdbc_port"] = 10000
+            node = NODE_TYPES.get(spec.get("node_type_id", ""))
+            if node is not None:
+                count = 1 + (spec.get("num_workers") or (spec.get("autoscale") or {}).get("min_workers") or 0)
+                details["cluster_memory_mb"] = node["memory_mb"] * count
+                details["cluster_cores"] = node["num_cores"] * count
+        return details
