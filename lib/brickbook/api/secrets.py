@@ -106,19 +106,36 @@ def list_scopes(client: Client) -> list[SecretScope]:
 
 
 def put_secret(client: Client, scope: str, key: str, value: str | bytes) -> None:
-    """Create or overwrite a secret: ``POST /api/2.0/secrets/put`` (string or bytes value)."""
+    """Create or overwrite a secret: ``POST /api/2.0/secrets/put`` (``str`` as string_value, else bytes).
+
+    The value is registered with the redactor before anything can fail, and it is checked against the
+    128 KB limit before the request, so an oversized value never leaves the machine.
+    """
+    _register_value(value)
     raw = value.encode() if isinstance(value, str) else value
     if len(raw) > MAX_VALUE_BYTES:
-        raise UsageError(f"secret value is {len(raw)} bytes, over the 128 KB limit")
-    body: dict[str, Any] = {"scope": scope, "key": validate_key(key)}
+        raise UsageError(f"the secret value is {len(raw)} bytes, over the 128 KB ({MAX_VALUE_BYTES}) limit")
+    body: dict[str, Any] = {"scope": validate_scope(scope), "key": validate_key(key)}
     if isinstance(value, str):
-        register_secret(value)
         body["string_value"] = value
     else:
-        encoded = base64.b64encode(value).decode("ascii")
-        register_secret(encoded)
-        body["bytes_value"] = encoded
+        body["bytes_value"] = base64.b64encode(value).decode("ascii")
     client.post(f"{BASE}/put", body)
+
+
+def _register_value(value: str | bytes) -> None:
+    """Mask the value in every form it could be printed in: as text, and as the base64 sent on the wire."""
+    if isinstance(value, str):
+        register_secret(value)
+        return
+    register_secret(base64.b64encode(value).decode("ascii"))
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    register_secret(text)
+    # A file's value usually ends with a newline the value is quoted without.
+    register_secret(text.rstrip("\r\n"))
 
 
 def delete_secret(client: Client, scope: str, key: str) -> None:

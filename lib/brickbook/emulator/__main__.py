@@ -50,6 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="'METHOD /glob=RPS'",
         help="a per-route rate limit",
     )
+    parser.add_argument(
+        "--allow-remote-repos",
+        action="store_true",
+        help="record repos with a non-local Git URL (no network: branch and head only, no files)",
+    )
+    parser.add_argument(
+        "--dbfs-delete-batch",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="files a recursive DBFS delete removes per call before answering 503 PARTIAL_DELETE",
+    )
+    parser.add_argument(
+        "--cluster-start-seconds",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="how long a cluster takes to start, restart, resize or terminate (default: 1)",
+    )
     return parser
 
 
@@ -88,6 +107,9 @@ def settings_from_args(args: argparse.Namespace, token: str) -> EmulatorSettings
         latency_ms=args.latency_ms,
         faults=_fault_rules(args.faults),
         rate_limits=tuple(RateLimitRule.parse_cli(rule) for rule in args.rate_limit),
+        allow_remote_repos=args.allow_remote_repos,
+        cluster_start_seconds=args.cluster_start_seconds,
+        dbfs_delete_batch=args.dbfs_delete_batch,
     )
 
 

@@ -24,8 +24,14 @@ from brickbook.emulator.faults import FaultBook, FaultMiddleware, RateLimiter, R
 from brickbook.emulator.frontdoor import AuthMiddleware
 from brickbook.emulator.journal import RequestContextMiddleware, RequestJournal
 from brickbook.emulator.routes.auth import AuthArea
+from brickbook.emulator.routes.clusters import ClustersArea
 from brickbook.emulator.routes.control import ControlPlane, ControlRoutes
+from brickbook.emulator.routes.dbfs import DbfsArea
+from brickbook.emulator.routes.jobs import JobsArea
+from brickbook.emulator.routes.repos import ReposArea
+from brickbook.emulator.routes.secrets import SecretsArea
 from brickbook.emulator.routes.tokens import TokensArea
+from brickbook.emulator.routes.workspace import WorkspaceArea
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.store import Store
@@ -34,7 +40,16 @@ from brickbook.emulator.wire import request_id
 __all__ = ["AREAS", "create_app"]
 
 # The API areas, in route-table order. A new area adds its class here (see area.py).
-AREAS: tuple[AreaFactory, ...] = (AuthArea, TokensArea)
+AREAS: tuple[AreaFactory, ...] = (
+    AuthArea,
+    TokensArea,
+    DbfsArea,
+    WorkspaceArea,
+    ReposArea,
+    ClustersArea,
+    SecretsArea,
+    JobsArea,
+)
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

@@ -206,6 +206,9 @@ class EmulatorSettings:
     rate_limits: tuple[RateLimitRule, ...] = ()
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
     workspace_id: str = "1234567890123456"
+    allow_remote_repos: bool = False  # record non-local Git URLs without content instead of refusing them
+    cluster_start_seconds: float = 1.0  # each cluster lifecycle step: start, restart, resize, terminate
+    dbfs_delete_batch: int = 10_000  # files one DBFS recursive delete removes before a 503 PARTIAL_DELETE
 
     def __post_init__(self) -> None:
         if not self.admin_token:
@@ -216,5 +219,9 @@ class EmulatorSettings:
         tokens = [self.admin_token, *self.users.values()]
         if len(set(tokens)) != len(tokens) or not all(tokens):
             raise ValueError("every principal needs its own non-empty token")
+        if self.dbfs_delete_batch < 1:
+            raise ValueError("dbfs_delete_batch must be at least 1")
+        if self.cluster_start_seconds < 0:
+            raise ValueError("cluster_start_seconds must not be negative")
         if self.token_ttl_seconds < 1 or self.latency_ms < 0:
             raise ValueError("token_ttl_seconds must be positive and latency_ms not negative")

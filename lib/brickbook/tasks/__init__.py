@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from brickbook.tasks import auth, emulator, fs, repos, secrets, workspace
+from brickbook.tasks import auth, clusters, emulator, fs, jobs, repos, secrets, workspace
 
 __all__ = ["namespace"]
 
 namespace = Collection()
-for _module in (auth, emulator, fs, repos, secrets, workspace):
+for _module in (auth, clusters, emulator, fs, jobs, repos, secrets, workspace):
     namespace.add_collection(Collection.from_module(_module))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ __all__ = [
     "put_acl",
 ]
 
-SCOPE_HELP = "Secret scope name."
+SCOPE_HELP = "Secret scope name: 1-128 letters, digits, '-', '_', '.' or '@'."
 
 
 @command(text=lambda rows: render_table(rows, ["name", "backend_type"]))
@@ -56,57 +57,84 @@ def delete_scope(inv: Invocation, scope: str) -> None:
 
 
 def _read_value(file: str | None, string_value: str | None) -> str | bytes:
-    """Return the secret from --string-value, --file, piped stdin or a hidden prompt."""
+    """Return the secret from --string-value, --file, piped stdin or a hidden prompt, in that order.
+
+    Piped text loses one trailing newline (``echo pw | ...`` stores ``pw``) and goes as a string; piped
+    bytes that are not UTF-8, and any file, go as bytes. An empty value is refused.
+    """
     if file is not None and string_value is not None:
         raise UsageError("pass at most one of --file and --string-value")
+    value: str | bytes
     if string_value is not None:
-        return string_value
-    if file is not None:
+        value, source = string_value, "--string-value"
+    elif file is not None:
         try:
-            return Path(file).read_bytes()
+            value, source = Path(file).read_bytes(), f"the file {file}"
         except OSError as error:
-            raise UsageError(f"cannot read {file}: {error.strerror}") from None
-    if not sys.stdin.isatty():
+            raise UsageError(f"cannot read {file}: {error.strerror or error}") from None
+    elif sys.stdin is not None and not sys.stdin.isatty():
         data = sys.stdin.buffer.read()
-        # `echo value | brickbook secrets.put` must store "value", not "value\n".
-        data = data.removesuffix(b"\n")
+        data = data.removesuffix(b"\r\n") if data.endswith(b"\r\n") else data.removesuffix(b"\n")
         try:
-            return data.decode("utf-8")
+            value = data.decode("utf-8")
         except UnicodeDecodeError:
-            return data
-    value = getpass.getpass("Secret value (input hidden): ")
+            value = data
+        source = "stdin"
+    else:
+        value, source = getpass.getpass("Secret value (input hidden): "), "the prompt"
     if not value:
-        raise UsageError("no secret value given")
+        raise UsageError(f"the secret value from {source} is empty; nothing was stored")
     return value
 
 
 @command(
     help={
         "scope": SCOPE_HELP,
-        "key": "Secret key.",
-        "file": "Read the value (as bytes) from this file.",
-        "string_value": "The value itself. WARNING: it lands in your shell history; prefer stdin or --file.",
+        "key": "Secret key: 1-128 letters, digits, '-', '_' or '.'.",
+        "file": "Read the value (as bytes, stored unchanged) from this file.",
+        "string_value": "The value itself. WARNING: it lands in your shell history and the process list; "
+        "prefer stdin, --file or the hidden prompt.",
     }
 )
 def put(
     inv: Invocation, scope: str, key: str, *, file: str | None = None, string_value: str | None = None
 ) -> dict[str, Any]:
-    """Create or overwrite a secret; the value comes from stdin, a file or a hidden prompt."""
+    """Create or overwrite a secret; the value comes from stdin, --file or a hidden prompt (never printed).
+
+    Reads, in order: --string-value, --file, piped stdin (one trailing newline dropped), else a hidden
+    prompt on the terminal. The value never appears in output, logs or errors.
+    """
     from brickbook.api import secrets
+    from brickbook.errors import ResourceDoesNotExist
     from brickbook.redaction import register_secret
 
-    if string_value:
-        register_secret(string_value)
+    register_secret(string_value)
+    # Check the names first, so a typo fails before anyone types or pipes the value.
+    secrets.validate_scope(scope)
+    secrets.validate_key(key)
     value = _read_value(file, string_value)
-    secrets.put_secret(inv.client, secrets.validate_scope(scope), key, value)
-    return {"scope": scope, "key": key, "bytes": len(value.encode() if isinstance(value, str) else value)}
+    try:
+        secrets.put_secret(inv.client, scope, key, value)
+    except ResourceDoesNotExist as error:
+        error.args = (f"scope {scope} does not exist: create it with secrets.create-scope {scope}",)
+        raise
+    size = len(value.encode() if isinstance(value, str) else value)
+    return {"scope": scope, "key": key, "bytes": size}
 
 
-@command(
-    help={"scope": SCOPE_HELP},
-    text=lambda rows: render_table(rows, ["key", "last_updated_timestamp"]),
-    name="list",
-)
+def _secrets_table(rows: list[dict[str, Any]]) -> str:
+    """Keys with their last update as a UTC time (the API gives epoch milliseconds)."""
+    shown = [{"key": r.get("key"), "last_updated": _utc(r.get("last_updated_timestamp"))} for r in rows]
+    return render_table(shown, ["key", "last_updated"])
+
+
+def _utc(epoch_ms: object) -> str:
+    if not isinstance(epoch_ms, int):
+        return ""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@command(help={"scope": SCOPE_HELP}, text=_secrets_table, name="list")
 def list_(inv: Invocation, scope: str) -> list[Any]:
     """List the keys in a scope (never the values)."""
     from brickbook.api import secrets

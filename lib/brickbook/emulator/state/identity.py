@@ -3,6 +3,10 @@
 Each token maps to one principal: the admin (group ``admins``), each configured user and each OAuth
 client (a service principal, group ``users``). Issued OAuth tokens and created PATs live in the
 store keyed by the SHA-256 of the token, so a data directory never holds a usable credential.
+
+Notebook context tokens are what a run's notebook code calls the API with: they act as an existing
+principal (same admin flag and groups) with ``in_notebook=True``, which DBUtils-only endpoints
+(``secrets/get``) require. The jobs engine issues one per run and revokes them when the run ends.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
@@ -22,6 +26,7 @@ __all__ = ["CREDENTIAL_KINDS", "Identity", "IssuedToken", "Principal", "stable_i
 
 OAUTH_TOKEN_KIND = "oauth_token"
 PAT_KIND = "pat"
+CONTEXT_TOKEN_KIND = "context_token"
 # Kinds that a control-API reset keeps: OAuth tokens already handed out stay valid (revoke ends them).
 CREDENTIAL_KINDS = (OAUTH_TOKEN_KIND,)
 
@@ -42,6 +47,8 @@ class Principal:
     user_name: str
     is_admin: bool
     service_principal: bool = False
+    # True for notebook context tokens: the caller is code running inside a notebook on a cluster.
+    in_notebook: bool = False
 
     @property
     def id(self) -> str:
@@ -86,6 +93,10 @@ class Identity:
         pat = self._store.get(PAT_KIND, digest)
         if pat is not None and (pat["expiry_time"] < 0 or now * 1000 < pat["expiry_time"]):
             return self._principal_named(pat["owner"])
+        context = self._store.get(CONTEXT_TOKEN_KIND, digest)
+        if context is not None:
+            principal = self._principal_named(context["user_name"])
+            return None if principal is None else replace(principal, in_notebook=True)
         return None
 
     def _principal_named(self, user_name: str) -> Principal | None:
@@ -110,6 +121,25 @@ class Identity:
             for key in keys:
                 self._store.delete(OAUTH_TOKEN_KIND, key)
         return len(keys)
+
+    def issue_context_token(self, user_name: str, *, run_id: int | None = None) -> str:
+        """Mint a notebook context token acting as ``user_name``; ``run_id`` groups it for revocation.
+
+        Raises ValueError when no such principal is configured (the admin, a ``--user``, an OAuth client).
+        The token lives in the store by digest until ``revoke_context_tokens(run_id)`` or a reset.
+        """
+        if self._principal_named(user_name) is None:
+            raise ValueError(f"no principal named {user_name!r} to issue a notebook context token for")
+        token = secrets.token_urlsafe(32)
+        self._store.put(CONTEXT_TOKEN_KIND, _digest(token), {"user_name": user_name, "run_id": run_id})
+        return token
+
+    def revoke_context_tokens(self, run_id: int) -> None:
+        """Invalidate every notebook context token issued for ``run_id``."""
+        with self._store.transaction():
+            for key, record in self._store.items(CONTEXT_TOKEN_KIND):
+                if record.get("run_id") == run_id:
+                    self._store.delete(CONTEXT_TOKEN_KIND, key)
 
     def create_pat(
         self, owner: Principal, *, lifetime_seconds: int | None, comment: str | None

@@ -1,0 +1,71 @@
+"""The child process's REST client for the emulator that started it (stdlib ``urllib`` only).
+
+The child runs user code, so it imports nothing from brickbook or httpx: it talks to the emulator the
+way a notebook on a cluster talks to its workspace, with a context token that acts as the run's
+principal. API errors become ``ApiCallError`` carrying the service's ``error_code`` and message.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+__all__ = ["ApiCallError", "RestClient"]
+
+_TIMEOUT_SECONDS = 60
+
+
+class ApiCallError(Exception):
+    """An error answer from the workspace API."""
+
+    def __init__(self, error_code: str, message: str, status: int) -> None:
+        super().__init__(f"{error_code}: {message}")
+        self.error_code = error_code
+        self.message = message
+        self.status = status
+
+
+class RestClient:
+    """GET/POST JSON against ``base_url`` with a bearer token."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = token
+
+    def get(self, endpoint: str, /, **query: Any) -> dict[str, Any]:
+        pairs = {
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items() if v is not None
+        }
+        suffix = f"?{urllib.parse.urlencode(pairs)}" if pairs else ""
+        return self._call("GET", f"{endpoint}{suffix}", None)
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", endpoint, json.dumps(body).encode())
+
+    def _call(self, method: str, path: str, data: bytes | None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(f"{self._base}{path}", data=data, headers=headers, method=method)  # noqa: S310 - the emulator's own http URL
+        try:
+            with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:  # noqa: S310 - idem
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raise _api_error(exc) from None
+        if not raw.strip():
+            return {}
+        decoded = json.loads(raw)
+        return decoded if isinstance(decoded, dict) else {}
+
+
+def _api_error(exc: urllib.error.HTTPError) -> ApiCallError:
+    try:
+        body = json.loads(exc.read() or b"{}")
+    except ValueError:
+        body = {}
+    code = body.get("error_code") if isinstance(body, dict) else None
+    message = body.get("message") if isinstance(body, dict) else None
+    return ApiCallError(str(code or exc.code), str(message or exc.reason), exc.code)

@@ -1,0 +1,246 @@
+"""The engine that drives runs: one background thread, alive only while some run is unfinished.
+
+Every tick (20 ms, or at once when a run is started or canceled) it takes each unfinished run's record
+in one store transaction and moves it on: QUEUED -> PENDING when the job has a free slot; tasks from
+BLOCKED (upstream not done; then ``run_if`` decides) -> PENDING (cluster coming up) -> RUNNING (child
+process started) -> a terminal state when the process ends, is canceled or times out, with a retry
+attempt (new task run id, attempt_number + 1) when the task's policy asks for one; the job run
+RUNNING -> TERMINATING (its job clusters are terminated, its context token revoked) -> TERMINATED.
+Durations, timeouts and retry intervals are measured on the injected clock, so tests move time.
+
+A run whose record vanished (control-API reset) has its processes killed. When the store is closed
+(app shutdown) the thread kills every child and ends; an ``atexit`` hook does the same at interpreter
+exit, and each child also exits by itself when the emulator process is gone.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from brickbook.emulator.errors import ApiError
+from brickbook.emulator.runtime import tasks as task_rules
+from brickbook.emulator.runtime.dag import TERMINAL, leaf_keys, make_state, parent_result, termination_for
+from brickbook.emulator.runtime.launcher import Child, Launcher
+from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.identity import Identity
+from brickbook.emulator.state.runs import RunsState
+
+__all__ = ["Scheduler"]
+
+_log = logging.getLogger("brickbook.emulator.jobs")
+_TICK_SECONDS = 0.02
+_LIVE: weakref.WeakSet[Scheduler] = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_everything() -> None:
+    for scheduler in list(_LIVE):
+        scheduler.kill_children()
+
+
+class Scheduler:
+    """Moves runs through their life cycle and owns their child processes."""
+
+    def __init__(
+        self,
+        runs: RunsState,
+        clusters: ClustersState,
+        identity: Identity,
+        clock: Callable[[], float],
+        launcher: Launcher | None = None,
+    ) -> None:
+        self.runs = runs
+        self.clusters = clusters
+        self.identity = identity
+        self.clock = clock
+        self.launcher = launcher or Launcher()
+        self._children: dict[int, tuple[Child, int, str]] = {}  # task run id -> (child, run id, incarnation)
+        self._tokens: dict[int, str] = {}  # job run id -> context token, in memory only
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        _LIVE.add(self)
+
+    # -- thread ---------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Tick now; start the thread if it is not running."""
+        with self._lock:
+            if self._stop.is_set():
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="brickbook-jobs-scheduler", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        """Stop the thread and kill every child process."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10)
+        self.kill_children()
+
+    def kill_children(self) -> None:
+        for child, _, _ in list(self._children.values()):
+            self.launcher.kill(child)
+            self.launcher.discard(child)
+        self._children.clear()
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                with self._lock:
+                    active = self.runs.active_ids()
+                    if not active and not self._children:
+                        self._thread = None
+                        return
+                for run_id, incarnation in active:
+                    self.tick(run_id, incarnation)
+                self._reap_orphans(set(active))
+                self._wake.wait(_TICK_SECONDS)
+        except sqlite3.ProgrammingError:  # the store was closed: the app is shutting down for good
+            self._stop.set()
+        finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+            if self._stop.is_set():
+                self.kill_children()
+
+    def _reap_orphans(self, active: set[tuple[int, str]]) -> None:
+        for task_run_id, (child, run_id, incarnation) in list(self._children.items()):
+            if (run_id, incarnation) not in active:
+                self.launcher.kill(child)
+                self.launcher.discard(child)
+                del self._children[task_run_id]
+        for run_id in [r for r in self._tokens if r not in {run for run, _ in active}]:
+            self._revoke(run_id)
+
+    def tick(self, run_id: int, incarnation: str) -> None:
+        """Advance one run as far as it can go now."""
+        try:
+            with self.runs.editing(run_id, incarnation) as run:
+                if run is not None:
+                    self._advance(run, self.runs.now_ms())
+        except sqlite3.ProgrammingError:
+            raise
+        except Exception as exc:  # a bug must not leave a run RUNNING forever
+            _log.exception("jobs scheduler failed on run %s", run_id)
+            with self.runs.editing(run_id, incarnation) as run:
+                if run is not None:
+                    message = f"brickbook emulator error: {exc}"
+                    run["state"] = make_state("INTERNAL_ERROR", result="FAILED", message=message)
+                    run["_termination"] = termination_for("FAILED", message, code="INTERNAL_ERROR")
+                    run["end_time"] = self.runs.now_ms()
+
+    # -- the job run ------------------------------------------------------------------------------
+
+    def _advance(self, run: dict[str, Any], now: int) -> None:
+        life = run["state"]["life_cycle_state"]
+        if life == "QUEUED":
+            self._advance_queued(run, now)
+            return
+        if life == "TERMINATING":
+            self._finish(run, now)
+            return
+        timeout = run.get("_timeout_seconds") or 0
+        if (
+            run["_cancel"] is None
+            and timeout
+            and now - run["start_time"] - run["queue_duration"] >= timeout * 1000
+        ):
+            run["_cancel"] = "timeout"
+        for task in task_rules.latest(run):
+            task_rules.advance_task(self, run, task, now)
+        latest = task_rules.latest(run)
+        if all(t["state"]["life_cycle_state"] in TERMINAL for t in latest):
+            run["state"] = make_state("TERMINATING")
+            for cluster_id in run["_clusters"].values():
+                with contextlib.suppress(ApiError):  # deleted meanwhile: nothing to tear down
+                    self.clusters.terminate(cluster_id, "JOB_FINISHED")
+            self._revoke(run["run_id"])
+        elif life == "PENDING" and any(
+            t["state"]["life_cycle_state"] not in ("PENDING", "BLOCKED") for t in latest
+        ):
+            run["state"] = make_state("RUNNING")
+
+    def _advance_queued(self, run: dict[str, Any], now: int) -> None:
+        if run["_cancel"] is not None:
+            for task in run["tasks"]:
+                task_rules.end_task(
+                    run, task, now, "CANCELED", "Run was canceled while queued.", by_user=True
+                )
+            run["state"] = make_state("TERMINATING")
+            return
+        siblings = [r for r in self.runs.siblings(run["job_id"]) if r["run_id"] != run["run_id"]]
+        running = sum(r["state"]["life_cycle_state"] != "QUEUED" for r in siblings)
+        earlier = any(
+            r["state"]["life_cycle_state"] == "QUEUED"
+            and (r["start_time"], r["run_id"]) < (run["start_time"], run["run_id"])
+            for r in siblings
+        )
+        if running >= run["_max_concurrent"] or earlier:
+            return
+        run["state"] = make_state("PENDING")
+        run["queue_duration"] = now - run["start_time"]
+        for task in run["tasks"]:
+            task["state"] = make_state("BLOCKED" if task.get("depends_on") else "PENDING")
+
+    def _finish(self, run: dict[str, Any], now: int) -> None:
+        latest = task_rules.latest(run)
+        results = {t["task_key"]: t["state"].get("result_state", "FAILED") for t in latest}
+        cancel = run["_cancel"]
+        if cancel == "user":
+            result, message = "CANCELED", "Run was canceled by the user."
+        elif cancel == "timeout":
+            result, message = "TIMEDOUT", f"Run timed out after {run['_timeout_seconds']} seconds."
+        else:
+            result = parent_result(results, leaf_keys(latest)) if latest else "SUCCESS"
+            message = task_rules.parent_message(latest, result)
+        run["state"] = make_state("TERMINATED", result=result, message=message, by_user=cancel is not None)
+        run["_termination"] = termination_for(result, message)
+        run["end_time"] = now
+        run["run_duration"] = now - run["start_time"]
+        if len(run["tasks"]) == 1:
+            for name in ("setup_duration", "execution_duration", "cleanup_duration"):
+                run[name] = run["tasks"][0][name]
+        if run["repair_history"]:
+            entry = run["repair_history"][-1]
+            entry.update(end_time=now, state=dict(run["state"]), status={"state": "TERMINATED"})
+
+    # -- resources for task_rules -------------------------------------------------------------------
+
+    def token_for(self, run: dict[str, Any]) -> str:
+        """The context token the run's code acts with (minted once per job run, revoked at its end)."""
+        run_id = run["run_id"]
+        if run_id not in self._tokens:
+            self._tokens[run_id] = self.identity.issue_context_token(run["run_as"], run_id=run_id)
+        return self._tokens[run_id]
+
+    def _revoke(self, run_id: int) -> None:
+        if self._tokens.pop(run_id, None) is not None:
+            self.identity.revoke_context_tokens(run_id)
+
+    def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
+        child = self.launcher.launch(task["run_id"], spec)
+        self._children[task["run_id"]] = (child, run["run_id"], run["_incarnation"])
+
+    def child(self, task_run_id: int) -> Child | None:
+        entry = self._children.get(task_run_id)
+        return None if entry is None else entry[0]
+
+    def drop_child(self, task_run_id: int) -> None:
+        self._children.pop(task_run_id, None)

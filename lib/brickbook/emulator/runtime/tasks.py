@@ -1,0 +1,233 @@
+"""One task run's life cycle inside a job run: dependencies, compute, the child process, retries.
+
+Functions over the run record (changed in place inside the scheduler's transaction). Parameters
+reach the code as the real service passes them: a notebook's widgets are its ``base_parameters``,
+overridden by run-now's ``notebook_params``, overridden by the job parameters (their defaults merged
+with run-now's ``job_parameters``), since job parameters win over task parameters of the same name; a
+Python file's argv is run-now's ``python_params`` if given, else the task's ``parameters``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from brickbook.emulator.errors import ApiError
+from brickbook.emulator.runtime.dag import TERMINAL, make_state, run_if_outcome, termination_for
+
+if TYPE_CHECKING:
+    from brickbook.emulator.runtime.scheduler import Scheduler
+
+__all__ = ["advance_task", "end_task", "latest", "parent_message"]
+
+_TOUCH_EVERY_MS = 10_000
+_SKIP_MESSAGES = {
+    "UPSTREAM_FAILED": "Upstream task(s) failed.",
+    "UPSTREAM_CANCELED": "Upstream task(s) were canceled.",
+    "EXCLUDED": "The task's run_if condition was not met.",
+}
+
+
+def latest(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The current attempt of each task (earlier attempts stay in ``tasks``, superseded)."""
+    return [t for t in run["tasks"] if not t.get("_superseded")]
+
+
+def end_task(
+    run: dict[str, Any],
+    task: dict[str, Any],
+    now: int,
+    result: str,
+    message: str,
+    *,
+    life: str = "TERMINATED",
+    code: str | None = None,
+    by_user: bool = False,
+) -> None:
+    """Put a task run in a terminal state."""
+    task["state"] = make_state(life, result=result, message=message, by_user=by_user)
+    task["_termination"] = termination_for(result, message, code=code)
+    task["end_time"] = now
+    if not task["start_time"]:
+        task["start_time"] = now
+    if task.get("_running_at"):
+        task["execution_duration"] = now - task["_running_at"]
+
+
+def parent_message(tasks: list[dict[str, Any]], result: str) -> str:
+    """The job run's ``state_message``: empty on success, else what the first failed task said."""
+    if result == "SUCCESS":
+        return ""
+    for task in tasks:
+        if task["state"].get("result_state") in ("FAILED", "TIMEDOUT"):
+            reason = task["state"]["state_message"] or "Workload failed"
+            return (
+                f"Task {task['task_key']} failed with message: {reason}. "
+                "This caused all downstream tasks to get skipped."
+            )
+    return f"The run ended with result {result}."
+
+
+def _result_of(run: dict[str, Any], key: str) -> str | None:
+    for task in latest(run):
+        if task["task_key"] == key:
+            life = task["state"]["life_cycle_state"]
+            return str(task["state"].get("result_state", "FAILED")) if life in TERMINAL else None
+    return "SUCCESS"  # a dependency that is not part of this run (e.g. after a repair) counts as done
+
+
+def _maybe_retry(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any]) -> None:
+    result = task["state"].get("result_state")
+    limit = task.get("max_retries", 0)
+    retryable = result == "FAILED" or (result == "TIMEDOUT" and task.get("retry_on_timeout"))
+    if not retryable or run["_cancel"] is not None or not (limit == -1 or task["attempt_number"] < limit):
+        return
+    retry = scheduler.runs.new_task_entry(run, task, "WAITING_FOR_RETRY")
+    retry["attempt_number"] = task["attempt_number"] + 1
+    retry["original_attempt_run_id"] = task.get("original_attempt_run_id", task["run_id"])
+    retry["_retry_at"] = task["start_time"] + task.get("min_retry_interval_millis", 0)
+    task["_superseded"] = True
+    run["tasks"].append(retry)
+
+
+def _cluster_ready(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any]) -> bool:
+    """Acquire (start or create) the task's cluster; True once it is RUNNING. Serverless: at once."""
+    cluster_id = task.get("_cluster_id")
+    if cluster_id is None:
+        creator = run["creator_user_name"]
+        if task.get("existing_cluster_id"):
+            cluster_id = str(task["existing_cluster_id"])
+            scheduler.clusters.ensure_running(cluster_id)
+        elif task.get("new_cluster"):
+            cluster_id = scheduler.clusters.create_job_cluster(
+                task["new_cluster"], run["run_name"], creator=creator
+            )
+            run["_clusters"][f"task:{task['run_id']}"] = cluster_id
+        elif task.get("job_cluster_key"):
+            key = task["job_cluster_key"]
+            cluster_id = run["_clusters"].get(key)
+            if cluster_id is None:
+                spec = next(c["new_cluster"] for c in run["job_clusters"] if c["job_cluster_key"] == key)
+                cluster_id = scheduler.clusters.create_job_cluster(spec, run["run_name"], creator=creator)
+                run["_clusters"][key] = cluster_id
+        else:
+            return True
+        task["_cluster_id"] = cluster_id
+    details = scheduler.clusters.get(cluster_id)
+    if details["state"] == "TERMINATED":
+        reason = (details.get("termination_reason") or {}).get("code", "UNKNOWN")
+        raise ApiError("INVALID_STATE", f"Cluster {cluster_id} terminated while starting ({reason}).")
+    if details["state"] != "RUNNING":
+        return False
+    task["cluster_instance"] = {
+        "cluster_id": cluster_id,
+        "spark_context_id": str(details.get("spark_context_id", "")),
+    }
+    return True
+
+
+def _child_spec(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+    overriding = run.get("overriding_parameters", {})
+    job_params = {p["name"]: p["value"] for p in run.get("job_parameters", [])}
+    spec: dict[str, Any] = {
+        "base_url": run["_base_url"],
+        "token": scheduler.token_for(run),
+        "upstream_task_values": run["_task_values"],
+        "widgets": {},
+        "argv": [],
+    }
+    if "notebook_task" in task:
+        body = task["notebook_task"]
+        widgets = {**body.get("base_parameters", {}), **overriding.get("notebook_params", {}), **job_params}
+        spec.update(kind="notebook_task", path=body["notebook_path"], widgets=widgets)
+    else:
+        body = task["spark_python_task"]
+        argv = overriding.get("python_params") or body.get("parameters", [])
+        spec.update(kind="spark_python_task", path=body["python_file"], argv=argv)
+    return spec
+
+
+def _advance_running(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    child = scheduler.child(task["run_id"])
+    if child is None:
+        end_task(
+            run,
+            task,
+            now,
+            "FAILED",
+            "The task lost its process.",
+            life="INTERNAL_ERROR",
+            code="INTERNAL_ERROR",
+        )
+        return
+    cancel = run["_cancel"] or ("user" if task.get("_cancel") else None)
+    timeout = task.get("timeout_seconds") or 0
+    timed_out = bool(timeout) and now - task["_running_at"] >= timeout * 1000
+    if child.poll() is None and not cancel and not timed_out:
+        if task.get("_cluster_id") and now - task.get("_touched", 0) >= _TOUCH_EVERY_MS:
+            scheduler.clusters.touch(task["_cluster_id"])
+            task["_touched"] = now
+        return
+    scheduler.drop_child(task["run_id"])
+    if child.poll() is None or cancel or timed_out:
+        scheduler.launcher.kill(child)
+        logs, truncated = scheduler.launcher.discard(child)
+        scheduler.runs.save_output(task["run_id"], {"logs": logs, "logs_truncated": truncated})
+        if cancel == "user":
+            end_task(run, task, now, "CANCELED", "Run was canceled by the user.", by_user=True)
+        else:
+            seconds = timeout if timed_out else run["_timeout_seconds"]
+            end_task(run, task, now, "TIMEDOUT", f"Task timed out after {seconds} seconds.", by_user=True)
+    else:
+        outcome = scheduler.launcher.collect(child)
+        scheduler.runs.save_output(task["run_id"], outcome.output())
+        if outcome.task_values:
+            run["_task_values"].setdefault(task["task_key"], {}).update(outcome.task_values)
+        if outcome.failed:
+            end_task(run, task, now, "FAILED", "Workload failed, see run output for details")
+        else:
+            end_task(run, task, now, "SUCCESS", "")
+    _maybe_retry(scheduler, run, task)
+
+
+def advance_task(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any], now: int) -> None:  # noqa: PLR0911
+    """Move one task run on as far as it can go now."""
+    life = task["state"]["life_cycle_state"]
+    if life in TERMINAL:
+        return
+    cancel = run["_cancel"] or ("user" if task.get("_cancel") else None)
+    if cancel and life != "RUNNING":
+        result = "CANCELED" if cancel == "user" else "TIMEDOUT"
+        end_task(run, task, now, result, "Run was canceled before the task started.", by_user=True)
+        return
+    if life == "BLOCKED":
+        upstream = [_result_of(run, dep["task_key"]) for dep in task.get("depends_on", [])]
+        if any(result is None for result in upstream):
+            return
+        outcome = run_if_outcome(task.get("run_if", "ALL_SUCCESS"), [str(r) for r in upstream])
+        if outcome is not None:
+            end_task(run, task, now, outcome, _SKIP_MESSAGES[outcome], life="SKIPPED")
+            return
+        task["state"] = make_state("PENDING")
+        life = "PENDING"
+    if life == "WAITING_FOR_RETRY":
+        if now < task["_retry_at"]:
+            return
+        task["state"] = make_state("PENDING")
+        life = "PENDING"
+    if life == "PENDING":
+        task["start_time"] = task["start_time"] or now
+        try:
+            if not _cluster_ready(scheduler, run, task):
+                return
+            spec = _child_spec(scheduler, run, task)
+        except (ApiError, ValueError) as exc:
+            message = exc.message if isinstance(exc, ApiError) else str(exc)
+            end_task(run, task, now, "FAILED", message, life="INTERNAL_ERROR", code="CLUSTER_ERROR")
+            return
+        scheduler.start_child(run, task, spec)
+        task["state"] = make_state("RUNNING", message="In run")
+        task["_running_at"] = now
+        task["setup_duration"] = now - task["start_time"]
+        return
+    if life == "RUNNING":
+        _advance_running(scheduler, run, task, now)

@@ -1,0 +1,406 @@
+"""Saved jobs: create, reset, update, get, list, delete, and the settings rules (facts §2).
+
+Settings are validated as the real service does at create time: unique ``task_key``, ``depends_on``
+naming existing tasks, no cycles, at most one compute source per task (none means serverless, which
+the emulator runs like any other task), ``job_cluster_key`` naming a defined job cluster. Only the
+task kinds the emulator can execute for real are accepted (``notebook_task``, ``spark_python_task``);
+any other kind is refused by name instead of pretending to succeed.
+
+Queueing defaults differ by API version: a job created through 2.2 queues unless ``queue.enabled`` is
+false; one created through 2.0/2.1 does not queue unless ``queue.enabled`` is true.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.store import Store
+
+__all__ = [
+    "JOB_KIND",
+    "PAGE_SIZE",
+    "SUPPORTED_TASK_KINDS",
+    "JobsState",
+    "decode_page_token",
+    "encode_page_token",
+    "job_does_not_exist",
+    "validate_tasks",
+]
+
+JOB_KIND = "job"
+PAGE_SIZE = 100  # 2.2 pages a job's and a run's arrays at 100
+JOB_ARRAYS = ("tasks", "job_clusters", "parameters", "environments")
+SUPPORTED_TASK_KINDS = ("notebook_task", "spark_python_task")
+OTHER_TASK_KINDS = (
+    "python_wheel_task",
+    "spark_jar_task",
+    "spark_submit_task",
+    "sql_task",
+    "run_job_task",
+    "condition_task",
+    "for_each_task",
+    "pipeline_task",
+    "dbt_task",
+    "dashboard_task",
+    "power_bi_task",
+    "clean_rooms_notebook_task",
+    "gen_ai_compute_task",
+    "dbt_cloud_task",
+)
+COMPUTE_FIELDS = ("existing_cluster_id", "new_cluster", "job_cluster_key", "environment_key")
+RUN_IF = (
+    "ALL_SUCCESS",
+    "ALL_DONE",
+    "NONE_FAILED",
+    "AT_LEAST_ONE_SUCCESS",
+    "ALL_FAILED",
+    "AT_LEAST_ONE_FAILED",
+)
+_TASK_KEY = re.compile(r"^[\w\-]{1,100}$")
+MAX_NAME_BYTES = 4096
+MAX_DESCRIPTION = 27_700
+MAX_TASKS = 1000
+MAX_TAGS = 25
+MAX_CONCURRENT_RUNS = 1000
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError("INVALID_PARAMETER_VALUE", message)
+
+
+def job_does_not_exist(job_id: object) -> ApiError:
+    """The real answer for an unknown job: HTTP 400, which the SDK maps to ResourceDoesNotExist."""
+    return _invalid(f"Job {job_id} does not exist.")
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> int:
+    """The offset inside an opaque page token; a token we did not issue is INVALID_PARAMETER_VALUE."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        offset = json.loads(base64.urlsafe_b64decode(padded))["o"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _invalid(f"Invalid page token: {token!r}.") from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise _invalid(f"Invalid page token: {token!r}.")
+    return offset
+
+
+def _task_kind(task: Mapping[str, Any]) -> str:
+    key = task.get("task_key")
+    kinds = [k for k in (*SUPPORTED_TASK_KINDS, *OTHER_TASK_KINDS) if task.get(k) is not None]
+    if not kinds:
+        raise _invalid(f"Task {key} must specify one of: {', '.join(SUPPORTED_TASK_KINDS)}.")
+    if len(kinds) > 1:
+        raise _invalid(f"Task {key} specifies more than one task type: {', '.join(kinds)}.")
+    kind = kinds[0]
+    if kind not in SUPPORTED_TASK_KINDS:
+        raise _invalid(f"Task {key}: {kind} is not supported by the brickbook emulator.")
+    return kind
+
+
+def _check_task_body(task: Mapping[str, Any], kind: str) -> None:
+    key = task["task_key"]
+    body = task[kind]
+    if not isinstance(body, dict):
+        raise _invalid(f"Task {key}: {kind} must be an object.")
+    if kind == "notebook_task":
+        path = body.get("notebook_path")
+        if not isinstance(path, str) or not path:
+            raise _invalid(f"Task {key}: notebook_task.notebook_path is required.")
+        params = body.get("base_parameters", {})
+        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+            raise _invalid(f"Task {key}: notebook_task.base_parameters must map names to strings.")
+    else:
+        path = body.get("python_file")
+        if not isinstance(path, str) or not path:
+            raise _invalid(f"Task {key}: spark_python_task.python_file is required.")
+        params = body.get("parameters", [])
+        if not isinstance(params, list) or not all(isinstance(v, str) for v in params):
+            raise _invalid(f"Task {key}: spark_python_task.parameters must be a list of strings.")
+    if body.get("source", "WORKSPACE") != "WORKSPACE":
+        raise _invalid(f"Task {key}: source {body['source']} is not supported by the brickbook emulator.")
+
+
+def _check_task(task: Any, job_cluster_keys: set[str]) -> None:
+    if not isinstance(task, dict):
+        raise _invalid("Each task must be an object.")
+    key = task.get("task_key")
+    if not isinstance(key, str) or not _TASK_KEY.match(key):
+        raise _invalid(f"Invalid task_key {key!r}: use 1-100 letters, digits, '_' or '-'.")
+    _check_task_body(task, _task_kind(task))
+    compute = [f for f in COMPUTE_FIELDS if task.get(f) is not None]
+    if len(compute) > 1:
+        raise _invalid(f"Task {key} can set only one of {', '.join(COMPUTE_FIELDS)}; it sets {compute}.")
+    cluster_key = task.get("job_cluster_key")
+    if cluster_key is not None and cluster_key not in job_cluster_keys:
+        raise _invalid(f"Task {key} refers to job cluster {cluster_key!r}, which is not defined.")
+    run_if = task.get("run_if", "ALL_SUCCESS")
+    if run_if not in RUN_IF:
+        raise _invalid(f"Task {key}: run_if must be one of {', '.join(RUN_IF)}.")
+    for name in ("timeout_seconds", "max_retries", "min_retry_interval_millis"):
+        value = task.get(name, 0)
+        # max_retries -1 means "retry forever" on the real service.
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < (-1 if name == "max_retries" else 0)
+        ):
+            raise _invalid(f"Task {key}: {name} must be a non-negative integer.")
+
+
+def _check_dag(tasks: list[dict[str, Any]]) -> None:
+    keys = [t["task_key"] for t in tasks]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise _invalid(f"Task keys must be unique: {', '.join(duplicates)} appear more than once.")
+    graph: dict[str, list[str]] = {}
+    for task in tasks:
+        deps = task.get("depends_on", [])
+        if not isinstance(deps, list) or not all(isinstance(d, dict) for d in deps):
+            raise _invalid(f"Task {task['task_key']}: depends_on must be a list of {{task_key}} objects.")
+        graph[task["task_key"]] = [d.get("task_key") for d in deps]
+        for dep in graph[task["task_key"]]:
+            if dep not in graph and dep not in keys:
+                raise _invalid(f"Task {task['task_key']} depends on {dep}, which is not in the job.")
+    _check_acyclic(graph)
+
+
+def _check_acyclic(graph: Mapping[str, list[str]]) -> None:
+    done: set[str] = set()
+    for start in graph:
+        path: list[str] = []
+        stack: list[tuple[str, Iterable[str]]] = [(start, iter(graph[start]))]
+        on_path = {start}
+        path.append(start)
+        while stack:
+            node, deps = stack[-1]
+            dep = next(iter(deps), None)
+            if dep is None:
+                stack.pop()
+                on_path.discard(node)
+                path.pop()
+                done.add(node)
+                continue
+            if dep in on_path:
+                cycle = [*path[path.index(dep) :], dep]
+                raise _invalid(f"The task dependencies form a cycle: {' -> '.join(cycle)}.")
+            if dep not in done:
+                on_path.add(dep)
+                path.append(dep)
+                stack.append((dep, iter(graph[dep])))
+
+
+def validate_tasks(tasks: Any, job_clusters: Any = None) -> None:
+    """Check a task list (and the job clusters it may refer to); raise INVALID_PARAMETER_VALUE."""
+    if not isinstance(tasks, list):
+        raise _invalid("tasks must be a list.")
+    if len(tasks) > MAX_TASKS:
+        raise _invalid(f"A job can have at most {MAX_TASKS} tasks.")
+    clusters = job_clusters or []
+    if not isinstance(clusters, list) or not all(isinstance(c, dict) for c in clusters):
+        raise _invalid("job_clusters must be a list of objects.")
+    cluster_keys = [c.get("job_cluster_key") for c in clusters]
+    for cluster in clusters:
+        if not isinstance(cluster.get("job_cluster_key"), str) or not isinstance(
+            cluster.get("new_cluster"), dict
+        ):
+            raise _invalid("Each job cluster needs a job_cluster_key and a new_cluster.")
+    if len(set(cluster_keys)) != len(cluster_keys):
+        raise _invalid("job_cluster_key values must be unique.")
+    for task in tasks:
+        _check_task(task, {str(k) for k in cluster_keys})
+    _check_dag(tasks)
+
+
+def _validate_settings(settings: dict[str, Any]) -> None:
+    name = settings.get("name", "Untitled")
+    if not isinstance(name, str) or len(name.encode()) > MAX_NAME_BYTES:
+        raise _invalid(f"name must be a string of at most {MAX_NAME_BYTES} bytes.")
+    description = settings.get("description", "")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise _invalid(f"description must be a string of at most {MAX_DESCRIPTION} characters.")
+    limit = settings.get("max_concurrent_runs", 1)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= MAX_CONCURRENT_RUNS:
+        raise _invalid(f"max_concurrent_runs must be an integer from 0 to {MAX_CONCURRENT_RUNS}.")
+    timeout = settings.get("timeout_seconds", 0)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
+        raise _invalid("timeout_seconds must be a non-negative integer.")
+    tags = settings.get("tags", {})
+    if not isinstance(tags, dict) or len(tags) > MAX_TAGS:
+        raise _invalid(f"tags must be an object with at most {MAX_TAGS} entries.")
+    parameters = settings.get("parameters", [])
+    if not isinstance(parameters, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("default"), str)
+        for p in parameters
+    ):
+        raise _invalid("parameters must be a list of {name, default} objects with string values.")
+    names = [p["name"] for p in parameters]
+    if len(set(names)) != len(names):
+        raise _invalid("Job parameter names must be unique.")
+    queue = settings.get("queue", {})
+    if not isinstance(queue, dict) or not isinstance(queue.get("enabled", False), bool):
+        raise _invalid("queue must be an object {enabled: bool}.")
+    validate_tasks(settings.get("tasks", []), settings.get("job_clusters"))
+
+
+def _merge_by_key(current: list[dict[str, Any]], updates: list[Any], key: str) -> list[dict[str, Any]]:
+    merged = [dict(item) for item in current]
+    index = {item.get(key): i for i, item in enumerate(merged)}
+    for item in updates:
+        if not isinstance(item, dict):
+            raise _invalid(f"Each entry must be an object with a {key}.")
+        if item.get(key) in index:
+            merged[index[item[key]]] = dict(item)
+        else:
+            index[item.get(key)] = len(merged)
+            merged.append(dict(item))
+    return merged
+
+
+def _remove_fields(settings: dict[str, Any], fields: Any) -> None:
+    """Apply ``fields_to_remove``: top-level names, ``tasks/<key>`` or ``job_clusters/<key>``."""
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise _invalid("fields_to_remove must be a list of strings.")
+    for field in fields:
+        array, sep, item_key = field.partition("/")
+        if sep and array in ("tasks", "job_clusters"):
+            key_name = "task_key" if array == "tasks" else "job_cluster_key"
+            settings[array] = [i for i in settings.get(array, []) if i.get(key_name) != item_key]
+        else:
+            settings.pop(field, None)
+
+
+class JobsState:
+    """Jobs in the store under kind ``job``, keyed by their id."""
+
+    def __init__(self, store: Store, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._clock = clock
+
+    def create(self, settings: dict[str, Any], *, creator: str, api_version: str) -> int:
+        """Validate ``settings`` and save a new job; return its id."""
+        settings = copy.deepcopy(settings)
+        settings.setdefault("name", "Untitled")
+        settings.setdefault("max_concurrent_runs", 1)
+        settings.setdefault("email_notifications", {})
+        settings.setdefault("timeout_seconds", 0)
+        settings.setdefault("format", "MULTI_TASK")
+        settings.pop("access_control_list", None)  # permissions, not settings
+        run_as = settings.pop("run_as", None) or {}
+        _validate_settings(settings)
+        with self._store.transaction():
+            job_id = self._store.next_id(JOB_KIND)
+            record = {
+                "job_id": job_id,
+                "creator_user_name": creator,
+                "run_as_user_name": run_as.get("user_name")
+                or run_as.get("service_principal_name")
+                or creator,
+                "created_time": int(self._clock() * 1000),
+                "settings": settings,
+                # Kept beside the settings so a later reset/update keeps the version's default.
+                "queue_by_default": api_version == "2.2",
+            }
+            self._store.put(JOB_KIND, str(job_id), record)
+        return job_id
+
+    def record(self, job_id: Any) -> dict[str, Any]:
+        """The stored job (with its internal fields); unknown -> the real 400 "does not exist"."""
+        if isinstance(job_id, bool) or not isinstance(job_id, int | str):
+            raise _invalid("job_id is required and must be an integer.")
+        found = self._store.get(JOB_KIND, str(job_id))
+        if found is None:
+            raise job_does_not_exist(job_id)
+        return found
+
+    def reset(self, job_id: Any, new_settings: Any) -> None:
+        """Replace every setting of a job."""
+        if not isinstance(new_settings, dict):
+            raise _invalid("new_settings is required.")
+        with self._store.transaction():
+            record = self.record(job_id)
+            settings = copy.deepcopy(new_settings)
+            settings.setdefault("name", "Untitled")
+            settings.setdefault("max_concurrent_runs", 1)
+            settings.pop("run_as", None)
+            _validate_settings(settings)
+            record["settings"] = settings
+            self._store.put(JOB_KIND, str(record["job_id"]), record)
+
+    def update(self, job_id: Any, new_settings: Any, fields_to_remove: Any) -> None:
+        """Replace the given top-level settings; merge tasks and job clusters by key; remove fields."""
+        with self._store.transaction():
+            record = self.record(job_id)
+            settings = copy.deepcopy(record["settings"])
+            for name, value in (new_settings or {}).items():
+                if name == "tasks" and isinstance(value, list):
+                    settings["tasks"] = _merge_by_key(settings.get("tasks", []), value, "task_key")
+                elif name == "job_clusters" and isinstance(value, list):
+                    settings["job_clusters"] = _merge_by_key(
+                        settings.get("job_clusters", []), value, "job_cluster_key"
+                    )
+                elif name != "run_as":
+                    settings[name] = copy.deepcopy(value)
+            if fields_to_remove is not None:
+                _remove_fields(settings, fields_to_remove)
+            _validate_settings(settings)
+            record["settings"] = settings
+            self._store.put(JOB_KIND, str(record["job_id"]), record)
+
+    def delete(self, job_id: Any) -> None:
+        record = self.record(job_id)
+        self._store.delete(JOB_KIND, str(record["job_id"]))
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every job, newest first (``offset`` counts from the most recently created job)."""
+        return [record for _, record in reversed(self._store.items(JOB_KIND))]
+
+
+def queue_enabled(record: Mapping[str, Any]) -> bool:
+    """Whether new runs of this job wait in the queue when it is at its concurrency limit."""
+    queue = record["settings"].get("queue") or {}
+    enabled = queue.get("enabled")
+    return bool(record.get("queue_by_default")) if enabled is None else bool(enabled)
+
+
+def public_job(record: Mapping[str, Any], *, page: int | None, expand: bool = True) -> dict[str, Any]:
+    """The API shape of a job; ``page`` set = 2.2 paging of its arrays (None = everything, as 2.1)."""
+    settings = copy.deepcopy(record["settings"])
+    job: dict[str, Any] = {
+        "job_id": record["job_id"],
+        "creator_user_name": record["creator_user_name"],
+        "run_as_user_name": record["run_as_user_name"],
+        "created_time": record["created_time"],
+        "settings": settings,
+    }
+    if not expand:
+        settings.pop("tasks", None)
+        settings.pop("job_clusters", None)
+        return job
+    if page is None:
+        return job
+    more = False
+    for name in JOB_ARRAYS:
+        if name in settings or page > 0:
+            items = settings.get(name, [])
+            settings[name] = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+            more = more or len(items) > (page + 1) * PAGE_SIZE
+    if more:
+        job["has_more"] = True
+        job["next_page_token"] = encode_page_token(page + 1)
+        for name in JOB_ARRAYS:  # the SDK extends every array while paging: none may be missing
+            settings.setdefault(name, [])
+    return job
+
+
+__all__ += ["public_job", "queue_enabled"]
