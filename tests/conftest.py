@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ import pytest
 from brickbook import __version__
 from brickbook.cli import BrickbookProgram
 from brickbook.tasks import namespace
+from tests.fakes import FakeClock, FakeTime
 
 ADMIN_TOKEN = "dapi-test-admin-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 USER_TOKEN = "dapi-test-alice-9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
@@ -27,19 +27,6 @@ CLIENT_SECRET = "doseTEST-client-secret-5f4e3d2c1b0a"
 SECRET_VALUES = [ADMIN_TOKEN, USER_TOKEN, CLIENT_SECRET]
 
 _transcript: list[str] = []
-
-
-class FakeClock:
-    """Wall-clock time that only moves when a test says so (the emulator's injected clock)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -138,6 +125,17 @@ def run_cli(*args: str) -> CliResult:
     result = CliResult(code, out.getvalue(), err.getvalue())
     _transcript.append(result.stdout + result.stderr)
     return result
+
+
+@pytest.fixture
+def shared_time(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """The CLI's waits use fake time; each wait also moves the emulator's clock by as much."""
+    from brickbook.command import Invocation
+
+    fake = FakeTime(follow=emulator.clock)
+    monkeypatch.setattr(Invocation, "clock", staticmethod(fake.clock))
+    monkeypatch.setattr(Invocation, "sleep", staticmethod(fake.sleep))
+    return fake
 
 
 @pytest.fixture

@@ -24,27 +24,10 @@ from brickbook.errors import (
     Unauthenticated,
 )
 from tests.conftest import ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, Emulator
+from tests.fakes import FakeTime
 
 ME = "/api/2.0/preview/scim/v2/Me"
 RUN_NOW = "/api/2.2/jobs/run-now"
-
-
-class FakeTime:
-    """A monotonic clock that moves only when the client sleeps (or a test advances it)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self.on_sleep: list[object] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        for hook in self.on_sleep:
-            hook()  # type: ignore[operator]
 
 
 def pat_config(url: str, **retry: float) -> Config:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from brickbook.command import Invocation
 from tests.conftest import Emulator, run_cli
+from tests.fakes import FakeTime
 
 SPEC: dict[str, Any] = {
     "cluster_name": "etl",
@@ -24,29 +24,11 @@ SPEC: dict[str, Any] = {
 FAIL_START = {"spark_conf": {"brickbook.emulator.fail_start": "true"}}
 
 
-class SharedTime:
-    """The waiter's clock and sleep: sleeping advances this clock and the emulator's together."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        self.emulator.clock.advance(seconds)
-
-
 @pytest.fixture
-def time_(workspace_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> SharedTime:
-    shared = SharedTime(workspace_env)
-    monkeypatch.setattr(Invocation, "clock", staticmethod(shared.clock))
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(shared.sleep))
-    return shared
+def time_(workspace_env: Emulator, shared_time: FakeTime) -> FakeTime:
+    """Waits use fake time that moves the emulator's clock along; ``time_.emulator`` is the emulator."""
+    shared_time.emulator = workspace_env  # type: ignore[attr-defined]
+    return shared_time
 
 
 def cli_json(*args: str) -> Any:
@@ -55,17 +37,17 @@ def cli_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def new_cluster(time_: SharedTime, **changes: Any) -> str:
+def new_cluster(time_: FakeTime, **changes: Any) -> str:
     return str(cli_json("clusters.create", "--json", json.dumps({**SPEC, **changes}))["cluster_id"])
 
 
-def running_cluster(time_: SharedTime) -> str:
+def running_cluster(time_: FakeTime) -> str:
     cluster_id = new_cluster(time_)
     time_.emulator.clock.advance(1)
     return cluster_id
 
 
-def terminated_cluster(time_: SharedTime) -> str:
+def terminated_cluster(time_: FakeTime) -> str:
     cluster_id = running_cluster(time_)
     cli_json("clusters.stop", cluster_id, "--wait")
     return cluster_id
@@ -82,13 +64,13 @@ def posts(emulator: Emulator, name: str) -> list[dict[str, object]]:
 # -- create -------------------------------------------------------------------------------------
 
 
-def test_create_from_inline_json_returns_the_pending_cluster(time_: SharedTime):
+def test_create_from_inline_json_returns_the_pending_cluster(time_: FakeTime):
     """clusters.create --json '{...}' creates the cluster and returns once it is PENDING."""
     result = cli_json("clusters.create", "--json", json.dumps(SPEC))
     assert (result["action"], result["state"], result["cluster_name"]) == ("created", "PENDING", "etl")
 
 
-def test_create_from_yaml_with_wait_returns_it_running(time_: SharedTime, tmp_path: Path):
+def test_create_from_yaml_with_wait_returns_it_running(time_: FakeTime, tmp_path: Path):
     """clusters.create --file spec.yaml --wait returns once the cluster is RUNNING."""
     path = tmp_path / "cluster.yaml"
     path.write_text("spark_version: 15.4.x-scala2.12\nnode_type_id: i3.xlarge\nnum_workers: 2\n")
@@ -97,7 +79,7 @@ def test_create_from_yaml_with_wait_returns_it_running(time_: SharedTime, tmp_pa
     assert time_.sleeps
 
 
-def test_create_checks_the_spec_before_sending_it(time_: SharedTime):
+def test_create_checks_the_spec_before_sending_it(time_: FakeTime):
     """A spec without spark_version is exit 2 naming the field, and nothing is sent."""
     spec = {k: v for k, v in SPEC.items() if k != "spark_version"}
     result = run_cli("clusters.create", "--json", json.dumps(spec))
@@ -106,14 +88,14 @@ def test_create_checks_the_spec_before_sending_it(time_: SharedTime):
     assert posts(time_.emulator, "create") == []
 
 
-def test_create_names_a_wrongly_typed_field(time_: SharedTime):
+def test_create_names_a_wrongly_typed_field(time_: FakeTime):
     """num_workers 'two' is exit 2: 'spec: num_workers must be an integer >= 0, got 'two''."""
     result = run_cli("clusters.create", "--json", json.dumps({**SPEC, "num_workers": "two"}))
     assert result.exit_code == 2
     assert "spec: num_workers must be an integer >= 0, got 'two'" in result.stderr
 
 
-def test_create_with_an_unknown_node_type_is_the_services_400(time_: SharedTime):
+def test_create_with_an_unknown_node_type_is_the_services_400(time_: FakeTime):
     """The service's INVALID_PARAMETER_VALUE for an unknown node type is exit 2 with its message."""
     result = run_cli(
         "clusters.create", "--json", json.dumps({**SPEC, "node_type_id": "x9.huge"}), "-o", "json"
@@ -127,7 +109,7 @@ def test_create_with_an_unknown_node_type_is_the_services_400(time_: SharedTime)
 # -- get / list ---------------------------------------------------------------------------------
 
 
-def test_get_shows_state_and_size(time_: SharedTime):
+def test_get_shows_state_and_size(time_: FakeTime):
     """clusters.get prints the cluster's state, runtime and workers."""
     cluster_id = running_cluster(time_)
     result = run_cli("clusters.get", cluster_id)
@@ -135,14 +117,14 @@ def test_get_shows_state_and_size(time_: SharedTime):
     assert "RUNNING" in result.stdout and "15.4.x-scala2.12" in result.stdout
 
 
-def test_get_of_a_missing_cluster_is_not_found(time_: SharedTime):
+def test_get_of_a_missing_cluster_is_not_found(time_: FakeTime):
     """A missing cluster (the service's 400 'does not exist') is exit 4."""
     result = run_cli("clusters.get", "0000-000000-nothere0")
     assert result.exit_code == 4
     assert "INVALID_PARAMETER_VALUE" in result.stderr and "does not exist" in result.stderr
 
 
-def test_list_shows_every_cluster(time_: SharedTime):
+def test_list_shows_every_cluster(time_: FakeTime):
     """clusters.list prints one row per cluster."""
     ids = {new_cluster(time_) for _ in range(2)}
     result = run_cli("clusters.list")
@@ -150,7 +132,7 @@ def test_list_shows_every_cluster(time_: SharedTime):
     assert all(cluster_id in result.stdout for cluster_id in ids)
 
 
-def test_list_filters_by_state(time_: SharedTime):
+def test_list_filters_by_state(time_: FakeTime):
     """clusters.list --state RUNNING shows only running clusters."""
     running = running_cluster(time_)
     pending = new_cluster(time_)
@@ -162,21 +144,21 @@ def test_list_filters_by_state(time_: SharedTime):
 # -- start --------------------------------------------------------------------------------------
 
 
-def test_start_waits_until_running(time_: SharedTime):
+def test_start_waits_until_running(time_: FakeTime):
     """clusters.start waits by default and returns once the cluster is RUNNING."""
     cluster_id = terminated_cluster(time_)
     result = cli_json("clusters.start", cluster_id)
     assert (result["action"], result["state"]) == ("started", "RUNNING")
 
 
-def test_start_no_wait_returns_pending(time_: SharedTime):
+def test_start_no_wait_returns_pending(time_: FakeTime):
     """clusters.start --no-wait returns as soon as the cluster is starting."""
     cluster_id = terminated_cluster(time_)
     result = cli_json("clusters.start", cluster_id, "--no-wait")
     assert (result["action"], result["state"]) == ("started", "PENDING")
 
 
-def test_start_of_a_running_cluster_says_so_and_succeeds(time_: SharedTime):
+def test_start_of_a_running_cluster_says_so_and_succeeds(time_: FakeTime):
     """Starting a RUNNING cluster is exit 0, says 'already running' and sends no start."""
     cluster_id = running_cluster(time_)
     result = run_cli("clusters.start", cluster_id)
@@ -185,7 +167,7 @@ def test_start_of_a_running_cluster_says_so_and_succeeds(time_: SharedTime):
     assert posts(time_.emulator, "start") == []
 
 
-def test_start_of_a_terminating_cluster_waits_then_starts(time_: SharedTime):
+def test_start_of_a_terminating_cluster_waits_then_starts(time_: FakeTime):
     """A TERMINATING cluster is waited for until TERMINATED, then started and waited for."""
     cluster_id = running_cluster(time_)
     cli_json("clusters.stop", cluster_id)
@@ -194,7 +176,7 @@ def test_start_of_a_terminating_cluster_waits_then_starts(time_: SharedTime):
     assert len(posts(time_.emulator, "start")) == 1
 
 
-def test_start_that_fails_is_exit_7_with_the_reason(time_: SharedTime):
+def test_start_that_fails_is_exit_7_with_the_reason(time_: FakeTime):
     """A cluster that terminates while starting makes start exit 7 naming the termination reason."""
     cluster_id = new_cluster(time_, **FAIL_START)
     time_.emulator.clock.advance(2)
@@ -205,7 +187,7 @@ def test_start_that_fails_is_exit_7_with_the_reason(time_: SharedTime):
     assert "SPARK_STARTUP_FAILURE" in result.stderr
 
 
-def test_start_with_a_timeout_is_exit_8(time_: SharedTime):
+def test_start_with_a_timeout_is_exit_8(time_: FakeTime):
     """--timeout shorter than the start is exit 8, and the cluster keeps starting."""
     cluster_id = terminated_cluster(time_)
     result = run_cli("clusters.start", cluster_id, "--timeout", "0.5")
@@ -214,7 +196,7 @@ def test_start_with_a_timeout_is_exit_8(time_: SharedTime):
     assert sum(time_.sleeps[-1:]) <= 0.5
 
 
-def test_bad_timeout_is_exit_2_before_any_request(time_: SharedTime):
+def test_bad_timeout_is_exit_2_before_any_request(time_: FakeTime):
     """An unreadable --timeout is a usage error and nothing is sent."""
     result = run_cli("clusters.start", "0000-000000-nothere0", "--timeout", "soon")
     assert result.exit_code == 2
@@ -225,7 +207,7 @@ def test_bad_timeout_is_exit_2_before_any_request(time_: SharedTime):
 # -- stop / delete / permanent-delete / restart -------------------------------------------------
 
 
-def test_stop_terminates_without_waiting(time_: SharedTime):
+def test_stop_terminates_without_waiting(time_: FakeTime):
     """clusters.stop sends clusters/delete and returns while the cluster is TERMINATING."""
     cluster_id = running_cluster(time_)
     result = cli_json("clusters.stop", cluster_id)
@@ -233,41 +215,41 @@ def test_stop_terminates_without_waiting(time_: SharedTime):
     assert len(posts(time_.emulator, "delete")) == 1
 
 
-def test_stop_with_wait_returns_terminated(time_: SharedTime):
+def test_stop_with_wait_returns_terminated(time_: FakeTime):
     """clusters.stop --wait returns once the cluster is TERMINATED, with its reason."""
     cluster_id = running_cluster(time_)
     result = cli_json("clusters.stop", cluster_id, "--wait")
     assert (result["state"], result["termination_reason"]) == ("TERMINATED", "USER_REQUEST (SUCCESS)")
 
 
-def test_stop_of_a_terminated_cluster_is_fine(time_: SharedTime):
+def test_stop_of_a_terminated_cluster_is_fine(time_: FakeTime):
     """Stopping a TERMINATED cluster is exit 0 and says it already is."""
     cluster_id = terminated_cluster(time_)
     assert cli_json("clusters.stop", cluster_id)["action"] == "already terminated"
 
 
-def test_delete_terminates_and_keeps_the_cluster(time_: SharedTime):
+def test_delete_terminates_and_keeps_the_cluster(time_: FakeTime):
     """clusters.delete terminates like stop: the cluster is still there afterwards."""
     cluster_id = running_cluster(time_)
     cli_json("clusters.delete", cluster_id, "--wait")
     assert state_of(cluster_id) == "TERMINATED"
 
 
-def test_permanent_delete_removes_the_cluster(time_: SharedTime):
+def test_permanent_delete_removes_the_cluster(time_: FakeTime):
     """After clusters.permanent-delete the cluster no longer exists (exit 4 on get)."""
     cluster_id = running_cluster(time_)
     assert cli_json("clusters.permanent-delete", cluster_id)["action"] == "permanently deleted"
     assert run_cli("clusters.get", cluster_id).exit_code == 4
 
 
-def test_restart_with_wait_returns_running(time_: SharedTime):
+def test_restart_with_wait_returns_running(time_: FakeTime):
     """clusters.restart --wait returns once the restarted cluster is RUNNING."""
     cluster_id = running_cluster(time_)
     result = cli_json("clusters.restart", cluster_id, "--wait")
     assert (result["action"], result["state"]) == ("restarted", "RUNNING")
 
 
-def test_restart_of_a_terminated_cluster_is_exit_5_with_a_hint(time_: SharedTime):
+def test_restart_of_a_terminated_cluster_is_exit_5_with_a_hint(time_: FakeTime):
     """Restarting a TERMINATED cluster is the service's INVALID_STATE (exit 5), pointing to clusters.start."""
     cluster_id = terminated_cluster(time_)
     result = run_cli("clusters.restart", cluster_id)
@@ -278,14 +260,14 @@ def test_restart_of_a_terminated_cluster_is_exit_5_with_a_hint(time_: SharedTime
 # -- catalogs -----------------------------------------------------------------------------------
 
 
-def test_list_node_types_prints_a_table(time_: SharedTime):
+def test_list_node_types_prints_a_table(time_: FakeTime):
     """clusters.list-node-types prints node types with cores and memory."""
     result = run_cli("clusters.list-node-types")
     assert result.exit_code == 0, result.stderr
     assert "i3.xlarge" in result.stdout and "MEMORY_GB" in result.stdout
 
 
-def test_spark_versions_prints_keys_and_names(time_: SharedTime):
+def test_spark_versions_prints_keys_and_names(time_: FakeTime):
     """clusters.spark-versions prints each runtime key with its name."""
     result = run_cli("clusters.spark-versions")
     assert result.exit_code == 0, result.stderr

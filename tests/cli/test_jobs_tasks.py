@@ -14,35 +14,11 @@ import pytest
 
 from brickbook.command import Invocation
 from tests.conftest import Emulator, run_cli
+from tests.fakes import FakeTime
 
 RUN_NOW = "/api/2.2/jobs/run-now"
 HEADER = "# Databricks notebook source\n"
 CELL = "\n# COMMAND ----------\n"
-
-
-class FakeWait:
-    """Monotonic time that advances only when the waiter sleeps, moving the emulator's clock along."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.now = 0.0
-        self.sleeps = 0
-        self.emulator = emulator
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps += 1
-        self.now += seconds
-        self.emulator.clock.advance(seconds)  # clusters start on the emulator's (fake) clock
-
-
-@pytest.fixture
-def fake_wait(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> FakeWait:
-    fake = FakeWait(emulator)
-    monkeypatch.setattr(Invocation, "clock", staticmethod(fake.clock))
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(fake.sleep))
-    return fake
 
 
 def put_notebook(tmp_path: Path, remote: str, source: str) -> None:
@@ -70,7 +46,7 @@ def notebook_task(key: str, path: str, **extra: object) -> dict[str, object]:
 
 
 @pytest.fixture
-def jobs_env(workspace_env: Emulator, fake_wait: FakeWait, tmp_path: Path) -> Iterator[Path]:
+def jobs_env(workspace_env: Emulator, shared_time: FakeTime, tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
 
 

@@ -5,13 +5,13 @@ Plain module (not a conftest) so both suites' conftests can import it.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from brickbook.emulator.settings import EmulatorSettings
+from tests.fakes import FakeClock
 
 ADMIN = "admin@example.com"
 ADMIN_TOKEN = "emu-admin-token-1f2e3d4c"
@@ -21,19 +21,6 @@ CLIENT_ID = "sp-emu-client-id"
 CLIENT_SECRET = "emu-client-secret-0a9b8c7d"
 TOKEN_TTL = 3600
 ME = "/api/2.0/preview/scim/v2/Me"
-
-
-class FakeClock:
-    """Epoch seconds that move only when a test advances them."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def make_settings(clock: FakeClock, **overrides: Any) -> EmulatorSettings:

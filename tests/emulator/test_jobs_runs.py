@@ -4,6 +4,10 @@ delete, max_concurrent_runs with 2.2 queueing and 2.1 skipping.
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 from tests.emulator.harness import Emu
 from tests.emulator.jobs_harness import (
     BLOCK,
@@ -256,9 +260,25 @@ def test_max_concurrent_runs_zero_skips_every_run(emu: Emu):
     assert run["state"]["life_cycle_state"] == "SKIPPED"
 
 
-def test_reset_wipes_running_runs_and_their_processes(emu: Emu):
-    """A control-API reset forgets runs; their processes are killed and nothing is left running."""
-    run_id = run_now(emu, _blocking_job(emu))
-    wait_run(emu, run_id, task_running("main"))
+def test_reset_wipes_running_runs_and_kills_their_processes(emu: Emu, tmp_path: Path):
+    """A control-API reset forgets runs and kills their processes, even when run ids are reused."""
+    pid_file = tmp_path / "pid"
+    cell = f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))"
+    path = upload(emu, f"{HOME}/pid", notebook(cell, BLOCK))
+    run_id = run_now(emu, create_job(emu, nb_task("main", path)))
+    wait_run(emu, run_id, lambda run: pid_file.exists() and pid_file.read_text().isdigit())
+    pid = int(pid_file.read_text())
     assert emu.control("POST", "reset").status_code == 200
     assert emu.get(f"{JOBS}/runs/get", params={"run_id": run_id}).status_code == 400
+    deadline = time.monotonic() + 10
+    while _alive(pid):
+        assert time.monotonic() < deadline, "the run's process survived the reset"
+        time.sleep(0.02)  # waiting for the scheduler to kill and reap it
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

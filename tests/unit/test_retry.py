@@ -17,6 +17,7 @@ from brickbook.errors import (
     TransportError,
 )
 from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, should_retry
+from tests.fakes import FakeTime
 
 
 def api_error(cls: type[ApiError], status: int, retry_after: float | None = None) -> ApiError:
@@ -80,21 +81,6 @@ def test_retry_after_seconds_and_http_date():
     assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None, now=now) is None
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def run_policy(

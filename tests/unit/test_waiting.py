@@ -10,19 +10,7 @@ from structlog.testing import capture_logs
 from brickbook.errors import RunFailed, WaitTimeout
 from brickbook.output import ProgressLine
 from brickbook.waiting import Observation, PollSettings, wait_for
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.fakes import FakeTime
 
 
 def script(*states: tuple[str, bool, str | None]):

@@ -61,7 +61,8 @@ class Scheduler:
         self.identity = identity
         self.clock = clock
         self.launcher = launcher or Launcher()
-        self._children: dict[int, tuple[Child, int, str]] = {}  # task run id -> (child, run id, incarnation)
+        # (run incarnation, task run id) -> (child, job run id): ids restart after a control-API reset.
+        self._children: dict[tuple[str, int], tuple[Child, int]] = {}
         self._tokens: dict[int, str] = {}  # job run id -> context token, in memory only
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -93,7 +94,7 @@ class Scheduler:
         self.kill_children()
 
     def kill_children(self) -> None:
-        for child, _, _ in list(self._children.values()):
+        for child, _ in list(self._children.values()):
             self.launcher.kill(child)
             self.launcher.discard(child)
         self._children.clear()
@@ -121,11 +122,11 @@ class Scheduler:
                 self.kill_children()
 
     def _reap_orphans(self, active: set[tuple[int, str]]) -> None:
-        for task_run_id, (child, run_id, incarnation) in list(self._children.items()):
-            if (run_id, incarnation) not in active:
+        for key, (child, run_id) in list(self._children.items()):
+            if (run_id, key[0]) not in active:
                 self.launcher.kill(child)
                 self.launcher.discard(child)
-                del self._children[task_run_id]
+                del self._children[key]
         for run_id in [r for r in self._tokens if r not in {run for run, _ in active}]:
             self._revoke(run_id)
 
@@ -236,11 +237,11 @@ class Scheduler:
 
     def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
         child = self.launcher.launch(task["run_id"], spec)
-        self._children[task["run_id"]] = (child, run["run_id"], run["_incarnation"])
+        self._children[(run["_incarnation"], task["run_id"])] = (child, run["run_id"])
 
-    def child(self, task_run_id: int) -> Child | None:
-        entry = self._children.get(task_run_id)
+    def child(self, run: dict[str, Any], task_run_id: int) -> Child | None:
+        entry = self._children.get((run["_incarnation"], task_run_id))
         return None if entry is None else entry[0]
 
-    def drop_child(self, task_run_id: int) -> None:
-        self._children.pop(task_run_id, None)
+    def drop_child(self, run: dict[str, Any], task_run_id: int) -> None:
+        self._children.pop((run["_incarnation"], task_run_id), None)

@@ -147,7 +147,7 @@ def _child_spec(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any])
 
 
 def _advance_running(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-    child = scheduler.child(task["run_id"])
+    child = scheduler.child(run, task["run_id"])
     if child is None:
         end_task(
             run,
@@ -167,7 +167,7 @@ def _advance_running(scheduler: Scheduler, run: dict[str, Any], task: dict[str, 
             scheduler.clusters.touch(task["_cluster_id"])
             task["_touched"] = now
         return
-    scheduler.drop_child(task["run_id"])
+    scheduler.drop_child(run, task["run_id"])
     if child.poll() is None or cancel or timed_out:
         scheduler.launcher.kill(child)
         logs, truncated = scheduler.launcher.discard(child)
