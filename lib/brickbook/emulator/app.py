@@ -89,8 +89,9 @@ def create_app(settings: EmulatorSettings, *, areas: Sequence[AreaFactory] = ARE
         journal=RequestJournal(),
     )
     routes: list[BaseRoute] = [*ControlRoutes(plane).routes()]
-    for factory in areas:
-        routes.extend(factory(context).routes())
+    built = [factory(context) for factory in areas]
+    for area in built:
+        routes.extend(area.routes())
     routes += [
         Route("/api/{rest:path}", _not_implemented, methods=_ALL_METHODS),
         Route("/{rest:path}", _endpoint_not_found, methods=_ALL_METHODS),
@@ -99,6 +100,11 @@ def create_app(settings: EmulatorSettings, *, areas: Sequence[AreaFactory] = ARE
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        # Areas with background work (the jobs scheduler and its child processes) stop before the store.
+        for area in built:
+            close = getattr(area, "close", None)
+            if callable(close):
+                close()
         store.close()
 
     return Starlette(

@@ -114,6 +114,10 @@ class JobsArea:
                 with contextlib.suppress(ApiError):
                     clusters.terminate(cluster_id, "JOB_FINISHED")
 
+    def close(self) -> None:
+        """Stop the scheduler and kill every task process (for an app lifespan's shutdown)."""
+        self.scheduler.close()
+
     def routes(self) -> Sequence[BaseRoute]:
         table: list[tuple[str, Handler, str]] = [
             ("create", self.create, "POST"),
