@@ -199,3 +199,74 @@ def test_repair_reruns_the_failed_task(jobs_env: Path):
     repaired = run_cli("jobs.repair-run", str(run_id), "--rerun-all-failed", "-o", "json")
     assert repaired.exit_code == 0, repaired.stderr
     assert json.loads(repaired.stdout)["result_state"] == "SUCCESS"
+
+
+def test_list_get_reset_and_delete(jobs_env: Path):
+    """A job can be listed by name, shown, reset from a YAML spec and deleted (then it is not found)."""
+    put_notebook(jobs_env, "/Shared/crud", 'dbutils.notebook.exit("x")')
+    job_id = create_job(jobs_env, {"name": "Nightly", "tasks": [notebook_task("t", "/Shared/crud")]})
+    listed = json.loads(run_cli("jobs.list", "--name", "nightly", "-o", "json").stdout)
+    assert [j["job_id"] for j in listed] == [job_id]
+    assert "Nightly" in run_cli("jobs.list").stdout
+    yaml_spec = jobs_env / "job.yaml"
+    yaml_spec.write_text(
+        "name: Renamed\ntasks:\n  - task_key: t\n    notebook_task:\n      notebook_path: /Shared/crud\n"
+    )
+    assert run_cli("jobs.reset", str(job_id), "--file", str(yaml_spec)).exit_code == 0
+    shown = json.loads(run_cli("jobs.get", str(job_id), "-o", "json").stdout)
+    assert shown["settings"]["name"] == "Renamed"
+    assert run_cli("jobs.delete", str(job_id)).exit_code == 0
+    gone = run_cli("jobs.get", str(job_id))
+    assert gone.exit_code == 4 and "does not exist" in gone.stderr
+
+
+def test_submit_waits_and_fails_loudly(jobs_env: Path):
+    """submit runs a one-time spec: success returns the output, a failure exits 7."""
+    put_notebook(jobs_env, "/Shared/once-ok", 'dbutils.notebook.exit("done")')
+    put_notebook(jobs_env, "/Shared/once-bad", "raise ValueError('bad input')")
+    good = {"run_name": "adhoc", "tasks": [notebook_task("t", "/Shared/once-ok")]}
+    ok = run_cli("jobs.submit", "--json", json.dumps(good), "-o", "json")
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(ok.stdout)["tasks"][0]["result"] == "done"
+    bad = {"run_name": "adhoc", "tasks": [notebook_task("t", "/Shared/once-bad")]}
+    failed = run_cli("jobs.submit", "--json", json.dumps(bad))
+    assert failed.exit_code == 7
+    assert "ValueError: bad input" in failed.stderr
+
+
+def test_get_run_list_runs_and_cancel_run(jobs_env: Path):
+    """A run shows in get-run and list-runs --active-only; cancel-run --wait ends it CANCELED."""
+    put_notebook(jobs_env, "/Shared/long", "import time\ntime.sleep(60)")
+    job_id = create_job(jobs_env, {"name": "long", "tasks": [notebook_task("t", "/Shared/long")]})
+    run_id = json.loads(run_cli("jobs.run-now", str(job_id), "--no-wait", "-o", "json").stdout)["run_id"]
+    shown = json.loads(run_cli("jobs.get-run", str(run_id), "-o", "json").stdout)
+    assert shown["run_id"] == run_id and shown["tasks"][0]["task_key"] == "t"
+    active = json.loads(
+        run_cli("jobs.list-runs", "--job-id", str(job_id), "--active-only", "-o", "json").stdout
+    )
+    assert [r["run_id"] for r in active] == [run_id]
+    cancelled = run_cli("jobs.cancel-run", str(run_id), "--wait", "-o", "json")
+    assert cancelled.exit_code == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["result_state"] == "CANCELED"
+    assert str(run_id) in run_cli("jobs.list-runs", "--job-id", str(job_id)).stdout
+
+
+def test_repair_run_of_one_task(jobs_env: Path):
+    """repair-run --task re-runs just that task."""
+    put_notebook(jobs_env, "/Shared/fix-me", "raise RuntimeError('broken')")
+    job_id = create_job(jobs_env, {"name": "fix", "tasks": [notebook_task("only", "/Shared/fix-me")]})
+    run_id = json.loads(run_cli("jobs.run-now", str(job_id), "-o", "json").stdout)["run"]["run_id"]
+    put_notebook(jobs_env, "/Shared/fix-me", 'dbutils.notebook.exit("repaired")')
+    repaired = run_cli("jobs.repair-run", str(run_id), "--task", "only", "-o", "json")
+    assert repaired.exit_code == 0, repaired.stderr
+    outputs = {t["task_key"]: t["result"] for t in json.loads(repaired.stdout)["tasks"] if t.get("result")}
+    assert outputs == {"only": "repaired"}
+    both = run_cli("jobs.repair-run", str(run_id), "--task", "only", "--rerun-all-failed")
+    assert both.exit_code == 2
+
+
+def test_missing_run_and_cancel_all_errors(jobs_env: Path):
+    """A run that does not exist is exit 4; cancel-all-runs of a missing job is exit 4 too."""
+    assert run_cli("jobs.get-run", "424242").exit_code == 4
+    assert run_cli("jobs.get-run-output", "424242").exit_code == 4
+    assert run_cli("jobs.cancel-all-runs", "424242").exit_code == 4
