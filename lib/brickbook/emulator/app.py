@@ -102,9 +102,9 @@ def create_app(settings: EmulatorSettings, *, areas: Sequence[AreaFactory] = ARE
         yield
         # Areas with background work (the jobs scheduler and its child processes) stop before the store.
         for area in built:
-            close = getattr(area, "close", None)
-            if callable(close):
-                close()
+            shutdown = getattr(area, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
         store.close()
 
     return Starlette(

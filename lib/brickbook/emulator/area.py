@@ -33,7 +33,11 @@ class AreaContext:
 
 
 class Area(Protocol):
-    """One API area: its routes, bound to the state it built."""
+    """One API area: its routes, bound to the state it built.
+
+    An area with background work may also define ``shutdown()``; the app calls it when it stops,
+    before the store closes.
+    """
 
     def routes(self) -> Sequence[BaseRoute]: ...
 

@@ -114,7 +114,7 @@ class JobsArea:
                 with contextlib.suppress(ApiError):
                     clusters.terminate(cluster_id, "JOB_FINISHED")
 
-    def close(self) -> None:
+    def shutdown(self) -> None:
         """Stop the scheduler and kill every task process (for an app lifespan's shutdown)."""
         self.scheduler.close()
 
