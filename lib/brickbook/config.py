@@ -72,6 +72,7 @@ class Config:
     rate_limit_per_second: float = 15.0  # client-side token bucket (the Go SDK uses 15 req/s)
     max_concurrency: int = 8
     http_timeout_seconds: float = 60.0
+    poll_max_seconds: float = 30.0  # waits poll from about 1 s, backing off to this
 
 
 def secrets_of(config: Config) -> list[str]:
@@ -136,6 +137,7 @@ def resolve_config(
         ),
         max_concurrency=_whole("max_concurrency", settings, env, defaults.max_concurrency),
         http_timeout_seconds=_positive("http_timeout", settings, env, defaults.http_timeout_seconds),
+        poll_max_seconds=_positive("poll_max", settings, env, defaults.poll_max_seconds),
     )
 
 

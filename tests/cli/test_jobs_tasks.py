@@ -270,3 +270,12 @@ def test_missing_run_and_cancel_all_errors(jobs_env: Path):
     assert run_cli("jobs.get-run", "424242").exit_code == 4
     assert run_cli("jobs.get-run-output", "424242").exit_code == 4
     assert run_cli("jobs.cancel-all-runs", "424242").exit_code == 4
+
+
+def test_get_merges_every_page_of_a_large_job(jobs_env: Path, workspace_env: Emulator):
+    """jobs.get returns all 150 tasks of a job although API 2.2 pages them at 100."""
+    tasks = [notebook_task(f"t{i:03}", "/Shared/none") for i in range(150)]
+    job_id = create_job(jobs_env, {"name": "wide", "tasks": tasks})
+    shown = json.loads(run_cli("jobs.get", str(job_id), "-o", "json").stdout)
+    assert [t["task_key"] for t in shown["settings"]["tasks"]] == [f"t{i:03}" for i in range(150)]
+    assert len(workspace_env.requests("/api/2.2/jobs/get")) == 2

@@ -577,3 +577,16 @@ def test_secrets_of_oauth(tmp_path: Path) -> None:
 def test_secrets_of_skips_empty() -> None:
     """secrets_of leaves out empty values."""
     assert secrets_of(Config(host=HOST, auth_type="pat", token="")) == []
+
+
+def test_poll_max_from_env_and_settings():
+    """BRICKBOOK_POLL_MAX (or brickbook.poll_max) caps the pause between polls; bad values are refused."""
+    env = {"DATABRICKS_HOST": "https://x.cloud.databricks.com", "DATABRICKS_TOKEN": "dapi-abcdef123456"}
+    assert resolve_config(env=env).poll_max_seconds == 30.0
+    assert resolve_config(env=env, settings={"poll_max": 5}).poll_max_seconds == 5.0
+    assert (
+        resolve_config(env={**env, "BRICKBOOK_POLL_MAX": "12"}, settings={"poll_max": 5}).poll_max_seconds
+        == 12.0
+    )
+    with pytest.raises(ConfigError, match="BRICKBOOK_POLL_MAX"):
+        resolve_config(env={**env, "BRICKBOOK_POLL_MAX": "-1"})

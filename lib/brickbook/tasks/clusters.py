@@ -44,9 +44,15 @@ def _waiting(inv: Invocation, timeout: str | None) -> Waiting:
     """Build the wait settings from --timeout, with the invocation's clock and sleep."""
     from brickbook.ops.clusters import Waiting
     from brickbook.output import ProgressLine
-    from brickbook.waiting import parse_duration
+    from brickbook.waiting import PollSettings, parse_duration
 
-    return Waiting(timeout=parse_duration(timeout), clock=inv.clock, sleep=inv.sleep, progress=ProgressLine())
+    return Waiting(
+        timeout=parse_duration(timeout),
+        clock=inv.clock,
+        sleep=inv.sleep,
+        progress=ProgressLine(),
+        poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
+    )
 
 
 def _result(outcome: Outcome) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def _wait(inv: Invocation, run_id: int, timeout: str | None, on_interrupt: str) 
     """Wait for a run this invocation started; return its summary with every task's output."""
     from brickbook.ops import runs
     from brickbook.output import ProgressLine
+    from brickbook.waiting import PollSettings
 
     if on_interrupt not in ("cancel", "detach"):
         raise UsageError(f"--on-interrupt must be cancel or detach, not {on_interrupt!r}")
@@ -89,7 +90,13 @@ def _wait(inv: Invocation, run_id: int, timeout: str | None, on_interrupt: str) 
 
     def wait() -> Run:
         return runs.wait_for_run(
-            inv.client, run_id, timeout=seconds, clock=inv.clock, sleep=inv.sleep, progress=ProgressLine()
+            inv.client,
+            run_id,
+            timeout=seconds,
+            poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
+            clock=inv.clock,
+            sleep=inv.sleep,
+            progress=ProgressLine(),
         )
 
     run = runs.watch(inv.client, run_id, wait, on_interrupt=on_interrupt)  # type: ignore[arg-type]
@@ -309,13 +316,21 @@ def cancel_run(inv: Invocation, run_id: str, *, wait: bool = False, timeout: str
     from brickbook.api import jobs
     from brickbook.errors import RunFailed
     from brickbook.ops.runs import summarize, wait_for_run
+    from brickbook.waiting import PollSettings
 
     rid = _int_id(run_id, "RUN_ID")
     jobs.cancel_run(inv.client, rid)
     if not wait:
         return None
     try:
-        run = wait_for_run(inv.client, rid, timeout=parse_duration(timeout), clock=inv.clock, sleep=inv.sleep)
+        run = wait_for_run(
+            inv.client,
+            rid,
+            timeout=parse_duration(timeout),
+            poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
+            clock=inv.clock,
+            sleep=inv.sleep,
+        )
     except RunFailed as ended:  # a cancelled run ends CANCELED: that is what we asked for
         return ended.result
     return summarize(run)
