@@ -1,6 +1,7 @@
 """invoke tasks for brickbook: the same namespace the ``brickbook`` console script serves.
 
-Development tasks (``test``, ``lint``) are added here only; they make sense in the repository alone.
+Development tasks (``test``, ``lint``, ``bench``) are added here only: they make sense in the
+repository alone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ def _test(c: Context, args: str = "") -> None:
     c.run(f"python -m pytest {args}", pty=False)
 
 
+def _bench(c: Context) -> None:
+    """Measure request overhead, DBFS transfer throughput and peak memory against the emulator."""
+    c.run("python -m benchmarks.transfers", pty=False)
+
+
 def _lint(c: Context) -> None:
     """Check formatting, lint and types (ruff format, ruff check, mypy --strict)."""
     c.run("ruff format --check .")
@@ -29,3 +35,4 @@ for name, sub in namespace.collections.items():
     ns.add_collection(sub, name=name)
 ns.add_task(Task(_test, name="test", help={"args": "Extra arguments for pytest, e.g. '-k retry -x'."}))
 ns.add_task(Task(_lint, name="lint"))
+ns.add_task(Task(_bench, name="bench"))

@@ -68,5 +68,12 @@ def configure_logging(*, fmt: LogFormat = "auto", level: str = "info", stream: T
 
 
 def get_logger(**context: Any) -> Any:
-    """Return a structlog logger bound to ``context``."""
+    """Return a structlog logger bound to ``context``.
+
+    A program that uses brickbook as a library without configuring structlog would get structlog's
+    defaults (every level, to stdout, where results belong); brickbook then configures its own defaults
+    (info and up, to stderr, redacted) at first use. Configure structlog first to choose otherwise.
+    """
+    if not structlog.is_configured():
+        configure_logging()
     return structlog.get_logger("brickbook").bind(**context)
