@@ -66,15 +66,11 @@ def _int_id(value: str, what: str) -> int:
 
 
 def _load_job_spec(json: str | None, file: str | None) -> dict[str, Any]:
+    from brickbook.ops.jobs import validate_job_spec
     from brickbook.specs import load_spec
 
     spec = load_spec(json, file)
-    tasks = spec.get("tasks")
-    if tasks is not None and not isinstance(tasks, list):
-        raise UsageError("spec: tasks must be a list")
-    for index, task in enumerate(tasks or []):
-        if not isinstance(task, dict) or not isinstance(task.get("task_key"), str) or not task["task_key"]:
-            raise UsageError(f"spec: tasks[{index}].task_key is required")
+    validate_job_spec(spec)
     return spec
 
 
