@@ -11,7 +11,15 @@ from starlette.responses import JSONResponse
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.identity import Principal
 
-__all__ = ["base_url", "caller", "json_response", "read_json", "request_id", "require_admin"]
+__all__ = [
+    "base_url",
+    "caller",
+    "json_response",
+    "parse_json_object",
+    "read_json",
+    "request_id",
+    "require_admin",
+]
 
 
 def request_id(request: Request) -> str:
@@ -41,7 +49,11 @@ def base_url(request: Request) -> str:
 
 async def read_json(request: Request) -> dict[str, Any]:
     """The JSON object in the body; an empty body is ``{}``; anything else is MALFORMED_REQUEST."""
-    raw = await request.body()
+    return parse_json_object(await request.body())
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """Parse a request body that must be a JSON object (empty means ``{}``)."""
     if not raw.strip():
         return {}
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from brickbook.emulator.area import AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.dbfs import BLOCK_LIMIT, DEFAULT_READ_LENGTH, DbfsState, Upload
-from brickbook.emulator.wire import json_response
+from brickbook.emulator.wire import json_response, parse_json_object
 
 __all__ = ["DbfsArea", "MultipartReader"]
 
@@ -50,16 +49,7 @@ async def _bounded_json(request: Request, what: str) -> dict[str, Any]:
             chunks.append(chunk)
     if size > JSON_BODY_LIMIT:
         raise _too_big(what)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError("MALFORMED_REQUEST", f"Could not parse request body as JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ApiError("MALFORMED_REQUEST", "The request body must be a JSON object.")
-    return data
+    return parse_json_object(b"".join(chunks))
 
 
 async def _params(request: Request) -> dict[str, Any]:
