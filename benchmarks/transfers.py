@@ -8,7 +8,7 @@ absolute promises. The memory goal: a transfer's peak traced memory stays flat a
 from __future__ import annotations
 
 import hashlib
-import os
+import random
 import tempfile
 import time
 import tracemalloc
@@ -45,17 +45,19 @@ def measured() -> Iterator[dict[str, float]]:
 
 
 def write_file(path: Path, megabytes: int) -> str:
-    """Write pseudo-random data chunk by chunk; return its SHA-256."""
+    """Write reproducible pseudo-random data one MB at a time (never all in memory); return its SHA-256."""
     digest = hashlib.sha256()
+    chunks = random.Random(11)  # noqa: S311 - test data, not cryptography
     with path.open("wb") as handle:
         for _ in range(megabytes):
-            chunk = os.urandom(CHUNK)
+            chunk = chunks.randbytes(CHUNK)
             digest.update(chunk)
             handle.write(chunk)
     return digest.hexdigest()
 
 
 def sha256(path: Path) -> str:
+    """Hash a file one MB at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import random
 import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from benchmarks.transfers import sha256, write_file
 from tests.conftest import Emulator, run_cli
 
 MB = 1024 * 1024
 SIZE_MB = 200
 MEMORY_BUDGET = 64 * MB
-
-
-def write_file(path: Path, size_mb: int) -> str:
-    """Write ``size_mb`` MB of pseudo-random bytes one MB at a time; return their SHA-256."""
-    digest = hashlib.sha256()
-    chunks = random.Random(11)
-    with path.open("wb") as sink:
-        for _ in range(size_mb):
-            chunk = chunks.randbytes(MB)
-            digest.update(chunk)
-            sink.write(chunk)
-    return digest.hexdigest()
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(MB):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @pytest.mark.slow
@@ -57,5 +36,5 @@ def test_200_mb_round_trip_in_constant_memory(
     assert up.exit_code == 0, up.stderr
     assert down.exit_code == 0, down.stderr
     assert peak - baseline < MEMORY_BUDGET, f"peak {(peak - baseline) / MB:.1f} MB above start"
-    assert file_hash(target) == expected
+    assert sha256(target) == expected
     print(f"200 MB round trip: {time.monotonic() - started:.1f} s, peak +{(peak - baseline) / MB:.1f} MB")
