@@ -8,17 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from brickbook.emulator.server import start_in_thread
-from tests.emulator.harness import Emu, FakeClock, make_settings
+from tests.emulator.harness import Emu, serving
 
 
 @pytest.fixture(scope="session")
 def sdk_emu() -> Iterator[Emu]:
-    clock = FakeClock()
-    with start_in_thread(make_settings(clock)) as running:
-        emu = Emu(url=running.url, clock=clock)
+    with serving() as emu:
         yield emu
-        emu.close()
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ Plain module (not a conftest) so both suites' conftests can import it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,3 +84,17 @@ class Emu:
 
     def close(self) -> None:
         self.http.close()
+
+
+@contextmanager
+def serving(**overrides: Any) -> Iterator[Emu]:
+    """Run an emulator in a thread on a fake clock for as long as the block lasts."""
+    from brickbook.emulator.server import start_in_thread
+
+    clock = FakeClock()
+    with start_in_thread(make_settings(clock, **overrides)) as running:
+        emu = Emu(url=running.url, clock=clock)
+        try:
+            yield emu
+        finally:
+            emu.close()
