@@ -42,7 +42,14 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task
 
-from brickbook.errors import BrickbookError, Interrupted, UsageError
+from brickbook.errors import (
+    BrickbookError,
+    Interrupted,
+    PermissionDenied,
+    TransportError,
+    Unauthenticated,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from brickbook.client import Client
@@ -51,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Invocation", "command", "exit_code_for"]
 
+TRANSIENT_EXIT_CODE = TransportError.exit_code
 COMMON_HELP = {
     "output": "Output format: text (readable) or json (for jq). Default: text.",
     "profile": "Profile in ~/.databrickscfg to use (overrides DATABRICKS_CONFIG_PROFILE).",
@@ -120,10 +128,21 @@ class Invocation:
             self._client.close()
 
 
+def _hint(error: BrickbookError) -> str:
+    """Return what to do about an error whose message does not already say it."""
+    if isinstance(error, Unauthenticated | PermissionDenied) and error.error_code is None:
+        # The front door's "Invalid access token." / "Credential was not sent": the credentials are wrong.
+        return "check the token or client credentials for this host (brickbook auth.check)"
+    if error.exit_code == TRANSIENT_EXIT_CODE:
+        return "still failing after retries: try again later, or allow longer with BRICKBOOK_RETRY_TIMEOUT"
+    return ""
+
+
 def _describe(error: BaseException) -> str:
     """Return the one line the user sees for a failure."""
     if isinstance(error, BrickbookError):
-        return str(error)
+        hint = _hint(error)
+        return f"{error}; {hint}" if hint else str(error)
     if isinstance(error, KeyboardInterrupt):
         return "interrupted"
     return f"unexpected {type(error).__name__}: {error} (rerun with --debug and report this)"

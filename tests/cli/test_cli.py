@@ -106,6 +106,7 @@ def test_exit_3_for_bad_token(workspace_env: Emulator, isolated_env: pytest.Monk
     isolated_env.setenv("DATABRICKS_TOKEN", "dapi-bogus-token-that-is-not-registered")
     envelope = expect_failure(["auth.check"], 3, "Invalid access token")
     assert envelope["http_status"] == 403
+    assert "check the token or client credentials" in envelope["message"]
 
 
 def test_exit_4_for_not_found(workspace_env: Emulator):
@@ -131,7 +132,8 @@ def test_exit_6_for_transient_failures_after_retries(
     """A 503 that persists past the attempt cap is exit 6."""
     isolated_env.setenv("BRICKBOOK_MAX_ATTEMPTS", "2")
     workspace_env.fault(pattern=f"GET {ME}", status=503, retry_after="0", times=0)
-    expect_failure(["auth.check"], 6, "injected fault")
+    envelope = expect_failure(["auth.check"], 6, "injected fault")
+    assert "still failing after retries" in envelope["message"]
     assert len(workspace_env.requests(ME)) == 2
 
 
