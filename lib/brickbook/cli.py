@@ -8,6 +8,7 @@ the API layer only when a task runs, and nothing here imports the emulator.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from invoke.exceptions import Exit, ParseError
@@ -55,6 +56,17 @@ class BrickbookProgram(Program):
 program = BrickbookProgram(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
 
 
+# What a shell reports for a program whose reader went away (128 + SIGPIPE).
+BROKEN_PIPE_EXIT_CODE = 141
+
+
 def main() -> None:
     """Run the brickbook command line."""
-    program.run()
+    try:
+        program.run()
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) is gone: stop quietly instead of printing a traceback, and keep
+        # the interpreter's final flush of stdout from failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(BROKEN_PIPE_EXIT_CODE)

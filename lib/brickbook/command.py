@@ -184,7 +184,7 @@ def _run(
         if result is not None:
             render(result, fmt, text=text)
     except (Exception, KeyboardInterrupt) as error:
-        if isinstance(error, Exit):
+        if isinstance(error, Exit | BrokenPipeError):  # a closed stdout is the console script's to handle
             raise
         code = exit_code_for(error)
         message = redact(_describe(error))

@@ -273,3 +273,23 @@ def test_help_after_a_task_with_positionals_shows_its_help(isolated_env: pytest.
     result = run_cli("workspace.get-status", "--help")
     assert result.exit_code == 0
     assert "Usage: brickbook [--core-opts] workspace.get-status" in result.stdout
+
+
+def test_closed_stdout_exits_141_without_a_traceback(workspace_env: Emulator, tmp_path: Path):
+    """`brickbook ... | head` stops quietly with the SIGPIPE exit code when the reader goes away."""
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 100_000)
+    assert run_cli("workspace.import", str(big), "/Shared/big.txt", "--format", "AUTO").exit_code == 0
+    env = {**os.environ, "DATABRICKS_HOST": workspace_env.url, "DATABRICKS_TOKEN": ADMIN_TOKEN}
+    process = subprocess.Popen(
+        [script("brickbook"), "workspace.export", "/Shared/big.txt"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before brickbook writes a byte
+    with process.stderr:
+        stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in stderr
