@@ -293,3 +293,11 @@ def test_closed_stdout_exits_141_without_a_traceback(workspace_env: Emulator, tm
         stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 141
     assert "Traceback" not in stderr
+
+
+def test_invoke_config_file_sets_retry_settings(workspace_env: Emulator, tmp_path: Path):
+    """A `brickbook:` section in ~/.invoke.yaml sets the retry budget (here: two attempts)."""
+    (tmp_path / ".invoke.yaml").write_text("brickbook:\n  max_attempts: 2\n")
+    workspace_env.fault(pattern=f"GET {ME}", status=503, retry_after="0", times=0)
+    assert run_cli("auth.check").exit_code == 6
+    assert len(workspace_env.requests(ME)) == 2
