@@ -111,6 +111,13 @@ class ProgressLine:
             self._stream.flush()
             self._shown = True
 
+    def clear(self) -> None:
+        """Blank the line so that a log line written next starts clean (the next update redraws it)."""
+        if self._shown:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+            self._shown = False
+
     def close(self) -> None:
         """End the line so later output starts on a fresh one."""
         if self._shown:

@@ -81,6 +81,8 @@ def wait_for(
             seen = observe()
             elapsed = clock() - started
             if seen.state != last_state:
+                if progress is not None:
+                    progress.clear()  # the log line must not land after the half-drawn progress line
                 log.info("wait.state", what=what, state=seen.state, elapsed_seconds=round(elapsed, 1))
                 last_state = seen.state
             if progress is not None:

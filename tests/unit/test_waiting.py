@@ -107,3 +107,20 @@ def test_progress_line_only_on_a_tty():
         )
     assert "\r\x1b[Krun: RUNNING" in tty.getvalue() and tty.getvalue().endswith("\n")
     assert pipe.getvalue() == ""
+
+
+def test_log_lines_never_land_after_the_progress_line():
+    """On a shared TTY, a state-change log line starts on a cleared line, not after the progress text."""
+    from brickbook.log import configure_logging
+
+    tty = Tty()
+    configure_logging(fmt="json", stream=tty)
+    time = FakeTime()
+    observe = script(("PENDING", False, None), ("RUNNING", False, None), ("OK", True, None))
+    wait_for(
+        observe, what="run", timeout=None, clock=time.clock, sleep=time.sleep, progress=ProgressLine(tty)
+    )
+    for line in tty.getvalue().split("\n"):
+        if "wait.state" in line:
+            # What a terminal shows before the log text is whatever follows the last line clear.
+            assert line.split("{", 1)[0].split("\r\x1b[K")[-1] == "", repr(line)
