@@ -130,6 +130,8 @@ class Invocation:
 
 def _hint(error: BrickbookError) -> str:
     """Return what to do about an error whose message does not already say it."""
+    if error.hint:
+        return error.hint
     if isinstance(error, Unauthenticated | PermissionDenied) and error.error_code is None:
         # The front door's "Invalid access token." / "Credential was not sent": the credentials are wrong.
         return "check the token or client credentials for this host (brickbook auth.check)"

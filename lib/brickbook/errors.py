@@ -86,6 +86,15 @@ class BrickbookError(Exception):
     exit_code: ClassVar[int] = 1
     error_code: str | None = None
     http_status: int | None = None
+    # What to type to fix it, rendered by the command adapter only ("add --overwrite to replace it").
+    hint: str | None = None
+    # How many attempts the client made before giving up (set by the client; 1 when not retried).
+    attempts: int = 1
+
+    def with_hint(self, hint: str) -> BrickbookError:
+        """Set the hint the command line shows after the message; return the error for ``raise``."""
+        self.hint = hint
+        return self
 
     @property
     def message(self) -> str:
