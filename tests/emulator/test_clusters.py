@@ -12,6 +12,7 @@ import pytest
 
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 from tests.emulator.harness import ADMIN, ALICE, ALICE_TOKEN, Emu, FakeClock
 
@@ -372,6 +373,6 @@ def test_job_cluster_cannot_be_started_by_hand(state: tuple[ClustersState, FakeC
     assert (details["cluster_source"], details["cluster_name"]) == ("JOB", "job-1-run-2")
     assert details["termination_reason"]["code"] == "JOB_FINISHED"
     with pytest.raises(ApiError) as caught:
-        clusters.start(cluster_id)
+        clusters.start(Principal(ADMIN, is_admin=True), cluster_id)
     assert (caught.value.status, caught.value.code) == (400, "INVALID_PARAMETER_VALUE")
     assert "created by a job" in caught.value.message

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from brickbook.emulator.server import start_in_thread
+from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 from brickbook.emulator.state.workspace import MAX_CONTENT_BYTES, WorkspaceState
 from tests.emulator.harness import ADMIN, ALICE, Emu, FakeClock, make_settings
@@ -335,12 +336,14 @@ def test_writes_survive_a_restart(tmp_path: Path):
 def test_read_notebook_gives_language_and_source():
     """Other areas read a notebook's language and SOURCE text (header included) from the state."""
     state = WorkspaceState(Store(), FakeClock())
-    state.import_("/Shared/nb", b"select 1", format="SOURCE", language="SQL", overwrite=False)
+    writer = Principal(ALICE, is_admin=False)
+    state.import_(writer, "/Shared/nb", b"select 1", format="SOURCE", language="SQL", overwrite=False)
     assert state.read_notebook("/Shared/nb") == ("SQL", b"-- Databricks notebook source\nselect 1")
 
 
 def test_read_file_gives_the_bytes():
     """Other areas read a workspace file's bytes from the state."""
     state = WorkspaceState(Store(), FakeClock())
-    state.import_("/Shared/f.json", b"{}", format="AUTO", language=None, overwrite=False)
+    writer = Principal(ALICE, is_admin=False)
+    state.import_(writer, "/Shared/f.json", b"{}", format="AUTO", language=None, overwrite=False)
     assert state.read_file("/Shared/f.json") == b"{}"

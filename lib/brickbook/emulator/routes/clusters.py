@@ -83,40 +83,43 @@ class ClustersArea:
         """``POST edit {cluster_id, spark_version, ...the full spec}``."""
         body = await read_json(request)
         _cluster_id(body)
-        self.clusters.edit(body)
+        self.clusters.edit(caller(request), body)
         return json_response({})
 
     async def start(self, request: Request) -> Response:
-        self.clusters.start(_cluster_id(await read_json(request)))
+        self.clusters.start(caller(request), _cluster_id(await read_json(request)))
         return json_response({})
 
     async def restart(self, request: Request) -> Response:
-        self.clusters.restart(_cluster_id(await read_json(request)))
+        self.clusters.restart(caller(request), _cluster_id(await read_json(request)))
         return json_response({})
 
     async def resize(self, request: Request) -> Response:
         body = await read_json(request)
         self.clusters.resize(
-            _cluster_id(body), num_workers=body.get("num_workers"), autoscale=body.get("autoscale")
+            caller(request),
+            _cluster_id(body),
+            num_workers=body.get("num_workers"),
+            autoscale=body.get("autoscale"),
         )
         return json_response({})
 
     async def delete(self, request: Request) -> Response:
         """``POST delete {cluster_id}`` terminates (the config is kept); already terminating is a no-op."""
         cluster_id = _cluster_id(await read_json(request))
-        self.clusters.terminate(cluster_id, "USER_REQUEST", user=caller(request).user_name)
+        self.clusters.terminate(cluster_id, "USER_REQUEST", by=caller(request))
         return json_response({})
 
     async def permanent_delete(self, request: Request) -> Response:
-        self.clusters.permanent_delete(_cluster_id(await read_json(request)))
+        self.clusters.permanent_delete(caller(request), _cluster_id(await read_json(request)))
         return json_response({})
 
     async def pin(self, request: Request) -> Response:
-        self.clusters.set_pinned(_cluster_id(await read_json(request)), True)
+        self.clusters.set_pinned(caller(request), _cluster_id(await read_json(request)), True)
         return json_response({})
 
     async def unpin(self, request: Request) -> Response:
-        self.clusters.set_pinned(_cluster_id(await read_json(request)), False)
+        self.clusters.set_pinned(caller(request), _cluster_id(await read_json(request)), False)
         return json_response({})
 
     async def get(self, request: Request) -> Response:

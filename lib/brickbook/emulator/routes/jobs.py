@@ -6,6 +6,7 @@ arrays in ``list``/``runs/list`` with ``expand_tasks`` at 100 and sets ``has_mor
 run is the real HTTP 400 INVALID_PARAMETER_VALUE "... does not exist"; ``runs/get-output`` on a run
 with several tasks is the real 400. Runs execute in child processes driven by runtime/scheduler.py;
 the base URL the caller used is recorded so the child can call back (notebook source, DBFS, secrets).
+Every call on a saved job or a run first asks state/job_access.py whether the caller may.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from brickbook.emulator.area import AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime.scheduler import Scheduler
 from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.job_access import JobAccess
 from brickbook.emulator.state.jobs import (
     JobsState,
     decode_page_token,
@@ -107,6 +109,8 @@ class JobsArea:
         clusters = ClustersState(
             context.store, context.clock, step_seconds=context.settings.cluster_start_seconds
         )
+        self.access = JobAccess(context.store, self.jobs, self.runs, clusters)
+        self.identity = context.identity
         self.scheduler = Scheduler(self.runs, clusters, context.identity, context.clock)
         for run in self.runs.recover():  # runs the previous process left unfinished (kill -9)
             context.identity.revoke_context_tokens(run["run_id"])
@@ -147,32 +151,36 @@ class JobsArea:
     async def create(self, request: Request) -> Response:
         """``POST create`` -> ``{job_id}``."""
         body = await read_json(request)
-        job_id = self.jobs.create(body, creator=caller(request).user_name, api_version=_version(request))
+        job_id = self.jobs.create(body, creator=caller(request), api_version=_version(request))
         return json_response({"job_id": job_id})
 
     async def reset(self, request: Request) -> Response:
         body = await read_json(request)
-        self.jobs.reset(_required_id(body.get("job_id"), "job_id"), body.get("new_settings"))
+        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
+        self.jobs.reset(job["job_id"], body.get("new_settings"))
         return json_response({})
 
     async def update(self, request: Request) -> Response:
         body = await read_json(request)
-        job_id = _required_id(body.get("job_id"), "job_id")
-        self.jobs.update(job_id, body.get("new_settings"), body.get("fields_to_remove"))
+        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
+        self.jobs.update(job["job_id"], body.get("new_settings"), body.get("fields_to_remove"))
         return json_response({})
 
     async def get(self, request: Request) -> Response:
         """``GET get?job_id&page_token``; 2.2 pages the arrays at 100."""
-        record = self.jobs.record(_required_id(request.query_params.get("job_id"), "job_id"))
+        job_id = _required_id(request.query_params.get("job_id"), "job_id")
+        record = self.access.job(caller(request), job_id, "CAN_VIEW")
         return json_response(public_job(record, page=_page(request.query_params, _version(request))))
 
     async def list(self, request: Request) -> Response:
-        """``GET list``: newest first; ``name`` is an exact, case-insensitive filter."""
+        """``GET list``: the jobs the caller may view, newest first; ``name`` matches exactly, any case."""
         query = request.query_params
         offset, limit = _offset_and_limit(query, default=20, maximum=100)
         name = query.get("name")
         records = [
-            r for r in self.jobs.all() if name is None or r["settings"]["name"].lower() == name.lower()
+            r
+            for r in self.access.visible_jobs(caller(request), self.jobs.all())
+            if name is None or r["settings"]["name"].lower() == name.lower()
         ]
         expand = _flag(query, "expand_tasks")
         page = 0 if _version(request) == "2.2" else None
@@ -185,7 +193,8 @@ class JobsArea:
 
     async def delete(self, request: Request) -> Response:
         body = await read_json(request)
-        self.jobs.delete(_required_id(body.get("job_id"), "job_id"))
+        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
+        self.jobs.delete(job["job_id"])
         return json_response({})
 
     # -- starting runs ------------------------------------------------------------------------------
@@ -193,9 +202,10 @@ class JobsArea:
     async def run_now(self, request: Request) -> Response:
         """``POST run-now`` -> ``{run_id, number_in_job}``; a repeated idempotency_token finds its run."""
         body = await read_json(request)
-        job = self.jobs.record(_required_id(body.get("job_id"), "job_id"))
+        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE_RUN")
         settings = job["settings"]
         tasks = _only(settings.get("tasks", []), body.get("only"))
+        self.access.check_clusters(self.identity.principal(job["run_as_user_name"]), tasks)
         queue = (body.get("queue") or {}).get("enabled")
         run, _ = self.runs.start(
             NewRun(
@@ -222,6 +232,7 @@ class JobsArea:
         if not tasks:
             raise _invalid("tasks is required.")
         validate_tasks(tasks, body.get("job_clusters"))
+        self.access.check_clusters(caller(request), tasks)
         timeout = body.get("timeout_seconds", 0)
         if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
             raise _invalid("timeout_seconds must be a non-negative integer.")
@@ -246,7 +257,7 @@ class JobsArea:
         """``GET runs/get?run_id``: a job run, or a task run when given a task run's id."""
         query = request.query_params
         run_id = _required_id(query.get("run_id"), "run_id")
-        record = self.runs.record(run_id)
+        record = self.access.run(caller(request), run_id, "CAN_VIEW")
         if run_id != record["run_id"]:
             tasks = [*record["tasks"], *record.get("_replaced", [])]
             return json_response(public_task_run(record, next(t for t in tasks if t["run_id"] == run_id)))
@@ -255,10 +266,12 @@ class JobsArea:
 
     async def get_output(self, request: Request) -> Response:
         """``GET runs/get-output?run_id``: a task run's exit value, logs and error."""
-        return json_response(self.runs.output(_required_id(request.query_params.get("run_id"), "run_id")))
+        run_id = _required_id(request.query_params.get("run_id"), "run_id")
+        self.access.run(caller(request), run_id, "CAN_VIEW")
+        return json_response(self.runs.output(run_id))
 
     async def list_runs(self, request: Request) -> Response:
-        """``GET runs/list``: newest started first; ``limit`` 1-25 (0 means 25), default 20."""
+        """``GET runs/list``: the runs the caller may view, newest started first; ``limit`` 1-25 (0: 25)."""
         query = request.query_params
         if _flag(query, "active_only") and _flag(query, "completed_only"):
             raise _invalid("active_only and completed_only cannot both be true.")
@@ -274,6 +287,7 @@ class JobsArea:
             start_time_from=_int(query, "start_time_from"),
             start_time_to=_int(query, "start_time_to"),
         )
+        records = self.access.runs_where(caller(request), "CAN_VIEW", records)
         expand = _flag(query, "expand_tasks")
         page = 0 if _version(request) == "2.2" else None
         runs = []
@@ -287,7 +301,9 @@ class JobsArea:
 
     async def cancel(self, request: Request) -> Response:
         """``POST runs/cancel {run_id}``: asynchronous; a job run or one task run."""
-        self.runs.cancel(_required_id((await read_json(request)).get("run_id"), "run_id"))
+        run_id = _required_id((await read_json(request)).get("run_id"), "run_id")
+        self.access.run(caller(request), run_id, "CAN_MANAGE_RUN")
+        self.runs.cancel(run_id)
         self.scheduler.wake()
         return json_response({})
 
@@ -297,21 +313,30 @@ class JobsArea:
         job_id = body.get("job_id")
         if job_id is None and not all_queued:
             raise _invalid("Set job_id, or all_queued_runs to cancel every queued run.")
+        principal = caller(request)
         if job_id is not None:
-            job_id = self.jobs.record(_required_id(job_id, "job_id"))["job_id"]
-        self.runs.cancel_all(job_id, all_queued_runs=all_queued)
+            job_id = self.access.job(principal, _required_id(job_id, "job_id"), "CAN_MANAGE_RUN")["job_id"]
+        self.runs.cancel_all(
+            job_id,
+            all_queued_runs=all_queued,
+            only=lambda run: self.access.may_run(principal, run, "CAN_MANAGE_RUN"),
+        )
         self.scheduler.wake()
         return json_response({})
 
     async def repair(self, request: Request) -> Response:
         """``POST runs/repair`` -> ``{repair_id}``; the run must have finished."""
         body = await read_json(request)
-        repair_id = self.runs.repair(_required_id(body.get("run_id"), "run_id"), body)
+        run_id = _required_id(body.get("run_id"), "run_id")
+        self.access.run(caller(request), run_id, "CAN_MANAGE_RUN")
+        repair_id = self.runs.repair(run_id, body)
         self.scheduler.wake()
         return json_response({"repair_id": repair_id})
 
     async def delete_run(self, request: Request) -> Response:
-        self.runs.delete(_required_id((await read_json(request)).get("run_id"), "run_id"))
+        run_id = _required_id((await read_json(request)).get("run_id"), "run_id")
+        self.access.run(caller(request), run_id, "CAN_MANAGE_RUN")
+        self.runs.delete(run_id)
         return json_response({})
 
 

@@ -43,7 +43,7 @@ class ReposArea:
         body = await read_json(request)
         info = await run_in_threadpool(
             self.state.create,
-            caller(request).user_name,
+            caller(request),
             url=body.get("url"),
             provider=body.get("provider"),
             path=body.get("path"),
@@ -55,7 +55,7 @@ class ReposArea:
         """``GET /api/2.0/repos?path_prefix=&next_page_token=``; ``repos`` is left out when empty."""
         query = request.query_params
         repos, token = self.state.list_repos(
-            path_prefix=query.get("path_prefix"), page_token=query.get("next_page_token")
+            caller(request), path_prefix=query.get("path_prefix"), page_token=query.get("next_page_token")
         )
         answer: dict[str, object] = {"repos": repos} if repos else {}
         if token:
@@ -64,13 +64,14 @@ class ReposArea:
 
     async def get(self, request: Request) -> Response:
         """``GET /api/2.0/repos/{repo_id}``."""
-        return json_response(self.state.get(request.path_params["repo_id"]))
+        return json_response(self.state.get(caller(request), request.path_params["repo_id"]))
 
     async def update(self, request: Request) -> Response:
         """``PATCH /api/2.0/repos/{repo_id} {branch | tag, sparse_checkout?}`` -> ``{}``."""
         body = await read_json(request)
         await run_in_threadpool(
             self.state.update,
+            caller(request),
             request.path_params["repo_id"],
             branch=body.get("branch"),
             tag=body.get("tag"),
@@ -80,5 +81,5 @@ class ReposArea:
 
     async def delete(self, request: Request) -> Response:
         """``DELETE /api/2.0/repos/{repo_id}`` -> ``{}``."""
-        self.state.delete(request.path_params["repo_id"])
+        self.state.delete(caller(request), request.path_params["repo_id"])
         return json_response({})

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from brickbook.emulator.area import AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.workspace import WorkspaceState, home_names
-from brickbook.emulator.wire import json_response, read_json
+from brickbook.emulator.wire import caller, json_response, read_json
 
 __all__ = ["WorkspaceArea", "parse_multipart"]
 
@@ -72,13 +72,15 @@ class WorkspaceArea:
         if after is not None and not after.isdigit():
             raise ApiError("INVALID_PARAMETER_VALUE", "notebooks_modified_after must be epoch milliseconds.")
         objects = self.state.list_objects(
-            request.query_params.get("path"), notebooks_modified_after=None if after is None else int(after)
+            caller(request),
+            request.query_params.get("path"),
+            notebooks_modified_after=None if after is None else int(after),
         )
         return json_response({"objects": objects} if objects else {})
 
     async def get_status(self, request: Request) -> Response:
         """``GET get-status?path=``."""
-        return json_response(self.state.get_status(request.query_params.get("path")))
+        return json_response(self.state.get_status(caller(request), request.query_params.get("path")))
 
     async def import_(self, request: Request) -> Response:
         """``POST import``: JSON ``{path, content (base64), format, language, overwrite}`` or a form."""
@@ -96,6 +98,7 @@ class WorkspaceArea:
             except (binascii.Error, ValueError) as exc:
                 raise ApiError("INVALID_PARAMETER_VALUE", "content must be base64-encoded.") from exc
         self.state.import_(
+            caller(request),
             fields.get("path"),
             content,
             format=fields.get("format"),
@@ -108,7 +111,9 @@ class WorkspaceArea:
         """``GET export?path=&format=&direct_download=``: ``{content, file_type}`` or the raw bytes."""
         query = request.query_params
         direct = _flag(query.get("direct_download"))
-        exported = self.state.export(query.get("path"), query.get("format"), direct_download=direct)
+        exported = self.state.export(
+            caller(request), query.get("path"), query.get("format"), direct_download=direct
+        )
         if direct:
             return Response(exported.content, media_type="application/octet-stream")
         content = base64.b64encode(exported.content).decode("ascii")
@@ -116,11 +121,11 @@ class WorkspaceArea:
 
     async def mkdirs(self, request: Request) -> Response:
         """``POST mkdirs {path}``: ``mkdir -p``."""
-        self.state.mkdirs((await read_json(request)).get("path"))
+        self.state.mkdirs(caller(request), (await read_json(request)).get("path"))
         return json_response({})
 
     async def delete(self, request: Request) -> Response:
         """``POST delete {path, recursive}``."""
         body = await read_json(request)
-        self.state.delete(body.get("path"), recursive=_flag(body.get("recursive")))
+        self.state.delete(caller(request), body.get("path"), recursive=_flag(body.get("recursive")))
         return json_response({})

@@ -8,6 +8,10 @@ TERMINATING -> TERMINATED) takes ``settings.cluster_start_seconds``. A RUNNING c
 ``spark_conf["brickbook.emulator.fail_start"] = "true"`` makes every start fail: PENDING -> TERMINATING
 -> TERMINATED with SPARK_STARTUP_FAILURE.
 
+Permissions (state/access.py): the creator and admins hold CAN_MANAGE; start, restart and delete
+(terminate) need CAN_RESTART, edit, resize, permanent-delete, pin and unpin CAN_MANAGE. Reads are open
+to every user. Each API operation takes the calling ``Principal`` first.
+
 Error fidelity: an unknown cluster is 400 INVALID_PARAMETER_VALUE "Cluster <id> does not exist" on every
 call (the SDK overrides it to ResourceDoesNotExist on ``get``); a call in the wrong state is 400
 INVALID_STATE "Cluster <id> is in unexpected state Running." as the real service words it.
@@ -22,7 +26,9 @@ from collections.abc import Callable
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.access import CLUSTER, owned, require
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES, is_known_spark_version
+from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
 __all__ = ["ClustersState"]
@@ -193,6 +199,12 @@ class ClustersState:
                 self._store.put(KIND, cluster_id, record)
         return record
 
+    def authorized(self, caller: Principal, cluster_id: str, needed: str) -> dict[str, Any]:
+        """The record (as ``_load``), once ``caller`` is known to hold ``needed`` on it (else 403)."""
+        record = self._load(cluster_id)
+        require(caller, owned(CLUSTER, cluster_id, record["creator_user_name"], "CAN_MANAGE"), needed)
+        return record
+
     def _unexpected(self, record: dict[str, Any]) -> ApiError:
         return ApiError(
             "INVALID_STATE",
@@ -259,10 +271,10 @@ class ClustersState:
                 found.append(self._details(record))
         return found
 
-    def edit(self, spec: dict[str, Any]) -> None:
+    def edit(self, caller: Principal, spec: dict[str, Any]) -> None:
         """``clusters/edit``: RUNNING restarts with the new spec, TERMINATED stays so; else INVALID_STATE."""
         with self._store.transaction():
-            record = self._load(str(spec.get("cluster_id") or ""))
+            record = self.authorized(caller, str(spec.get("cluster_id") or ""), "CAN_MANAGE")
             self._not_for_job_clusters(record, "edited")
             if record["state"] not in ("RUNNING", "TERMINATED"):
                 raise self._unexpected(record)
@@ -274,31 +286,33 @@ class ClustersState:
                 self._enter(record, "RESTARTING", self._clock())
             self._store.put(KIND, record["cluster_id"], record)
 
-    def start(self, cluster_id: str) -> None:
+    def start(self, caller: Principal, cluster_id: str) -> None:
         """``clusters/start``: only from TERMINATED (the service answers INVALID_STATE otherwise)."""
         with self._store.transaction():
-            record = self._load(cluster_id)
+            record = self.authorized(caller, cluster_id, "CAN_RESTART")
             self._not_for_job_clusters(record, "started")
             if record["state"] != "TERMINATED":
                 raise self._unexpected(record)
             self._start(record, self._clock())
             self._store.put(KIND, cluster_id, record)
 
-    def restart(self, cluster_id: str) -> None:
+    def restart(self, caller: Principal, cluster_id: str) -> None:
         """``clusters/restart``: only from RUNNING."""
         with self._store.transaction():
-            record = self._load(cluster_id)
+            record = self.authorized(caller, cluster_id, "CAN_RESTART")
             if record["state"] != "RUNNING":
                 raise self._unexpected(record)
             self._enter(record, "RESTARTING", self._clock())
             self._store.put(KIND, cluster_id, record)
 
-    def resize(self, cluster_id: str, *, num_workers: Any = None, autoscale: Any = None) -> None:
+    def resize(
+        self, caller: Principal, cluster_id: str, *, num_workers: Any = None, autoscale: Any = None
+    ) -> None:
         """``clusters/resize``: only from RUNNING; one of num_workers or autoscale."""
         if num_workers is None and autoscale is None:
             raise _invalid("Either num_workers or autoscale must be specified.")
         with self._store.transaction():
-            record = self._load(cluster_id)
+            record = self.authorized(caller, cluster_id, "CAN_MANAGE")
             if record["state"] != "RUNNING":
                 raise self._unexpected(record)
             spec = {k: v for k, v in record["spec"].items() if k not in ("num_workers", "autoscale")}
@@ -308,26 +322,31 @@ class ClustersState:
             self._enter(record, "RESIZING", self._clock())
             self._store.put(KIND, cluster_id, record)
 
-    def terminate(self, cluster_id: str, reason: str = "USER_REQUEST", *, user: str | None = None) -> None:
-        """``clusters/delete`` (and job clusters at the end of a run): a no-op once terminating."""
+    def terminate(
+        self, cluster_id: str, reason: str = "USER_REQUEST", *, by: Principal | None = None
+    ) -> None:
+        """``clusters/delete`` by ``by`` (or, with no one, the emulator ending a job cluster or run).
+
+        A no-op once terminating.
+        """
         with self._store.transaction():
-            record = self._load(cluster_id)
+            record = self._load(cluster_id) if by is None else self.authorized(by, cluster_id, "CAN_RESTART")
             if record["state"] in ("TERMINATING", "TERMINATED"):
                 return
-            parameters = {"username": user} if user else {}
+            parameters = {"username": by.user_name} if by else {}
             self._terminate(record, self._clock(), reason, **parameters)
             self._store.put(KIND, cluster_id, record)
 
-    def permanent_delete(self, cluster_id: str) -> None:
+    def permanent_delete(self, caller: Principal, cluster_id: str) -> None:
         """``clusters/permanent-delete``: terminate and forget; afterwards the id does not exist."""
         with self._store.transaction():
-            self._load(cluster_id)
+            self.authorized(caller, cluster_id, "CAN_MANAGE")
             self._store.delete(KIND, cluster_id)
 
-    def set_pinned(self, cluster_id: str, pinned: bool) -> None:
+    def set_pinned(self, caller: Principal, cluster_id: str, pinned: bool) -> None:
         """``clusters/pin`` and ``clusters/unpin``."""
         with self._store.transaction():
-            record = self._load(cluster_id)
+            record = self.authorized(caller, cluster_id, "CAN_MANAGE")
             record["pinned"] = pinned
             self._store.put(KIND, cluster_id, record)
 

@@ -99,6 +99,10 @@ class Identity:
             return None if principal is None else replace(principal, in_notebook=True)
         return None
 
+    def principal(self, user_name: str) -> Principal:
+        """The principal named ``user_name``; a name no token stands for is a plain user (no admin)."""
+        return self._principal_named(user_name) or Principal(user_name, is_admin=False)
+
     def _principal_named(self, user_name: str) -> Principal | None:
         if user_name in self._clients:
             return Principal(user_name, is_admin=False, service_principal=True)

@@ -8,6 +8,9 @@ any other kind is refused by name instead of pretending to succeed.
 
 Queueing defaults differ by API version: a job created through 2.2 queues unless ``queue.enabled`` is
 false; one created through 2.0/2.1 does not queue unless ``queue.enabled`` is true.
+
+Only an admin may create a job that runs as another principal (``run_as``). Who may read or change a
+saved job is state/job_access.py's business.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
 __all__ = [
@@ -287,7 +291,7 @@ class JobsState:
         self._store = store
         self._clock = clock
 
-    def create(self, settings: dict[str, Any], *, creator: str, api_version: str) -> int:
+    def create(self, settings: dict[str, Any], *, creator: Principal, api_version: str) -> int:
         """Validate ``settings`` and save a new job; return its id."""
         settings = copy.deepcopy(settings)
         settings.setdefault("name", "Untitled")
@@ -298,14 +302,19 @@ class JobsState:
         settings.pop("access_control_list", None)  # permissions, not settings
         run_as = settings.pop("run_as", None) or {}
         _validate_settings(settings)
+        run_as_name = run_as.get("user_name") or run_as.get("service_principal_name") or creator.user_name
+        if run_as_name != creator.user_name and not creator.is_admin:
+            raise ApiError(
+                "PERMISSION_DENIED",
+                f"User {creator.user_name} cannot create a job that runs as {run_as_name}: "
+                "only workspace admins can set run_as to another principal.",
+            )
         with self._store.transaction():
             job_id = self._store.next_id(JOB_KIND)
             record = {
                 "job_id": job_id,
-                "creator_user_name": creator,
-                "run_as_user_name": run_as.get("user_name")
-                or run_as.get("service_principal_name")
-                or creator,
+                "creator_user_name": creator.user_name,
+                "run_as_user_name": run_as_name,
                 "created_time": int(self._clock() * 1000),
                 "settings": settings,
                 # Kept beside the settings so a later reset/update keeps the version's default.

@@ -12,6 +12,10 @@ commit and no files.
 Store: kind ``repo`` (``REPO_KIND``), key ``str(id)``, value ``{"path", "url", "provider", "branch"
 (absent on a detached HEAD), "head_commit_id", "sparse_checkout"?, "remote_only"?}``. ``id`` is the
 REPO object's workspace ``object_id``. The files live in the workspace kinds (see state/workspace.py).
+
+Permissions are the workspace's on the Git folder's path (state/access.py): ``/Repos/<name>/...`` is
+<name>'s alone. Reading needs CAN_READ, update CAN_EDIT, delete CAN_MANAGE; ``list`` shows only the repos
+the caller manages, as the real service does.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.access import may, require
+from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 from brickbook.emulator.state.workspace import REPO_KIND, WorkspaceState, canonical_path
 
@@ -124,16 +130,17 @@ class RepoState:
         self._allow_remote = allow_remote
 
     def create(
-        self, caller: str, *, url: object, provider: object, path: object, sparse_checkout: object
+        self, caller: Principal, *, url: object, provider: object, path: object, sparse_checkout: object
     ) -> dict[str, Any]:
         """``POST /api/2.0/repos``: clone and place the Git folder; return its RepoInfo."""
         if not isinstance(url, str) or not url:
             raise ApiError("INVALID_PARAMETER_VALUE", "Missing required field: url")
         canonical_provider = self._provider(provider)
         patterns = self._patterns(sparse_checkout)
-        where = self._repo_path(caller, url, path)
+        where = self._repo_path(caller.user_name, url, path)
+        require(caller, self._workspace.resource(where), "CAN_EDIT")  # before a clone, not after
         source = self._source(url)
-        if self._exists(where):
+        if self._workspace.exists(where):
             raise ApiError("RESOURCE_ALREADY_EXISTS", f"Path ({where}) already exists.")
         record: dict[str, Any] = {"path": where, "url": url, "provider": canonical_provider}
         if patterns:
@@ -144,23 +151,24 @@ class RepoState:
         else:
             snapshot = checkout(source, ref=None, sparse=patterns)
         with self._store.transaction():
-            repo_id = self._workspace.create_repo_folder(where)
+            repo_id = self._workspace.create_repo_folder(caller, where)
             self._workspace.replace_tree(where, snapshot.files)
             self._store.put(REPO_KIND, str(repo_id), self._with(record, snapshot))
-        return self.get(repo_id)
+        return self.get(caller, repo_id)
 
-    def get(self, repo_id: object) -> dict[str, Any]:
-        """``GET /api/2.0/repos/{id}``."""
+    def get(self, caller: Principal, repo_id: object, needed: str = "CAN_READ") -> dict[str, Any]:
+        """``GET /api/2.0/repos/{id}`` (and the RepoInfo the caller needs ``needed`` on, for the others)."""
         key = self._key(repo_id)
         record = self._store.get(REPO_KIND, key)
         if record is None:
             raise ApiError("RESOURCE_DOES_NOT_EXIST", f"Repo {key} does not exist.")
+        require(caller, self._workspace.resource(record["path"]), needed)
         return self._info(int(key), record)
 
     def list_repos(
-        self, *, path_prefix: object, page_token: object
+        self, caller: Principal, *, path_prefix: object, page_token: object
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """``GET /api/2.0/repos``: repos under the prefix (default ``/Repos``) by path, a page at a time."""
+        """``GET /api/2.0/repos``: the caller's repos under the prefix (default ``/Repos``) by path, paged."""
         prefix = canonical_path(path_prefix) if isinstance(path_prefix, str) and path_prefix else "/"
         if prefix == "/":
             prefix = "/Repos"
@@ -168,7 +176,9 @@ class RepoState:
         matches = sorted(
             (record["path"], int(key), record)
             for key, record in self._store.items(REPO_KIND)
-            if record["path"].startswith(prefix) and record["path"] > after
+            if record["path"].startswith(prefix)
+            and record["path"] > after
+            and may(caller, self._workspace.resource(record["path"]), "CAN_MANAGE")
         )
         page = matches[:PAGE_SIZE]
         token = None
@@ -176,10 +186,12 @@ class RepoState:
             token = base64.urlsafe_b64encode(page[-1][0].encode()).decode()
         return [self._info(repo_id, record) for _, repo_id, record in page], token
 
-    def update(self, repo_id: object, *, branch: object, tag: object, sparse_checkout: object) -> None:
+    def update(
+        self, caller: Principal, repo_id: object, *, branch: object, tag: object, sparse_checkout: object
+    ) -> None:
         """``PATCH /api/2.0/repos/{id}``: check out a branch (pulling it) or a tag (detached HEAD)."""
         key = self._key(repo_id)
-        current = self.get(repo_id)
+        current = self.get(caller, repo_id, "CAN_EDIT")
         record = self._store.get(REPO_KIND, key)
         assert record is not None
         if branch is not None and tag is not None:
@@ -204,10 +216,10 @@ class RepoState:
             self._workspace.replace_tree(record["path"], snapshot.files)
             self._store.put(REPO_KIND, key, self._with(record, snapshot))
 
-    def delete(self, repo_id: object) -> None:
+    def delete(self, caller: Principal, repo_id: object) -> None:
         """``DELETE /api/2.0/repos/{id}``: remove the Git folder and everything in it."""
-        path = self.get(repo_id)["path"]
-        self._workspace.delete(path, recursive=True)
+        path = self.get(caller, repo_id, "CAN_MANAGE")["path"]
+        self._workspace.delete(caller, path, recursive=True)
 
     # -- internals ------------------------------------------------------------------------------------
 
@@ -227,15 +239,6 @@ class RepoState:
         if not text.isdigit():
             raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid repo id {text!r}: expected an integer.")
         return str(int(text))
-
-    def _exists(self, where: str) -> bool:
-        try:
-            self._workspace.get_status(where)
-        except ApiError as error:
-            if error.code == "RESOURCE_DOES_NOT_EXIST":
-                return False
-            raise
-        return True
 
     def _provider(self, provider: object) -> str:
         if not isinstance(provider, str) or not provider:

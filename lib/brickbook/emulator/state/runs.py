@@ -326,13 +326,19 @@ class RunsState:
                         task["_cancel"] = True
             self.put(record)
 
-    def cancel_all(self, job_id: int | None, *, all_queued_runs: bool) -> None:
-        """Cancel every active run of a job, or (no job) every queued run in the workspace."""
+    def cancel_all(
+        self,
+        job_id: int | None,
+        *,
+        all_queued_runs: bool,
+        only: Callable[[dict[str, Any]], bool] = lambda run: True,
+    ) -> None:
+        """Cancel every active run of a job, or (no job) every queued run in the workspace (of ``only``)."""
         for _, record in self._store.items(RUN_KIND):
             life = record["state"]["life_cycle_state"]
             mine = job_id is not None and record["job_id"] == job_id and life in ACTIVE
             queued = job_id is None and all_queued_runs and life == "QUEUED"
-            if mine or queued:
+            if (mine or queued) and only(record):
                 self.cancel(record["run_id"])
 
     def repair(self, run_id: Any, body: Mapping[str, Any]) -> int:

@@ -4,23 +4,28 @@ Store schema (every write goes through the store, so ``--data-dir`` keeps it acr
 
 - kind ``workspace_object``, key = canonical path (``/``, ``/Users/a@example.com/etl``), value
   ``{"object_type": "DIRECTORY"|"NOTEBOOK"|"FILE"|"REPO", "object_id": int, "language": str (notebooks),
-  "created_at": ms, "modified_at": ms, "size": int (bytes of the stored content; notebooks and files)}``.
+  "created_at": ms, "modified_at": ms, "size": int (bytes of the stored content; notebooks and files),
+  "owner": user name (who created it through the API; absent for seeded folders and Git folder content)}``.
 - kind ``workspace_content``, key = ``str(object_id)``, value ``{"data": base64}``: a FILE's bytes, or a
   NOTEBOOK's SOURCE body *without* the ``Databricks notebook source`` header line (exports add it back).
 - kind ``repo`` (``REPO_KIND``), key = ``str(object_id)`` of a REPO object: the Git folder's metadata,
   written by ``state/repos.py``; deleting the REPO object here deletes it too.
 
+Every API operation takes the calling ``Principal`` first and checks it with state/access.py's rule
+(``workspace_object``: home folders are their user's alone, ``/Shared`` is everyone's, elsewhere every
+user reads and creators manage); ``list`` and folder exports leave out what the caller may not read.
+
 Other areas build their own view with ``WorkspaceState(context.store, context.clock,
 home_names(context.settings))`` (all state is in the store), then read notebooks with
 ``read_notebook(path) -> (language, SOURCE bytes with the header)`` and files with
-``read_file(path) -> bytes``. Paths: absolute, ``/Workspace/...`` is an alias of ``/...``, a
-trailing ``/`` is ignored. ``/``, ``/Users``, ``/Shared``, ``/Repos`` and each principal's
-``/Users/<name>`` and ``/Repos/<name>`` exist from the start (also after a control-API reset).
+``read_file(path) -> bytes``. Paths are canonical as state/workspace_paths.py says. ``/``, ``/Users``,
+``/Shared``, ``/Repos`` and each principal's ``/Users/<name>`` and ``/Repos/<name>`` exist from the
+start (also after a control-API reset).
 
 Choices where the facts leave room: importing into a missing parent is 404 RESOURCE_DOES_NOT_EXIST (the
-real service does not create parents); writes are atomic (a failed mkdirs creates nothing); HTML, DBC and
-R_MARKDOWN are answered 501 NOT_IMPLEMENTED; a directory exports (SOURCE/AUTO) as a zip of its
-notebooks' sources and files, and a SOURCE import without language of such a zip recreates it.
+real service does not create parents); writes are atomic (a failed mkdirs creates nothing); a directory
+exports (SOURCE/AUTO) as a zip of its notebooks' sources and files, and a SOURCE import without language
+of such a zip recreates it. The format rules themselves are in state/workspace_formats.py.
 """
 
 from __future__ import annotations
@@ -28,13 +33,23 @@ from __future__ import annotations
 import base64
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state import notebooks
+from brickbook.emulator.state.access import Resource, may, require, workspace_object
+from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
+from brickbook.emulator.state.workspace_formats import (
+    MAX_CONTENT_BYTES,
+    Exported,
+    check_import,
+    encoded_size,
+    export_notebook_or_file,
+    parse_format,
+    too_large,
+)
+from brickbook.emulator.state.workspace_paths import ancestors, canonical_path, home_names
 
 __all__ = [
     "CONTENT_KIND",
@@ -51,37 +66,9 @@ __all__ = [
 OBJECT_KIND = "workspace_object"
 CONTENT_KIND = "workspace_content"
 REPO_KIND = "repo"
-MAX_CONTENT_BYTES = 10 * 1024 * 1024  # on the base64 content (facts §1)
 # Real object ids are large int64s; a base keeps ours in that shape while still counting 1, 2, 3...
 OBJECT_ID_BASE = 1_000_000_000_000_000
-FORMATS = ("SOURCE", "HTML", "JUPYTER", "DBC", "R_MARKDOWN", "AUTO", "RAW")
-_UNSUPPORTED_FORMATS = ("HTML", "DBC", "R_MARKDOWN")
 _FOLDERS = ("DIRECTORY", "REPO")
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-def canonical_path(path: object) -> str:
-    """Validate a request path; return it without a ``/Workspace`` prefix or a trailing ``/``."""
-    if not isinstance(path, str) or not path:
-        raise ApiError("INVALID_PARAMETER_VALUE", "Missing required field: path")
-    if not path.startswith("/"):
-        raise ApiError("INVALID_PARAMETER_VALUE", f"Path ({path}) is not absolute.")
-    parts = [part for part in path.split("/") if part]
-    if any(part in (".", "..") for part in parts) or "\x00" in path:
-        raise ApiError("INVALID_PARAMETER_VALUE", f"Path ({path}) is not a valid workspace path.")
-    if parts[:1] == ["Workspace"]:
-        parts = parts[1:]
-    return "/" + "/".join(parts)
-
-
-def home_names(settings: EmulatorSettings) -> tuple[str, ...]:
-    """Every principal's name: each gets ``/Users/<name>`` and ``/Repos/<name>``."""
-    return (settings.admin_user, *settings.users, *settings.oauth_clients)
-
-
-def encoded_size(size: int) -> int:
-    """The length of ``size`` bytes in base64, the measure of the 10 MB limit."""
-    return 4 * ((size + 2) // 3)
 
 
 def _not_found(path: str) -> ApiError:
@@ -90,26 +77,6 @@ def _not_found(path: str) -> ApiError:
 
 def _exists(path: str) -> ApiError:
     return ApiError("RESOURCE_ALREADY_EXISTS", f"Path ({path}) already exists.")
-
-
-def _too_large(what: str) -> ApiError:
-    return ApiError(
-        "MAX_NOTEBOOK_SIZE_EXCEEDED",
-        f"The {what} exceeds the maximum allowed size of {MAX_CONTENT_BYTES} bytes.",
-        status=400,
-    )
-
-
-def _not_implemented(fmt: str) -> ApiError:
-    return ApiError("NOT_IMPLEMENTED", f"brickbook emulator does not implement the {fmt} format.")
-
-
-@dataclass(frozen=True)
-class Exported:
-    """An export: the bytes and the ``file_type`` the JSON answer names."""
-
-    content: bytes
-    file_type: str
 
 
 class WorkspaceState:
@@ -122,23 +89,28 @@ class WorkspaceState:
 
     # -- reads ----------------------------------------------------------------------------------------
 
-    def get_status(self, path: object) -> dict[str, Any]:
+    def get_status(self, caller: Principal, path: object) -> dict[str, Any]:
         """``get-status``: the object's ObjectInfo."""
-        where = canonical_path(path)
+        where = self._allowed(caller, path, "CAN_READ")
         return self._info(where, self._record(where))
 
+    def exists(self, path: str) -> bool:
+        """Whether an object is at ``path`` (for other areas; no permission check)."""
+        self._seed()
+        return self._store.get(OBJECT_KIND, canonical_path(path)) is not None
+
     def list_objects(
-        self, path: object, *, notebooks_modified_after: int | None = None
+        self, caller: Principal, path: object, *, notebooks_modified_after: int | None = None
     ) -> list[dict[str, Any]]:
-        """``list``: a folder's children (sorted by path), or the object itself for a non-folder."""
-        where = canonical_path(path)
+        """``list``: the folder's children the caller may read (by path), or the object itself."""
+        where = self._allowed(caller, path, "CAN_READ")
         record = self._record(where)
         if record["object_type"] not in _FOLDERS:
             return [self._info(where, record)]
         children = [
             (child, rec)
             for child, rec in self._store.items(OBJECT_KIND)
-            if child != "/" and posixpath.dirname(child) == where
+            if child != "/" and posixpath.dirname(child) == where and self._may_read(caller, child)
         ]
         if notebooks_modified_after is not None:
             children = [
@@ -148,36 +120,27 @@ class WorkspaceState:
             ]
         return [self._info(child, rec) for child, rec in sorted(children)]
 
-    def export(self, path: object, format: object = None, *, direct_download: bool = False) -> Exported:
+    def export(
+        self, caller: Principal, path: object, format: object = None, *, direct_download: bool = False
+    ) -> Exported:
         """``export``: a notebook as SOURCE (header included) or JUPYTER, a file as is, a folder as zip.
 
-        Only the base64 JSON answer is limited (MAX_NOTEBOOK_SIZE_EXCEEDED); raw downloads are not.
+        Only the base64 JSON answer is limited (MAX_NOTEBOOK_SIZE_EXCEEDED); raw downloads are not. A
+        folder's zip holds only what the caller may read.
         """
-        exported = self._export(path, format)
+        exported = self._export(caller, path, format)
         if not direct_download and encoded_size(len(exported.content)) > MAX_CONTENT_BYTES:
-            raise _too_large("exported content")
+            raise too_large("exported content")
         return exported
 
-    def _export(self, path: object, format: object) -> Exported:
-        fmt = self._format(format)
-        where = canonical_path(path)
+    def _export(self, caller: Principal, path: object, format: object) -> Exported:
+        fmt = parse_format(format)
+        where = self._allowed(caller, path, "CAN_READ")
         record = self._record(where)
-        kind = record["object_type"]
-        if fmt in _UNSUPPORTED_FORMATS:
-            raise _not_implemented(fmt)
-        if kind == "NOTEBOOK":
-            language, body = record["language"], self._content(record)
-            if fmt == "JUPYTER":
-                return Exported(notebooks.to_jupyter(language, body, posixpath.basename(where)), "ipynb")
-            ext = notebooks.LANGUAGE_EXTENSION[language].lstrip(".")
-            return Exported(notebooks.source_with_header(language, body), ext)
-        if fmt == "JUPYTER":
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"Path ({where}) is not a notebook: export it as SOURCE or AUTO."
-            )
-        if kind == "FILE":
-            return Exported(self._content(record), posixpath.splitext(where)[1].lstrip("."))
-        return Exported(self._archive(where), "zip")
+        found = export_notebook_or_file(
+            where, record["object_type"], fmt, record.get("language"), self._content(record)
+        )
+        return found or Exported(self._archive(caller, where), "zip")
 
     def read_notebook(self, path: str) -> tuple[str, bytes]:
         """Return a notebook's language and SOURCE text (header line included), for other areas."""
@@ -201,53 +164,51 @@ class WorkspaceState:
 
     # -- writes ---------------------------------------------------------------------------------------
 
-    def mkdirs(self, path: object) -> None:
-        """``mkdirs``: ``mkdir -p``; a non-folder on the way is RESOURCE_ALREADY_EXISTS."""
+    def mkdirs(self, caller: Principal, path: object) -> None:
+        """``mkdirs``: ``mkdir -p``; a non-folder on the way is RESOURCE_ALREADY_EXISTS.
+
+        Creating a folder needs CAN_EDIT there; an existing one only CAN_READ (nothing changes).
+        """
         where = canonical_path(path)
+        self._allowed(caller, where, "CAN_READ" if self.exists(where) else "CAN_EDIT")
         with self._store.transaction():
             self._seed()
-            self._mkdirs(where)
+            self._mkdirs(where, caller.user_name)
 
     def import_(
-        self, path: object, content: bytes, *, format: object, language: object, overwrite: bool
+        self,
+        caller: Principal,
+        path: object,
+        content: bytes,
+        *,
+        format: object,
+        language: object,
+        overwrite: bool,
     ) -> None:
         """``import``: create or (with ``overwrite``) replace a notebook, file or, from a zip, a folder."""
-        fmt = self._format(format)
-        where = canonical_path(path)
-        if encoded_size(len(content)) > MAX_CONTENT_BYTES:
-            raise _too_large("content")
-        if language is not None and language not in notebooks.LANGUAGES:
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE",
-                f"Invalid language {language!r}: expected one of {', '.join(notebooks.LANGUAGES)}.",
-            )
-        if fmt == "DBC" and overwrite:
-            raise ApiError("INVALID_PARAMETER_VALUE", "overwrite is not supported with the DBC format.")
-        if fmt in _UNSUPPORTED_FORMATS:
-            raise _not_implemented(fmt)
-        if fmt == "SOURCE" and language is None:
-            if not content.startswith(_ZIP_MAGIC):
-                raise ApiError(
-                    "INVALID_PARAMETER_VALUE",
-                    "The language field is required to import a single file in SOURCE format.",
-                )
-            self._import_archive(where, content, overwrite=overwrite)
+        fmt = parse_format(format)
+        where = self._allowed(caller, path, "CAN_EDIT")
+        owner = caller.user_name
+        if check_import(fmt, content, language, overwrite=overwrite):
+            self._import_archive(where, content, overwrite=overwrite, owner=owner)
             return
         with self._store.transaction():
             self._seed()
-            if fmt == "SOURCE":
-                assert isinstance(language, str)
-                self._put(where, "NOTEBOOK", notebooks.strip_header(content), language, overwrite)
+            if fmt == "AUTO":
+                self._put_detected(where, content, overwrite, owner=owner)
+            elif fmt == "RAW":
+                self._put(where, "FILE", content, None, overwrite, owner=owner)
             elif fmt == "JUPYTER":
-                self._put(where, "NOTEBOOK", notebooks.from_jupyter(content), "PYTHON", overwrite)
-            elif fmt == "AUTO":
-                self._put_detected(where, content, overwrite)
-            else:  # RAW
-                self._put(where, "FILE", content, None, overwrite)
+                body = notebooks.from_jupyter(content)
+                self._put(where, "NOTEBOOK", body, "PYTHON", overwrite, owner=owner)
+            else:  # SOURCE
+                assert isinstance(language, str)
+                body = notebooks.strip_header(content)
+                self._put(where, "NOTEBOOK", body, language, overwrite, owner=owner)
 
-    def delete(self, path: object, *, recursive: bool = False) -> None:
+    def delete(self, caller: Principal, path: object, *, recursive: bool = False) -> None:
         """``delete``: remove an object; a non-empty folder needs ``recursive`` (DIRECTORY_NOT_EMPTY)."""
-        where = canonical_path(path)
+        where = self._allowed(caller, path, "CAN_MANAGE")
         if where == "/":
             raise ApiError("INVALID_PARAMETER_VALUE", "The workspace root cannot be deleted.")
         with self._store.transaction():
@@ -260,15 +221,25 @@ class WorkspaceState:
 
     # -- Git folders (state/repos.py) -----------------------------------------------------------------
 
-    def create_repo_folder(self, path: str) -> int:
+    def create_repo_folder(self, caller: Principal, path: str) -> int:
         """Create an empty REPO object at ``path`` (its parent must exist); return its object id."""
-        where = canonical_path(path)
+        where = self._allowed(caller, path, "CAN_EDIT")
         with self._store.transaction():
             self._seed()
             self._require_parent(where)
             if self._store.get(OBJECT_KIND, where) is not None:
                 raise _exists(where)
-            return self._new_record(where, "REPO", None, None)
+            return self._new_record(where, "REPO", None, None, caller.user_name)
+
+    def resource(self, path: str) -> Resource:
+        """The permission rule's view of ``path`` (state/access.py), which need not exist yet.
+
+        The owners are the creators of the object and of every folder above it: a folder's manager
+        manages what is inside.
+        """
+        where = canonical_path(path)
+        records = (self._store.get(OBJECT_KIND, folder) for folder in ancestors(where))
+        return workspace_object(where, {r["owner"] for r in records if r is not None and r.get("owner")})
 
     def replace_tree(self, root: str, files: Mapping[str, bytes]) -> None:
         """Make the folder ``root`` hold exactly ``files`` (relative POSIX paths), classified as AUTO does."""
@@ -295,21 +266,24 @@ class WorkspaceState:
                 self._new_record(f"/Users/{name}", "DIRECTORY", None, None)
                 self._new_record(f"/Repos/{name}", "DIRECTORY", None, None)
 
+    def _allowed(self, caller: Principal, path: object, needed: str) -> str:
+        """The canonical path, once the caller is known to hold ``needed`` there (else 403).
+
+        Checked before existence, so a missing object in another user's home is 403, not 404.
+        """
+        where = canonical_path(path)
+        require(caller, self.resource(where), needed)
+        return where
+
+    def _may_read(self, caller: Principal, where: str) -> bool:
+        return caller.is_admin or may(caller, self.resource(where), "CAN_READ")
+
     def _record(self, where: str) -> dict[str, Any]:
         self._seed()
         record = self._store.get(OBJECT_KIND, where)
         if record is None:
             raise _not_found(where)
         return record
-
-    def _format(self, format: object) -> str:
-        fmt = "SOURCE" if format in (None, "") else format
-        if fmt not in FORMATS:
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"Invalid format {format!r}: expected one of {', '.join(FORMATS)}."
-            )
-        assert isinstance(fmt, str)
-        return fmt
 
     def _subtree(self, where: str) -> list[tuple[str, dict[str, Any]]]:
         prefix = "/" if where == "/" else where + "/"
@@ -344,19 +318,24 @@ class WorkspaceState:
         if where == "/" or record is None or record["object_type"] not in _FOLDERS:
             raise ApiError("RESOURCE_DOES_NOT_EXIST", f"The parent folder ({parent}) does not exist.")
 
-    def _mkdirs(self, where: str) -> None:
+    def _mkdirs(self, where: str, owner: str | None = None) -> None:
         current = ""
         for part in [p for p in where.split("/") if p]:
             current += "/" + part
             record = self._store.get(OBJECT_KIND, current)
             if record is None:
-                self._new_record(current, "DIRECTORY", None, None)
+                self._new_record(current, "DIRECTORY", None, None, owner)
             elif record["object_type"] not in _FOLDERS:
                 raise _exists(current)
 
-    def _new_record(self, where: str, kind: str, content: bytes | None, language: str | None) -> int:
+    def _new_record(
+        self, where: str, kind: str, content: bytes | None, language: str | None, owner: str | None = None
+    ) -> int:
         object_id = OBJECT_ID_BASE + self._store.next_id(OBJECT_KIND)
-        self._write(where, {"object_id": object_id, "created_at": self._now()}, kind, content, language)
+        base: dict[str, Any] = {"object_id": object_id, "created_at": self._now()}
+        if owner:
+            base["owner"] = owner
+        self._write(where, base, kind, content, language)
         return object_id
 
     def _write(
@@ -376,27 +355,35 @@ class WorkspaceState:
             self._store.put(CONTENT_KIND, str(record["object_id"]), {"data": data})
         self._store.put(OBJECT_KIND, where, record)
 
-    def _put(self, where: str, kind: str, content: bytes, language: str | None, overwrite: bool) -> None:
+    def _put(
+        self,
+        where: str,
+        kind: str,
+        content: bytes,
+        language: str | None,
+        overwrite: bool,
+        *,
+        owner: str | None,
+    ) -> None:
         self._require_parent(where)
         existing = self._store.get(OBJECT_KIND, where)
         if existing is None:
-            self._new_record(where, kind, content, language)
+            self._new_record(where, kind, content, language, owner)
             return
         if not overwrite or existing["object_type"] in _FOLDERS:
             raise _exists(where)
-        # An overwrite keeps the object's id and creation time, as re-importing a notebook does.
-        base = {"object_id": existing["object_id"], "created_at": existing["created_at"]}
+        # An overwrite keeps the object's id, creation time and owner, as re-importing a notebook does.
+        base: dict[str, Any] = {k: existing[k] for k in ("object_id", "created_at", "owner") if k in existing}
         self._write(where, base, kind, content, language)
 
-    def _put_detected(self, where: str, content: bytes, overwrite: bool) -> None:
+    def _put_detected(self, where: str, content: bytes, overwrite: bool, *, owner: str | None = None) -> None:
         found = notebooks.detect_auto(where, content)
         if not found.notebook:
-            self._put(where, "FILE", content, None, overwrite)
-        elif found.jupyter:
-            self._put(found.path, "NOTEBOOK", notebooks.from_jupyter(content), "PYTHON", overwrite)
-        else:
-            assert found.language is not None
-            self._put(found.path, "NOTEBOOK", notebooks.strip_header(content), found.language, overwrite)
+            self._put(where, "FILE", content, None, overwrite, owner=owner)
+            return
+        body = notebooks.from_jupyter(content) if found.jupyter else notebooks.strip_header(content)
+        language = "PYTHON" if found.jupyter else found.language
+        self._put(found.path, "NOTEBOOK", body, language, overwrite, owner=owner)
 
     def _drop(self, where: str, record: dict[str, Any]) -> None:
         self._store.delete(OBJECT_KIND, where)
@@ -407,10 +394,12 @@ class WorkspaceState:
     def _now(self) -> int:
         return int(self._clock() * 1000)
 
-    def _archive(self, where: str) -> bytes:
-        """A folder's SOURCE export: a zip of notebooks (with their language's extension) and files."""
+    def _archive(self, caller: Principal, where: str) -> bytes:
+        """A folder's SOURCE export: a zip of the notebooks (with extension) and files the caller may read."""
         entries: dict[str, bytes] = {}
         for key, record in sorted(self._subtree(where)):
+            if not self._may_read(caller, key):
+                continue
             relative = key[len(where) :].lstrip("/")
             if record["object_type"] == "NOTEBOOK":
                 name = relative + notebooks.LANGUAGE_EXTENSION[record["language"]]
@@ -419,15 +408,15 @@ class WorkspaceState:
                 entries[relative] = self._content(record)
         return notebooks.zip_entries(entries)
 
-    def _import_archive(self, where: str, content: bytes, *, overwrite: bool) -> None:
+    def _import_archive(self, where: str, content: bytes, *, overwrite: bool, owner: str) -> None:
         files = notebooks.unzip_entries(content)
         with self._store.transaction():
             self._seed()
             self._require_parent(where)
             if self._store.get(OBJECT_KIND, where) is not None and not overwrite:
                 raise _exists(where)
-            self._mkdirs(where)
+            self._mkdirs(where, owner)
             for relative, data in sorted(files.items()):
                 target = canonical_path(f"{where}/{relative}")
-                self._mkdirs(posixpath.dirname(target))
-                self._put_detected(target, data, overwrite)
+                self._mkdirs(posixpath.dirname(target), owner)
+                self._put_detected(target, data, overwrite, owner=owner)
