@@ -3,8 +3,9 @@
 Rules enforced: scope names are letters, digits and ``-_.@``, at most 128 characters, unique ignoring
 case, at most ``max_scopes`` (1000) per workspace; keys are letters, digits and ``-_.``, at most 128
 characters; values at most 128 KB, at most ``max_secrets_per_scope`` (1000) per scope. Permissions are
-READ < WRITE < MANAGE: admins may do anything; anyone else gets the most powerful of the grants to
-their user name and to their groups (``users``). The creator of a scope gets MANAGE, and so does
+READ < WRITE < MANAGE, checked by the emulator's one permission rule (state/access.py): admins may do
+anything; anyone else gets the most powerful of the grants to their user name and to their groups
+(``users``). The creator of a scope gets MANAGE, and so does
 ``users`` when the scope is created with ``initial_manage_principal="users"``.
 
 Only Databricks-backed scopes exist (an Azure Key Vault scope is refused with BAD_REQUEST), and the
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.access import SECRET_SCOPE, Resource, require
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
@@ -46,7 +48,7 @@ MAX_SCOPES = 1000
 MAX_SECRETS_PER_SCOPE = 1000
 MAX_VALUE_BYTES = 128 * 1024
 # Weakest first: a grant's rank is its index.
-PERMISSIONS = ("READ", "WRITE", "MANAGE")
+PERMISSIONS = SECRET_SCOPE.levels
 _SCOPE_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 _KEY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
@@ -291,16 +293,7 @@ class SecretsState:
     def _authorize(self, caller: Principal, scope: object, needed: str) -> dict[str, Any]:
         """The scope's record, if the caller holds at least ``needed`` on it; else PERMISSION_DENIED."""
         record = self._scope(scope)
-        if caller.is_admin:
-            return record
-        grants = [record["acls"].get(who) for who in (caller.user_name, *caller.groups)]
-        held = max((PERMISSIONS.index(g) for g in grants if g in PERMISSIONS), default=-1)
-        if held < PERMISSIONS.index(needed):
-            raise ApiError(
-                "PERMISSION_DENIED",
-                f"User {caller.user_name} does not have {needed} permission on scope {record['name']} "
-                "to perform this action.",
-            )
+        require(caller, Resource(SECRET_SCOPE, record["name"], record["acls"]), needed)
         return record
 
     def _count(self, record: dict[str, Any]) -> int:
