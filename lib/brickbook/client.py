@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import platform
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -18,12 +19,12 @@ import httpx
 
 from brickbook import __version__
 from brickbook.auth import IssuedToken, OAuthM2M, StaticToken, TokenSource
-from brickbook.config import Config
+from brickbook.config import Config, is_loopback_host
 from brickbook.errorbody import api_error_from_response
-from brickbook.errors import ApiError, BrickbookError, TransportError, Unauthenticated
+from brickbook.errors import ApiError, BrickbookError, TlsError, TransportError, Unauthenticated
 from brickbook.log import get_logger
-from brickbook.redaction import redact, register_secret
-from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after
+from brickbook.redaction import redact, register_basic_auth, register_secret
+from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, should_retry
 from brickbook.throttle import Throttle, TokenBucket
 
 __all__ = ["Client", "flatten_query"]
@@ -56,7 +57,80 @@ def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _transport_error(exc: httpx.TransportError, method: str, path: str) -> TransportError:
+# OpenSSL's words when the first bytes the server sent back are not TLS (typically a plain-HTTP answer).
+NOT_TLS_REASONS = frozenset(
+    {
+        "WRONG_VERSION_NUMBER",
+        "RECORD_LAYER_FAILURE",
+        "PACKET_LENGTH_TOO_LONG",
+        "UNKNOWN_PROTOCOL",
+        "HTTP_REQUEST",
+    }
+)
+# A handshake cut short by the network may succeed on another try: these stay transient (not on loopback).
+_INTERRUPTED_TLS = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+NOT_RETRIED_HINT = (
+    "not retried, because repeating this request is not safe: it may or may not have been applied, "
+    "so check before running it again"
+)
+
+
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """Return the ssl.SSLError behind an httpx error (httpx -> httpcore -> ssl), if there is one."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def tls_error(exc: BaseException, *, host: str, method: str, path: str) -> TlsError | None:
+    """Return the configuration error for a TLS handshake failure no retry can fix, or None.
+
+    A certificate that cannot be verified, a server that answers a TLS handshake with something else
+    (plain HTTP), and on a loopback host any handshake failure, are configuration problems. A
+    handshake cut short on the way to a remote host stays a transient transport error.
+    """
+    cause = _ssl_cause(exc)
+    if cause is None:
+        return None
+    reason = str(getattr(cause, "reason", None) or "")
+    detail = reason.lower().replace("_", " ") or type(cause).__name__
+    loopback = is_loopback_host(host)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        verified = getattr(cause, "verify_message", None) or detail
+        message = f"the TLS certificate of {host} could not be verified ({verified}"
+        hint = (
+            "check the host name; behind a proxy that re-signs TLS traffic, "
+            "point SSL_CERT_FILE at a CA bundle that includes its certificate"
+        )
+    elif reason in NOT_TLS_REASONS or loopback:
+        message = f"the server at {host} does not speak TLS (handshake failed: {detail}"
+        hint = (
+            "check the scheme: use http:// for it (http:// is allowed for loopback hosts)"
+            if loopback
+            else "check the host and port: brickbook needs an https:// server there"
+        )
+    elif isinstance(cause, _INTERRUPTED_TLS):
+        return None
+    else:
+        message = f"the TLS handshake with {host} failed ({detail}"
+        hint = "check the host and port, and that the server accepts TLS 1.2 or later"
+    error = TlsError(f"{message}; {method} {path})", method=method, path=path)
+    error.with_hint(hint)
+    return error
+
+
+def _transport_error(
+    exc: httpx.TransportError, method: str, path: str, host: str
+) -> TransportError | TlsError:
+    # The TLS handshake is part of connecting; an ssl error later on is a broken connection.
+    tls = tls_error(exc, host=host, method=method, path=path) if isinstance(exc, httpx.ConnectError) else None
+    if tls is not None:
+        return tls
     # Failures before the request left the machine cannot have changed anything remotely.
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     kind = {
@@ -71,6 +145,14 @@ def _transport_error(exc: httpx.TransportError, method: str, path: str) -> Trans
     return TransportError(
         f"{kind} ({method} {path}): {detail}", method=method, path=path, request_sent=not never_sent
     )
+
+
+class _TokenFetchFailed(Exception):
+    """Carries a failed token request through the retry loop of the call that needed the token."""
+
+    def __init__(self, error: BrickbookError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Client:
@@ -91,7 +173,8 @@ class Client:
         self._wall_clock = wall_clock
         self._log = get_logger()
         register_secret(config.token)
-        register_secret(config.client_secret)
+        if config.client_secret:
+            register_basic_auth(config.client_id or "", config.client_secret)
         self._http = httpx.Client(
             base_url=config.host,
             transport=transport,
@@ -220,12 +303,21 @@ class Client:
         retrying = self._policy.retrying(method=method, idempotent=idempotent, on_retry=on_retry)
         response: httpx.Response | None = None
         try:
-            for attempt in retrying:
-                with attempt:
-                    attempts += 1
-                    response = self._send(
-                        method=method, path=path, query=query, body=body, form=form, basic_auth=basic_auth
-                    )
+            try:
+                for attempt in retrying:
+                    with attempt:
+                        attempts += 1
+                        response = self._send(
+                            method=method, path=path, query=query, body=body, form=form, basic_auth=basic_auth
+                        )
+            except _TokenFetchFailed as failed:
+                # The token request ran its own retries and recorded its own attempts.
+                raise failed.error from failed.error.__cause__
+            except BrickbookError as error:
+                error.attempts = attempts
+                if attempts == 1 and error.hint is None:
+                    self._explain_single_attempt(error, method, idempotent)
+                raise
         except BrickbookError as error:
             self._log.debug(
                 "http.request",
@@ -233,7 +325,7 @@ class Client:
                 path=path,
                 status=getattr(error, "http_status", None),
                 error_code=error.error_code,
-                attempts=attempts,
+                attempts=error.attempts,
                 duration_ms=round((self._clock() - started) * 1000),
                 request_id=getattr(error, "request_id", None),
             )
@@ -250,6 +342,25 @@ class Client:
         )
         return response
 
+    def _explain_single_attempt(self, error: BrickbookError, method: str, idempotent: bool) -> None:
+        """Say why a transient failure was not retried: unsafe to repeat, or no retry budget left."""
+        if not should_retry(error, method=method, idempotent=True):
+            return  # not a transient failure: the message says it all
+        if not should_retry(error, method=method, idempotent=idempotent):
+            error.with_hint(NOT_RETRIED_HINT)
+            return
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int | float) and retry_after >= self.config.retry.timeout_seconds:
+            error.with_hint(
+                f"not retried: the service asked to wait {retry_after:g} s, longer than the retry "
+                "deadline (BRICKBOOK_RETRY_TIMEOUT): try again later"
+            )
+        else:
+            error.with_hint(
+                "not retried: the retry budget allows one attempt "
+                "(BRICKBOOK_MAX_ATTEMPTS, BRICKBOOK_RETRY_TIMEOUT): try again later"
+            )
+
     def _send(
         self,
         *,
@@ -265,7 +376,12 @@ class Client:
         while True:
             headers = {}
             if basic_auth is None:
-                headers["Authorization"] = f"Bearer {self._auth.token()}"
+                try:
+                    token = self._auth.token()
+                except BrickbookError as failure:
+                    # Not this call's failure to retry: the token request already retried on its own.
+                    raise _TokenFetchFailed(failure) from failure
+                headers["Authorization"] = f"Bearer {token}"
             with self.throttle.slot():
                 try:
                     response = self._http.request(
@@ -278,7 +394,7 @@ class Client:
                         headers=headers,
                     )
                 except httpx.TransportError as exc:
-                    raise _transport_error(exc, method, path) from exc
+                    raise _transport_error(exc, method, path, self.config.host) from exc
             if response.is_success:
                 return response
             error = self._error(response, method, path)
@@ -293,7 +409,7 @@ class Client:
 
     def _error(self, response: httpx.Response, method: str, path: str) -> ApiError:
         retry_after = parse_retry_after(response.headers.get("retry-after"), now=self._wall_clock())
-        error = api_error_from_response(
+        return api_error_from_response(
             status=response.status_code,
             body=response.content,
             headers=response.headers,
@@ -301,8 +417,6 @@ class Client:
             path=path,
             retry_after=retry_after,
         )
-        error.args = (redact(error.message),)
-        return error
 
     def _fetch_oauth_token(self) -> IssuedToken:
         """Run the client-credentials grant at ``{host}/oidc/v1/token`` (scope all-apis)."""

@@ -3,7 +3,8 @@
 Shapes seen in the wild (facts §10): the standard ``{"error_code", "message", "details"}``; the auth front
 door's integer ``error_code``; API 1.2's ``{"error": ...}``; SCIM's ``{"detail", "status"}``; OAuth's
 ``{"error", "error_description"}``; plain ``CODE: message`` text; HTML pages from gateways and login
-redirects; and empty bodies. None of them may end in a decode traceback.
+redirects; and empty bodies. None of them may end in a decode traceback. Known secrets are masked in
+the message here, where the error is built.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from http import HTTPStatus
 from typing import Any
 
 from brickbook.errors import ApiError, error_class_for
+from brickbook.redaction import redact
 
 __all__ = ["api_error_from_response"]
 
@@ -105,7 +107,9 @@ def api_error_from_response(
     if in_message:
         request_id = request_id or in_message.group(1)
         message = _REQ_ID_IN_MESSAGE.sub("", message)
-    message = _one_line(message)
+    # A service may echo what it was sent: mask secrets before the message is cut to one line, and after
+    # (the registry also knows each secret's whitespace-collapsed form).
+    message = redact(_one_line(redact(message)))
     cls = error_class_for(status, code, message)
     return cls(
         message,
