@@ -47,7 +47,8 @@ def _has_idempotency_token(body: Mapping[str, Any]) -> bool:
 
 
 def _overwrites(body: Mapping[str, Any]) -> bool:
-    return body.get("overwrite") in (True, "true")
+    # JSON sends a boolean, a multipart form the string "true" (any case).
+    return str(body.get("overwrite")).lower() == "true"
 
 
 _API = r"^/api/2\.\d+/"

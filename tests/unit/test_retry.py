@@ -150,3 +150,29 @@ def test_non_retryable_error_is_raised_at_once():
     """A 400 is not retried: no sleep happens."""
     with pytest.raises(InvalidParameterValue):
         run_policy(RetrySettings(), [api_error(InvalidParameterValue, 400)])
+
+
+def test_tls_failure_is_never_retried():
+    """A TLS handshake failure (a configuration error) is not retried, whatever the method."""
+    from brickbook.errors import TlsError
+
+    error = TlsError("the server at https://x does not speak TLS", method="GET", path="/p")
+    assert should_retry(error, method="GET", idempotent=True) is False
+    with pytest.raises(TlsError):
+        run_policy(RetrySettings(), [error])
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"path": "/x", "overwrite": True}, True),
+        ({"path": "/x", "overwrite": "true"}, True),  # a multipart form carries the string
+        ({"path": "/x", "overwrite": "True"}, True),
+        ({"path": "/x", "overwrite": False}, False),
+        ({"path": "/x", "overwrite": "false"}, False),
+        ({"path": "/x"}, False),
+    ],
+)
+def test_workspace_import_is_idempotent_exactly_with_overwrite(body, expected):
+    """workspace/import with overwrite=true (JSON or form) is declared idempotent; without it is not."""
+    assert is_idempotent("POST", "/api/2.0/workspace/import", body) is expected
