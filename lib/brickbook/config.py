@@ -265,7 +265,7 @@ def _refuse_settings_credentials(settings: Mapping[str, object] | None) -> None:
             register_secret(value.strip())
         where = f"DATABRICKS_{key.upper()}" if key != "profile" else "--profile or DATABRICKS_CONFIG_PROFILE"
         raise ConfigError(
-            f"brickbook.{key} in the invoke config (invoke.yaml or INVOKE_BRICKBOOK_{key.upper()}) is not "
+            f"brickbook.{key} in the invoke config (invoke.yaml) is not "
             f"read: set {where} or use a {DEFAULT_CONFIG_FILE} profile, and remove it from the invoke config"
         )
 
