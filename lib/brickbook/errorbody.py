@@ -17,11 +17,12 @@ from http import HTTPStatus
 from typing import Any
 
 from brickbook.errors import ApiError, error_class_for
-from brickbook.redaction import redact
+from brickbook.redaction import printable, redact
 
 __all__ = ["api_error_from_response"]
 
-MAX_MESSAGE_LENGTH = 500
+# The message is one part of the user's one error line (with the code, the call and a hint).
+MAX_MESSAGE_LENGTH = 300
 _PLAIN = re.compile(r"^([A-Z][A-Z0-9_]+): (.+)$", re.DOTALL)
 _HTML_PRE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL | re.IGNORECASE)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL | re.IGNORECASE)
@@ -30,8 +31,8 @@ _REQ_ID_IN_MESSAGE = re.compile(r"\[ReqId: ([^\]]+)\]")
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_MESSAGE_LENGTH else text[: MAX_MESSAGE_LENGTH - 1] + "…"
+    # Whitespace collapsed, anything else unprintable (terminal escapes) escaped, and shortened.
+    return printable(" ".join(text.split()), MAX_MESSAGE_LENGTH)
 
 
 def _reason(status: int) -> str:

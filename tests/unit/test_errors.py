@@ -133,9 +133,16 @@ def test_api12_scim_and_oauth_shapes():
 
 
 def test_long_message_is_cut_to_one_line():
-    """A huge message is cut so the user's one line stays one line."""
+    """A huge message is cut so the user's one line stays one line, and short enough to read."""
     error = build(500, {"error_code": "INTERNAL_ERROR", "message": "x" * 5000})
-    assert len(error.message) <= 500
+    assert len(error.message) <= 300
+    assert len(str(error)) <= 400
+
+
+def test_unprintable_characters_from_the_service_are_escaped():
+    """Terminal escapes and other control characters in a service message are shown escaped."""
+    error = build(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Path (/a\x1b[2Jb\x00) missing"})
+    assert error.message == "Path (/a\\x1b[2Jb\\x00) missing"
 
 
 def test_redirect_says_to_check_the_host():
