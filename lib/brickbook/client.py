@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import platform
 import random
-import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -19,13 +18,14 @@ import httpx
 
 from brickbook import __version__
 from brickbook.auth import IssuedToken, OAuthM2M, StaticToken, TokenSource
-from brickbook.config import Config, is_loopback_host
+from brickbook.config import Config
 from brickbook.errorbody import api_error_from_response
 from brickbook.errors import ApiError, BrickbookError, TlsError, TransportError, Unauthenticated
 from brickbook.log import get_logger
 from brickbook.redaction import redact, register_basic_auth, register_secret
-from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, should_retry
+from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, single_attempt_hint
 from brickbook.throttle import Throttle, TokenBucket
+from brickbook.tls import tls_error
 
 __all__ = ["Client", "flatten_query"]
 
@@ -55,73 +55,6 @@ def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
     for key, value in params.items():
         add(key, value)
     return pairs
-
-
-# OpenSSL's words when the first bytes the server sent back are not TLS (typically a plain-HTTP answer).
-NOT_TLS_REASONS = frozenset(
-    {
-        "WRONG_VERSION_NUMBER",
-        "RECORD_LAYER_FAILURE",
-        "PACKET_LENGTH_TOO_LONG",
-        "UNKNOWN_PROTOCOL",
-        "HTTP_REQUEST",
-    }
-)
-# A handshake cut short by the network may succeed on another try: these stay transient (not on loopback).
-_INTERRUPTED_TLS = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
-NOT_RETRIED_HINT = (
-    "not retried, because repeating this request is not safe: it may or may not have been applied, "
-    "so check before running it again"
-)
-
-
-def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
-    """Return the ssl.SSLError behind an httpx error (httpx -> httpcore -> ssl), if there is one."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def tls_error(exc: BaseException, *, host: str, method: str, path: str) -> TlsError | None:
-    """Return the configuration error for a TLS handshake failure no retry can fix, or None.
-
-    A certificate that cannot be verified, a server that answers a TLS handshake with something else
-    (plain HTTP), and on a loopback host any handshake failure, are configuration problems. A
-    handshake cut short on the way to a remote host stays a transient transport error.
-    """
-    cause = _ssl_cause(exc)
-    if cause is None:
-        return None
-    reason = str(getattr(cause, "reason", None) or "")
-    detail = reason.lower().replace("_", " ") or type(cause).__name__
-    loopback = is_loopback_host(host)
-    if isinstance(cause, ssl.SSLCertVerificationError):
-        verified = getattr(cause, "verify_message", None) or detail
-        message = f"the TLS certificate of {host} could not be verified ({verified}"
-        hint = (
-            "check the host name; behind a proxy that re-signs TLS traffic, "
-            "point SSL_CERT_FILE at a CA bundle that includes its certificate"
-        )
-    elif reason in NOT_TLS_REASONS or loopback:
-        message = f"the server at {host} does not speak TLS (handshake failed: {detail}"
-        hint = (
-            "check the scheme: use http:// for it (http:// is allowed for loopback hosts)"
-            if loopback
-            else "check the host and port: brickbook needs an https:// server there"
-        )
-    elif isinstance(cause, _INTERRUPTED_TLS):
-        return None
-    else:
-        message = f"the TLS handshake with {host} failed ({detail}"
-        hint = "check the host and port, and that the server accepts TLS 1.2 or later"
-    error = TlsError(f"{message}; {method} {path})", method=method, path=path)
-    error.with_hint(hint)
-    return error
 
 
 def _transport_error(
@@ -316,7 +249,9 @@ class Client:
             except BrickbookError as error:
                 error.attempts = attempts
                 if attempts == 1 and error.hint is None:
-                    self._explain_single_attempt(error, method, idempotent)
+                    hint = single_attempt_hint(error, method, idempotent, self.config.retry)
+                    if hint:
+                        error.with_hint(hint)
                 raise
         except BrickbookError as error:
             self._log.debug(
@@ -341,25 +276,6 @@ class Client:
             request_id=response.headers.get("x-request-id"),
         )
         return response
-
-    def _explain_single_attempt(self, error: BrickbookError, method: str, idempotent: bool) -> None:
-        """Say why a transient failure was not retried: unsafe to repeat, or no retry budget left."""
-        if not should_retry(error, method=method, idempotent=True):
-            return  # not a transient failure: the message says it all
-        if not should_retry(error, method=method, idempotent=idempotent):
-            error.with_hint(NOT_RETRIED_HINT)
-            return
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(retry_after, int | float) and retry_after >= self.config.retry.timeout_seconds:
-            error.with_hint(
-                f"not retried: the service asked to wait {retry_after:g} s, longer than the retry "
-                "deadline (BRICKBOOK_RETRY_TIMEOUT): try again later"
-            )
-        else:
-            error.with_hint(
-                "not retried: the retry budget allows one attempt "
-                "(BRICKBOOK_MAX_ATTEMPTS, BRICKBOOK_RETRY_TIMEOUT): try again later"
-            )
 
     def _send(
         self,

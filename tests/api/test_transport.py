@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from brickbook.api import identity, workspace
-from brickbook.client import NOT_RETRIED_HINT, Client, tls_error
+from brickbook.client import Client
 from brickbook.config import Config, RetrySettings
 from brickbook.errors import (
     ConfigError,
@@ -31,6 +31,8 @@ from brickbook.errors import (
     TransportError,
     Unauthenticated,
 )
+from brickbook.retry import NOT_RETRIED_HINT
+from brickbook.tls import tls_error
 from tests.conftest import ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, Emulator
 from tests.fakes import FakeTime
 

@@ -176,3 +176,25 @@ def test_tls_failure_is_never_retried():
 def test_workspace_import_is_idempotent_exactly_with_overwrite(body, expected):
     """workspace/import with overwrite=true (JSON or form) is declared idempotent; without it is not."""
     assert is_idempotent("POST", "/api/2.0/workspace/import", body) is expected
+
+
+@pytest.mark.parametrize(
+    ("error", "method", "idempotent", "expected"),
+    [
+        (api_error(InternalError, 500), "POST", False, "may or may not have been applied"),
+        (transport(sent=True), "POST", False, "may or may not have been applied"),
+        (api_error(InternalError, 500), "GET", True, "retry budget allows one attempt"),
+        (transport(sent=False), "POST", False, "retry budget allows one attempt"),
+        (api_error(TooManyRequests, 429, retry_after=900), "POST", False, "asked to wait 900 s"),
+        (api_error(InvalidParameterValue, 400), "POST", False, None),
+    ],
+)
+def test_single_attempt_hint(error, method, idempotent, expected):
+    """A transient failure tried once says why: unsafe to repeat, or the budget; others say nothing."""
+    from brickbook.retry import single_attempt_hint
+
+    hint = single_attempt_hint(error, method, idempotent, RetrySettings())
+    if expected is None:
+        assert hint is None
+    else:
+        assert expected in (hint or "")
