@@ -8,6 +8,7 @@ event per call (``http.request``), plus one per retry (``http.retry``).
 
 from __future__ import annotations
 
+import math
 import platform
 import random
 import time
@@ -32,6 +33,7 @@ __all__ = ["Client", "flatten_query"]
 QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 OAUTH_TOKEN_PATH = "/oidc/v1/token"
+OAUTH_DEFAULT_LIFETIME = 3600.0  # Databricks OAuth tokens last an hour
 
 
 def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
@@ -359,14 +361,29 @@ class Client:
                     request_id=error.request_id,
                 ) from error
             raise
-        data = response.json()
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
         token = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
+        if isinstance(token, str):
+            register_secret(token)
+        # A token that cannot go in the Authorization header would fail every call after this one.
+        if not isinstance(token, str) or not token or not (token.isascii() and token.isprintable()):
             raise Unauthenticated(
-                "OAuth token response had no access_token",
+                "OAuth token response had no usable access_token (missing, not JSON, or not header-safe)",
                 http_status=response.status_code,
                 method="POST",
                 path=OAUTH_TOKEN_PATH,
             )
-        register_secret(token)
-        return IssuedToken(access_token=token, expires_in=float(data.get("expires_in") or 3600))
+        assert isinstance(data, dict)
+        return IssuedToken(access_token=token, expires_in=_lifetime(data.get("expires_in")))
+
+
+def _lifetime(value: object) -> float:
+    """Read ``expires_in`` (seconds); a missing, odd or non-positive value means the usual hour."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return OAUTH_DEFAULT_LIFETIME
+    return seconds if math.isfinite(seconds) and seconds > 0 else OAUTH_DEFAULT_LIFETIME

@@ -111,6 +111,9 @@ def api_error_from_response(
     # A service may echo what it was sent: mask secrets before the message is cut to one line, and after
     # (the registry also knows each secret's whitespace-collapsed form).
     message = redact(_one_line(redact(message)))
+    # Both are printed with the message: keep them short and free of terminal escapes.
+    code = printable(code, 64) if code else None
+    request_id = printable(request_id, 100) if request_id else None
     cls = error_class_for(status, code, message)
     return cls(
         message,

@@ -335,3 +335,42 @@ def test_refused_client_secret_is_not_retried(emulator: Emulator):
         identity.me(client)
     assert "DATABRICKS_CLIENT_SECRET" in info.value.message
     assert len(emulator.requests("/oidc/v1/token")) == 1
+
+
+def _oauth_config(url: str) -> Config:
+    return Config(host=url, auth_type="oauth-m2m", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>not json</html>",
+        {"token_type": "Bearer"},
+        {"access_token": "tok-with\nnewline-0a1b", "expires_in": 3600},
+        {"access_token": "tok-non-ascii-é-0a1b", "expires_in": 3600},
+    ],
+    ids=["not-json", "no-token", "newline", "non-ascii"],
+)
+def test_unusable_oauth_token_response_is_unauthenticated(emulator: Emulator, body: object):
+    """A token response that is not JSON, lacks a token, or holds one unfit for a header is exit 3."""
+    emulator.fault(pattern="POST /oidc/v1/token", status=200, body=body)
+    with (
+        make_client(_oauth_config(emulator.url), FakeTime()) as client,
+        pytest.raises(Unauthenticated) as info,
+    ):
+        identity.me(client)
+    assert info.value.exit_code == 3
+    assert "no usable access_token" in info.value.message
+    assert "0a1b" not in str(info.value)
+    assert emulator.requests(ME) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(1800, 1800.0), ("90", 90.0), ("soon", 3600.0), (None, 3600.0), (-5, 3600.0), ("nan", 3600.0)],
+)
+def test_odd_expires_in_means_an_hour(value: object, seconds: float):
+    """A token lifetime that is not a positive number is taken to be the usual hour."""
+    from brickbook.client import _lifetime
+
+    assert _lifetime(value) == seconds

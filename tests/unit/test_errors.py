@@ -172,3 +172,13 @@ def test_str_names_code_call_and_status():
 def test_local_error_exit_codes(cls, code):
     """Errors raised locally carry their documented exit codes."""
     assert cls.exit_code == code
+
+
+def test_odd_error_code_and_request_id_are_escaped_and_short():
+    """A hostile error_code or request id cannot smuggle terminal escapes or pages of text into the line."""
+    body = {"error_code": "BAD\x1b[2J" + "X" * 500, "message": "m", "details": [{"request_id": "r\n" * 300}]}
+    error = build(400, body)
+    assert "\x1b" not in str(error)
+    assert len(error.error_code or "") <= 64
+    assert len(error.request_id or "") <= 100
+    assert "\n" not in (error.request_id or "")
