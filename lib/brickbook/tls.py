@@ -64,8 +64,9 @@ def tls_error(exc: BaseException, *, host: str, method: str, path: str) -> TlsEr
         )
     elif reason in NOT_TLS_REASONS or loopback:
         message = f"the server at {host} does not speak TLS (handshake failed: {detail}"
+        plain = "http://" + host.split("://", 1)[-1]
         hint = (
-            "check the scheme: use http:// for it (http:// is allowed for loopback hosts)"
+            f"check the scheme: a plain-HTTP server there is {plain} (http:// is allowed for loopback hosts)"
             if loopback
             else "check the host and port: brickbook needs an https:// server there"
         )

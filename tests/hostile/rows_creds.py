@@ -280,7 +280,8 @@ ROWS: list[Row] = [
         ["auth.check", "-o", "json"],
         2,
         r"^error: the server at https://127\.0\.0\.1:\d+ does not speak TLS \(handshake failed: .*\); "
-        r"check the scheme: use http:// for it \(http:// is allowed for loopback hosts\)$",
+        r"check the scheme: a plain-HTTP server there is http://127\.0\.0\.1:\d+ \(http:// is allowed for "
+        r"loopback hosts\)$",
         setup=_hostport,
         env={"DATABRICKS_HOST": "{hostport}"},
         check=_json_envelope(2, _no_retries),
