@@ -136,7 +136,7 @@ def resolve_config(
         for name, value in from_file.items():
             if name not in values:
                 values[name] = value
-                sources[name] = f"{name} in profile [{printable(used_profile or '')}] of {file_shown}"
+                sources[name] = f"profile [{printable(used_profile or '')}] of {file_shown}"
 
     _register_credentials(values)
     for name in (*_CREDENTIALS, "host"):

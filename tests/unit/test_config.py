@@ -638,7 +638,7 @@ def test_unsendable_token_in_profile_names_profile_and_file(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as caught:
         resolve(tmp_path, profile="dev")
     message = str(caught.value)
-    assert message.startswith("the token from token in profile [dev] of ~/.databrickscfg contains a line")
+    assert message.startswith("the token from profile [dev] of ~/.databrickscfg contains a line")
     assert "dapi-first-half" not in message
     assert "second-half" not in message
 
