@@ -8,6 +8,7 @@ event per call (``http.request``), plus one per retry (``http.retry``).
 
 from __future__ import annotations
 
+import math
 import platform
 import random
 import time
@@ -20,17 +21,19 @@ from brickbook import __version__
 from brickbook.auth import IssuedToken, OAuthM2M, StaticToken, TokenSource
 from brickbook.config import Config
 from brickbook.errorbody import api_error_from_response
-from brickbook.errors import ApiError, BrickbookError, TransportError, Unauthenticated
+from brickbook.errors import ApiError, BrickbookError, TlsError, TransportError, Unauthenticated
 from brickbook.log import get_logger
-from brickbook.redaction import redact, register_secret
-from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after
+from brickbook.redaction import redact, register_basic_auth, register_secret
+from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, single_attempt_hint
 from brickbook.throttle import Throttle, TokenBucket
+from brickbook.tls import tls_error
 
 __all__ = ["Client", "flatten_query"]
 
 QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 OAUTH_TOKEN_PATH = "/oidc/v1/token"
+OAUTH_DEFAULT_LIFETIME = 3600.0  # Databricks OAuth tokens last an hour
 
 
 def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
@@ -56,7 +59,13 @@ def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _transport_error(exc: httpx.TransportError, method: str, path: str) -> TransportError:
+def _transport_error(
+    exc: httpx.TransportError, method: str, path: str, host: str
+) -> TransportError | TlsError:
+    # The TLS handshake is part of connecting; an ssl error later on is a broken connection.
+    tls = tls_error(exc, host=host, method=method, path=path) if isinstance(exc, httpx.ConnectError) else None
+    if tls is not None:
+        return tls
     # Failures before the request left the machine cannot have changed anything remotely.
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     kind = {
@@ -71,6 +80,14 @@ def _transport_error(exc: httpx.TransportError, method: str, path: str) -> Trans
     return TransportError(
         f"{kind} ({method} {path}): {detail}", method=method, path=path, request_sent=not never_sent
     )
+
+
+class _TokenFetchFailed(Exception):
+    """Carries a failed token request through the retry loop of the call that needed the token."""
+
+    def __init__(self, error: BrickbookError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Client:
@@ -91,7 +108,8 @@ class Client:
         self._wall_clock = wall_clock
         self._log = get_logger()
         register_secret(config.token)
-        register_secret(config.client_secret)
+        if config.client_secret:
+            register_basic_auth(config.client_id or "", config.client_secret)
         self._http = httpx.Client(
             base_url=config.host,
             transport=transport,
@@ -220,12 +238,23 @@ class Client:
         retrying = self._policy.retrying(method=method, idempotent=idempotent, on_retry=on_retry)
         response: httpx.Response | None = None
         try:
-            for attempt in retrying:
-                with attempt:
-                    attempts += 1
-                    response = self._send(
-                        method=method, path=path, query=query, body=body, form=form, basic_auth=basic_auth
-                    )
+            try:
+                for attempt in retrying:
+                    with attempt:
+                        attempts += 1
+                        response = self._send(
+                            method=method, path=path, query=query, body=body, form=form, basic_auth=basic_auth
+                        )
+            except _TokenFetchFailed as failed:
+                # The token request ran its own retries and recorded its own attempts.
+                raise failed.error from failed.error.__cause__
+            except BrickbookError as error:
+                error.attempts = attempts
+                if attempts == 1 and error.hint is None:
+                    hint = single_attempt_hint(error, method, idempotent, self.config.retry)
+                    if hint:
+                        error.with_hint(hint)
+                raise
         except BrickbookError as error:
             self._log.debug(
                 "http.request",
@@ -233,7 +262,7 @@ class Client:
                 path=path,
                 status=getattr(error, "http_status", None),
                 error_code=error.error_code,
-                attempts=attempts,
+                attempts=error.attempts,
                 duration_ms=round((self._clock() - started) * 1000),
                 request_id=getattr(error, "request_id", None),
             )
@@ -265,7 +294,12 @@ class Client:
         while True:
             headers = {}
             if basic_auth is None:
-                headers["Authorization"] = f"Bearer {self._auth.token()}"
+                try:
+                    token = self._auth.token()
+                except BrickbookError as failure:
+                    # Not this call's failure to retry: the token request already retried on its own.
+                    raise _TokenFetchFailed(failure) from failure
+                headers["Authorization"] = f"Bearer {token}"
             with self.throttle.slot():
                 try:
                     response = self._http.request(
@@ -278,7 +312,7 @@ class Client:
                         headers=headers,
                     )
                 except httpx.TransportError as exc:
-                    raise _transport_error(exc, method, path) from exc
+                    raise _transport_error(exc, method, path, self.config.host) from exc
             if response.is_success:
                 return response
             error = self._error(response, method, path)
@@ -293,7 +327,7 @@ class Client:
 
     def _error(self, response: httpx.Response, method: str, path: str) -> ApiError:
         retry_after = parse_retry_after(response.headers.get("retry-after"), now=self._wall_clock())
-        error = api_error_from_response(
+        return api_error_from_response(
             status=response.status_code,
             body=response.content,
             headers=response.headers,
@@ -301,8 +335,6 @@ class Client:
             path=path,
             retry_after=retry_after,
         )
-        error.args = (redact(error.message),)
-        return error
 
     def _fetch_oauth_token(self) -> IssuedToken:
         """Run the client-credentials grant at ``{host}/oidc/v1/token`` (scope all-apis)."""
@@ -329,14 +361,29 @@ class Client:
                     request_id=error.request_id,
                 ) from error
             raise
-        data = response.json()
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
         token = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
+        if isinstance(token, str):
+            register_secret(token)
+        # A token that cannot go in the Authorization header would fail every call after this one.
+        if not isinstance(token, str) or not token or not (token.isascii() and token.isprintable()):
             raise Unauthenticated(
-                "OAuth token response had no access_token",
+                "OAuth token response had no usable access_token (missing, not JSON, or not header-safe)",
                 http_status=response.status_code,
                 method="POST",
                 path=OAUTH_TOKEN_PATH,
             )
-        register_secret(token)
-        return IssuedToken(access_token=token, expires_in=float(data.get("expires_in") or 3600))
+        assert isinstance(data, dict)
+        return IssuedToken(access_token=token, expires_in=_lifetime(data.get("expires_in")))
+
+
+def _lifetime(value: object) -> float:
+    """Read ``expires_in`` (seconds); a missing, odd or non-positive value means the usual hour."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return OAUTH_DEFAULT_LIFETIME
+    return seconds if math.isfinite(seconds) and seconds > 0 else OAUTH_DEFAULT_LIFETIME

@@ -135,7 +135,7 @@ def _hint(error: BrickbookError) -> str:
     if isinstance(error, Unauthenticated | PermissionDenied) and error.error_code is None:
         # The front door's "Invalid access token." / "Credential was not sent": the credentials are wrong.
         return "check the token or client credentials for this host (brickbook auth.check)"
-    if error.exit_code == TRANSIENT_EXIT_CODE:
+    if error.exit_code == TRANSIENT_EXIT_CODE and error.attempts > 1:
         return "still failing after retries: try again later, or allow longer with BRICKBOOK_RETRY_TIMEOUT"
     return ""
 

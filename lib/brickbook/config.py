@@ -7,22 +7,28 @@ fill what is still unset; a profile does not inherit from ``[DEFAULT]``. Two del
 named profile with no config file is an error (the SDK ignores it silently), and only ``pat`` and
 ``oauth-m2m`` are supported. Every failure is one ``ConfigError`` line that never contains a secret.
 
+Credentials are registered for redaction as soon as they are read, and a credential that cannot travel
+in an HTTP header (a control character such as CR or LF, or a non-ASCII character) is refused here,
+naming the setting and where it came from, never its value. Values that are echoed (hosts, profile
+names, paths) are escaped and shortened so that an error stays one readable line. The config file is
+read with a size bound.
+
 This module stays cheap to import: no httpx, structlog or invoke.
 """
 
 from __future__ import annotations
 
-import configparser
 import ipaddress
 import math
 import os
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from brickbook.errors import ConfigError
+from brickbook.profiles import read_profile
+from brickbook.redaction import printable, register_basic_auth, register_secret
 
 __all__ = ["AUTH_TYPES", "Config", "RetrySettings", "normalize_host", "resolve_config", "secrets_of"]
 
@@ -30,9 +36,6 @@ AuthType = Literal["pat", "oauth-m2m"]
 AUTH_TYPES: tuple[AuthType, ...] = ("pat", "oauth-m2m")
 
 DEFAULT_CONFIG_FILE = "~/.databrickscfg"
-_SETTINGS_SECTION = "__settings__"
-# configparser merges its default section into every other one; the SDK does not, so no section is default.
-_NO_DEFAULT_SECTION = "brickbook: no default section"
 # Config attributes read from the environment and the file, with their environment variables.
 _ENV_VARS = {
     "host": "DATABRICKS_HOST",
@@ -74,6 +77,13 @@ class Config:
     http_timeout_seconds: float = 60.0
     poll_max_seconds: float = 30.0  # waits poll from about 1 s, backing off to this
 
+    def __post_init__(self) -> None:
+        # A Config built directly (library use) gets the same header check as a resolved one.
+        for name in _CREDENTIALS:
+            value = getattr(self, name)
+            if value:
+                _check_sendable(name, value, f"Config.{name}")
+
 
 def secrets_of(config: Config) -> list[str]:
     """Return the secret strings to register for redaction (token, client secret), non-empty only."""
@@ -98,23 +108,40 @@ def resolve_config(
     Empty strings count as unset, as in the SDK.
     """
     env = os.environ if env is None else env
+    _refuse_settings_credentials(settings)
     arguments = {"host": host, "token": token, "client_id": client_id, "client_secret": client_secret}
     values = {name: value.strip() for name, value in arguments.items() if value and value.strip()}
+    sources = {name: f"the {name} argument" for name in values}
     for name, var in _ENV_VARS.items():
         if name not in values and (value := env.get(var, "").strip()):
             values[name] = value
+            sources[name] = var
 
     requested = (profile or "").strip() or env.get("DATABRICKS_CONFIG_PROFILE", "").strip() or None
     origin = "--profile" if (profile or "").strip() else "DATABRICKS_CONFIG_PROFILE"
-    file_shown = env.get("DATABRICKS_CONFIG_FILE", "").strip() or DEFAULT_CONFIG_FILE
+    file_path = env.get("DATABRICKS_CONFIG_FILE", "").strip() or DEFAULT_CONFIG_FILE
+    file_shown = printable(file_path, 120)
+    if requested is not None and not requested.isprintable():
+        raise ConfigError(
+            f"the profile name '{printable(requested)}' from {origin} contains a control character "
+            "(a line break?): give the name of a section of the config file"
+        )
     used_profile = used_file = None
     # The SDK rule: without a named profile, a host or credential already set means the file is not read,
     # so a profile's token is never paired with a host from elsewhere.
     if requested or not any(name in values for name in ("host", *_CREDENTIALS)):
-        used_file, used_profile, from_file = _read_profile(file_shown, requested, origin, home)
+        used_file, used_profile, from_file = read_profile(
+            file_path, requested=requested, origin=origin, keys=_ENV_VARS, home=home
+        )
         for name, value in from_file.items():
-            values.setdefault(name, value)
+            if name not in values:
+                values[name] = value
+                sources[name] = f"profile [{printable(used_profile or '')}] of {file_shown}"
 
+    _register_credentials(values)
+    for name in (*_CREDENTIALS, "host"):
+        if name in values:
+            _check_sendable(name, values[name], sources[name])
     if "host" not in values:
         raise ConfigError(
             "no Databricks host configured: set DATABRICKS_HOST, "
@@ -123,7 +150,7 @@ def resolve_config(
     auth_type, credentials = _choose_auth(values, file_shown)
     defaults = Config(host="", auth_type="pat")
     return Config(
-        host=normalize_host(values["host"]),
+        host=normalize_host(values["host"], source=sources["host"]),
         auth_type=auth_type,
         **credentials,
         profile=used_profile,
@@ -141,36 +168,106 @@ def resolve_config(
     )
 
 
-def normalize_host(raw: str) -> str:
+def normalize_host(raw: str, *, source: str = "host") -> str:
     """Return ``scheme://host[:port]`` for a workspace host, adding ``https://`` when no scheme is given.
 
     http is accepted only for loopback hosts (127.0.0.0/8, ``localhost``, ``[::1]``), e.g. the emulator.
+    ``source`` names where the value came from (``DATABRICKS_HOST``, a profile) in error messages.
     """
     text = raw.strip()
+    # Checked before parsing: urlsplit silently deletes tabs and line breaks anywhere in a URL.
+    _check_sendable("host", text, source)
     if "://" not in text:
         text = f"https://{text}"
     parts = urllib.parse.urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ConfigError(f"unsupported scheme in host {raw.strip()!r}: use https://")
+        raise ConfigError(f"unsupported scheme in host '{printable(raw.strip())}' ({source}): use https://")
     if "@" in parts.netloc:
         # Do not echo the value: user info may hold a password.
-        raise ConfigError("host must not contain user info (user@ or user:password@)")
+        raise ConfigError(f"host must not contain user info (user@ or user:password@) ({source})")
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError(f"invalid port in host {raw.strip()!r}") from None
+        raise ConfigError(f"invalid port in host '{printable(parts.netloc)}' ({source})") from None
     hostname = parts.hostname or ""
     if not hostname or any(char.isspace() for char in hostname):
-        raise ConfigError(f"host {raw.strip()!r} has no valid hostname")
+        raise ConfigError(f"host '{printable(raw.strip())}' has no valid hostname ({source})")
     if parts.path.strip("/") or parts.query or parts.fragment:
+        # Only scheme and host are echoed: a query string may carry a token.
         raise ConfigError(
-            f"host {raw.strip()!r} must be only scheme://hostname[:port], without a path or query"
+            f"host '{printable(f'{scheme}://{parts.netloc}/...')}' ({source}) must be only "
+            "scheme://hostname[:port], without a path or query"
         )
     if scheme == "http" and not _is_loopback(hostname):
-        raise ConfigError(f"host must use https: {raw.strip()!r} (http is allowed only for loopback hosts)")
+        raise ConfigError(
+            f"host must use https: '{printable(raw.strip())}' ({source}; "
+            "http is allowed only for loopback hosts)"
+        )
     shown = f"[{hostname}]" if ":" in hostname else hostname
     return f"{scheme}://{shown}" if port is None else f"{scheme}://{shown}:{port}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Tell whether a normalised host URL (``scheme://host[:port]``) points at this machine."""
+    return _is_loopback(urllib.parse.urlsplit(host).hostname or "")
+
+
+def _unprintable(value: str) -> str | None:
+    """Say what in ``value`` cannot go in an HTTP header (or on one line), or None if nothing."""
+    for char in value:
+        if char in "\r\n":
+            return "a line break (CR or LF)"
+        if not char.isascii():
+            return f"a non-ASCII character (U+{ord(char):04X})"
+        if ord(char) < 0x20 or ord(char) == 0x7F:
+            return f"a control character (U+{ord(char):04X})"
+    return None
+
+
+def _check_sendable(name: str, value: str, source: str) -> None:
+    """Refuse a host or credential that cannot travel in an HTTP request, without echoing it."""
+    complaint = _unprintable(value)
+    if complaint is None and name == "client_id" and ":" in value:
+        complaint = "a colon, which HTTP Basic authentication cannot carry in a client id"
+    if complaint is None:
+        return
+    if name == "host":
+        what = "use the ASCII (xn--) form of the host name" if "non-ASCII" in complaint else "set it again"
+        raise ConfigError(f"the host from {source} contains {complaint}: {what}")
+    raise ConfigError(
+        f"the {name} from {source} contains {complaint}, which cannot be sent in an HTTP header: "
+        "set it again without it (the value is not shown)"
+    )
+
+
+def _register_credentials(values: Mapping[str, str]) -> None:
+    """Register every credential read, used or not, before anything could print it."""
+    register_secret(values.get("token"))
+    if secret := values.get("client_secret"):
+        register_basic_auth(values.get("client_id", ""), secret)
+
+
+_SETTINGS_NOT_READ = ("host", "token", "client_id", "client_secret", "auth_type", "profile")
+
+
+def _refuse_settings_credentials(settings: Mapping[str, object] | None) -> None:
+    """Refuse the host and credentials in the invoke config: they would be silently ignored there.
+
+    invoke.yaml files are often committed with the project, so credentials do not belong in them; the
+    value is registered for redaction and never echoed.
+    """
+    for key in _SETTINGS_NOT_READ:
+        value = settings.get(key) if settings is not None else None
+        if value is None:
+            continue
+        if isinstance(value, str) and key not in ("host", "auth_type", "profile"):
+            register_secret(value.strip())
+        where = f"DATABRICKS_{key.upper()}" if key != "profile" else "--profile or DATABRICKS_CONFIG_PROFILE"
+        raise ConfigError(
+            f"brickbook.{key} in the invoke config (invoke.yaml) is not "
+            f"read: set {where} or use a {DEFAULT_CONFIG_FILE} profile, and remove it from the invoke config"
+        )
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -180,53 +277,6 @@ def _is_loopback(hostname: str) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
-
-
-def _expand(path: str, home: str | None) -> Path:
-    if home is not None and (path == "~" or path.startswith("~/")):
-        return Path(home, path[2:])
-    return Path(path).expanduser()
-
-
-def _read_profile(
-    file_shown: str, requested: str | None, origin: str, home: str | None
-) -> tuple[str | None, str | None, dict[str, str]]:
-    """Read the chosen profile's values; return (file read, profile used, its non-empty values)."""
-    path = _expand(file_shown, home)
-    if not path.exists():
-        if requested:
-            raise ConfigError(
-                f"profile {requested!r} requested ({origin}) but config file {file_shown} does not exist: "
-                "create it or set DATABRICKS_CONFIG_FILE"
-            )
-        return None, None, {}
-    parser = configparser.ConfigParser(default_section=_NO_DEFAULT_SECTION, interpolation=None)
-    try:
-        with path.open(encoding="utf-8") as handle:
-            parser.read_file(handle, source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        # First line only, and no chained cause: the parser's later lines quote file content (secrets).
-        complaint = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ConfigError(f"cannot read config file {file_shown}: {complaint}") from None
-
-    profiles = {name: dict(parser.items(name)) for name in parser.sections() if name != _SETTINGS_SECTION}
-    name = requested
-    if name is None:
-        name = parser.get(_SETTINGS_SECTION, "default_profile", fallback="").strip() or None
-        origin = f"[{_SETTINGS_SECTION}] default_profile"
-    if name is None:
-        if not profiles.get("DEFAULT"):
-            return str(path), None, {}
-        name = "DEFAULT"
-    if name == _SETTINGS_SECTION:
-        raise ConfigError(f"{_SETTINGS_SECTION} is a reserved section, not a profile: choose another profile")
-    if name not in profiles:
-        available = ", ".join(profiles) or "none"
-        raise ConfigError(
-            f"profile {name!r} ({origin}) not found in {file_shown}; profiles there: {available}"
-        )
-    found = {key: value.strip() for key, value in profiles[name].items() if key in _ENV_VARS}
-    return str(path), name, {key: value for key, value in found.items() if value}
 
 
 def _choose_auth(values: Mapping[str, str], file_shown: str) -> tuple[AuthType, dict[str, str]]:
@@ -263,7 +313,7 @@ def _choose_auth(values: Mapping[str, str], file_shown: str) -> tuple[AuthType, 
             )
         return "oauth-m2m", {"client_id": client_id, "client_secret": client_secret}
     raise ConfigError(
-        f"unsupported auth_type {wanted!r}: brickbook supports {' and '.join(AUTH_TYPES)}; "
+        f"unsupported auth_type '{printable(wanted)}': brickbook supports {' and '.join(AUTH_TYPES)}; "
         "set DATABRICKS_AUTH_TYPE to one of them"
     )
 
@@ -291,7 +341,7 @@ def _whole(key: str, settings: Mapping[str, object] | None, env: Mapping[str, st
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     if number < 1:
-        raise ConfigError(f"{source} must be a whole number >= 1, got {value!r}")
+        raise ConfigError(f"{source} must be a whole number >= 1, got {printable(repr(value))}")
     return number
 
 
@@ -312,5 +362,5 @@ def _positive(
         except ValueError:
             number = math.nan
     if not (math.isfinite(number) and number > 0):
-        raise ConfigError(f"{source} must be {form} > 0, got {value!r}")
+        raise ConfigError(f"{source} must be {form} > 0, got {printable(repr(value))}")
     return number

@@ -3,7 +3,8 @@
 Shapes seen in the wild (facts §10): the standard ``{"error_code", "message", "details"}``; the auth front
 door's integer ``error_code``; API 1.2's ``{"error": ...}``; SCIM's ``{"detail", "status"}``; OAuth's
 ``{"error", "error_description"}``; plain ``CODE: message`` text; HTML pages from gateways and login
-redirects; and empty bodies. None of them may end in a decode traceback.
+redirects; and empty bodies. None of them may end in a decode traceback. Known secrets are masked in
+the message here, where the error is built.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from http import HTTPStatus
 from typing import Any
 
 from brickbook.errors import ApiError, error_class_for
+from brickbook.redaction import printable, redact
 
 __all__ = ["api_error_from_response"]
 
-MAX_MESSAGE_LENGTH = 500
+# The message is one part of the user's one error line (with the code, the call and a hint).
+MAX_MESSAGE_LENGTH = 300
 _PLAIN = re.compile(r"^([A-Z][A-Z0-9_]+): (.+)$", re.DOTALL)
 _HTML_PRE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.DOTALL | re.IGNORECASE)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL | re.IGNORECASE)
@@ -28,8 +31,8 @@ _REQ_ID_IN_MESSAGE = re.compile(r"\[ReqId: ([^\]]+)\]")
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_MESSAGE_LENGTH else text[: MAX_MESSAGE_LENGTH - 1] + "…"
+    # Whitespace collapsed, anything else unprintable (terminal escapes) escaped, and shortened.
+    return printable(" ".join(text.split()), MAX_MESSAGE_LENGTH)
 
 
 def _reason(status: int) -> str:
@@ -105,7 +108,12 @@ def api_error_from_response(
     if in_message:
         request_id = request_id or in_message.group(1)
         message = _REQ_ID_IN_MESSAGE.sub("", message)
-    message = _one_line(message)
+    # A service may echo what it was sent: mask secrets before the message is cut to one line, and after
+    # (the registry also knows each secret's whitespace-collapsed form).
+    message = redact(_one_line(redact(message)))
+    # Both are printed with the message: keep them short and free of terminal escapes.
+    code = printable(code, 64) if code else None
+    request_id = printable(request_id, 100) if request_id else None
     cls = error_class_for(status, code, message)
     return cls(
         message,

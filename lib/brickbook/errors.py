@@ -70,6 +70,7 @@ __all__ = [
     "ResourceExhausted",
     "RunFailed",
     "TemporarilyUnavailable",
+    "TlsError",
     "TooManyRequests",
     "TransportError",
     "Unauthenticated",
@@ -380,3 +381,16 @@ def error_class_for(http_status: int, error_code: str | None, message: str) -> t
     if http_status >= 400:
         return BadRequest
     return ApiError
+
+
+class TlsError(ConfigError):
+    """The TLS handshake with the host failed in a way no retry can fix (exit 2, never retried).
+
+    The server does not speak TLS (a plain-HTTP server behind an ``https://`` host: check the scheme),
+    or its certificate cannot be verified (wrong host, or a CA this machine does not trust).
+    """
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path

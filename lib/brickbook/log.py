@@ -23,13 +23,17 @@ LogFormat = Literal["auto", "console", "json"]
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, Mapping):
         return {k: MASK if str(k).lower() in SENSITIVE_KEYS else _redact_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [_redact_value(v) for v in value]
     if isinstance(value, BaseException):
         return redact(str(value))
-    return value
+    # Anything else (bytes, headers, URLs, objects) would be printed through its repr by the renderers:
+    # render it here, where the secrets can still be masked.
+    return redact(repr(value))
 
 
 def redact_event(

@@ -10,7 +10,9 @@ cannot do harm:
   an ``idempotency_token`` (run-now, runs/submit).
 
 A ``Retry-After`` header is honoured (seconds or an HTTP date), capped; otherwise the wait is capped
-exponential backoff with full jitter. Both an attempt cap and a total deadline apply.
+exponential backoff with full jitter. Both an attempt cap and a total deadline apply. Anything else
+(a ``TlsError`` for a handshake that cannot succeed, a 4xx) is raised at once; a transient failure that
+got only one attempt carries a hint saying why (``single_attempt_hint``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from brickbook.config import RetrySettings
 from brickbook.errors import ApiError, TransportError
 
 __all__ = [
+    "NOT_RETRIED_HINT",
     "RetryPolicy",
     "is_idempotent",
     "parse_retry_after",
     "should_retry",
+    "single_attempt_hint",
 ]
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -47,7 +51,8 @@ def _has_idempotency_token(body: Mapping[str, Any]) -> bool:
 
 
 def _overwrites(body: Mapping[str, Any]) -> bool:
-    return body.get("overwrite") in (True, "true")
+    # JSON sends a boolean, a multipart form the string "true" (any case).
+    return str(body.get("overwrite")).lower() == "true"
 
 
 _API = r"^/api/2\.\d+/"
@@ -96,6 +101,36 @@ def should_retry(error: BaseException, *, method: str, idempotent: bool) -> bool
             return True
         return error.http_status in TRANSIENT_STATUSES and (idempotent or method.upper() in READ_METHODS)
     return False
+
+
+NOT_RETRIED_HINT = (
+    "not retried, because repeating this request is not safe: it may or may not have been applied, "
+    "so check before running it again"
+)
+
+
+def single_attempt_hint(
+    error: BaseException, method: str, idempotent: bool, settings: RetrySettings
+) -> str | None:
+    """Say why a transient failure got no second attempt: unsafe to repeat, or no retry budget left.
+
+    None when the failure is not transient (its message says it all). A non-idempotent call that got a
+    5xx or lost its answer may have been applied: the user must look before running it again.
+    """
+    if not should_retry(error, method=method, idempotent=True):
+        return None
+    if not should_retry(error, method=method, idempotent=idempotent):
+        return NOT_RETRIED_HINT
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after >= settings.timeout_seconds:
+        return (
+            f"not retried: the service asked to wait {retry_after:g} s, longer than the retry deadline "
+            "(BRICKBOOK_RETRY_TIMEOUT): try again later"
+        )
+    return (
+        "not retried: the retry budget allows one attempt (BRICKBOOK_MAX_ATTEMPTS, BRICKBOOK_RETRY_TIMEOUT): "
+        "try again later"
+    )
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -590,3 +591,230 @@ def test_poll_max_from_env_and_settings():
     )
     with pytest.raises(ConfigError, match="BRICKBOOK_POLL_MAX"):
         resolve_config(env={**env, "BRICKBOOK_POLL_MAX": "-1"})
+
+
+# --- credentials and values that cannot travel in a request (issue 7, row 2) ---------------------------
+
+UNSENDABLE = [
+    ("dapi-line\nbreak-0a1b", "a line break"),
+    ("dapi-carriage\rreturn-0a1b", "a line break"),
+    ("dapi-control\x01char-0a1b", "a control character (U+0001)"),
+    ("dapi-tab\tinside-0a1b", "a control character (U+0009)"),
+    ("dapi-delete\x7fchar-0a1b", "a control character (U+007F)"),
+    ("dapi-non-ascii-é-0a1b", "a non-ASCII character (U+00E9)"),
+    ("dapi-line-sep\u2028-0a1b", "a non-ASCII character (U+2028)"),
+]
+
+
+CREDENTIAL_VARIABLES = [
+    ("DATABRICKS_TOKEN", "token", {}),
+    ("DATABRICKS_CLIENT_SECRET", "client_secret", {"DATABRICKS_CLIENT_ID": CLIENT_ID}),
+    ("DATABRICKS_CLIENT_ID", "client_id", {"DATABRICKS_CLIENT_SECRET": CLIENT_SECRET}),
+]
+
+
+@pytest.mark.parametrize(("value", "complaint"), UNSENDABLE)
+@pytest.mark.parametrize("setting", CREDENTIAL_VARIABLES, ids=[v[0] for v in CREDENTIAL_VARIABLES])
+def test_unsendable_credential_from_env(
+    tmp_path: Path, setting: tuple[str, str, dict[str, str]], value: str, complaint: str
+) -> None:
+    """A credential that cannot go in a header is refused, naming the setting and variable, not the value."""
+    variable, name, extra = setting
+    env = {"DATABRICKS_HOST": HOST, variable: value, **extra}
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, env)
+    message = str(caught.value)
+    assert message.startswith(f"the {name} from {variable} contains {complaint}")
+    assert "cannot be sent in an HTTP header" in message
+    assert caught.value.exit_code == 2
+    for part in value.split():
+        assert part not in message
+    assert "0a1b" not in message
+
+
+def test_unsendable_token_in_profile_names_profile_and_file(tmp_path: Path) -> None:
+    """A multi-line token in a profile (an INI continuation line) names the key, profile and file."""
+    write_cfg(tmp_path, f"[dev]\nhost = {HOST}\ntoken = dapi-first-half\n  second-half-0a1b\n")
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, profile="dev")
+    message = str(caught.value)
+    assert message.startswith("the token from profile [dev] of ~/.databrickscfg contains a line")
+    assert "dapi-first-half" not in message
+    assert "second-half" not in message
+
+
+def test_unsendable_token_argument(tmp_path: Path) -> None:
+    """A token passed as an argument is checked like any other source."""
+    with pytest.raises(ConfigError, match="the token from the token argument contains a line break"):
+        resolve(tmp_path, {"DATABRICKS_HOST": HOST}, token="dapi-arg\nument-0a1b")
+
+
+def test_unused_unsendable_credential_is_refused_too(tmp_path: Path) -> None:
+    """A broken token is refused even when auth_type picks OAuth: the configuration is malformed."""
+    env = {
+        "DATABRICKS_HOST": HOST,
+        "DATABRICKS_TOKEN": "dapi\nbroken",
+        "DATABRICKS_CLIENT_ID": CLIENT_ID,
+        "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET,
+        "DATABRICKS_AUTH_TYPE": "oauth-m2m",
+    }
+    with pytest.raises(ConfigError, match="DATABRICKS_TOKEN contains a line break"):
+        resolve(tmp_path, env)
+
+
+def test_client_id_with_a_colon_is_refused(tmp_path: Path) -> None:
+    """A colon in the client id would split the Basic credential in the wrong place."""
+    env = {"DATABRICKS_HOST": HOST, "DATABRICKS_CLIENT_ID": "sp:x", "DATABRICKS_CLIENT_SECRET": CLIENT_SECRET}
+    with pytest.raises(ConfigError, match="client_id from DATABRICKS_CLIENT_ID contains a colon"):
+        resolve(tmp_path, env)
+
+
+def test_config_built_directly_is_checked_too() -> None:
+    """A Config built by library code gets the same header check."""
+    with pytest.raises(ConfigError, match=r"the token from Config\.token contains a line break"):
+        Config(host=HOST, auth_type="pat", token="dapi\nx")
+
+
+def test_credentials_are_registered_for_redaction_when_resolved(tmp_path: Path) -> None:
+    """Every credential read is masked from the moment it is resolved, even one refused as malformed."""
+    from brickbook.redaction import redact
+
+    bad = "dapi-registered-early\nx"
+    with pytest.raises(ConfigError):
+        resolve(tmp_path, {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": bad})
+    assert "dapi-registered-early" not in redact(repr(f"Bearer {bad}".encode()))
+    resolve(tmp_path, {"DATABRICKS_HOST": HOST, "DATABRICKS_TOKEN": "dapi-resolved-token-66"})
+    assert redact("x dapi-resolved-token-66") == "x ***"
+
+
+@pytest.mark.parametrize("key", ["token", "client_secret", "client_id", "host", "auth_type", "profile"])
+def test_invoke_config_credentials_are_refused(tmp_path: Path, key: str) -> None:
+    """The invoke config is not a source of host or credentials: a value there is refused, not echoed."""
+    value = "dapi-invoke-yaml\nsecret"
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, BASE_ENV, settings={key: value})
+    message = str(caught.value)
+    assert message.startswith(f"brickbook.{key} in the invoke config")
+    assert "dapi-invoke-yaml" not in message
+
+
+@pytest.mark.parametrize(
+    ("raw", "complaint"),
+    [
+        ("https://adb-1.7.azure\ndatabricks.net", "a line break"),
+        ("https://adb-1.7\t.azuredatabricks.net", "a control character (U+0009)"),
+        ("https://ädb.example.com", "a non-ASCII character (U+00E4): use the ASCII (xn--) form"),
+    ],
+)
+def test_host_with_unsendable_characters(tmp_path: Path, raw: str, complaint: str) -> None:
+    """Control characters in a host are refused before parsing (urlsplit would silently drop them)."""
+    with pytest.raises(ConfigError, match=re.escape(f"the host from DATABRICKS_HOST contains {complaint}")):
+        resolve(tmp_path, {"DATABRICKS_HOST": raw, "DATABRICKS_TOKEN": TOKEN})
+
+
+def test_host_echo_is_escaped_and_short(tmp_path: Path) -> None:
+    """A host echoed in an error has no raw control characters and stays short."""
+    with pytest.raises(ConfigError) as caught:
+        normalize_host("ftp://" + "x" * 500)
+    assert len(str(caught.value)) < 200
+
+
+def test_host_query_is_not_echoed() -> None:
+    """A host with a query string is refused without echoing the query (it may carry a token)."""
+    with pytest.raises(ConfigError, match="without a path or query") as caught:
+        normalize_host("https://example.com/?token=dapi-in-a-query")
+    assert "dapi-in-a-query" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["dev\nprod", "dev\x1b[2J", "dev\x00"])
+def test_profile_name_with_control_characters(tmp_path: Path, name: str) -> None:
+    """A profile name with a control character is refused with the name escaped on one line."""
+    write_cfg(tmp_path, PROFILES)
+    with pytest.raises(ConfigError, match=r"the profile name .* from --profile contains a control") as caught:
+        resolve(tmp_path, profile=name)
+    assert "\n" not in str(caught.value)
+    assert "\x1b" not in str(caught.value)
+
+
+def test_profile_name_from_env_with_newline(tmp_path: Path) -> None:
+    """DATABRICKS_CONFIG_PROFILE with a line break names the variable."""
+    write_cfg(tmp_path, PROFILES)
+    with pytest.raises(ConfigError, match="from DATABRICKS_CONFIG_PROFILE contains a control"):
+        resolve(tmp_path, {"DATABRICKS_CONFIG_PROFILE": "dev\nx"})
+
+
+def test_missing_profile_listing_is_escaped_and_bounded(tmp_path: Path) -> None:
+    """The list of available profiles escapes odd section names and is capped."""
+    sections = "".join(f"[p{i}\x1b]\nhost = h\n" for i in range(30))
+    write_cfg(tmp_path, sections)
+    with pytest.raises(ConfigError, match="and 20 more") as caught:
+        resolve(tmp_path, profile="nope")
+    assert "\x1b" not in str(caught.value)
+
+
+# --- the config file itself: bounded, UTF-8, a file ----------------------------------------------------
+
+
+def test_huge_config_file_is_refused(tmp_path: Path) -> None:
+    """A config file over 1 MiB is refused without reading it all."""
+    write_cfg(tmp_path, "[DEFAULT]\n" + "# padding\n" * 120_000)
+    with pytest.raises(ConfigError, match=r"larger than 1024 KiB"):
+        resolve(tmp_path)
+
+
+def test_endless_config_file_is_refused(tmp_path: Path) -> None:
+    """DATABRICKS_CONFIG_FILE=/dev/zero ends in a bounded read and a clear error, not a hang."""
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    with pytest.raises(ConfigError, match="larger than"):
+        resolve(tmp_path, {"DATABRICKS_CONFIG_FILE": "/dev/zero"}, profile="dev")
+
+
+def test_binary_config_file_is_refused(tmp_path: Path) -> None:
+    """A config file that is not UTF-8 is refused, naming the file and the byte."""
+    (tmp_path / ".databrickscfg").write_bytes(b"[DEFAULT]\nhost = h\x00\xff\xfe\n")
+    with pytest.raises(ConfigError, match=r"~/.databrickscfg: it is not UTF-8 text \(byte 20"):
+        resolve(tmp_path)
+
+
+def test_config_file_with_byte_order_mark(tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark written by some editors is tolerated."""
+    (tmp_path / ".databrickscfg").write_bytes(
+        "\ufeff[DEFAULT]\nhost = h.cloud.databricks.com\ntoken = dapi-bom-token\n".encode()
+    )
+    assert resolve(tmp_path).token == "dapi-bom-token"
+
+
+def test_config_file_path_too_long(tmp_path: Path) -> None:
+    """A config path too long for the system is a one-line error, not an OSError traceback."""
+    with pytest.raises(ConfigError, match="cannot read config file") as caught:
+        resolve(tmp_path, {"DATABRICKS_CONFIG_FILE": str(tmp_path / ("x" * 5000))}, profile="dev")
+    assert len(str(caught.value)) < 300
+
+
+def test_config_file_path_with_newline_is_escaped(tmp_path: Path) -> None:
+    """A DATABRICKS_CONFIG_FILE path with a line break is echoed escaped, on one line."""
+    with pytest.raises(ConfigError) as caught:
+        resolve(tmp_path, {"DATABRICKS_CONFIG_FILE": str(tmp_path / "a\nb")}, profile="dev")
+    assert "\n" not in str(caught.value)
+    assert "a\\nb" in str(caught.value)
+
+
+def test_unreadable_config_file(tmp_path: Path) -> None:
+    """A config file without read permission names the file and the reason."""
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    path = write_cfg(tmp_path, PROFILES)
+    path.chmod(0)
+    with pytest.raises(ConfigError, match=r"cannot read config file ~/.databrickscfg: Permission denied"):
+        resolve(tmp_path, profile="dev")
+
+
+def test_long_runtime_setting_is_echoed_short(tmp_path: Path) -> None:
+    """A huge bad BRICKBOOK_* value is echoed shortened and escaped."""
+    with pytest.raises(ConfigError, match="BRICKBOOK_MAX_ATTEMPTS") as caught:
+        resolve(tmp_path, {**BASE_ENV, "BRICKBOOK_MAX_ATTEMPTS": "x\n" * 1000})
+    assert len(str(caught.value)) < 200
+    assert "\n" not in str(caught.value)

@@ -133,9 +133,16 @@ def test_api12_scim_and_oauth_shapes():
 
 
 def test_long_message_is_cut_to_one_line():
-    """A huge message is cut so the user's one line stays one line."""
+    """A huge message is cut so the user's one line stays one line, and short enough to read."""
     error = build(500, {"error_code": "INTERNAL_ERROR", "message": "x" * 5000})
-    assert len(error.message) <= 500
+    assert len(error.message) <= 300
+    assert len(str(error)) <= 400
+
+
+def test_unprintable_characters_from_the_service_are_escaped():
+    """Terminal escapes and other control characters in a service message are shown escaped."""
+    error = build(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Path (/a\x1b[2Jb\x00) missing"})
+    assert error.message == "Path (/a\\x1b[2Jb\\x00) missing"
 
 
 def test_redirect_says_to_check_the_host():
@@ -165,3 +172,13 @@ def test_str_names_code_call_and_status():
 def test_local_error_exit_codes(cls, code):
     """Errors raised locally carry their documented exit codes."""
     assert cls.exit_code == code
+
+
+def test_odd_error_code_and_request_id_are_escaped_and_short():
+    """A hostile error_code or request id cannot smuggle terminal escapes or pages of text into the line."""
+    body = {"error_code": "BAD\x1b[2J" + "X" * 500, "message": "m", "details": [{"request_id": "r\n" * 300}]}
+    error = build(400, body)
+    assert "\x1b" not in str(error)
+    assert len(error.error_code or "") <= 64
+    assert len(error.request_id or "") <= 100
+    assert "\n" not in (error.request_id or "")

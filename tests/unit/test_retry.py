@@ -150,3 +150,51 @@ def test_non_retryable_error_is_raised_at_once():
     """A 400 is not retried: no sleep happens."""
     with pytest.raises(InvalidParameterValue):
         run_policy(RetrySettings(), [api_error(InvalidParameterValue, 400)])
+
+
+def test_tls_failure_is_never_retried():
+    """A TLS handshake failure (a configuration error) is not retried, whatever the method."""
+    from brickbook.errors import TlsError
+
+    error = TlsError("the server at https://x does not speak TLS", method="GET", path="/p")
+    assert should_retry(error, method="GET", idempotent=True) is False
+    with pytest.raises(TlsError):
+        run_policy(RetrySettings(), [error])
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"path": "/x", "overwrite": True}, True),
+        ({"path": "/x", "overwrite": "true"}, True),  # a multipart form carries the string
+        ({"path": "/x", "overwrite": "True"}, True),
+        ({"path": "/x", "overwrite": False}, False),
+        ({"path": "/x", "overwrite": "false"}, False),
+        ({"path": "/x"}, False),
+    ],
+)
+def test_workspace_import_is_idempotent_exactly_with_overwrite(body, expected):
+    """workspace/import with overwrite=true (JSON or form) is declared idempotent; without it is not."""
+    assert is_idempotent("POST", "/api/2.0/workspace/import", body) is expected
+
+
+@pytest.mark.parametrize(
+    ("error", "method", "idempotent", "expected"),
+    [
+        (api_error(InternalError, 500), "POST", False, "may or may not have been applied"),
+        (transport(sent=True), "POST", False, "may or may not have been applied"),
+        (api_error(InternalError, 500), "GET", True, "retry budget allows one attempt"),
+        (transport(sent=False), "POST", False, "retry budget allows one attempt"),
+        (api_error(TooManyRequests, 429, retry_after=900), "POST", False, "asked to wait 900 s"),
+        (api_error(InvalidParameterValue, 400), "POST", False, None),
+    ],
+)
+def test_single_attempt_hint(error, method, idempotent, expected):
+    """A transient failure tried once says why: unsafe to repeat, or the budget; others say nothing."""
+    from brickbook.retry import single_attempt_hint
+
+    hint = single_attempt_hint(error, method, idempotent, RetrySettings())
+    if expected is None:
+        assert hint is None
+    else:
+        assert expected in (hint or "")
