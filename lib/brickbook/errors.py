@@ -54,6 +54,7 @@ __all__ = [
     "ConfigError",
     "DataLoss",
     "DeadlineExceeded",
+    "DestinationExists",
     "InternalError",
     "Interrupted",
     "InvalidParameterValue",
@@ -71,6 +72,7 @@ __all__ = [
     "RunFailed",
     "TemporarilyUnavailable",
     "TooManyRequests",
+    "TransferFailed",
     "TransportError",
     "Unauthenticated",
     "Unknown",
@@ -380,3 +382,23 @@ def error_class_for(http_status: int, error_code: str | None, message: str) -> t
     if http_status >= 400:
         return BadRequest
     return ApiError
+
+
+class TransferFailed(BrickbookError):
+    """A transfer could not be completed with the expected size, even after restarts."""
+
+    exit_code = 6
+
+
+class DestinationExists(BrickbookError):
+    """A remote object is in the way of a copy or import.
+
+    It exists and overwrite was not given, or it is of a kind that cannot be replaced (a folder where a
+    file goes, a notebook where a folder goes). ``error_code`` is the service's, when it answered one.
+    """
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code

@@ -132,7 +132,10 @@ def test_recursive_round_trip(workspace_env: Emulator, tmp_path: Path):
     (tree / "a" / "b" / "deep.bin").write_bytes(blob(MB + 5))
     up = run_cli("fs.cp", str(tree), "dbfs:/t", "--recursive", "-o", "json")
     assert up.exit_code == 0, up.stderr
-    assert sorted(r["destination"] for r in json.loads(up.stdout)) == ["/t/a/b/deep.bin", "/t/top.txt"]
+    copied = json.loads(up.stdout)
+    assert (copied["copied"], copied["to"], copied["skipped"]) == (str(tree), "dbfs:/t", [])
+    assert sorted(r["destination"] for r in copied["files"]) == ["dbfs:/t/a/b/deep.bin", "dbfs:/t/top.txt"]
+    assert copied["bytes"] == 3 + MB + 5
     back = tmp_path / "back"
     assert run_cli("fs.cp", "dbfs:/t", str(back), "--recursive").exit_code == 0
     assert (back / "a" / "b" / "deep.bin").read_bytes() == blob(MB + 5)
@@ -157,7 +160,7 @@ def test_recursive_upload_conflict_sends_nothing(workspace_env: Emulator, tmp_pa
     run_cli("fs.cp", str(tree / "b.txt"), "dbfs:/t/b.txt")
     result = run_cli("fs.cp", str(tree), "dbfs:/t", "--recursive")
     assert result.exit_code == 5
-    assert "dbfs:/t/b.txt exists: add --overwrite" in result.stderr
+    assert "dbfs:/t/b.txt exists; add --overwrite" in result.stderr
     assert run_cli("fs.ls", "dbfs:/t/a.txt").exit_code == 4
 
 

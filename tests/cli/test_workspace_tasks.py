@@ -122,7 +122,7 @@ def test_import_over_an_existing_path_needs_overwrite(workspace_env: Emulator, n
     ok("workspace.import", str(notebook), "/Shared/etl")
     result = run_cli("workspace.import", str(notebook), "/Shared/etl")
     assert result.exit_code == 5
-    assert "/Shared/etl already exists: add --overwrite" in result.stderr
+    assert "/Shared/etl already exists; add --overwrite" in result.stderr
 
 
 def test_import_with_overwrite_is_idempotent(workspace_env: Emulator, notebook: Path):
@@ -205,10 +205,10 @@ def test_export_of_a_missing_path_exits_4(workspace_env: Emulator, tmp_path: Pat
     assert not (tmp_path / "x.py").exists()
 
 
-def test_export_into_a_directory_is_a_usage_error(workspace_env: Emulator, tmp_path: Path):
-    """DEST naming an existing directory exits 2 before any request."""
+def test_export_into_a_directory_is_a_local_conflict(workspace_env: Emulator, tmp_path: Path):
+    """DEST naming an existing directory exits 5 (a folder where a file goes) before any request."""
     result = run_cli("workspace.export", "/Shared/etl", "--dest", str(tmp_path))
-    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert result.exit_code == 5 and "is a directory" in result.stderr
     assert workspace_env.requests(f"{WS}/export") == []
 
 
