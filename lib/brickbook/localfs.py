@@ -10,7 +10,8 @@ Writing (``check_target`` before any request, then ``write_atomically`` or, stre
   too, but it holds data, so it counts as existing content;
 - a symbolic link is resolved first and the rules above apply to what it points to, so the link stays
   a link. ``/dev/stdout``, ``/dev/fd/N`` and ``/proc/self/fd/N`` name a descriptor this process
-  already holds: they are written in place (appending), whatever the descriptor is. A link to nothing
+  already holds: it is written through (a duplicate of) that descriptor, whatever it is, so a pipe, a
+  terminal or a shell's ``> file`` all work, and nothing is replaced. A link to nothing
   is refused (exit 2): writing through it would create a file wherever it points, which is rarely
   what was meant (``cp`` refuses it too), and replacing the link would lose it;
 - a socket is refused (exit 2);
@@ -30,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -59,6 +61,7 @@ DEFAULT_NAME_MAX = 255
 DEFAULT_PATH_MAX = 4096
 # Links into these name a descriptor of this process (or another's): written in place, never replaced.
 _FD_PREFIXES = ("/proc/", "/dev/fd/")
+_OWN_FD = re.compile(r"^/(?:dev/fd|proc/(?:self|thread-self|(?P<pid>\d+))(?:/task/\d+)?/fd)/(?P<fd>\d+)$")
 _MAX_LINK_HOPS = 40
 
 
@@ -98,23 +101,35 @@ def local_path(arg: str) -> Path:
 
 @dataclass(frozen=True)
 class _Target:
-    """Where a write really goes and how: ``new``, ``regular``, ``stream`` (in place) or ``block``."""
+    """Where a write really goes and how: ``new``, ``regular``, ``stream`` (in place) or ``block``.
+
+    ``fd`` is set when the target names a descriptor this process holds (``/dev/stdout``): writing
+    through a duplicate of it shares its offset with everything else written there.
+    """
 
     kind: str
     path: Path
     mode: int = 0
+    fd: int | None = None
 
 
-def _is_fd_alias(path: Path) -> bool:
-    """Tell whether ``path`` is, or links through, a name for an open descriptor (``/dev/stdout``)."""
+def _descriptor_alias(path: Path) -> tuple[bool, int | None]:
+    """Tell whether ``path`` is, or links through, a name for an open descriptor; return ours if it is.
+
+    ``/dev/stdout`` -> ``/proc/self/fd/1`` gives ``(True, 1)``; another process's ``/proc/<pid>/fd/N``
+    gives ``(True, None)``; an ordinary path ``(False, None)``.
+    """
     current = path.absolute()
     for _ in range(_MAX_LINK_HOPS):
-        if str(current).startswith(_FD_PREFIXES):
-            return True
+        text = str(current)
+        if text.startswith(_FD_PREFIXES):
+            match = _OWN_FD.match(text)
+            own = match is not None and match["pid"] in (None, str(os.getpid()))
+            return True, int(match["fd"]) if own and match is not None else None
         if not current.is_symlink():
-            return False
+            return False, None
         current = Path(os.path.normpath(current.parent / current.readlink()))
-    return False
+    return False, None
 
 
 def _blocking_parent(path: Path) -> Path:
@@ -137,8 +152,9 @@ def _resolve(target: Path, within: Path | None = None) -> _Target:
         raise UsageError(
             f"{shown} leads out of {printable(str(within))} through a symbolic link: remove the link"
         )
-    if _is_fd_alias(target):
-        return _Target("stream", target)
+    alias, own_fd = _descriptor_alias(target)
+    if alias:
+        return _Target("stream", target, fd=own_fd)
     try:
         info = target.stat()
     except FileNotFoundError:
@@ -198,11 +214,10 @@ def make_dirs(directory: Path) -> None:
 
 @contextlib.contextmanager
 def _in_place(target: _Target) -> Iterator[BinaryIO]:
-    flags = os.O_WRONLY | os.O_CLOEXEC
-    if _is_fd_alias(target.path):
-        flags |= os.O_APPEND  # what a shell redirection set up (``>`` or ``>>``) is added to, not cut
     try:
-        fd = os.open(target.path, flags)
+        # Our own descriptor is duplicated, not reopened: a reopened file would start at offset 0 and
+        # later writes to the descriptor (the summary line on stdout) would overwrite what we wrote.
+        fd = os.dup(target.fd) if target.fd is not None else os.open(target.path, os.O_WRONLY | os.O_CLOEXEC)
     except OSError as error:
         raise UsageError(f"cannot write {printable(str(target.path))}: {error.strerror or error}") from None
     with os.fdopen(fd, "wb") as handle:

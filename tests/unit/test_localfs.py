@@ -150,6 +150,21 @@ def test_a_descriptor_alias_is_written_in_place(tmp_path: Path):
             os.close(write_end)
 
 
+def test_a_descriptor_alias_shares_the_descriptors_offset(tmp_path: Path):
+    """/dev/stdout redirected to a file (`> out.txt`): what is written later follows, nothing is overwritten."""
+    out = tmp_path / "out.txt"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/dev/fd/{fd}")
+        write_atomically(link, b"content\n")
+        os.write(fd, b"summary\n")
+    finally:
+        os.close(fd)
+    assert out.read_bytes() == b"content\nsummary\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "stdout"]
+
+
 def test_a_character_device_is_written_in_place(tmp_path: Path):
     """A throwaway null device (made with mknod, never /dev/null itself) stays a device."""
     device = tmp_path / "null"
