@@ -322,7 +322,7 @@ def walk_files(root: Path, *, skip_hidden: bool = False) -> LocalTree:
     log = get_logger()
 
     def skip(path: Path, reason: str) -> None:
-        log.warning("local.skipped", path=printable(str(path)), reason=reason)
+        log.warning("local.skipped", path=printable(str(path), quoted=False), reason=reason)
         tree.skipped.append(Skipped(str(path), reason))
 
     def visit(directory: Path, real_dir: Path, relative: PurePosixPath, ancestors: frozenset[Path]) -> None:

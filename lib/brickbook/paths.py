@@ -30,17 +30,19 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_SHOWN = 120
 
 
-def printable(text: str, *, limit: int = MAX_SHOWN) -> str:
+def printable(text: str, *, limit: int = MAX_SHOWN, quoted: bool = True) -> str:
     """Return ``text`` quoted, with anything unprintable escaped and the middle cut when it is long.
 
     Undecodable bytes from the file system or argv (surrogate escapes) show as ``\\xff``, controls as
-    ``\\n`` or ``\\x1b``, so a message stays one readable line whatever the name holds.
+    ``\\n`` or ``\\x1b``, so a message stays one readable line whatever the name holds. ``quoted=False``
+    leaves out the quotes (for log fields, which are quoted by their renderer).
     """
     raw = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in raw)
+    quote = "'" if quoted else ""
     if len(shown) > limit:
-        return f"'{shown[: limit - 20]}…{shown[-12:]}' ({len(raw)} characters)"
-    return f"'{shown}'"
+        return f"{quote}{shown[: limit - 20]}…{shown[-12:]}{quote} ({len(raw)} characters)"
+    return f"{quote}{shown}{quote}"
 
 
 def has_control_characters(text: str) -> bool:

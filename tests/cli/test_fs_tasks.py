@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import stat
 import threading
-import random
 from pathlib import Path
 
 from tests.conftest import Emulator, run_cli

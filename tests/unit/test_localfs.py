@@ -151,7 +151,7 @@ def test_a_descriptor_alias_is_written_in_place(tmp_path: Path):
 
 
 def test_a_descriptor_alias_shares_the_descriptors_offset(tmp_path: Path):
-    """/dev/stdout redirected to a file (`> out.txt`): what is written later follows, nothing is overwritten."""
+    """/dev/stdout redirected to a file (`> out.txt`): later writes follow ours, nothing is overwritten."""
     out = tmp_path / "out.txt"
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
@@ -299,7 +299,7 @@ def test_walk_stays_inside_and_reports_every_skip(tree: Path):
         "self": "symbolic link loop",
         "up": "symbolic link loop",
     }
-    warned = {Path(e["path"].strip("'")).name for e in logs if e["event"] == "local.skipped"}
+    warned = {Path(e["path"]).name for e in logs if e["event"] == "local.skipped"}
     assert warned == set(reasons)
     assert all(e["log_level"] == "warning" for e in logs)
 

@@ -30,7 +30,7 @@ def test_dbfs_path_with_a_control_character_is_refused(char: str):
 
 
 def test_undecodable_argument_is_refused_in_escaped_form():
-    """An argv path that was not UTF-8 (surrogate escapes) is exit 2 naming it as \\xff, not an encode error."""
+    """An argv path that was not UTF-8 (surrogate escapes) is exit 2 naming it as \\xff."""
     raw = os.fsdecode(b"dbfs:/bad\xff")
     with pytest.raises(UsageError, match=r"not valid UTF-8") as caught:
         dbfs_path(raw)
@@ -52,4 +52,4 @@ def test_printable_escapes_controls():
 def test_ordinary_paths_are_normalised():
     """Spaces around, doubled slashes and a trailing slash are tidied; Unicode names are kept."""
     assert workspace_path(" /Shared//é t/ ") == "/Shared/é t"
-    assert dbfs_path("dbfs:/tmp/x/") == "/tmp/x"
+    assert dbfs_path("dbfs:/data/x/") == "/data/x"
