@@ -128,6 +128,14 @@ def remote_absent(path: str):  # type: ignore[no-untyped-def]
     return check
 
 
+def still_a_folder(path: str):  # type: ignore[no-untyped-def]
+    def check(scene: Scene, done: Done) -> None:
+        assert scene.api("GET", f"{WS}/get-status?path={path}")["object_type"] == "DIRECTORY"
+        assert scene.api("GET", f"{WS}/list?path={path}").get("objects") is None
+
+    return check
+
+
 def undecodable_in_tree(scene: Scene) -> None:
     root = local_tree(scene)
     (Path(os.fsdecode(os.fsencode(root) + b"/bad\xff.py"))).write_bytes(b"x = 1\n")
@@ -406,6 +414,7 @@ ROWS: list[Row] = [
         r"inside it, e.g. /Shared/t/sub/name$",
         refused=False,  # the refused import itself is a request; nothing changes remotely
         setup=lambda s: (local_notebook(s), s.api("POST", f"{WS}/mkdirs", {"path": "/Shared/t/sub"})),
+        check=still_a_folder("/Shared/t/sub"),
     ),
     Row(
         "files-import-to-root",
