@@ -54,6 +54,7 @@ __all__ = [
     "ConfigError",
     "DataLoss",
     "DeadlineExceeded",
+    "DestinationExists",
     "InternalError",
     "Interrupted",
     "InvalidParameterValue",
@@ -72,6 +73,7 @@ __all__ = [
     "TemporarilyUnavailable",
     "TlsError",
     "TooManyRequests",
+    "TransferFailed",
     "TransportError",
     "Unauthenticated",
     "Unknown",
@@ -394,3 +396,23 @@ class TlsError(ConfigError):
         super().__init__(message)
         self.method = method
         self.path = path
+
+
+class TransferFailed(BrickbookError):
+    """A transfer could not be completed with the expected size, even after restarts."""
+
+    exit_code = 6
+
+
+class DestinationExists(BrickbookError):
+    """A remote object is in the way of a copy or import.
+
+    It exists and overwrite was not given, or it is of a kind that cannot be replaced (a folder where a
+    file goes, a notebook where a folder goes). ``error_code`` is the service's, when it answered one.
+    """
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code

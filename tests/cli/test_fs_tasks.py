@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import random
+import stat
+import threading
 from pathlib import Path
 
 from tests.conftest import Emulator, run_cli
@@ -132,7 +136,10 @@ def test_recursive_round_trip(workspace_env: Emulator, tmp_path: Path):
     (tree / "a" / "b" / "deep.bin").write_bytes(blob(MB + 5))
     up = run_cli("fs.cp", str(tree), "dbfs:/t", "--recursive", "-o", "json")
     assert up.exit_code == 0, up.stderr
-    assert sorted(r["destination"] for r in json.loads(up.stdout)) == ["/t/a/b/deep.bin", "/t/top.txt"]
+    copied = json.loads(up.stdout)
+    assert (copied["copied"], copied["to"], copied["skipped"]) == (str(tree), "dbfs:/t", [])
+    assert sorted(r["destination"] for r in copied["files"]) == ["dbfs:/t/a/b/deep.bin", "dbfs:/t/top.txt"]
+    assert copied["bytes"] == 3 + MB + 5
     back = tmp_path / "back"
     assert run_cli("fs.cp", "dbfs:/t", str(back), "--recursive").exit_code == 0
     assert (back / "a" / "b" / "deep.bin").read_bytes() == blob(MB + 5)
@@ -157,7 +164,7 @@ def test_recursive_upload_conflict_sends_nothing(workspace_env: Emulator, tmp_pa
     run_cli("fs.cp", str(tree / "b.txt"), "dbfs:/t/b.txt")
     result = run_cli("fs.cp", str(tree), "dbfs:/t", "--recursive")
     assert result.exit_code == 5
-    assert "dbfs:/t/b.txt exists: add --overwrite" in result.stderr
+    assert "dbfs:/t/b.txt exists; add --overwrite" in result.stderr
     assert run_cli("fs.ls", "dbfs:/t/a.txt").exit_code == 4
 
 
@@ -283,3 +290,88 @@ def test_mkdirs_through_a_file_is_a_conflict(workspace_env: Emulator, tmp_path: 
     result = run_cli("fs.mkdirs", "dbfs:/f/sub")
     assert result.exit_code == 5
     assert "RESOURCE_ALREADY_EXISTS" in result.stderr
+
+
+# -- hardening (issue 7): JSON results, local targets, links -------------------------------------------
+
+
+def test_mutations_print_what_they_did_as_json(workspace_env: Emulator, tmp_path: Path):
+    """fs.mkdirs, fs.cp and fs.rm each print one JSON object naming what was done."""
+    assert json.loads(run_cli("fs.mkdirs", "dbfs:/m/n", "-o", "json").stdout) == {"created": "dbfs:/m/n"}
+    source = tmp_path / "one.txt"
+    source.write_bytes(b"one")
+    copied = json.loads(run_cli("fs.cp", str(source), "dbfs:/m/n", "-o", "json").stdout)
+    assert copied == {
+        "copied": str(source),
+        "to": "dbfs:/m/n",
+        "files": [{"source": str(source), "destination": "dbfs:/m/n/one.txt", "bytes": 3}],
+        "bytes": 3,
+        "skipped": [],
+    }
+    removed = json.loads(run_cli("fs.rm", "dbfs:/m", "--recursive", "-o", "json").stdout)
+    assert removed == {"deleted": "dbfs:/m", "recursive": True}
+
+
+def test_cat_json_is_a_content_object(workspace_env: Emulator, tmp_path: Path):
+    """fs.cat -o json prints {path, encoding, content}: text when UTF-8, base64 otherwise."""
+    upload(tmp_path, "héllo\n".encode(), "dbfs:/c.txt")
+    assert json.loads(run_cli("fs.cat", "dbfs:/c.txt", "-o", "json").stdout) == {
+        "path": "dbfs:/c.txt",
+        "encoding": "utf-8",
+        "content": "héllo\n",
+    }
+    data = blob(MB + 9)
+    upload(tmp_path, data, "dbfs:/c.bin")
+    shown = json.loads(run_cli("fs.cat", "dbfs:/c.bin", "-o", "json").stdout)
+    assert shown["encoding"] == "base64" and base64.b64decode(shown["content"]) == data
+
+
+def test_download_below_a_file_says_not_a_directory(workspace_env: Emulator, tmp_path: Path):
+    """Downloading to a.py/child.bin where a.py is a file is exit 5, 'not a directory', nothing read."""
+    upload(tmp_path, b"x", "dbfs:/f.bin")
+    (tmp_path / "a.py").write_bytes(b"print(1)\n")
+    result = run_cli("fs.cp", "dbfs:/f.bin", str(tmp_path / "a.py" / "child.bin"))
+    assert result.exit_code == 5
+    assert "a.py' is a file, not a directory" in result.stderr
+    assert calls(workspace_env, "read") == 0
+    assert (tmp_path / "a.py").read_bytes() == b"print(1)\n"
+
+
+def test_download_through_a_link_to_a_fifo_keeps_both(workspace_env: Emulator, tmp_path: Path):
+    """A link to a FIFO as DEST: the bytes go into the FIFO; the link and the FIFO stay what they were."""
+    data = blob(MB + 3)
+    upload(tmp_path, data, "dbfs:/f.bin")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    link = tmp_path / "out.bin"
+    link.symlink_to(fifo)
+    result = run_cli("fs.cp", "dbfs:/f.bin", str(link))
+    assert result.exit_code == 0, result.stderr
+    reader.join(timeout=10)
+    assert received == [data]
+    assert link.is_symlink() and stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_recursive_upload_skips_links_out_of_the_folder(workspace_env: Emulator, tmp_path: Path):
+    """fs.cp -r does not follow a link out of SRC; skipped entries are listed with their reason."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.txt").write_bytes(b"a")
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"secret")
+    (tree / "leak").symlink_to(outside)
+    (tree / "loop").symlink_to(tree)
+    result = run_cli("fs.cp", str(tree), "dbfs:/t", "--recursive", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    copied = json.loads(result.stdout)
+    assert [f["destination"] for f in copied["files"]] == ["dbfs:/t/a.txt"]
+    assert {Path(s["path"]).name: s["reason"] for s in copied["skipped"]} == {
+        "leak": "symbolic link to outside the source folder",
+        "loop": "symbolic link loop",
+    }
+    assert run_cli("fs.ls", "dbfs:/t/leak").exit_code == 4
+    text = run_cli("fs.cp", str(tree), "dbfs:/u", "--recursive")
+    assert "1 file(s), 1 bytes, 2 skipped" in text.stdout and "SKIPPED" in text.stdout

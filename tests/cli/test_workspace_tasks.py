@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -122,7 +124,7 @@ def test_import_over_an_existing_path_needs_overwrite(workspace_env: Emulator, n
     ok("workspace.import", str(notebook), "/Shared/etl")
     result = run_cli("workspace.import", str(notebook), "/Shared/etl")
     assert result.exit_code == 5
-    assert "/Shared/etl already exists: add --overwrite" in result.stderr
+    assert "/Shared/etl already exists; add --overwrite" in result.stderr
 
 
 def test_import_with_overwrite_is_idempotent(workspace_env: Emulator, notebook: Path):
@@ -205,10 +207,10 @@ def test_export_of_a_missing_path_exits_4(workspace_env: Emulator, tmp_path: Pat
     assert not (tmp_path / "x.py").exists()
 
 
-def test_export_into_a_directory_is_a_usage_error(workspace_env: Emulator, tmp_path: Path):
-    """DEST naming an existing directory exits 2 before any request."""
+def test_export_into_a_directory_is_a_local_conflict(workspace_env: Emulator, tmp_path: Path):
+    """DEST naming an existing directory exits 5 (a folder where a file goes) before any request."""
     result = run_cli("workspace.export", "/Shared/etl", "--dest", str(tmp_path))
-    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert result.exit_code == 5 and "is a directory" in result.stderr
     assert workspace_env.requests(f"{WS}/export") == []
 
 
@@ -282,3 +284,163 @@ def test_export_dir_of_a_notebook_is_a_usage_error(workspace_env: Emulator, note
     ok("workspace.import", str(notebook), "/Shared/etl")
     result = run_cli("workspace.export-dir", "/Shared/etl", str(tmp_path / "out"))
     assert result.exit_code == 2 and "not a folder" in result.stderr
+
+
+# -- hardening (issue 7): JSON results, messages, local targets, retry and race safety ------------------
+
+
+def test_mutations_print_what_they_did_as_json(workspace_env: Emulator, notebook: Path):
+    """mkdirs, import and delete each print one JSON object naming what was done."""
+    assert json.loads(ok("workspace.mkdirs", "/Shared/a", "-o", "json")) == {"created": "/Shared/a"}
+    imported = json.loads(ok("workspace.import", str(notebook), "/Shared/a/etl", "-o", "json"))
+    assert (imported["imported"], imported["format"], imported["language"]) == (
+        "/Shared/a/etl",
+        "SOURCE",
+        "PYTHON",
+    )
+    deleted = json.loads(ok("workspace.delete", "/Shared/a", "--recursive", "-o", "json"))
+    assert deleted == {"deleted": "/Shared/a", "recursive": True}
+
+
+def test_mkdirs_text_output_is_key_value(workspace_env: Emulator):
+    """In text, a mutation's result is the usual key: value line."""
+    assert ok("workspace.mkdirs", "/Shared/b").strip() == "created: /Shared/b"
+
+
+def test_export_json_is_a_content_object(workspace_env: Emulator, notebook: Path, tmp_path: Path):
+    """export -o json prints {path, encoding, content}: text when UTF-8, base64 otherwise."""
+    ok("workspace.import", str(notebook), "/Shared/etl")
+    text = json.loads(ok("workspace.export", "/Shared/etl", "-o", "json"))
+    assert text == {"path": "/Shared/etl", "encoding": "utf-8", "content": notebook.read_text()}
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\xff\xfe\x00binary")
+    ok("workspace.import", str(blob), "/Shared/blob.bin")
+    binary = json.loads(ok("workspace.export", "/Shared/blob.bin", "-o", "json"))
+    assert binary["encoding"] == "base64"
+    assert base64.b64decode(binary["content"]) == b"\xff\xfe\x00binary"
+
+
+def test_export_keeps_an_existing_local_file_without_overwrite(
+    workspace_env: Emulator, notebook: Path, tmp_path: Path
+):
+    """An existing --dest is kept (exit 5, add --overwrite) before any request; --overwrite replaces it."""
+    ok("workspace.import", str(notebook), "/Shared/etl")
+    target = tmp_path / "mine.py"
+    target.write_bytes(b"mine")
+    before = len(workspace_env.requests(f"{WS}/export"))
+    result = run_cli("workspace.export", "/Shared/etl", "--dest", str(target))
+    assert result.exit_code == 5 and "exists; add --overwrite" in result.stderr
+    assert target.read_bytes() == b"mine"
+    assert len(workspace_env.requests(f"{WS}/export")) == before
+    exported = json.loads(
+        ok("workspace.export", "/Shared/etl", "--dest", str(target), "--overwrite", "-o", "json")
+    )
+    assert exported == {"exported": "/Shared/etl", "dest": str(target), "bytes": len(notebook.read_bytes())}
+    assert target.read_bytes() == notebook.read_bytes()
+
+
+def test_import_over_a_folder_says_it_is_a_folder(workspace_env: Emulator, notebook: Path):
+    """Importing onto a folder, even with --overwrite, says DEST is a folder, not 'add --overwrite'."""
+    ok("workspace.mkdirs", "/Shared/t/sub")
+    result = run_cli("workspace.import", str(notebook), "/Shared/t/sub", "--overwrite")
+    assert result.exit_code == 5
+    assert "/Shared/t/sub is a directory" in result.stderr and "--overwrite" not in result.stderr
+    assert "/Shared/t/sub/name" in result.stderr
+
+
+def test_import_to_the_root_is_refused_before_any_request(workspace_env: Emulator, notebook: Path):
+    """workspace.import a.py / exits 2 saying to name a path below /, sending nothing."""
+    for root in ("/", "/Workspace", "//"):
+        result = run_cli("workspace.import", str(notebook), root)
+        assert result.exit_code == 2 and "name a path below it" in result.stderr
+    assert workspace_env.requests(WS) == []
+
+
+def test_import_under_a_notebook_says_the_parent_is_a_notebook(workspace_env: Emulator, notebook: Path):
+    """Importing below a notebook says that the parent is a notebook, not that a folder is missing."""
+    ok("workspace.import", str(notebook), "/Shared/etl")
+    for dest in ("/Shared/etl/child", "/Shared/etl/deeper/child"):
+        result = run_cli("workspace.import", str(notebook), dest)
+        assert result.exit_code == 5
+        assert "/Shared/etl is a notebook, not a folder" in result.stderr
+
+
+def test_import_from_a_closed_stdin_says_to_pass_a_file(
+    workspace_env: Emulator, monkeypatch: pytest.MonkeyPatch
+):
+    """With fd 0 closed (sys.stdin is None), 'workspace.import -' exits 2 saying to pass a file."""
+    monkeypatch.setattr("sys.stdin", None)
+    result = run_cli("workspace.import", "-", "/Shared/x.py")
+    assert result.exit_code == 2 and "stdin is closed: pass a file" in result.stderr
+    assert imports(workspace_env) == []
+
+
+def test_import_dir_overwrite_is_retried_after_a_lost_response(workspace_env: Emulator, tree: Path):
+    """With --overwrite even new files go with overwrite=true: a lost answer is retried and succeeds."""
+    workspace_env.fault(pattern=f"POST {WS}/import", status=500, after_handler=True, retry_after=0)
+    ok("workspace.import-dir", str(tree), "/Shared/project", "--overwrite")
+    assert sorted(r["status"] for r in imports(workspace_env)) == [200, 200, 200, 500]
+
+
+def test_import_dir_new_file_with_a_lost_response_is_settled_by_content(workspace_env: Emulator, tree: Path):
+    """Without --overwrite, a resent import that finds its own content there succeeds (no exit 5 or 6)."""
+    workspace_env.fault(pattern=f"POST {WS}/import", status=500, after_handler=True, retry_after=0)
+    changes = json.loads(ok("workspace.import-dir", str(tree), "/Shared/project", "-o", "json"))
+    assert {c["action"] for c in changes} == {"created"}
+    assert sorted(r["status"] for r in imports(workspace_env)) == [200, 200, 400, 500]
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["plain", "overwrite"])
+def test_concurrent_identical_import_dirs_all_succeed(workspace_env: Emulator, tree: Path, overwrite: bool):
+    """Four identical import-dir runs at once all succeed and leave one copy of the tree."""
+    from brickbook.client import Client
+    from brickbook.config import Config
+    from brickbook.ops.workspace import import_dir
+    from tests.conftest import ADMIN_TOKEN
+
+    config = Config(host=workspace_env.url, auth_type="pat", token=ADMIN_TOKEN)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with Client(config) as client:
+            barrier.wait()
+            try:
+                import_dir(client, tree, "/Shared/project", overwrite=overwrite)
+            except BaseException as error:  # collected and asserted on below
+                errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert ok("workspace.import-dir", str(tree), "/Shared/project").strip() == "3 unchanged"
+
+
+def test_import_dir_skips_links_out_of_the_folder_and_says_so(
+    workspace_env: Emulator, tree: Path, tmp_path: Path
+):
+    """A link to a file outside SRC is not uploaded; it is listed as skipped with its reason."""
+    secret = tmp_path / "passwd"
+    secret.write_bytes(b"root:x:0:0\n")
+    (tree / "passwd").symlink_to(secret)
+    (tree / "gone").symlink_to(tree / "missing")
+    out = ok("workspace.import-dir", str(tree), "/Shared/project")
+    assert "skipped  " in out and "symbolic link to outside the source folder" in out
+    assert "broken symbolic link" in out and "3 created, 2 skipped" in out
+    assert run_cli("workspace.get-status", "/Shared/project/passwd").exit_code == 4
+
+
+def test_export_dir_with_a_file_where_a_folder_goes_writes_nothing(
+    workspace_env: Emulator, tree: Path, tmp_path: Path
+):
+    """A local file standing where export-dir needs a folder is exit 5 before anything is written."""
+    ok("workspace.import-dir", str(tree), "/Shared/project")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "lib").write_bytes(b"a file")
+    result = run_cli("workspace.export-dir", "/Shared/project", str(out_dir))
+    assert result.exit_code == 5 and "is a file, not a directory" in result.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["lib"]

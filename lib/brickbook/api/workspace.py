@@ -22,6 +22,7 @@ __all__ = [
     "Language",
     "ObjectInfo",
     "ObjectType",
+    "check_import_size",
     "delete",
     "export",
     "get_status",
@@ -102,21 +103,30 @@ def import_(
     format: ImportFormat = ImportFormat.SOURCE,
     language: Language | None = None,
     overwrite: bool = False,
+    resend_safe: bool = False,
 ) -> None:
     """Import content at ``path``: ``POST /api/2.0/workspace/import`` (JSON, base64 content).
 
-    With ``overwrite`` the call is idempotent and retried on transient failures.
+    With ``overwrite`` the call is idempotent and retried on transient failures. ``resend_safe`` lets
+    the client resend an import *without* overwrite too: a second copy cannot change what the first
+    one made, but then answers RESOURCE_ALREADY_EXISTS, which the caller must settle (import-dir
+    compares the content).
     """
+    check_import_size(path, content)
     encoded = base64.b64encode(content).decode("ascii")
-    if len(encoded) > MAX_IMPORT_BYTES:
+    body: dict[str, Any] = {"path": path, "content": encoded, "format": str(format), "overwrite": overwrite}
+    if language is not None:
+        body["language"] = str(language)
+    client.post(f"{BASE}/import", body, idempotent=True if resend_safe else None)
+
+
+def check_import_size(path: str, content: bytes) -> None:
+    """Raise UsageError when ``content`` is over the 10 MB import limit (measured in base64)."""
+    if 4 * ((len(content) + 2) // 3) > MAX_IMPORT_BYTES:
         raise UsageError(
             f"{path}: content is {len(content)} bytes, over the workspace import limit of 10 MB "
             "(base64); upload large data to DBFS instead"
         )
-    body: dict[str, Any] = {"path": path, "content": encoded, "format": str(format), "overwrite": overwrite}
-    if language is not None:
-        body["language"] = str(language)
-    client.post(f"{BASE}/import", body)
 
 
 def export(client: Client, path: str, *, format: ExportFormat = ExportFormat.SOURCE) -> bytes:

@@ -4,10 +4,13 @@
   close, reading the source one block at a time. A failed block is resent by the client's retry
   policy; an expired handle restarts the upload from the beginning; the final size is checked against
   what was sent, and a mismatch (a block appended twice after a lost response) restarts it too.
-- Download: 1 MB ranges into a temporary file beside the target, renamed into place only when complete
-  and of the expected size; any failure removes the temporary file.
+- Download: 1 MB ranges through ``brickbook.localfs.atomic_writer``: into a temporary file beside the
+  target, renamed into place only when complete and of the expected size (any failure removes it); a
+  FIFO or device target is written in place, a link through to what it points to.
 - Copy checks every destination before the first byte moves: without ``overwrite`` an existing one
-  stops the whole copy (exit 5), so nothing is half-copied.
+  stops the whole copy (exit 5), and so does a local folder where a file goes or a file where a folder
+  goes, so nothing is half-copied. A local source folder is walked without leaving it (links out,
+  broken links and loops are skipped and reported).
 - Delete: a large recursive delete answers 503 PARTIAL_DELETE while it proceeds; it is called again,
   at once, until done.
 """
@@ -16,28 +19,28 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from brickbook.api import dbfs
 from brickbook.api.dbfs import BLOCK_SIZE, FileInfo
 from brickbook.client import Client
 from brickbook.errors import (
     ApiError,
-    BrickbookError,
-    LocalConflict,
+    DestinationExists,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
+    TransferFailed,
     TransportError,
     UsageError,
 )
+from brickbook.localfs import OVERWRITE_HINT, Skipped, atomic_writer, check_target, local_path, walk_files
 from brickbook.log import get_logger
+from brickbook.paths import dbfs_path, is_dbfs, printable
 
 __all__ = [
-    "DestinationExists",
-    "TransferFailed",
     "cat",
     "copy",
     "delete",
@@ -48,19 +51,6 @@ __all__ = [
 
 MAX_UPLOAD_RESTARTS = 3
 MAX_DELETE_CALLS = 10_000
-OVERWRITE_HINT = "add --overwrite to replace it"
-
-
-class TransferFailed(BrickbookError):
-    """A transfer could not be completed with the expected size, even after restarts."""
-
-    exit_code = 6
-
-
-class DestinationExists(BrickbookError):
-    """A copy destination exists and ``overwrite`` was not given."""
-
-    exit_code = 5
 
 
 def _file_blocks(local: Path) -> Iterator[bytes]:
@@ -107,9 +97,11 @@ def upload_file(client: Client, local: Path, remote: str, *, overwrite: bool) ->
             return size
         sent = _upload_blocks(client, functools.partial(_file_blocks, local), remote, overwrite)
     except OSError as error:
-        raise UsageError(f"cannot read {local}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
     if sent != size:
-        raise TransferFailed(f"{local} changed while it was uploaded ({sent} of {size} bytes sent)")
+        raise TransferFailed(
+            f"{printable(str(local))} changed while it was uploaded ({sent} of {size} bytes sent)"
+        )
     return sent
 
 
@@ -123,33 +115,21 @@ def _ranges(client: Client, remote: str, size: int) -> Iterator[bytes]:
         yield chunk
 
 
-def download_file(client: Client, remote: str, local: Path, *, overwrite: bool) -> int:
-    """Download a DBFS file through a temporary file renamed into place; return its size."""
+def download_file(
+    client: Client, remote: str, local: Path, *, overwrite: bool, within: Path | None = None
+) -> int:
+    """Download a DBFS file through ``localfs.atomic_writer`` (renamed into place when complete)."""
     info = dbfs.get_status(client, remote)
     if info.is_dir:
         raise UsageError(f"dbfs:{remote} is a directory: add --recursive to copy it")
-    if local.exists() and not overwrite:
-        raise LocalConflict(f"{local} exists: {OVERWRITE_HINT}")
-    try:
-        local.parent.mkdir(parents=True, exist_ok=True)
-        temp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed or removed
-            dir=local.parent, prefix=f".{local.name}.", suffix=".part", delete=False
-        )
-    except OSError as error:
-        raise UsageError(f"cannot write {local}: {error.strerror or error}") from None
-    part = Path(temp.name)
-    try:
-        written = 0
-        with temp:
-            for chunk in _ranges(client, remote, info.file_size):
-                temp.write(chunk)
-                written += len(chunk)
+    check_target(local, overwrite=overwrite, within=within)
+    written = 0
+    with atomic_writer(local, within=within) as handle:
+        for chunk in _ranges(client, remote, info.file_size):
+            handle.write(chunk)
+            written += len(chunk)
         if written != info.file_size:
             raise TransferFailed(f"dbfs:{remote}: read {written} of {info.file_size} bytes")
-        part.replace(local)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
     return written
 
 
@@ -225,20 +205,24 @@ def _remote_kind(client: Client, path: str) -> str | None:
         return None
 
 
-def copy(
-    client: Client, source: str, dest: str, *, recursive: bool, overwrite: bool
-) -> list[dict[str, object]]:
-    """Copy between the local disk and DBFS (``dbfs:`` marks the remote side); return what was copied."""
-    from brickbook.paths import dbfs_path, is_dbfs
+def copy(client: Client, source: str, dest: str, *, recursive: bool, overwrite: bool) -> dict[str, Any]:
+    """Copy between the local disk and DBFS (``dbfs:`` marks the remote side); return what was copied.
 
+    Arguments are checked before any request; every destination before the first transfer.
+    """
     src_remote, dst_remote = is_dbfs(source), is_dbfs(dest)
     if not src_remote and not dst_remote:
         raise UsageError("one of SRC and DEST must be a DBFS path (dbfs:/...)")
-    src = dbfs_path(source) if src_remote else source
-    dst = dbfs_path(dest) if dst_remote else dest
-    pairs = _plan(client, src, dst, src_remote=src_remote, dst_remote=dst_remote, recursive=recursive)
-    if not overwrite:
-        _refuse_existing(client, [b for _, b in pairs], dst_remote=dst_remote)
+    src = dbfs_path(source) if src_remote else str(local_path(source))
+    dst = dbfs_path(dest) if dst_remote else str(local_path(dest))
+    pairs, skipped, reads = _plan(
+        client, src, dst, src_remote=src_remote, dst_remote=dst_remote, recursive=recursive
+    )
+    # Files of a folder copy must land inside DEST: a link there that leads out of it is refused.
+    within = Path(dst) if len(pairs) > 1 or recursive else None
+    _check_destinations(
+        client, [b for _, b in pairs], dst_remote=dst_remote, overwrite=overwrite, within=within
+    )
     if dst_remote:
         for directory in sorted({str(PurePosixPath(b).parent) for _, b in pairs}):
             dbfs.mkdirs(client, directory)
@@ -247,31 +231,50 @@ def copy(
         if src_remote and dst_remote:
             jobs.append(functools.partial(_copy_remote_file, client, a, b, overwrite))
         elif src_remote:
-            jobs.append(functools.partial(download_file, client, a, Path(b), overwrite=overwrite))
+            jobs.append(functools.partial(download_file, client, a, Path(b), overwrite=True, within=within))
         else:
-            jobs.append(functools.partial(upload_file, client, Path(a), b, overwrite=overwrite))
+            jobs.append(functools.partial(upload_file, client, reads.get(a, Path(a)), b, overwrite=overwrite))
     try:
         sizes = _run_all(client, jobs)
     except ResourceAlreadyExists as error:  # created by someone else since the check above
-        error.args = (f"{error.message}: {OVERWRITE_HINT}",)
-        raise
-    return [{"source": a, "destination": b, "bytes": n} for (a, b), n in zip(pairs, sizes, strict=True)]
+        raise DestinationExists(error.message, error_code=error.error_code).with_hint(
+            OVERWRITE_HINT
+        ) from error
+    files = [
+        {"source": _label(a, src_remote), "destination": _label(b, dst_remote), "bytes": n}
+        for (a, b), n in zip(pairs, sizes, strict=True)
+    ]
+    return {
+        "copied": _label(src, src_remote),
+        "to": _label(dst, dst_remote),
+        "files": files,
+        "bytes": sum(sizes),
+        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+    }
 
 
-def _refuse_existing(client: Client, targets: list[str], *, dst_remote: bool) -> None:
-    """Raise before any transfer when a destination exists (``overwrite`` not given)."""
+def _check_destinations(
+    client: Client, targets: list[str], *, dst_remote: bool, overwrite: bool, within: Path | None
+) -> None:
+    """Raise before any transfer when a destination is in the way (or exists, without ``overwrite``)."""
     for target in targets:
-        exists = _remote_kind(client, target) is not None if dst_remote else Path(target).exists()
-        if exists:
-            where = f"dbfs:{target}" if dst_remote else target
-            raise DestinationExists(f"{where} exists: {OVERWRITE_HINT}")
+        if not dst_remote:
+            check_target(Path(target), overwrite=overwrite, within=within)
+        elif not overwrite and _remote_kind(client, target) is not None:
+            raise DestinationExists(f"dbfs:{target} exists").with_hint(OVERWRITE_HINT)
 
 
 def _plan(
     client: Client, src: str, dst: str, *, src_remote: bool, dst_remote: bool, recursive: bool
-) -> list[tuple[str, str]]:
-    """Return (source file, destination file) pairs; a directory destination receives the source name."""
+) -> tuple[list[tuple[str, str]], list[Skipped], dict[str, Path]]:
+    """Return (source file, destination file) pairs, the skipped local entries and what to read.
+
+    A directory destination receives the source under its own name. A local source folder is walked
+    with ``localfs.walk_files``; its files are read from the real path the walk checked (``reads``).
+    """
     files: list[tuple[str, str]] | None = None
+    skipped: list[Skipped] = []
+    reads: dict[str, Path] = {}
     if src_remote:
         if dbfs.get_status(client, src).is_dir:
             files = [
@@ -283,11 +286,16 @@ def _plan(
     else:
         local = Path(src)
         if not local.exists():
-            raise UsageError(f"{src} does not exist")
+            raise UsageError(f"{printable(src)} does not exist")
         if local.is_dir():
-            files = [
-                (str(p), p.relative_to(local).as_posix()) for p in sorted(local.rglob("*")) if p.is_file()
-            ]
+            if not recursive:
+                raise UsageError(f"{printable(src)} is a directory: add --recursive to copy it")
+            tree = walk_files(local)
+            files, skipped = [(str(f.path), f.relative) for f in tree.files], tree.skipped
+            reads = {str(f.path): f.real for f in tree.files}
+            if dst_remote:  # local names become DBFS paths: refuse control characters before any request
+                for _, rel in files:
+                    dbfs_path(str(PurePosixPath(dst) / rel))
         name = local.name
 
     def join(base: str, rel: str) -> str:
@@ -295,10 +303,10 @@ def _plan(
 
     dst_is_dir = _remote_kind(client, dst) == "dir" if dst_remote else Path(dst).is_dir()
     if files is None:
-        return [(src, join(dst, name) if dst_is_dir else dst)]
+        return [(src, join(dst, name) if dst_is_dir else dst)], skipped, reads
     if not recursive:
         raise UsageError(f"{_label(src, src_remote)} is a directory: add --recursive to copy it")
-    return [(path, join(dst, rel)) for path, rel in files]
+    return [(path, join(dst, rel)) for path, rel in files], skipped, reads
 
 
 def _label(path: str, remote: bool) -> str:

@@ -2,23 +2,59 @@
 
 from __future__ import annotations
 
+import base64
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from brickbook.command import Invocation, command
 from brickbook.output import render_table
 from brickbook.paths import dbfs_path
 
-__all__ = ["cat", "cp", "ls", "mkdirs", "rm"]
+__all__ = ["cat", "content_result", "cp", "ls", "mkdirs", "rm", "write_stdout"]
+
+
+def content_result(path: str, content: bytes) -> dict[str, str]:
+    """Return content as ``-o json`` shows it: text when it is UTF-8, else base64, with its path."""
+    try:
+        return {"path": path, "encoding": "utf-8", "content": content.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"path": path, "encoding": "base64", "content": base64.b64encode(content).decode("ascii")}
+
+
+def write_stdout(chunks: Iterable[bytes]) -> None:
+    """Write bytes to stdout as they are (UTF-8 text, replacing errors, when stdout takes only text)."""
+    import codecs
+
+    if sys.stdout is None:  # fd 1 was closed before we started: the reader is gone, as for a pipe
+        raise BrokenPipeError("stdout is closed")
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is not None:
+        sys.stdout.flush()
+        for chunk in chunks:
+            binary.write(chunk)
+        binary.flush()
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for chunk in chunks:
+        sys.stdout.write(decoder.decode(chunk))
+    sys.stdout.write(decoder.decode(b"", final=True))
+    sys.stdout.flush()
 
 
 def _files_table(rows: list[dict[str, Any]]) -> str:
     return render_table(rows, ["is_dir", "file_size", "modification_time", "path"])
 
 
-def _copies_table(rows: list[dict[str, Any]]) -> str:
-    total = sum(int(r["bytes"]) for r in rows)
-    return render_table(rows, ["bytes", "source", "destination"]) + f"\n{len(rows)} file(s), {total} bytes"
+def _copies_text(result: dict[str, Any]) -> str:
+    files, skipped = result["files"], result["skipped"]
+    lines = [render_table(files, ["bytes", "source", "destination"])] if files else []
+    if skipped:
+        rows = [{"skipped": s["path"], "reason": s["reason"]} for s in skipped]
+        lines.append(render_table(rows, ["skipped", "reason"]))
+    summary = f"{len(files)} file(s), {result['bytes']} bytes"
+    lines.append(summary + (f", {len(skipped)} skipped" if skipped else ""))
+    return "\n".join(lines)
 
 
 @command(help={"path": "DBFS path (dbfs:/... or /...)."}, text=_files_table)
@@ -34,52 +70,56 @@ def ls(inv: Invocation, path: str) -> list[Any]:
         "src": "Source: a local path or dbfs:/...",
         "dest": "Destination: a local path or dbfs:/...",
         "recursive": "Copy a directory and everything below it.",
-        "overwrite": "Replace existing destination files.",
+        "overwrite": "Replace existing destination files (local or remote).",
     },
-    text=_copies_table,
+    text=_copies_text,
 )
 def cp(
     inv: Invocation, src: str, dest: str, *, recursive: bool = False, overwrite: bool = False
-) -> list[Any]:
-    """Copy files to, from or within DBFS, streaming in constant memory."""
+) -> dict[str, Any]:
+    """Copy files to, from or within DBFS, streaming in constant memory.
+
+    An existing destination file, local or remote, is kept unless --overwrite is given (exit 5). A
+    local source folder is copied without leaving it: symbolic links that lead outside it, broken
+    links and loops are skipped and listed.
+    """
     from brickbook.ops import dbfs
 
     return dbfs.copy(inv.client, src, dest, recursive=recursive, overwrite=overwrite)
 
 
 @command(help={"path": "DBFS path to delete.", "recursive": "Delete a directory and its contents."})
-def rm(inv: Invocation, path: str, *, recursive: bool = False) -> None:
+def rm(inv: Invocation, path: str, *, recursive: bool = False) -> dict[str, Any]:
     """Delete a DBFS file or directory (large deletes are continued until done)."""
     from brickbook.ops import dbfs
 
-    dbfs.delete(inv.client, dbfs_path(path), recursive=recursive)
+    remote = dbfs_path(path)
+    dbfs.delete(inv.client, remote, recursive=recursive)
+    return {"deleted": f"dbfs:{remote}", "recursive": recursive}
 
 
 @command(help={"path": "DBFS directory to create, with its parents."})
-def mkdirs(inv: Invocation, path: str) -> None:
-    """Create a DBFS directory and its parents."""
+def mkdirs(inv: Invocation, path: str) -> dict[str, Any]:
+    """Create a DBFS directory and its parents (succeeds if it exists)."""
     from brickbook.api import dbfs
 
-    dbfs.mkdirs(inv.client, dbfs_path(path))
+    remote = dbfs_path(path)
+    dbfs.mkdirs(inv.client, remote)
+    return {"created": f"dbfs:{remote}"}
 
 
 @command(help={"path": "DBFS file to print."})
-def cat(inv: Invocation, path: str) -> None:
-    """Print a DBFS file to stdout, streaming (bytes as they are; UTF-8 when stdout takes only text)."""
-    import codecs
+def cat(inv: Invocation, path: str) -> dict[str, str] | None:
+    """Print a DBFS file to stdout, streaming (bytes as they are).
 
+    With -o json it prints one object, {"path", "encoding": "utf-8" or "base64", "content"}, which
+    holds the whole file in memory.
+    """
     from brickbook.ops import dbfs
 
-    chunks = dbfs.cat(inv.client, dbfs_path(path))
-    binary = getattr(sys.stdout, "buffer", None)
-    if binary is not None:
-        sys.stdout.flush()
-        for chunk in chunks:
-            binary.write(chunk)
-        binary.flush()
-        return
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    for chunk in chunks:
-        sys.stdout.write(decoder.decode(chunk))
-    sys.stdout.write(decoder.decode(b"", final=True))
-    sys.stdout.flush()
+    remote = dbfs_path(path)
+    chunks = dbfs.cat(inv.client, remote)
+    if inv.output == "json":
+        return content_result(f"dbfs:{remote}", b"".join(chunks))
+    write_stdout(chunks)
+    return None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from brickbook.command import Invocation, command
 from brickbook.errors import UsageError
 from brickbook.output import render_table
-from brickbook.paths import workspace_path
+from brickbook.paths import printable, workspace_path
 
 __all__ = ["delete", "export", "export_dir", "get_status", "import_", "import_dir", "list_", "mkdirs"]
 
@@ -25,11 +25,22 @@ def _changes_table(rows: list[dict[str, Any]]) -> str:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["action"]] = counts.get(row["action"], 0) + 1
-    order = {"created": 0, "updated": 1, "unchanged": 2}
-    ranked = sorted(counts.items(), key=lambda item: order.get(item[0], 3))
+    order = {"created": 0, "updated": 1, "unchanged": 2, "skipped": 3}
+    ranked = sorted(counts.items(), key=lambda item: order.get(item[0], 4))
     summary = ", ".join(f"{n} {action}" for action, n in ranked) or "nothing to do"
     changed = [r for r in rows if r["action"] != "unchanged"]
-    return (render_table(changed, ["action", "path"]) + "\n" if changed else "") + summary
+    columns = ["action", "path"] + (["reason"] if any(r.get("reason") for r in changed) else [])
+    return (render_table(changed, columns) + "\n" if changed else "") + summary
+
+
+def _change_rows(changes: list[Any]) -> list[dict[str, str]]:
+    rows = []
+    for change in changes:
+        row = {"path": change.path, "action": change.action}
+        if change.reason:
+            row["reason"] = change.reason
+        rows.append(row)
+    return rows
 
 
 def _choice(value: str | None, allowed: str, option: str) -> str | None:
@@ -65,26 +76,21 @@ def get_status(inv: Invocation, path: str) -> Any:
 
 
 @command(help={"path": "Absolute workspace directory to create, with its parents."})
-def mkdirs(inv: Invocation, path: str) -> None:
+def mkdirs(inv: Invocation, path: str) -> dict[str, Any]:
     """Create a workspace directory and its parents (succeeds if it exists)."""
     from brickbook.api import workspace
 
-    workspace.mkdirs(inv.client, workspace_path(path))
+    path = workspace_path(path)
+    workspace.mkdirs(inv.client, path)
+    return {"created": path}
 
 
 @command(help={"path": "Absolute workspace path to delete.", "recursive": "Delete a non-empty directory."})
-def delete(inv: Invocation, path: str, *, recursive: bool = False) -> None:
+def delete(inv: Invocation, path: str, *, recursive: bool = False) -> dict[str, Any]:
     """Delete a workspace object (a non-empty directory needs --recursive)."""
-    from brickbook.api import workspace
-    from brickbook.errors import BadRequest
+    from brickbook.ops import workspace
 
-    path = workspace_path(path)
-    try:
-        workspace.delete(inv.client, path, recursive=recursive)
-    except BadRequest as error:
-        if error.error_code == "DIRECTORY_NOT_EMPTY":
-            error.args = (f"{path} is not empty: add --recursive to delete it and everything in it",)
-        raise
+    return workspace.delete(inv.client, workspace_path(path), recursive=recursive)
 
 
 @command(
@@ -110,37 +116,40 @@ def import_(
     """Import a local file as a notebook or workspace file.
 
     Over an existing DEST it fails (exit 5) unless --overwrite is given; with it the import replaces
-    DEST and is safe to retry.
+    DEST and is safe to retry. A folder at DEST is never replaced.
     """
-    from brickbook.api import workspace
     from brickbook.api.workspace import ImportFormat, Language
-    from brickbook.errors import ResourceAlreadyExists, ResourceDoesNotExist
+    from brickbook.ops import workspace
 
     dest = workspace_path(dest)
     fmt, lang = _import_kind(
         src, _choice(format, FORMATS, "--format"), _choice(language, LANGUAGES, "--language")
     )
+    content = _read_source(src)
+    return workspace.import_file(
+        inv.client,
+        content,
+        dest,
+        format=ImportFormat(fmt),
+        language=Language(lang) if lang else None,
+        overwrite=overwrite,
+    )
+
+
+def _read_source(src: str) -> bytes:
+    """Read SRC, or stdin for '-'; a closed stdin or an unreadable file is a usage error."""
+    from brickbook.localfs import local_path
+
+    if src == "-":
+        if sys.stdin is None:  # fd 0 was closed (`<&-`)
+            raise UsageError("stdin is closed: pass a file as SRC instead of '-'")
+        buffer = getattr(sys.stdin, "buffer", None)
+        return buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
+    path = local_path(src)
     try:
-        content = sys.stdin.buffer.read() if src == "-" else Path(src).read_bytes()
+        return path.read_bytes()
     except OSError as error:
-        raise UsageError(f"cannot read {src}: {error.strerror or error}") from None
-    try:
-        workspace.import_(
-            inv.client,
-            dest,
-            content,
-            format=ImportFormat(fmt),
-            language=Language(lang) if lang else None,
-            overwrite=overwrite,
-        )
-    except ResourceAlreadyExists as error:
-        error.args = (f"{dest} already exists: add --overwrite to replace it",)
-        raise
-    except ResourceDoesNotExist as error:
-        parent = str(PurePosixPath(dest).parent)
-        error.args = (f"the folder {parent} does not exist: create it with workspace.mkdirs {parent}",)
-        raise
-    return {"path": dest, "format": fmt, "language": lang, "bytes": len(content)}
+        raise UsageError(f"cannot read {printable(src)}: {error.strerror or error}") from None
 
 
 def _import_kind(src: str, fmt: str | None, lang: str | None) -> tuple[str, str | None]:
@@ -153,7 +162,7 @@ def _import_kind(src: str, fmt: str | None, lang: str | None) -> tuple[str, str 
         fmt = "JUPYTER" if suffix == ".ipynb" else "SOURCE" if lang or inferred else "AUTO"
     if fmt == "SOURCE" and lang is None:
         if inferred is None:
-            raise UsageError(f"cannot tell the language of {src!r}: pass --language ({LANGUAGES})")
+            raise UsageError(f"cannot tell the language of {printable(src)}: pass --language ({LANGUAGES})")
         lang = str(inferred)
     return fmt, lang
 
@@ -163,47 +172,55 @@ def _import_kind(src: str, fmt: str | None, lang: str | None) -> tuple[str, str 
         "path": "Absolute workspace path to export.",
         "dest": "Local file to write, atomically. Default: stdout.",
         "format": f"Export format: {FORMATS}. Default: SOURCE.",
+        "overwrite": "Replace DEST if it exists.",
     },
     # invoke has no optional positional arguments: DEST is the --dest option.
     positional=["path"],
 )
-def export(inv: Invocation, path: str, *, dest: str = "-", format: str | None = None) -> Any:
-    """Export a notebook or file to a local file (--dest) or stdout."""
+def export(
+    inv: Invocation, path: str, *, dest: str = "-", format: str | None = None, overwrite: bool = False
+) -> Any:
+    """Export a notebook or file to a local file (--dest) or stdout.
+
+    An existing local file is kept unless --overwrite is given (exit 5), as fs.cp does. With -o json
+    and no --dest it prints {"path", "encoding": "utf-8" or "base64", "content"}.
+    """
     from brickbook.api import workspace
     from brickbook.api.workspace import ExportFormat
-    from brickbook.ops.workspace import write_atomically
+    from brickbook.localfs import local_path
+    from brickbook.ops.workspace import export_file
+    from brickbook.tasks.fs import content_result, write_stdout
 
     path = workspace_path(path)
     fmt = ExportFormat(_choice(format, FORMATS, "--format") or "SOURCE")
-    if dest != "-" and Path(dest).is_dir():
-        raise UsageError(f"{dest} is a directory: name the file to write (or use workspace.export-dir)")
+    if dest != "-":
+        return export_file(inv.client, path, local_path(dest), format=fmt, overwrite=overwrite)
     content = workspace.export(inv.client, path, format=fmt)
-    if dest == "-":
-        buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is not None:
-            buffer.write(content)
-        else:  # stdout replaced by a text stream (tests, embedding)
-            sys.stdout.write(content.decode("utf-8", errors="replace"))
-        sys.stdout.flush()
-        return None
-    write_atomically(Path(dest), content)
-    return {"path": path, "dest": dest, "bytes": len(content)}
+    if inv.output == "json":
+        return content_result(path, content)
+    write_stdout([content])
+    return None
 
 
 @command(
     help={
         "src": "Local directory to import.",
         "dest": "Absolute workspace directory to import into.",
-        "overwrite": "Replace workspace objects whose content differs.",
+        "overwrite": "Replace workspace objects whose content differs (every import is then retry-safe).",
     },
     text=_changes_table,
 )
 def import_dir(inv: Invocation, src: str, dest: str, *, overwrite: bool = False) -> list[dict[str, str]]:
-    """Import a local folder; unchanged files are skipped, changes reported."""
+    """Import a local folder; unchanged files are skipped, changes reported.
+
+    The folder is walked without leaving it: symbolic links that lead outside it, broken links and
+    loops are skipped and listed (action "skipped", with the reason). Hidden names are left out.
+    """
+    from brickbook.localfs import local_path
     from brickbook.ops.workspace import import_dir as run
 
-    changes = run(inv.client, Path(src), workspace_path(dest), overwrite=overwrite)
-    return [{"path": c.path, "action": c.action} for c in changes]
+    dest = workspace_path(dest)
+    return _change_rows(run(inv.client, local_path(src), dest, overwrite=overwrite))
 
 
 @command(
@@ -212,10 +229,8 @@ def import_dir(inv: Invocation, src: str, dest: str, *, overwrite: bool = False)
 )
 def export_dir(inv: Invocation, src: str, dest: str) -> list[dict[str, str]]:
     """Export a workspace folder; notebooks get their language's extension, unchanged files are skipped."""
+    from brickbook.localfs import local_path
     from brickbook.ops.workspace import export_dir as run
 
     src = workspace_path(src)
-    if Path(dest).exists() and not Path(dest).is_dir():
-        raise UsageError(f"{dest} exists and is not a directory")
-    changes = run(inv.client, src, Path(dest))
-    return [{"path": c.path, "action": c.action} for c in changes]
+    return _change_rows(run(inv.client, src, local_path(dest)))
