@@ -2,21 +2,18 @@
 
 ``load_spec`` reads exactly one of the two into a dict; ``require`` / ``optional`` / ``require_one_of``
 check fields before any request is sent. Every problem is a ``UsageError`` (exit 2) whose one line names
-the file (with line and column when the parser gives them) or the offending field, e.g.
-``spec: num_workers must be an integer >= 0, got 'two'``.
+the file (with the line for YAML) or the offending field, e.g. ``spec: num_workers must be an integer >=
+0, got 'two'``.
 
-Every input is bounded, so a hostile or careless spec cannot exhaust memory or the stack:
-- at most ``MAX_SPEC_BYTES`` (1 MiB; a 1,000-task job is about 300 KB), read without trusting the size
-  the file claims (``@/dev/zero`` and FIFOs are cut off too);
-- at most ``MAX_DEPTH`` (64) levels of nesting, for JSON and YAML alike (real specs use about 8);
-- YAML aliases (``*name``) are refused: nine levels of them grew a 1 KB file to gigabytes.
+Every input is bounded: at most ``MAX_SPEC_BYTES`` (1 MiB; a 1,000-task job is about 300 KB), read without
+trusting the size a file claims (``@/dev/zero``); at most ``MAX_DEPTH`` (64) levels of nesting in JSON and
+YAML alike; no YAML aliases (nine levels of them grew a 1 KB file to gigabytes).
 
-YAML comes from invoke's vendored PyYAML (no new dependency), through a SafeLoader subclass; values are
-built from the node tree so that what JSON cannot carry is refused naming the field path (``!!set``,
-``!!binary``, ``!!python/...`` and other tags, non-string or duplicate keys, ``.inf``). Dates are not
-resolved (``2026-11-26`` stays that text), and in the fields the API types as strings (string maps such
-as ``base_parameters``, string lists such as ``spark_python_task.parameters``) every scalar keeps the
-text written: ``on``, ``05`` and ``1:30`` are not turned into a boolean or numbers there.
+YAML comes from invoke's vendored PyYAML through a SafeLoader subclass; values are built from the node
+tree so that what JSON cannot carry is refused by field path (``!!set``, ``!!binary``, ``!!python/...``,
+non-string or duplicate keys, ``.inf``). Dates stay the text written (``2026-11-26``), and in the fields
+the API types as strings (``base_parameters``, ``spark_conf``, task ``parameters``, ...) every scalar
+keeps its text: ``on`` and ``05`` are not turned into a boolean or a number there.
 """
 
 from __future__ import annotations
@@ -149,9 +146,14 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
+def _printable(text: str) -> str:
+    """Text fit for the one error line: the unprintable (newlines, undecodable bytes) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _short(path: str) -> str:
     """A field path fit for the one error line: escaped, and cut (a path 64 levels deep is long)."""
-    path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+    path = _printable(path)
     return path if len(path) <= 80 else path[:79] + "…"
 
 
@@ -287,19 +289,20 @@ class _Builder:
 
 def _read(path: str, option: str) -> str:
     """Read a spec file, at most MAX_SPEC_BYTES of it, whatever kind of file it is."""
+    shown = _printable(path)
     try:
         with Path(path).open("rb") as stream:
             raw = stream.read(MAX_SPEC_BYTES + 1)
     except OSError as error:
-        raise UsageError(f"{option}: cannot read {path}: {error.strerror or error}") from None
+        raise UsageError(f"{option}: cannot read {shown}: {error.strerror or error}") from None
     if len(raw) > MAX_SPEC_BYTES:
         raise UsageError(
-            f"{option}: {path} is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB, the most a spec may be"
+            f"{option}: {shown} is larger than {MAX_SPEC_BYTES // 1024 // 1024} MiB, the most a spec may be"
         )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"{option}: {path} is not UTF-8 text") from None
+        raise UsageError(f"{option}: {shown} is not UTF-8 text") from None
 
 
 def load_spec(json_value: str | None, file: str | None) -> dict[str, Any]:
@@ -309,10 +312,12 @@ def load_spec(json_value: str | None, file: str | None) -> dict[str, Any]:
     """
     if (json_value is None) == (file is None):
         raise UsageError("give the spec with exactly one of --json '{...}' / --json @FILE or --file FILE")
+    if json_value == "@" or file == "":
+        raise UsageError("--json @FILE and --file FILE need a file name")
     if json_value is not None:
         if json_value.startswith("@"):
             path = json_value[1:]
-            source = path
+            source = _printable(path)
             data = _parse_json(_read(path, "--json"), source)
         else:
             source = "--json"
@@ -323,14 +328,14 @@ def load_spec(json_value: str | None, file: str | None) -> dict[str, Any]:
             data = _parse_json(json_value, source)
     else:
         assert file is not None  # the check above guarantees it; mypy cannot see that
-        source = file
+        source = _printable(file)
         suffix = Path(file).suffix.lower()
         if suffix in _JSON_SUFFIXES:
             data = _parse_json(_read(file, "--file"), source)
         elif suffix in _YAML_SUFFIXES:
             data = _parse_yaml(_read(file, "--file"), source)
         else:
-            raise UsageError(f"--file {file}: the name must end in .json, .yaml or .yml")
+            raise UsageError(f"--file {source}: the name must end in .json, .yaml or .yml")
     if not isinstance(data, dict):
         raise UsageError(f"{source}: the spec must be an object (key: value mapping), not {_type_name(data)}")
     return data

@@ -324,3 +324,17 @@ def test_a_directory_is_not_a_spec(tmp_path: Path):
     folder.mkdir()
     with pytest.raises(UsageError, match=rf"^--file: cannot read {folder}: Is a directory"):
         load_spec(None, str(folder))
+
+
+@pytest.mark.parametrize(("json_value", "file"), [("@", None), (None, "")])
+def test_an_empty_file_name_is_refused(json_value: str | None, file: str | None):
+    """--json @ and --file '' say a file name is needed (not 'cannot read : Is a directory')."""
+    with pytest.raises(UsageError, match=r"^--json @FILE and --file FILE need a file name$"):
+        load_spec(json_value, file)
+
+
+def test_unprintable_file_names_are_escaped_in_the_message(tmp_path: Path):
+    """A newline in a spec's file name cannot split the one error line."""
+    with pytest.raises(UsageError) as caught:
+        load_spec(f"@{tmp_path}/a\nb.json", None)
+    assert "\n" not in str(caught.value) and "a\\nb.json" in str(caught.value)
