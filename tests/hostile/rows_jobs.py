@@ -373,6 +373,7 @@ ROWS = [
         setup=with_failed_run,
     ),
     Row("jobs-id-unicode-digit", ["jobs.delete", "²"], 2, r"^error: JOB_ID must be a number, not '²'"),
+    Row("jobs-id-5000-digits", ["jobs.get-run", "1" * 5000], 2, r"^error: RUN_ID must be a number, not '1+…"),
     Row("jobs-id-beyond-int64", ["jobs.delete", "9" * 20], 2, r"^error: JOB_ID must be a number, not '9+'"),
     Row(
         "jobs-list-runs-empty-job-id",
