@@ -65,10 +65,10 @@ _MAX_ID = 2**63 - 1  # ids are int64 in the API
 
 
 def _int_id(value: str, what: str) -> int:
-    # The length test comes first: int() of thousands of digits raises instead of answering.
-    if not (value.isascii() and value.isdigit() and len(value.lstrip("0")) <= 19) or int(value) > _MAX_ID:
+    digits = value.lstrip("0") or "0"  # int() of thousands of digits raises instead of answering
+    if not (value.isascii() and value.isdigit() and len(digits) <= 19) or int(digits) > _MAX_ID:
         raise UsageError(f"{what} must be a number, not {_shown(value)}")
-    return int(value)
+    return int(digits)
 
 
 def _shown(value: str) -> str:
