@@ -23,18 +23,30 @@ from brickbook.output import ProgressLine
 __all__ = ["Observation", "PollSettings", "parse_duration", "wait_for"]
 
 T = TypeVar("T")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smh]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+# A deadline longer than this is a typo (or an attempt to overflow the clock arithmetic): 366 days.
+MAX_DURATION_SECONDS = 366 * 24 * 3600
 
 
 def parse_duration(value: str | None, option: str = "--timeout") -> float | None:
-    """Read ``90``, ``90s``, ``20m`` or ``2h`` as seconds; None stays None."""
-    if value is None or value == "":
+    """Read ``90``, ``90s``, ``20m`` or ``2h`` as seconds; None (the option not given) stays None.
+
+    An empty or blank value, zero, a negative number or anything else is a UsageError: leaving the
+    option out is the one way to say "no limit", so ``--timeout ''`` from an unset shell variable
+    never silently means "wait forever".
+    """
+    if value is None:
         return None
-    match = _DURATION.match(value)
-    if not match or float(match.group(1)) <= 0:
-        raise UsageError(f"{option} must be a positive duration such as 90, 90s, 20m or 2h, not {value!r}")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    shown = value if len(value) <= 40 else value[:39] + "…"
+    match = _DURATION.fullmatch(value.strip())
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else 0.0
+    if not 0 < seconds <= MAX_DURATION_SECONDS:
+        raise UsageError(
+            f"{option} must be a positive duration such as 90, 90s, 20m or 2h (at most 366 days), "
+            f"not {shown!r}; leave it out for no limit"
+        )
+    return seconds
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,70 @@ def test_restart_of_a_terminated_cluster_is_exit_5_with_a_hint(time_: FakeTime):
     assert "INVALID_STATE" in result.stderr and "use clusters.start" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "done", "action"),
+    [
+        ("clusters.stop", "terminated", "terminating"),
+        ("clusters.delete", "terminated", "terminating"),
+        ("clusters.restart", "restarted", "restarting"),
+        ("clusters.permanent-delete", "permanently_deleted", "permanently deleted"),
+    ],
+)
+def test_mutations_without_waiting_print_one_json_value(
+    time_: FakeTime, command: str, done: str, action: str
+):
+    """Each mutation prints one JSON object whose first key names what was done to which cluster."""
+    cluster_id = running_cluster(time_)
+    result = run_cli(command, cluster_id, "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    printed = json.loads(result.stdout)  # exactly one JSON value: anything more would not parse
+    assert next(iter(printed.items())) == (done, cluster_id)
+    assert (printed["cluster_id"], printed["action"]) == (cluster_id, action)
+
+
+def test_start_and_create_name_what_they_did(time_: FakeTime):
+    """create says created, start says started (with what it found in action)."""
+    created = cli_json("clusters.create", "--json", json.dumps(SPEC))
+    assert created["created"] == created["cluster_id"]
+    started = cli_json("clusters.start", created["cluster_id"], "--no-wait")
+    assert (started["started"], started["action"]) == (created["cluster_id"], "already starting")
+
+
+# -- options are checked before any request ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["clusters.list", "--state", "BOGUS"], "--state must be one of PENDING, RUNNING, RESTARTING"),
+        (["clusters.list", "--state", "RUNNING", "--state", ""], "--state must be one of"),
+        (["clusters.start", "c-1", "--timeout", ""], "--timeout must be a positive duration"),
+        (["clusters.start", "c-1", "--no-wait", "--timeout", "0"], "--timeout must be a positive duration"),
+        (["clusters.stop", "c-1", "--timeout", "-5m"], "--timeout must be a positive duration"),
+        (["clusters.delete", "c-1", "--wait", "--timeout", "   "], "--timeout must be a positive duration"),
+        (["clusters.restart", "c-1", "--timeout", "zz"], "--timeout must be a positive duration"),
+        (["clusters.create", "--json", json.dumps(SPEC), "--timeout", ""], "--timeout must be a positive"),
+        (["clusters.create", "--json", "{}"], "spark_version is required"),
+        (["clusters.get", ""], "CLUSTER_ID must be a cluster id"),
+        (["clusters.stop", "a b"], "CLUSTER_ID must be a cluster id"),
+        (["clusters.permanent-delete", "x\n"], "CLUSTER_ID must be a cluster id"),
+    ],
+)
+def test_bad_options_are_exit_2_before_any_request(time_: FakeTime, args: list[str], message: str):
+    """A bad state, duration or cluster id is a usage error, and nothing at all is sent."""
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert time_.emulator.requests("/api/") == []
+
+
+def test_list_state_is_case_insensitive(time_: FakeTime):
+    """--state running is RUNNING."""
+    cluster_id = running_cluster(time_)
+    rows = cli_json("clusters.list", "--state", "running")
+    assert [r["cluster_id"] for r in rows] == [cluster_id]
+
+
 # -- catalogs -----------------------------------------------------------------------------------
 
 

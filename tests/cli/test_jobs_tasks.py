@@ -279,3 +279,97 @@ def test_get_merges_every_page_of_a_large_job(jobs_env: Path, workspace_env: Emu
     shown = json.loads(run_cli("jobs.get", str(job_id), "-o", "json").stdout)
     assert [t["task_key"] for t in shown["settings"]["tasks"]] == [f"t{i:03}" for i in range(150)]
     assert len(workspace_env.requests("/api/2.2/jobs/get")) == 2
+
+
+def test_second_repair_of_a_run_works(jobs_env: Path, workspace_env: Emulator):
+    """A run can be repaired again: the latest repair id is read from the run's repair history."""
+    put_notebook(jobs_env, "/Shared/twice", "raise RuntimeError('still broken')")
+    job_id = create_job(jobs_env, {"name": "twice", "tasks": [notebook_task("t", "/Shared/twice")]})
+    run_id = json.loads(run_cli("jobs.run-now", str(job_id), "-o", "json").stdout)["run"]["run_id"]
+    first = run_cli("jobs.repair-run", str(run_id), "--rerun-all-failed", "-o", "json")
+    assert first.exit_code == 7, first.stderr
+    put_notebook(jobs_env, "/Shared/twice", 'dbutils.notebook.exit("third time lucky")')
+    second = run_cli("jobs.repair-run", str(run_id), "--rerun-all-failed", "-o", "json")
+    assert second.exit_code == 0, second.stderr
+    repaired = json.loads(second.stdout)
+    assert (repaired["repaired"], repaired["result_state"]) == (run_id, "SUCCESS")
+    history = [r for r in workspace_env.requests("/api/2.2/jobs/runs/get") if r["method"] == "GET"]
+    assert any("include_history=true" in str(r["query"]) for r in history)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["jobs.run-now", "1", "--on-interrupt", "bogus"], "--on-interrupt must be cancel or detach"),
+        (["jobs.run-now", "1", "--no-wait", "--on-interrupt", "bogus"], "--on-interrupt must be cancel or"),
+        (["jobs.run-now", "1", "--no-wait", "--timeout", "zz"], "--timeout must be a positive duration"),
+        (["jobs.run-now", "1", "--timeout", ""], "--timeout must be a positive duration"),
+        (["jobs.run-now", "1", "--timeout", "0"], "--timeout must be a positive duration"),
+        (["jobs.run-now", "1", "--param", "novalue"], "--param must look like key=value"),
+        (["jobs.run-now", "1", "--param", "=v"], "--param must look like key=value"),
+        (["jobs.run-now", "1", "--param", "a=1", "--param", "a=2"], "--param 'a' is given twice"),
+        (["jobs.run-now", "1", "--idempotency-token", "x" * 65], "--idempotency-token must be 1 to 64"),
+        (["jobs.run-now", "²"], "JOB_ID must be a number, not '²'"),
+        (["jobs.run-now", "99999999999999999999"], "JOB_ID must be a number"),
+        (["jobs.submit", "--json", "{}", "--on-interrupt", "bogus"], "--on-interrupt must be cancel or"),
+        (["jobs.submit", "--json", "{}", "--no-wait", "--timeout", "-1"], "--timeout must be a positive"),
+        (["jobs.cancel-run", "25", "--wait", "--timeout", "zz"], "--timeout must be a positive duration"),
+        (["jobs.cancel-run", "25", "--timeout", "zz"], "--timeout must be a positive duration"),
+        (["jobs.repair-run", "25", "--rerun-all-failed", "--on-interrupt", "x"], "--on-interrupt must be"),
+        (["jobs.repair-run", "25", "--rerun-all-failed", "--timeout", " "], "--timeout must be a positive"),
+        (["jobs.repair-run", "25", "--task", ""], "--task must name a task key"),
+        (["jobs.repair-run", "25"], "pass exactly one of --rerun-all-failed and --task"),
+        (["jobs.list-runs", "--job-id", ""], "--job-id must be a number, not ''"),
+        (["jobs.list", "--name", ""], "--name must not be empty"),
+    ],
+)
+def test_every_option_is_checked_before_the_first_request(
+    jobs_env: Path, workspace_env: Emulator, args: list[str], message: str
+):
+    """A bad option is exit 2 with one line, and nothing at all is sent, whatever the other options say."""
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert workspace_env.requests("/api/") == []
+
+
+def test_mutations_print_one_json_value_naming_what_was_done(jobs_env: Path):
+    """create, reset, delete, cancel-run and cancel-all-runs each print one JSON object under -o json."""
+    put_notebook(jobs_env, "/Shared/json", "import time\ntime.sleep(60)")
+    spec = {"name": "json", "tasks": [notebook_task("t", "/Shared/json")]}
+    created = json.loads(run_cli("jobs.create", "--json", json.dumps(spec), "-o", "json").stdout)
+    job_id = created["job_id"]
+    assert created == {"created": job_id, "job_id": job_id}
+    reset = run_cli("jobs.reset", str(job_id), "--json", json.dumps(spec), "-o", "json")
+    assert json.loads(reset.stdout) == {"reset": job_id}
+    run = json.loads(run_cli("jobs.run-now", str(job_id), "--no-wait", "-o", "json").stdout)
+    assert run["triggered"] == run["run_id"]
+    cancelled = run_cli("jobs.cancel-run", str(run["run_id"]), "-o", "json")
+    assert json.loads(cancelled.stdout) == {"cancelled": run["run_id"]}
+    all_runs = run_cli("jobs.cancel-all-runs", str(job_id), "-o", "json")
+    assert json.loads(all_runs.stdout) == {"cancelled_runs_of_job": job_id}
+    deleted = run_cli("jobs.delete", str(job_id), "-o", "json")
+    assert json.loads(deleted.stdout) == {"deleted": job_id}
+    assert run_cli("jobs.delete", str(job_id)).exit_code == 4
+
+
+def test_text_output_of_a_mutation_says_what_was_done(jobs_env: Path):
+    """Without -o json a mutation prints the same as key: value lines."""
+    job_id = create_job(jobs_env, {"name": "text"})
+    assert run_cli("jobs.delete", str(job_id)).stdout == f"deleted: {job_id}\n"
+
+
+def test_yaml_date_parameter_reaches_the_job_as_text(jobs_env: Path):
+    """base_parameters: {day: 2026-11-26} in YAML is stored as the string '2026-11-26'."""
+    spec = jobs_env / "dated.yaml"
+    spec.write_text(
+        "name: dated\ntasks:\n  - task_key: t\n    notebook_task:\n      notebook_path: /Shared/x\n"
+        "      base_parameters: {day: 2026-11-26, full: yes}\n"
+    )
+    created = run_cli("jobs.create", "--file", str(spec), "-o", "json")
+    assert created.exit_code == 0, created.stderr
+    shown = json.loads(run_cli("jobs.get", str(json.loads(created.stdout)["job_id"]), "-o", "json").stdout)
+    assert shown["settings"]["tasks"][0]["notebook_task"]["base_parameters"] == {
+        "day": "2026-11-26",
+        "full": "yes",
+    }

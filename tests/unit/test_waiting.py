@@ -7,9 +7,9 @@ import io
 import pytest
 from structlog.testing import capture_logs
 
-from brickbook.errors import RunFailed, WaitTimeout
+from brickbook.errors import RunFailed, UsageError, WaitTimeout
 from brickbook.output import ProgressLine
-from brickbook.waiting import Observation, PollSettings, wait_for
+from brickbook.waiting import Observation, PollSettings, parse_duration, wait_for
 from tests.fakes import FakeTime
 
 
@@ -124,3 +124,34 @@ def test_log_lines_never_land_after_the_progress_line():
         if "wait.state" in line:
             # What a terminal shows before the log text is whatever follows the last line clear.
             assert line.split("{", 1)[0].split("\r\x1b[K")[-1] == "", repr(line)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", 90.0), ("90s", 90.0), ("20m", 1200.0), ("2h", 7200.0), (" 1.5m ", 90.0)]
+)
+def test_parse_duration_reads_seconds_minutes_and_hours(text: str, seconds: float):
+    """A duration is a positive number with an optional s, m or h."""
+    assert parse_duration(text) == seconds
+
+
+def test_parse_duration_none_means_no_limit():
+    """An option that was not given (None) is the one way to say no limit."""
+    assert parse_duration(None) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "0", "0s", "-5", "zz", "5d", "1e3", "inf", "nan", "9" * 400, "400d"]
+)
+def test_parse_duration_refuses_blank_zero_negative_and_junk(text: str):
+    """An empty, blank, zero, negative or unreadable duration is a usage error naming the option."""
+    with pytest.raises(
+        UsageError, match=r"^--wait-for must be a positive duration such as 90, 90s, 20m or 2h"
+    ):
+        parse_duration(text, "--wait-for")
+
+
+def test_parse_duration_refuses_more_than_a_year():
+    """A deadline over 366 days is a typo: refused rather than overflowing clock arithmetic."""
+    assert parse_duration("8784h") == 366 * 24 * 3600
+    with pytest.raises(UsageError, match="at most 366 days"):
+        parse_duration("8785h")

@@ -210,9 +210,16 @@ def submit(client: Client, spec: Mapping[str, Any], *, idempotency_token: str) -
     return int(client.post(f"{BASE}/runs/submit", {**spec, "idempotency_token": idempotency_token})["run_id"])
 
 
-def get_run(client: Client, run_id: int) -> Run:
-    """Return a run with all its task runs: ``GET /api/2.2/jobs/runs/get`` (pages merged)."""
-    return Run.from_api(_merge_pages(client, f"{BASE}/runs/get", {"run_id": run_id}, RUN_PAGED_ARRAYS))
+def get_run(client: Client, run_id: int, *, include_history: bool = False) -> Run:
+    """Return a run with all its task runs: ``GET /api/2.2/jobs/runs/get`` (pages merged).
+
+    ``repair_history`` is filled only with ``include_history``: a second repair needs the latest
+    repair id from it.
+    """
+    query: dict[str, Any] = {"run_id": run_id}
+    if include_history:
+        query["include_history"] = True
+    return Run.from_api(_merge_pages(client, f"{BASE}/runs/get", query, RUN_PAGED_ARRAYS))
 
 
 def get_run_output(client: Client, run_id: int) -> RunOutput:

@@ -52,17 +52,55 @@ async def read_json(request: Request) -> dict[str, Any]:
     return parse_json_object(await request.body())
 
 
+# Deeper request bodies are refused before anything walks them recursively (routes, state copies and
+# the store all do). Job settings nest about 8 levels; the client's own spec limit is 64.
+MAX_BODY_DEPTH = 100
+
+
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """Parse a request body that must be a JSON object (empty means ``{}``)."""
+    """Parse a request body that must be a JSON object (empty means ``{}``).
+
+    Anything else is 400 MALFORMED_REQUEST (the code for a body that cannot be parsed): not JSON,
+    not an object, ``NaN``/``Infinity`` (not JSON), nested deeper than MAX_BODY_DEPTH, or a number
+    Python refuses to convert. None of these may become a 500.
+    """
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError("MALFORMED_REQUEST", f"Could not parse request body as JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ApiError("MALFORMED_REQUEST", _too_deep()) from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits, or NaN
+        message = str(exc).split(";")[0]
+        raise ApiError("MALFORMED_REQUEST", f"Could not parse request body as JSON: {message}") from exc
     if not isinstance(data, dict):
         raise ApiError("MALFORMED_REQUEST", "The request body must be a JSON object.")
+    if _depth_exceeds(data, MAX_BODY_DEPTH):
+        raise ApiError("MALFORMED_REQUEST", _too_deep())
     return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _too_deep() -> str:
+    return f"Could not parse request body as JSON: nested deeper than {MAX_BODY_DEPTH} levels."
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Tell whether objects and arrays nest deeper than ``limit`` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def json_response(data: Any, status: int = 200) -> JSONResponse:

@@ -10,17 +10,28 @@ what it did (``started``, ``already running``, ...), so tasks can say so.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from brickbook.api import clusters
 from brickbook.api.clusters import ClusterDetails, State
 from brickbook.client import Client
 from brickbook.errors import InvalidState, RunFailed
+from brickbook.log import get_logger
 from brickbook.output import ProgressLine
 from brickbook.waiting import Observation, PollSettings, wait_for
 
-__all__ = ["Outcome", "Waiting", "ensure_running", "ensure_terminated", "observe", "wait_for_state"]
+__all__ = [
+    "Outcome",
+    "Waiting",
+    "create",
+    "ensure_running",
+    "ensure_terminated",
+    "observe",
+    "restart",
+    "wait_for_state",
+]
 
 STARTING = frozenset({State.PENDING, State.RESTARTING, State.RESIZING})
 # How often to re-read after a start that lost a race (someone else started it meanwhile).
@@ -134,3 +145,36 @@ def ensure_terminated(client: Client, cluster_id: str, *, wait: bool, waiting: W
     if wait:
         return Outcome(wait_for_state(client, cluster_id, State.TERMINATED, waiting), "terminated")
     return Outcome(clusters.get(client, cluster_id), action)
+
+
+def restart(client: Client, cluster_id: str, *, wait: bool, waiting: Waiting) -> Outcome:
+    """Restart a RUNNING cluster; with ``wait``, return once it is RUNNING again.
+
+    The service refuses a cluster in any other state with INVALID_STATE: a terminated cluster needs a
+    start, which is what the hint says.
+    """
+    try:
+        clusters.restart(client, cluster_id)
+    except InvalidState as exc:
+        refused = InvalidState(
+            exc.message,
+            http_status=exc.http_status or 400,
+            error_code=exc.error_code,
+            method=exc.method,
+            path=exc.path,
+            request_id=exc.request_id,
+        )
+        refused.attempts = exc.attempts
+        raise refused.with_hint("only a RUNNING cluster restarts; use clusters.start to start it") from exc
+    if wait:
+        return Outcome(wait_for_state(client, cluster_id, State.RUNNING, waiting), "restarted")
+    return Outcome(clusters.get(client, cluster_id), "restarting")
+
+
+def create(client: Client, spec: Mapping[str, Any], *, wait: bool, waiting: Waiting) -> Outcome:
+    """Create a cluster from a checked spec; with ``wait``, return once it is RUNNING."""
+    cluster_id = clusters.create(client, spec)
+    get_logger(cluster_id=cluster_id).info("cluster.created")
+    if wait:
+        return Outcome(wait_for_state(client, cluster_id, State.RUNNING, waiting), "created and running")
+    return Outcome(clusters.get(client, cluster_id), "created")

@@ -7,6 +7,8 @@
   answers for task runs), or the run's own output when it is a task run.
 - ``watch`` wraps a wait for a run this invocation started: on Ctrl-C or SIGTERM it cancels the run
   (or leaves it, with ``detach``), says which, and raises Interrupted (exit 130).
+- ``repair`` re-runs tasks of a finished run, naming the latest repair as the API requires from the
+  second repair on; ``cancel`` cancels a run and, if asked, waits until it has stopped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from brickbook.log import get_logger
 from brickbook.output import ProgressLine
 from brickbook.waiting import Observation, PollSettings, wait_for
 
-__all__ = ["OnInterrupt", "observe_run", "summarize", "task_outputs", "wait_for_run", "watch"]
+__all__ = [
+    "OnInterrupt",
+    "cancel",
+    "latest_repair_id",
+    "observe_run",
+    "repair",
+    "summarize",
+    "task_outputs",
+    "wait_for_run",
+    "watch",
+]
 
 OnInterrupt = Literal["cancel", "detach"]
 SUCCESSFUL_RESULTS = frozenset({ResultState.SUCCESS, ResultState.SUCCESS_WITH_FAILURES})
@@ -156,3 +168,54 @@ def watch(
             raise Interrupted(f"interrupted: could not cancel run {run_id}: {error.message}") from None
         log.warning("run.cancelled_on_interrupt")
         raise Interrupted(f"interrupted: cancelled run {run_id}") from None
+
+
+def latest_repair_id(run: Run) -> int | None:
+    """Return the id of the run's latest repair (from a run read with ``include_history``), if any."""
+    history = run.raw.get("repair_history") or []
+    ids = [int(h["id"]) for h in history if h.get("type") == "REPAIR" and h.get("id") is not None]
+    return max(ids, default=None)
+
+
+def repair(
+    client: Client, run_id: int, *, rerun_tasks: list[str] | None = None, rerun_all_failed: bool = False
+) -> int:
+    """Re-run the chosen (or all failed) tasks of a finished run; return the repair id.
+
+    From the second repair on the API wants ``latest_repair_id``: it is read from the run's
+    ``repair_history``, which ``runs/get`` fills only with ``include_history=true``.
+    """
+    run = jobs.get_run(client, run_id, include_history=True)
+    return jobs.repair_run(
+        client,
+        run_id,
+        rerun_tasks=rerun_tasks,
+        rerun_all_failed_tasks=rerun_all_failed,
+        latest_repair_id=latest_repair_id(run),
+    )
+
+
+def cancel(
+    client: Client,
+    run_id: int,
+    *,
+    wait: bool,
+    timeout: float | None = None,
+    poll: PollSettings | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any] | None:
+    """Cancel a run; with ``wait``, return its summary once it has stopped (None without ``wait``).
+
+    Cancelling is asynchronous. A run that ends CANCELED after the request is what was asked for, so
+    it is returned, not raised; the deadline still raises WaitTimeout.
+    """
+    jobs.cancel_run(client, run_id)
+    if not wait:
+        return None
+    try:
+        run = wait_for_run(client, run_id, timeout=timeout, poll=poll, clock=clock, sleep=sleep)
+    except RunFailed as ended:
+        assert isinstance(ended.result, dict)  # wait_for_run attaches the summary
+        return ended.result
+    return summarize(run)

@@ -40,6 +40,27 @@ SPEC_HELP = {
 }
 
 
+def _cluster_id(value: str) -> str:
+    """Check a cluster id before any request: not blank, no spaces or control characters."""
+    if not value.strip() or not value.isprintable() or any(c.isspace() for c in value) or len(value) > 100:
+        shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "…"
+        raise UsageError(f"CLUSTER_ID must be a cluster id such as 1126-183000-abcd1234, not {shown}")
+    return value
+
+
+def _states(given: list[str] | None) -> list[str]:
+    """Check --state values against the API's cluster states (a typo must not just list nothing)."""
+    from brickbook.api.clusters import State
+
+    valid = [s.value for s in State]
+    states = [s.strip().upper() for s in given or []]
+    for state, raw in zip(states, given or [], strict=True):
+        if state not in valid:
+            shown = repr(raw) if len(raw) <= 40 else repr(raw[:37]) + "…"
+            raise UsageError(f"--state must be one of {', '.join(valid)}, not {shown}")
+    return states
+
+
 def _waiting(inv: Invocation, timeout: str | None) -> Waiting:
     """Build the wait settings from --timeout, with the invocation's clock and sleep."""
     from brickbook.ops.clusters import Waiting
@@ -55,10 +76,15 @@ def _waiting(inv: Invocation, timeout: str | None) -> Waiting:
     )
 
 
-def _result(outcome: Outcome) -> dict[str, Any]:
-    """What start/stop/restart/create print: the cluster's id, state and what this call did."""
+def _result(done: str, outcome: Outcome) -> dict[str, Any]:
+    """What start/stop/restart/create print: ``{done: id}``, then the state and what this call did.
+
+    ``done`` names the command's change in the past tense (``started``, ``terminated``, ...);
+    ``action`` says what this call found and did (``already running``, ``terminating``, ...).
+    """
     info = outcome.cluster
     result: dict[str, Any] = {
+        done: info.cluster_id,
         "cluster_id": info.cluster_id,
         "cluster_name": info.cluster_name,
         "action": outcome.action,
@@ -121,8 +147,7 @@ def list_(inv: Invocation, *, state: list[str] | None = None) -> list[Any]:
     """List the workspace's clusters: active, pinned, and terminated within the last 30 days."""
     from brickbook.api import clusters
 
-    states = [s.upper() for s in state or []]
-    return [c.raw for c in clusters.list_(inv.client, states=states)]
+    return [c.raw for c in clusters.list_(inv.client, states=_states(state))]
 
 
 @command(help=ID_HELP, text=_cluster_text)
@@ -130,7 +155,7 @@ def get(inv: Invocation, cluster_id: str) -> Any:
     """Show one cluster: state, size, runtime, and why it terminated (-o json: everything)."""
     from brickbook.api import clusters
 
-    return clusters.get(inv.client, cluster_id).raw
+    return clusters.get(inv.client, _cluster_id(cluster_id)).raw
 
 
 @command(
@@ -144,18 +169,21 @@ def start(inv: Invocation, cluster_id: str, *, wait: bool = True, timeout: str |
     """Start a cluster and wait until it runs; already running is fine, a failed start is exit 7."""
     from brickbook.ops.clusters import ensure_running
 
+    checked = _cluster_id(cluster_id)
     waiting = _waiting(inv, timeout)
-    outcome = ensure_running(inv.client, cluster_id, wait=wait, waiting=waiting)
-    inv.log.info("cluster.start", cluster_id=cluster_id, action=outcome.action)
-    return _result(outcome)
+    outcome = ensure_running(inv.client, checked, wait=wait, waiting=waiting)
+    inv.log.info("cluster.start", cluster_id=checked, action=outcome.action)
+    return _result("started", outcome)
 
 
 def _terminate(inv: Invocation, cluster_id: str, wait: bool, timeout: str | None) -> dict[str, Any]:
     from brickbook.ops.clusters import ensure_terminated
 
-    outcome = ensure_terminated(inv.client, cluster_id, wait=wait, waiting=_waiting(inv, timeout))
-    inv.log.info("cluster.terminate", cluster_id=cluster_id, action=outcome.action)
-    return _result(outcome)
+    checked = _cluster_id(cluster_id)
+    waiting = _waiting(inv, timeout)
+    outcome = ensure_terminated(inv.client, checked, wait=wait, waiting=waiting)
+    inv.log.info("cluster.terminate", cluster_id=checked, action=outcome.action)
+    return _result("terminated", outcome)
 
 
 TERMINATE_HELP = {
@@ -182,9 +210,10 @@ def permanent_delete(inv: Invocation, cluster_id: str) -> Any:
     """Terminate a cluster and remove it for good: it disappears from lists and cannot be started."""
     from brickbook.api import clusters
 
-    clusters.permanent_delete(inv.client, cluster_id)
-    inv.log.info("cluster.permanently_deleted", cluster_id=cluster_id)
-    return {"cluster_id": cluster_id, "action": "permanently deleted"}
+    checked = _cluster_id(cluster_id)
+    clusters.permanent_delete(inv.client, checked)
+    inv.log.info("cluster.permanently_deleted", cluster_id=checked)
+    return {"permanently_deleted": checked, "cluster_id": checked, "action": "permanently deleted"}
 
 
 @command(
@@ -196,21 +225,11 @@ def permanent_delete(inv: Invocation, cluster_id: str) -> Any:
 )
 def restart(inv: Invocation, cluster_id: str, *, wait: bool = False, timeout: str | None = None) -> Any:
     """Restart a RUNNING cluster (a terminated one needs clusters.start instead: exit 5)."""
-    from brickbook.api import clusters
-    from brickbook.errors import InvalidState
-    from brickbook.ops.clusters import Outcome, wait_for_state
+    from brickbook.ops.clusters import restart as restart_cluster
 
+    checked = _cluster_id(cluster_id)
     waiting = _waiting(inv, timeout)
-    try:
-        clusters.restart(inv.client, cluster_id)
-    except InvalidState as error:
-        error.args = (f"{error.message}: only a RUNNING cluster restarts; use clusters.start to start it",)
-        raise
-    if wait:
-        info = wait_for_state(inv.client, cluster_id, clusters.State.RUNNING, waiting)
-    else:
-        info = clusters.get(inv.client, cluster_id)
-    return _result(Outcome(info, "restarted" if wait else "restarting"))
+    return _result("restarted", restart_cluster(inv.client, checked, wait=wait, waiting=waiting))
 
 
 def check_cluster_spec(spec: dict[str, Any]) -> None:
@@ -251,8 +270,7 @@ def create(
     timeout: str | None = None,
 ) -> Any:
     """Create a cluster from a JSON or YAML spec; the spec is checked before anything is sent."""
-    from brickbook.api import clusters
-    from brickbook.ops.clusters import Outcome, wait_for_state
+    from brickbook.ops.clusters import create as create_cluster
     from brickbook.specs import load_spec
 
     spec = load_spec(json, file)
@@ -260,12 +278,7 @@ def create(
     if "cluster_id" in spec:
         raise UsageError("spec: cluster_id must not be set when creating a cluster (it is assigned)")
     waiting = _waiting(inv, timeout)
-    cluster_id = clusters.create(inv.client, spec)
-    inv.log.info("cluster.created", cluster_id=cluster_id)
-    if wait:
-        info = wait_for_state(inv.client, cluster_id, clusters.State.RUNNING, waiting)
-        return _result(Outcome(info, "created and running"))
-    return _result(Outcome(clusters.get(inv.client, cluster_id), "created"))
+    return _result("created", create_cluster(inv.client, spec, wait=wait, waiting=waiting))
 
 
 def _node_types_table(rows: list[dict[str, Any]]) -> str:

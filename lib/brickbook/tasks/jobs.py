@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from brickbook.command import Invocation, command
@@ -11,6 +10,7 @@ from brickbook.output import render_table
 
 if TYPE_CHECKING:
     from brickbook.api.jobs import Run
+    from brickbook.ops.runs import OnInterrupt
 
 __all__ = [
     "cancel_all_runs",
@@ -41,28 +41,51 @@ WAIT_HELP = {
 }
 
 
-def parse_duration(value: str | None, option: str = "--timeout") -> float | None:
-    """Read a duration option (see ``brickbook.waiting.parse_duration``)."""
-    from brickbook.waiting import parse_duration as parse
-
-    return parse(value, option)
-
-
 def parse_params(params: list[str] | None) -> dict[str, str]:
-    """Read repeated ``--param key=value`` options."""
+    """Read repeated ``--param key=value`` options (a key given twice is a mistake, not an override)."""
     result: dict[str, str] = {}
     for item in params or []:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--param must look like key=value, not {item!r}")
+        if not sep or not key.strip():
+            raise UsageError(f"--param must look like key=value, not {_shown(item)}")
+        if key in result:
+            raise UsageError(f"--param {_shown(key)} is given twice; give each parameter once")
         result[key] = value
     return result
 
 
+def _seconds(timeout: str | None) -> float | None:
+    """Read --timeout (see ``brickbook.waiting.parse_duration``; imported late to keep startup quick)."""
+    from brickbook.waiting import parse_duration
+
+    return parse_duration(timeout, "--timeout")
+
+
+_MAX_ID = 2**63 - 1  # ids are int64 in the API
+
+
 def _int_id(value: str, what: str) -> int:
-    if not value.isdigit():
-        raise UsageError(f"{what} must be a number, not {value!r}")
-    return int(value)
+    digits = value.lstrip("0") or "0"  # int() of thousands of digits raises instead of answering
+    if not (value.isascii() and value.isdigit() and len(digits) <= 19) or int(digits) > _MAX_ID:
+        raise UsageError(f"{what} must be a number, not {_shown(value)}")
+    return int(digits)
+
+
+def _shown(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _idempotency_token(given: str | None) -> str | None:
+    if given is not None and not (0 < len(given) <= 64 and given.isprintable()):
+        raise UsageError("--idempotency-token must be 1 to 64 printable characters")
+    return given
+
+
+def _on_interrupt(value: str) -> OnInterrupt:
+    if value not in ("cancel", "detach"):
+        raise UsageError(f"--on-interrupt must be cancel or detach, not {_shown(value)}")
+    return value  # type: ignore[return-value]  # checked against the Literal's values just above
 
 
 def _load_job_spec(json: str | None, file: str | None) -> dict[str, Any]:
@@ -74,28 +97,27 @@ def _load_job_spec(json: str | None, file: str | None) -> dict[str, Any]:
     return spec
 
 
-def _wait(inv: Invocation, run_id: int, timeout: str | None, on_interrupt: str) -> dict[str, Any]:
-    """Wait for a run this invocation started; return its summary with every task's output."""
+def _wait(inv: Invocation, run_id: int, timeout: float | None, on_interrupt: OnInterrupt) -> dict[str, Any]:
+    """Wait for a run this invocation started; return its summary with every task's output.
+
+    Every option was checked before the run was started: nothing here may refuse user input.
+    """
     from brickbook.ops import runs
     from brickbook.output import ProgressLine
     from brickbook.waiting import PollSettings
-
-    if on_interrupt not in ("cancel", "detach"):
-        raise UsageError(f"--on-interrupt must be cancel or detach, not {on_interrupt!r}")
-    seconds = parse_duration(timeout)
 
     def wait() -> Run:
         return runs.wait_for_run(
             inv.client,
             run_id,
-            timeout=seconds,
+            timeout=timeout,
             poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
             clock=inv.clock,
             sleep=inv.sleep,
             progress=ProgressLine(),
         )
 
-    run = runs.watch(inv.client, run_id, wait, on_interrupt=on_interrupt)  # type: ignore[arg-type]
+    run = runs.watch(inv.client, run_id, wait, on_interrupt=on_interrupt)
     return runs.summarize(run, runs.task_outputs(inv.client, run))
 
 
@@ -142,6 +164,8 @@ def list_(inv: Invocation, *, name: str | None = None) -> list[Any]:
     """List jobs."""
     from brickbook.api import jobs
 
+    if name is not None and not name.strip():
+        raise UsageError("--name must not be empty; leave it out to list every job")
     return [j.raw for j in jobs.list_(inv.client, name=name)]
 
 
@@ -158,23 +182,30 @@ def create(inv: Invocation, *, json: str | None = None, file: str | None = None)
     """Create a job from a JSON or YAML spec (validated before any request)."""
     from brickbook.api import jobs
 
-    return {"job_id": jobs.create(inv.client, _load_job_spec(json, file))}
+    job_id = jobs.create(inv.client, _load_job_spec(json, file))
+    return {"created": job_id, "job_id": job_id}
 
 
 @command(help={"job_id": "The job's id.", **SPEC_HELP})
-def reset(inv: Invocation, job_id: str, *, json: str | None = None, file: str | None = None) -> None:
+def reset(
+    inv: Invocation, job_id: str, *, json: str | None = None, file: str | None = None
+) -> dict[str, Any]:
     """Replace all of a job's settings with a spec."""
     from brickbook.api import jobs
 
-    jobs.reset(inv.client, _int_id(job_id, "JOB_ID"), _load_job_spec(json, file))
+    number = _int_id(job_id, "JOB_ID")
+    jobs.reset(inv.client, number, _load_job_spec(json, file))
+    return {"reset": number}
 
 
 @command(help={"job_id": "The job's id."})
-def delete(inv: Invocation, job_id: str) -> None:
+def delete(inv: Invocation, job_id: str) -> dict[str, Any]:
     """Delete a job."""
     from brickbook.api import jobs
 
-    jobs.delete(inv.client, _int_id(job_id, "JOB_ID"))
+    number = _int_id(job_id, "JOB_ID")
+    jobs.delete(inv.client, number)
+    return {"deleted": number}
 
 
 @command(
@@ -199,34 +230,18 @@ def run_now(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Trigger a job exactly once and, by default, wait for it: exit 7 if it ends unsuccessfully."""
-    from brickbook.api import jobs
+    from brickbook.ops.jobs import trigger_run
 
-    # Everything the user typed is checked before the first request.
-    job_number = _int_id(job_id, "JOB_ID")
+    # Every option is checked before the first request, whether or not it matters with --no-wait.
+    number = _int_id(job_id, "JOB_ID")
     params = parse_params(param)
-    token = _token(idempotency_token)
-    parse_duration(timeout)
-    job = jobs.get(inv.client, job_number)
-    declared = bool(job.settings.get("parameters"))
-    run_id = jobs.run_now(
-        inv.client,
-        job.job_id,
-        idempotency_token=token,
-        job_parameters=params if declared else None,
-        notebook_params=None if declared else params,
-    )
-    inv.log.info("run.triggered", job_id=job.job_id, run_id=run_id)
-    if not wait:
-        return _triggered(inv, run_id)
-    return _wait(inv, run_id, timeout, on_interrupt)
-
-
-def _token(given: str | None) -> str:
-    if given is None:
-        return uuid.uuid4().hex
-    if not 0 < len(given) <= 64:
-        raise UsageError("--idempotency-token must be 1 to 64 characters")
-    return given
+    token = _idempotency_token(idempotency_token)
+    seconds = _seconds(timeout)
+    interrupt = _on_interrupt(on_interrupt)
+    run_id = trigger_run(inv.client, number, params=params, idempotency_token=token)
+    inv.log.info("run.triggered", job_id=number, run_id=run_id)
+    summary = _wait(inv, run_id, seconds, interrupt) if wait else _triggered(inv, run_id)
+    return {"triggered": run_id, **summary}
 
 
 def _triggered(inv: Invocation, run_id: int) -> dict[str, Any]:
@@ -255,15 +270,16 @@ def submit(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Submit a one-time run from a spec and, by default, wait for it (exit 7 if it fails)."""
-    from brickbook.api import jobs
+    from brickbook.ops.jobs import submit_run
 
     spec = _load_job_spec(json, file)
-    parse_duration(timeout)
-    run_id = jobs.submit(inv.client, spec, idempotency_token=_token(idempotency_token))
+    token = _idempotency_token(idempotency_token)
+    seconds = _seconds(timeout)
+    interrupt = _on_interrupt(on_interrupt)
+    run_id = submit_run(inv.client, spec, idempotency_token=token)
     inv.log.info("run.submitted", run_id=run_id)
-    if not wait:
-        return _triggered(inv, run_id)
-    return _wait(inv, run_id, timeout, on_interrupt)
+    summary = _wait(inv, run_id, seconds, interrupt) if wait else _triggered(inv, run_id)
+    return {"submitted": run_id, **summary}
 
 
 @command(help={"run_id": "The run's id."})
@@ -296,7 +312,7 @@ def list_runs(inv: Invocation, *, job_id: str | None = None, active_only: bool =
     """List runs, newest first."""
     from brickbook.api import jobs
 
-    job = _int_id(job_id, "--job-id") if job_id else None
+    job = _int_id(job_id, "--job-id") if job_id is not None else None
     return [r.raw for r in jobs.list_runs(inv.client, job_id=job, active_only=active_only)]
 
 
@@ -307,37 +323,30 @@ def list_runs(inv: Invocation, *, job_id: str | None = None, active_only: bool =
         "timeout": WAIT_HELP["timeout"],
     }
 )
-def cancel_run(inv: Invocation, run_id: str, *, wait: bool = False, timeout: str | None = None) -> Any:
+def cancel_run(
+    inv: Invocation, run_id: str, *, wait: bool = False, timeout: str | None = None
+) -> dict[str, Any]:
     """Cancel a run (asynchronous unless --wait)."""
-    from brickbook.api import jobs
-    from brickbook.errors import RunFailed
-    from brickbook.ops.runs import summarize, wait_for_run
+    from brickbook.ops.runs import cancel
     from brickbook.waiting import PollSettings
 
-    rid = _int_id(run_id, "RUN_ID")
-    jobs.cancel_run(inv.client, rid)
-    if not wait:
-        return None
-    try:
-        run = wait_for_run(
-            inv.client,
-            rid,
-            timeout=parse_duration(timeout),
-            poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
-            clock=inv.clock,
-            sleep=inv.sleep,
-        )
-    except RunFailed as ended:  # a cancelled run ends CANCELED: that is what we asked for
-        return ended.result
-    return summarize(run)
+    number = _int_id(run_id, "RUN_ID")
+    seconds = _seconds(timeout)
+    poll = PollSettings(cap_seconds=inv.config.poll_max_seconds)
+    summary = cancel(
+        inv.client, number, wait=wait, timeout=seconds, poll=poll, clock=inv.clock, sleep=inv.sleep
+    )
+    return {"cancelled": number, **(summary or {})}
 
 
 @command(help={"job_id": "The job whose active runs to cancel."})
-def cancel_all_runs(inv: Invocation, job_id: str) -> None:
+def cancel_all_runs(inv: Invocation, job_id: str) -> dict[str, Any]:
     """Cancel every active run of a job."""
     from brickbook.api import jobs
 
-    jobs.cancel_all_runs(inv.client, _int_id(job_id, "JOB_ID"))
+    number = _int_id(job_id, "JOB_ID")
+    jobs.cancel_all_runs(inv.client, number)
+    return {"cancelled_runs_of_job": number}
 
 
 @command(
@@ -361,17 +370,16 @@ def repair_run(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Re-run the failed (or chosen) tasks of a finished run and, by default, wait for it."""
-    from brickbook.api import jobs
+    from brickbook.ops.runs import repair
 
     if bool(rerun_all_failed) == bool(task):
         raise UsageError("pass exactly one of --rerun-all-failed and --task KEY")
-    rid = _int_id(run_id, "RUN_ID")
-    history = jobs.get_run(inv.client, rid).raw.get("repair_history") or []
-    latest = max((int(h["id"]) for h in history if h.get("type") == "REPAIR" and h.get("id")), default=None)
-    repair_id = jobs.repair_run(
-        inv.client, rid, rerun_tasks=task, rerun_all_failed_tasks=rerun_all_failed, latest_repair_id=latest
-    )
-    inv.log.info("run.repair_started", run_id=rid, repair_id=repair_id)
-    if not wait:
-        return _triggered(inv, rid)
-    return _wait(inv, rid, timeout, on_interrupt)
+    if any(not key.strip() for key in task or []):
+        raise UsageError("--task must name a task key, not ''")
+    number = _int_id(run_id, "RUN_ID")
+    seconds = _seconds(timeout)
+    interrupt = _on_interrupt(on_interrupt)
+    repair_id = repair(inv.client, number, rerun_tasks=task, rerun_all_failed=rerun_all_failed)
+    inv.log.info("run.repair_started", run_id=number, repair_id=repair_id)
+    summary = _wait(inv, number, seconds, interrupt) if wait else _triggered(inv, number)
+    return {"repaired": number, "repair_id": repair_id, **summary}
