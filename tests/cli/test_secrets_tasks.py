@@ -281,7 +281,11 @@ def test_closed_stdin_exits_2_saying_where_the_value_can_come_from(
     monkeypatch.setattr("sys.stdin", None)
     result = run_cli("secrets.put", "etl", "k")
     assert result.exit_code == 2
-    assert "stdin is closed" in result.stderr and "--file PATH" in result.stderr and "| brickbook" in result.stderr
+    assert (
+        "stdin is closed" in result.stderr
+        and "--file PATH" in result.stderr
+        and "| brickbook" in result.stderr
+    )
     assert ws.calls("put") == 0
 
 
@@ -516,7 +520,7 @@ def test_debug_success_path_never_prints_the_value(ws: SecretsWorkspace, monkeyp
     assert_no_values(result.stdout, result.stderr)
 
 
-# -- -o json: every mutation prints what it did ----------------------------------------------------------------
+# -- -o json: every mutation prints what it did --------------------------------------------------------------
 
 
 def test_mutations_print_one_json_object_naming_what_was_done(
