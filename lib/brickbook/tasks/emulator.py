@@ -67,8 +67,9 @@ def _exec_emulator(inv: Invocation, **options: Any) -> None:
             env[option.env] = value  # the token goes by environment, out of the process list
         elif value is not None:
             argv.append(f"{option.flag}={value}")
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None: closed before we started (`invoke emulator.serve >&-`)
+            stream.flush()
     os.execve(sys.executable, argv, env)  # noqa: S606 - argv is built above, no shell
 
 
