@@ -3,7 +3,8 @@
 ``brickbook X`` anywhere (cron, CI) behaves like ``invoke X`` in the repository, because both run the
 same tasks, and every task turns failures into exit codes in one place, ``brickbook.command`` (whose
 docstring holds the exit-code table). Startup stays light: task modules import httpx, structlog and
-the API layer only when a task runs, and nothing here imports the emulator.
+the API layer only when a task runs; importing this module loads nothing of the emulator (building the
+parser reads ``emulator.serve``'s options from the emulator's stdlib-only option table).
 
 The console script offers only the core options brickbook honours: ``--help/-h``, ``--version/-V``,
 ``--list/-l [NAMESPACE]`` with ``--list-format/-F flat|nested|json`` (for scripts), and shell completion
