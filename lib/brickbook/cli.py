@@ -3,15 +3,32 @@
 ``brickbook X`` anywhere (cron, CI) behaves like ``invoke X`` in the repository, because both run the
 same tasks, and every task turns failures into exit codes in one place, ``brickbook.command`` (whose
 docstring holds the exit-code table). Startup stays light: task modules import httpx, structlog and
-the API layer only when a task runs, and nothing here imports the emulator.
+the API layer only when a task runs; importing this module loads nothing of the emulator (building the
+parser reads ``emulator.serve``'s options from the emulator's stdlib-only option table).
+
+The console script offers only the core options brickbook honours: ``--help/-h``, ``--version/-V``,
+``--list/-l [NAMESPACE]`` with ``--list-format/-F flat|nested|json`` (for scripts), and shell completion
+(``--print-completion-script bash|zsh|fish``, and ``--complete``, which that script calls). invoke's
+options for running shell commands (``--dry``, ``--echo``, ``--pty``, ``--warn-only``, ``-T``,
+``--prompt-for-sudo-password``, ``--hide``), its loader options (``-c``, ``-r``, ``--no-dedupe``),
+``-f/--config``, ``--write-pyc`` and the top-level ``-d/--debug`` mean nothing here: they are usage errors
+(exit 2), as is anything after ``--``. ``invoke`` in the repository keeps its own options.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from invoke.completion.complete import complete, print_completion_script
 from invoke.exceptions import Exit, ParseError
+from invoke.parser.argument import Argument
 from invoke.program import Program
 
 from brickbook import __version__
@@ -20,6 +37,15 @@ from brickbook.tasks import namespace
 __all__ = ["BrickbookProgram", "main", "program"]
 
 USAGE_EXIT_CODE = 2
+# What a shell reports for a program whose reader went away (128 + SIGPIPE).
+BROKEN_PIPE_EXIT_CODE = 141
+CORE_OPTIONS = ("help", "version", "list", "list-format", "complete", "print-completion-script")
+LIST_FORMATS = ("flat", "nested", "json")
+# Options every task takes: given before the task name, they deserve a pointer to where they go.
+TASK_OPTIONS = ("-o", "--output", "-p", "--profile", "-l", "--log-format", "-d", "--debug")
+_NO_IDEA = re.compile(r"^No idea what '(.*)' is!$", re.DOTALL)
+_FLAG = re.compile(r"^Flag <Argument: ([^ >]+).*?> (needed value|doesn't take any value)")
+_MISSING = re.compile(r"^'(.+)' did not receive required positional arguments: (.+)$")
 
 
 def _help_first(argv: list[str] | None) -> list[str]:
@@ -37,36 +63,189 @@ def _help_first(argv: list[str] | None) -> list[str]:
     return argv
 
 
+def _unknown_token(token: str, task: str | None) -> str:
+    """What to say about a word invoke could not place: an unknown option, task or extra argument."""
+    where = f"brickbook --help {task}" if task else "brickbook --help"
+    if token.startswith("-") and task:
+        return f"{task} has no option {token}; see {where}"
+    if token.startswith("-"):
+        after = " (options every task takes go after the task name)" if token in TASK_OPTIONS else ""
+        return f"{token} is not a brickbook option{after}; see {where}"
+    if task:
+        return f"{token!r} is neither a task nor an argument of {task}; see {where}"
+    return f"no task named {token!r}; see brickbook --list"
+
+
+def _usage_message(error: ParseError) -> str:
+    """Say what is wrong with the command line and what to type instead, in brickbook's words."""
+    text = str(error)
+    task = getattr(error.context, "name", None)
+    where = f"brickbook --help {task}" if task else "brickbook --help"
+    unknown = _NO_IDEA.match(text)
+    flag = _FLAG.match(text)
+    missing = _MISSING.match(text)
+    if unknown:
+        message = _unknown_token(unknown.group(1), task)
+    elif flag:
+        name = "--" + flag.group(1).replace("_", "-")
+        problem = "needs a value" if flag.group(2) == "needed value" else "takes no value"
+        message = f"{name} {problem}; see {where}"
+    elif missing:
+        message = f"{missing.group(1)} is missing {missing.group(2).replace(chr(39), '')}; see {where}"
+    else:
+        message = text if "see brickbook" in text else f"{text.rstrip('.!')}; see {where}"
+    return message
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """Turn command-line parse errors into one ``error:`` line and exit 2, like every usage error."""
+    try:
+        yield
+    except ParseError as error:
+        raise Exit(f"error: {_usage_message(error)}", code=USAGE_EXIT_CODE) from None
+    except ValueError as error:  # invoke converting a typed option's value, e.g. int('abc')
+        raise Exit(f"error: invalid option value: {error}", code=USAGE_EXIT_CODE) from None
+
+
 class BrickbookProgram(Program):
-    """invoke's Program, except that command-line parse errors exit 2 (usage), like every usage error."""
+    """invoke's Program with only the core options brickbook honours; parse errors exit 2 (usage)."""
+
+    def core_args(self) -> list[Argument]:
+        return [arg for arg in super().core_args() if arg.names[0] in CORE_OPTIONS]
+
+    def task_args(self) -> list[Argument]:
+        return []  # the namespace is bundled: no --collection, --search-root or --no-dedupe
 
     def parse_core(self, argv: list[str] | None) -> None:
-        try:
-            super().parse_core(_help_first(argv))
-        except ParseError as error:
-            raise Exit(f"error: {error}", code=USAGE_EXIT_CODE) from None
+        # invoke's parse_core also reads --write-pyc and --debug, which brickbook does not offer.
+        with _usage_errors():
+            self.normalize_argv(_help_first(argv))
+            self.parse_core_args()
+            self._print_and_exit()
 
     def parse_tasks(self) -> None:
-        try:
+        with _usage_errors():
             super().parse_tasks()
-        except ParseError as error:
-            raise Exit(f"error: {error}", code=USAGE_EXIT_CODE) from None
+
+    def parse_cleanup(self) -> None:
+        # invoke's parse_cleanup, less --list-depth, with usage errors of our own and two additions:
+        # --version and --print-completion-script act even after a task name (they never run it), and
+        # anything after '--' is refused, since no brickbook task reads it.
+        with _usage_errors():
+            self._print_and_exit()
+            wanted = self.args.help.value
+            if wanted is True:
+                self.print_help()
+                raise Exit
+            if wanted:
+                if wanted not in self.parser.contexts:
+                    raise ParseError(f"No idea what {wanted!r} is!")
+                self.print_task_help(wanted)
+                raise Exit
+            self._list_if_asked()
+            if self.args.complete.value:
+                complete(
+                    names=self.binary_names,
+                    core=self.core,
+                    initial_context=self.initial_context,
+                    collection=self.collection,
+                    parser=self._make_parser(),
+                )
+            if self.core.remainder:
+                raise ParseError(f"brickbook takes nothing after '--' (got {self.core.remainder!r})")
+            if not self.tasks and not self.collection.default:
+                self.no_tasks_given()
+
+    def update_config(self, merge: bool = True) -> None:
+        # No run/sudo/timeouts overrides (those options are gone) and no -f: the runtime config file
+        # comes from INVOKE_RUNTIME_CONFIG only, like the rest of the invoke config hierarchy.
+        self.config.load_overrides({}, merge=False)
+        runtime = os.environ.get("INVOKE_RUNTIME_CONFIG")
+        self.config.set_runtime_path(Path(runtime) if runtime else None)
+        self.config.load_runtime(merge=False)
+        if merge:
+            self.config.merge()
+
+    def _print_and_exit(self) -> None:
+        if self.args.version.value:
+            self.print_version()
+            raise Exit
+        shell = self.args["print-completion-script"].value
+        if shell:
+            print_completion_script(shell=shell, names=self.binary_names)
+            raise Exit
+
+    def _list_if_asked(self) -> None:
+        root = self.args.list.value  # True, or the namespace given
+        self.list_format = self.args["list-format"].value
+        self.list_depth = 0
+        if self.list_format not in LIST_FORMATS:
+            raise ParseError(
+                f"--list-format must be one of {', '.join(LIST_FORMATS)}, not {self.list_format!r}"
+            )
+        if not root:
+            return
+        if isinstance(root, str):
+            self.list_root = root
+            try:
+                self.scoped_collection = self.collection.subcollection_from_path(root)
+            except KeyError:
+                raise ParseError(f"no task namespace {root!r}; see brickbook --list") from None
+        self.list_tasks()
+        raise Exit
 
 
 program = BrickbookProgram(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
 
 
-# What a shell reports for a program whose reader went away (128 + SIGPIPE).
-BROKEN_PIPE_EXIT_CODE = 141
+class ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout closed before brickbook started (``>&-``): a write fails like a write to a
+    pipe whose reader has gone, so a task that prints ends with 141 and one that prints nothing succeeds.
+    """
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:  # like a real stream, writing nothing succeeds even with no reader
+            return 0
+        raise BrokenPipeError(errno.EPIPE, "stdout is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _guard_standard_streams() -> None:
+    """Give closed fds 0-2 a /dev/null so no file or socket opened later takes their number.
+
+    Python leaves ``sys.stdin``/``sys.stdout``/``sys.stderr`` as None for a closed fd. stdin stays
+    None (``secrets.put`` then says where a value can come from); stdout becomes ``ClosedStdout``;
+    stderr, with nowhere to go, writes to /dev/null.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+    if sys.stdout is None:
+        sys.stdout = ClosedStdout()
+    if sys.stderr is None:
+        sys.stderr = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
 
 
 def main() -> None:
     """Run the brickbook command line."""
+    _guard_standard_streams()
     try:
         program.run()
     except BrokenPipeError:
         # The reader (e.g. `| head`) is gone: stop quietly instead of printing a traceback, and keep
         # the interpreter's final flush of stdout from failing again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        from brickbook.output import discard_stdout
+
+        discard_stdout()
         sys.exit(BROKEN_PIPE_EXIT_CODE)

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from brickbook.config import Config
     from brickbook.output import OutputFormat, TextRenderer
 
-__all__ = ["Invocation", "command", "exit_code_for"]
+__all__ = ["Invocation", "command", "exit_code_for", "run_plain"]
 
 TRANSIENT_EXIT_CODE = TransportError.exit_code
 COMMON_HELP = {
@@ -166,7 +166,7 @@ def _run(
     kwargs: dict[str, Any],
 ) -> None:
     from brickbook.log import configure_logging
-    from brickbook.output import error_envelope, render
+    from brickbook.output import discard_stdout, error_envelope, printable, render
     from brickbook.redaction import redact
 
     fmt = cast("OutputFormat", output if output in ("json", "text") else "text")
@@ -193,14 +193,25 @@ def _run(
         if debug:
             sys.stderr.write(redact(traceback.format_exc()))
         if fmt == "json":
-            sys.stdout.write(json.dumps(error_envelope(error, code, message)) + "\n")
-            sys.stdout.flush()
-        raise Exit(f"error: {message}", code=code) from None
+            try:
+                sys.stdout.write(json.dumps(error_envelope(error, code, message)) + "\n")
+                sys.stdout.flush()
+            except BrokenPipeError:  # stdout is gone too: the failure, not the pipe, sets the exit code
+                discard_stdout()
+        raise Exit(f"error: {printable(message)}", code=code) from None
     finally:
         if inv is not None:
             inv.close()
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def run_plain(fn: Callable[..., Any], ctx: Context, kwargs: dict[str, Any]) -> None:
+    """Run ``fn(inv, **kwargs)`` for a task that takes none of the common options (``emulator.serve``).
+
+    Errors become exit codes exactly as for every other task; output is text and logging the default.
+    """
+    _run(fn, ctx, output="text", profile=None, log_format=None, debug=False, text=None, kwargs=kwargs)
 
 
 def command(

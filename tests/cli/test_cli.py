@@ -106,6 +106,8 @@ def test_exit_3_for_bad_token(workspace_env: Emulator, isolated_env: pytest.Monk
     isolated_env.setenv("DATABRICKS_TOKEN", "dapi-bogus-token-that-is-not-registered")
     envelope = expect_failure(["auth.check"], 3, "Invalid access token")
     assert envelope["http_status"] == 403
+    # The front door sends the integer 403: the envelope carries the code documented for the status.
+    assert envelope["error_code"] == "PERMISSION_DENIED"
     assert "check the token or client credentials" in envelope["message"]
 
 
@@ -301,3 +303,196 @@ def test_invoke_config_file_sets_retry_settings(workspace_env: Emulator, tmp_pat
     workspace_env.fault(pattern=f"GET {ME}", status=503, retry_after="0", times=0)
     assert run_cli("auth.check").exit_code == 6
     assert len(workspace_env.requests(ME)) == 2
+
+
+def test_401_envelope_carries_unauthenticated(workspace_env: Emulator):
+    """A 401 with the legacy integer error_code gets UNAUTHENTICATED in the JSON envelope."""
+    body = {"error_code": 401, "message": "Credential was not sent or was of an unsupported type"}
+    workspace_env.fault(pattern=f"GET {ME}", status=401, body=body)
+    envelope = expect_failure(["auth.check"], 3, "Credential was not sent")
+    assert (envelope["error_code"], envelope["http_status"]) == ("UNAUTHENTICATED", 401)
+
+
+def test_error_line_escapes_control_characters_from_the_server(workspace_env: Emulator):
+    """A service message holding an escape sequence is shown escaped: it cannot drive the terminal."""
+    body = {"error_code": "INVALID_PARAMETER_VALUE", "message": "bad \x1b[2J\x1b]0;owned\x07 value"}
+    workspace_env.fault(pattern=f"GET {ME}", status=400, body=body)
+    result = run_cli("auth.check")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "bad \\x1b[2J\\x1b]0;owned\\x07 value" in result.stderr
+
+
+# -- the console script's own options ------------------------------------------------------------------------
+
+INVOKE_ONLY_OPTIONS = [
+    ["--dry"],
+    ["-R"],
+    ["--echo"],
+    ["-e"],
+    ["--pty"],
+    ["--prompt-for-sudo-password"],
+    ["--warn-only"],
+    ["-w"],
+    ["-T", "5"],
+    ["--command-timeout", "5"],
+    ["--hide", "both"],
+    ["--write-pyc"],
+    ["-d"],
+    ["--debug"],
+    ["-c", "tasks"],
+    ["--collection", "tasks"],
+    ["-r", "."],
+    ["--search-root", "."],
+    ["-f", "invoke.yaml"],
+    ["--config", "invoke.yaml"],
+    ["--no-dedupe"],
+    ["-D", "1"],
+    ["--list-depth", "1"],
+]
+
+
+@pytest.mark.parametrize("option", INVOKE_ONLY_OPTIONS, ids=lambda o: o[0])
+def test_invoke_core_options_are_usage_errors(workspace_env: Emulator, option: list[str]):
+    """invoke's options that mean nothing to brickbook exit 2 with one line, before or after the task.
+
+    (-d/--debug after the task name is the task's own --debug, which stays.)
+    """
+    after = [] if option[0] in ("-d", "--debug") else [["jobs.delete", "15", *option]]
+    for args in [[*option, "jobs.delete", "15"], *after]:
+        result = run_cli(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: "), result.stderr
+        assert option[0] in result.stderr
+    assert workspace_env.requests("/api/") == []
+
+
+def test_dry_does_not_delete_the_job(workspace_env: Emulator):
+    """`brickbook --dry jobs.delete 15` deletes nothing: exit 2 and not a single request."""
+    result = run_cli("--dry", "jobs.delete", "15")
+    assert result.stderr == "error: --dry is not a brickbook option; see brickbook --help\n"
+    assert workspace_env.requests() == []
+
+
+def test_top_level_task_option_says_where_it_goes(isolated_env: pytest.MonkeyPatch):
+    """-o before the task name is a usage error that says task options go after the task."""
+    result = run_cli("-o", "json", "auth.check")
+    assert result.exit_code == 2 and "go after the task name" in result.stderr
+
+
+def test_help_for_an_unknown_task_is_a_usage_error(isolated_env: pytest.MonkeyPatch):
+    """`brickbook --help nope.task` exits 2 with the error: prefix and points at --list."""
+    result = run_cli("--help", "nope.task")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: no task named 'nope.task'; see brickbook --list\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["nope.task"], "no task named 'nope.task'"),
+        (["auth.check", "--nope"], "auth.check has no option --nope; see brickbook --help auth.check"),
+        (["auth.check", "--output"], "--output needs a value"),
+        (["jobs.delete"], "jobs.delete is missing job_id"),
+        (["workspace.list", "/", "extra"], "'extra' is neither a task nor an argument of workspace.list"),
+        (["auth.check", "--", "extra"], "brickbook takes nothing after '--'"),
+        (["--list", "nope"], "no task namespace 'nope'"),
+        (["--list", "--list-format", "yaml"], "--list-format must be one of flat, nested, json"),
+        (["--print-completion-script", "tcsh"], 'Completion for shell "tcsh" not supported'),
+    ],
+)
+def test_command_line_mistakes_exit_2_with_one_line(
+    isolated_env: pytest.MonkeyPatch, args: list[str], fragment: str
+):
+    """Unknown tasks and options, missing values and arguments, stray words: exit 2, one error: line."""
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert fragment in result.stderr
+
+
+def test_version_after_a_task_does_not_run_it(workspace_env: Emulator):
+    """`brickbook jobs.delete 15 --version` prints the version and sends nothing."""
+    result = run_cli("jobs.delete", "15", "--version")
+    assert result.exit_code == 0 and result.stdout.startswith("brickbook ")
+    assert workspace_env.requests() == []
+
+
+def test_help_shows_only_the_core_options_brickbook_honours(isolated_env: pytest.MonkeyPatch):
+    """--help lists --help, --version, --list, --list-format and completion, and none of invoke's others."""
+    shown = run_cli("--help").stdout
+    core = shown.split("Subcommands:")[0]
+    for option in ("--help", "--version", "--list", "--list-format", "--print-completion-script"):
+        assert option in core
+    for option in ("--dry", "--echo", "--pty", "--warn-only", "--command-timeout", "--debug", "--config"):
+        assert option not in core
+
+
+def test_list_as_json_for_scripts(isolated_env: pytest.MonkeyPatch):
+    """--list --list-format json prints the namespace as one JSON object."""
+    listing = json.loads(run_cli("--list", "--list-format", "json").stdout)
+    assert "secrets" in [c["name"] for c in listing["collections"]]
+
+
+def test_shell_completion_works(isolated_env: pytest.MonkeyPatch):
+    """The bash completion script is printed, and completion offers task options but no invoke options."""
+    assert "brickbook --complete" in run_cli("--print-completion-script", "bash").stdout
+    flags = run_cli("--complete", "--", "brickbook", "auth.check", "--").stdout.split()
+    assert {"--output", "--profile", "--log-format", "--debug"} <= set(flags)
+    core = run_cli("--complete", "--", "brickbook", "--").stdout.split()
+    assert "--list" in core and "--dry" not in core
+
+
+# -- closed standard streams (a real process: Python sets sys.stdout to None for a closed fd 1) --------------
+
+
+def spawn(*args: str, env: dict[str, str], close: tuple[int, ...]) -> subprocess.CompletedProcess[str]:
+    """Run the installed brickbook with some of fds 0-1 closed, as `<&-` and `>&-` do in a shell."""
+    return subprocess.run(
+        [script("brickbook"), *args],
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL if 0 not in close else None,
+        stdout=subprocess.DEVNULL if 1 not in close else None,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=60,
+        preexec_fn=lambda: [os.close(fd) for fd in close],
+    )
+
+
+def test_closed_stdout_is_a_closed_pipe(workspace_env: Emulator):
+    """With fd 1 closed, a task that prints exits 141 quietly; one that prints nothing succeeds."""
+    env = {"DATABRICKS_HOST": workspace_env.url, "DATABRICKS_TOKEN": ADMIN_TOKEN}
+    workspace_env.control("POST", "reset")
+    empty = {"path": "/empty.txt", "contents": "", "overwrite": True}
+    import httpx
+
+    httpx.post(
+        f"{workspace_env.url}/api/2.0/dbfs/put",
+        json=empty,
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).raise_for_status()
+    for args, code in ((["--version"], 141), (["auth.check"], 141), (["fs.cat", "dbfs:/empty.txt"], 0)):
+        done = spawn(*args, env=env, close=(1,))
+        assert (done.returncode, done.stderr) == (code, ""), (args, done.stderr)
+
+
+def test_closed_stdout_keeps_the_exit_code_of_a_failure(workspace_env: Emulator):
+    """A failing task under -o json with fd 1 closed still exits with its own code and its error line."""
+    env = {"DATABRICKS_HOST": workspace_env.url, "DATABRICKS_TOKEN": "dapi-not-a-valid-token"}
+    done = spawn("auth.check", "-o", "json", env=env, close=(1,))
+    assert done.returncode == 3
+    assert done.stderr.startswith("error: Invalid access token.") and "Traceback" not in done.stderr
+
+
+def test_closed_stdin_for_secrets_put_exits_2(workspace_env: Emulator):
+    """secrets.put with fd 0 closed exits 2 saying the value can come from a pipe or --file."""
+    env = {"DATABRICKS_HOST": workspace_env.url, "DATABRICKS_TOKEN": ADMIN_TOKEN}
+    done = spawn("secrets.put", "etl", "k", env=env, close=(0,))
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: stdin is closed") and "--file PATH" in done.stderr
+    assert workspace_env.requests("/api/2.0/secrets") == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from brickbook.api.repos import provider_for
 from tests.conftest import Emulator, run_cli
 from tests.emulator.gitrepo import GitRepo, make_git_repo
 
@@ -47,10 +48,53 @@ def test_create_with_a_path(workspace_env: Emulator, repo: GitRepo):
     assert (info["path"], info["provider"]) == (f"/Repos/{ADMIN}/x", "gitHub")
 
 
-def test_create_without_a_provider_for_an_unknown_host(workspace_env: Emulator, repo: GitRepo):
+def test_create_without_a_provider_for_an_unknown_host(workspace_env: Emulator):
     """A URL whose provider cannot be inferred exits 2 asking for --provider, before any request."""
-    result = run_cli("repos.create", str(repo.path))
+    result = run_cli("repos.create", "https://git.example.com/acme/etl.git")
     assert result.exit_code == 2 and "--provider" in result.stderr
+    assert workspace_env.requests(REPOS) == []
+
+
+def test_create_from_a_local_path_needs_no_provider(workspace_env: Emulator, repo: GitRepo):
+    """A local repository (an absolute path) is cloned without --provider; -o json names what was created."""
+    info = ok_json("repos.create", str(repo.path))
+    assert (info["created"], info["path"], info["provider"]) == (
+        f"/Repos/{ADMIN}/project",
+        f"/Repos/{ADMIN}/project",
+        "gitHub",
+    )
+    assert info["head_commit_id"] == repo.main
+
+
+def test_create_from_a_file_url_needs_no_provider(workspace_env: Emulator, repo: GitRepo):
+    """A file:// URL is a local repository too: no --provider needed."""
+    info = ok_json("repos.create", f"file://{repo.path}", "--path", f"/Repos/{ADMIN}/by-url")
+    assert info["created"] == f"/Repos/{ADMIN}/by-url"
+
+
+@pytest.mark.parametrize(
+    ("url", "provider"),
+    [
+        ("/srv/git/etl", "gitHub"),
+        ("file:///srv/git/etl", "gitHub"),
+        ("https://github.com/acme/etl.git", "gitHub"),
+        ("git@github.com:acme/etl.git", "gitHub"),
+        ("ssh://git@gitlab.com/acme/etl.git", "gitLab"),
+        ("https://acme@dev.azure.com/acme/etl/_git/etl", "azureDevOpsServices"),
+        ("https://bitbucket.org/acme/etl.git", "bitbucketCloud"),
+        ("https://git.example.com/acme/etl.git", None),
+        ("etl", None),
+    ],
+)
+def test_provider_is_inferred_from_the_url(url: str, provider: str | None):
+    """Well-known hosts (also in scp-like SSH URLs) and local repositories have a known provider."""
+    assert provider_for(url) == provider
+
+
+def test_create_refuses_a_url_with_control_characters(workspace_env: Emulator):
+    """A URL holding a newline exits 2 before any request."""
+    result = run_cli("repos.create", "/srv/git/a\nb")
+    assert result.exit_code == 2 and "control characters" in result.stderr
     assert workspace_env.requests(REPOS) == []
 
 
@@ -112,10 +156,11 @@ def test_get_of_a_folder_that_is_not_a_repo(workspace_env: Emulator):
 
 
 def test_update_to_a_branch(workspace_env: Emulator, repo: GitRepo):
-    """repos.update --branch checks the branch out and prints the repo."""
+    """repos.update --branch checks the branch out and prints the repo, naming what was updated."""
     info = create(repo)
     after = ok_json("repos.update", info["path"], "--branch", "feature")
     assert (after["branch"], after["head_commit_id"]) == ("feature", repo.feature)
+    assert after["updated"] == info["path"]
 
 
 def test_update_to_a_tag(workspace_env: Emulator, repo: GitRepo):
@@ -141,8 +186,22 @@ def test_update_to_an_unknown_branch(workspace_env: Emulator, repo: GitRepo):
 
 
 def test_delete_then_get_exits_4(workspace_env: Emulator, repo: GitRepo):
-    """repos.delete removes the repo; getting it afterwards exits 4."""
+    """repos.delete removes the repo and -o json says which; getting it afterwards exits 4."""
     info = create(repo)
-    assert run_cli("repos.delete", info["path"]).exit_code == 0
+    assert ok_json("repos.delete", info["path"]) == {"deleted": info["path"], "id": info["id"]}
     result = run_cli("repos.get", str(info["id"]))
     assert result.exit_code == 4 and "RESOURCE_DOES_NOT_EXIST" in result.stderr
+
+
+def test_delete_by_id_prints_its_path(workspace_env: Emulator, repo: GitRepo):
+    """repos.delete ID names the repo by its path in text output too."""
+    info = create(repo)
+    result = run_cli("repos.delete", str(info["id"]))
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].split() == ["deleted:", info["path"]]
+
+
+def test_non_ascii_digits_are_not_a_repo_id(workspace_env: Emulator):
+    """'²' passes str.isdigit() but is no repo id: it is looked up as a path (and refused), never int()."""
+    result = run_cli("repos.get", "²")
+    assert result.exit_code == 2 and "must be absolute" in result.stderr

@@ -148,6 +148,20 @@ def test_create_scope_with_users_as_manager(ws: SecretsWorkspace):
     assert {"principal": "users", "permission": "MANAGE"} in acls
 
 
+def test_create_scope_refuses_another_manage_principal(ws: SecretsWorkspace):
+    """--initial-manage-principal takes only 'users' (the API refuses anything else): exit 2, no request."""
+    result = run_cli("secrets.create-scope", "etl", "--initial-manage-principal", "admins")
+    assert result.exit_code == 2 and "can only be 'users'" in result.stderr
+    assert ws.calls("scopes/create") == 0
+
+
+def test_scope_name_with_a_trailing_newline_is_refused(ws: SecretsWorkspace):
+    """'etl\\n' is not a valid scope name (a '$' anchor would have let it through): exit 2, no request."""
+    result = run_cli("secrets.create-scope", "etl\n")
+    assert result.exit_code == 2 and "invalid scope name 'etl\\n'" in result.stderr
+    assert ws.calls("scopes/create") == 0
+
+
 def test_duplicate_scope_exits_5(ws: SecretsWorkspace):
     """Creating an existing scope exits 5 with the service's 'already exists' message."""
     scope("etl")
@@ -210,7 +224,12 @@ def test_put_from_file_stores_the_bytes_unchanged(
     pipe(monkeypatch, b"ignored")
     result = run_cli("secrets.put", "etl", "from-file", "--file", str(path), "-o", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == {"scope": "etl", "key": "from-file", "bytes": len(FILE_VALUE) + 1}
+    assert json.loads(result.stdout) == {
+        "put": "etl/from-file",
+        "scope": "etl",
+        "key": "from-file",
+        "bytes": len(FILE_VALUE) + 1,
+    }
     assert ws.stored("etl", "from-file") == FILE_VALUE.encode() + b"\n"
 
 
@@ -252,6 +271,46 @@ def test_put_overwrites_an_existing_secret(ws: SecretsWorkspace, monkeypatch: py
 
 
 # -- put: refusals -------------------------------------------------------------------------------------------
+
+
+def test_closed_stdin_exits_2_saying_where_the_value_can_come_from(
+    ws: SecretsWorkspace, monkeypatch: pytest.MonkeyPatch
+):
+    """With stdin closed (sys.stdin is None) put exits 2 naming a pipe and --file, and sends nothing."""
+    scope()
+    monkeypatch.setattr("sys.stdin", None)
+    result = run_cli("secrets.put", "etl", "k")
+    assert result.exit_code == 2
+    assert (
+        "stdin is closed" in result.stderr
+        and "--file PATH" in result.stderr
+        and "| brickbook" in result.stderr
+    )
+    assert ws.calls("put") == 0
+
+
+def test_end_of_input_at_the_prompt_exits_2(ws: SecretsWorkspace, monkeypatch: pytest.MonkeyPatch):
+    """Ctrl-D at the hidden prompt exits 2 (not 1) and stores nothing."""
+    scope()
+    monkeypatch.setattr("sys.stdin", FakeStdin(tty=True))
+
+    def end_of_input(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", end_of_input)
+    result = run_cli("secrets.put", "etl", "k")
+    assert result.exit_code == 2 and "no secret value was typed" in result.stderr
+    assert ws.calls("put") == 0
+
+
+def test_endless_stdin_is_read_only_up_to_the_limit(ws: SecretsWorkspace, monkeypatch: pytest.MonkeyPatch):
+    """A pipe far over 128 KB (`yes |`) is read only just past the limit, then refused with exit 2."""
+    scope()
+    stdin = pipe(monkeypatch, b"y\n" * MAX_VALUE_BYTES)
+    result = run_cli("secrets.put", "etl", "k")
+    assert result.exit_code == 2 and "over the 128 KB" in result.stderr
+    assert stdin.buffer.tell() == MAX_VALUE_BYTES + 2
+    assert ws.calls("put") == 0
 
 
 def test_empty_stdin_exits_2_without_a_request(ws: SecretsWorkspace, monkeypatch: pytest.MonkeyPatch):
@@ -308,7 +367,8 @@ def test_put_into_a_missing_scope_exits_4_with_a_hint(ws: SecretsWorkspace, monk
     pipe(monkeypatch, STDIN_VALUE.encode())
     result = run_cli("secrets.put", "nope", "k")
     assert result.exit_code == 4
-    assert "scope nope does not exist: create it with secrets.create-scope nope" in result.stderr
+    assert "Scope nope does not exist" in result.stderr
+    assert result.stderr.rstrip().endswith("; create the scope with: brickbook secrets.create-scope nope")
     assert_no_values(result.stdout, result.stderr)
 
 
@@ -343,10 +403,12 @@ def test_list_of_a_missing_scope_exits_4(ws: SecretsWorkspace):
 
 
 def test_delete_removes_the_secret(ws: SecretsWorkspace, monkeypatch: pytest.MonkeyPatch):
-    """secrets.delete removes the key."""
+    """secrets.delete removes the key and says so."""
     scope()
     put_piped(monkeypatch, "k", STDIN_VALUE)
-    assert run_cli("secrets.delete", "etl", "k").exit_code == 0
+    result = run_cli("secrets.delete", "etl", "k")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].split() == ["deleted:", "etl/k"]
     assert json.loads(run_cli("secrets.list", "etl", "-o", "json").stdout) == []
 
 
@@ -377,6 +439,15 @@ def test_bad_permission_exits_2_without_a_request(ws: SecretsWorkspace):
     result = run_cli("secrets.put-acl", "etl", ALICE, "OWNER")
     assert result.exit_code == 2
     assert "permission must be READ, WRITE or MANAGE, not 'OWNER'" in result.stderr
+    assert ws.calls("acls/put") == 0
+
+
+def test_empty_principal_exits_2_without_a_request(ws: SecretsWorkspace):
+    """An empty or control-character principal exits 2 before any request."""
+    scope()
+    for principal in ("", " ", "a\nb"):
+        result = run_cli("secrets.put-acl", "etl", principal, "READ")
+        assert result.exit_code == 2 and "invalid principal" in result.stderr
     assert ws.calls("acls/put") == 0
 
 
@@ -447,3 +518,33 @@ def test_debug_success_path_never_prints_the_value(ws: SecretsWorkspace, monkeyp
     assert result.exit_code == 0, result.stderr
     assert "http.request" in result.stderr
     assert_no_values(result.stdout, result.stderr)
+
+
+# -- -o json: every mutation prints what it did --------------------------------------------------------------
+
+
+def test_mutations_print_one_json_object_naming_what_was_done(
+    ws: SecretsWorkspace, monkeypatch: pytest.MonkeyPatch
+):
+    """create-scope, put, put-acl, delete-acl, delete and delete-scope each print one JSON object."""
+
+    def done(*args: str) -> object:
+        result = run_cli(*args, "-o", "json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    assert done("secrets.create-scope", "etl") == {"created": "etl"}
+    pipe(monkeypatch, STDIN_VALUE.encode())
+    assert done("secrets.put", "etl", "k")["put"] == "etl/k"  # type: ignore[index]
+    assert done("secrets.put-acl", "etl", ALICE, "write") == {
+        "granted": "etl",
+        "principal": ALICE,
+        "permission": "WRITE",
+    }
+    assert done("secrets.delete-acl", "etl", ALICE) == {"revoked": "etl", "principal": ALICE}
+    assert done("secrets.delete", "etl", "k") == {"deleted": "etl/k", "scope": "etl", "key": "k"}
+    assert done("secrets.delete-scope", "etl") == {"deleted": "etl"}
+    assert done("secrets.create-scope", "ops", "--initial-manage-principal", "users") == {
+        "created": "ops",
+        "initial_manage_principal": "users",
+    }

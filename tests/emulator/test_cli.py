@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from brickbook.emulator.__main__ import build_parser, main, settings_from_args
+from brickbook.emulator.settings import OPTIONS
 from tests.emulator.harness import ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, ME
 
 READY = re.compile(r"^brickbook emulator listening on (http://127\.0\.0\.1:\d+)$")
@@ -171,3 +172,99 @@ def test_console_script_is_installed():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "--rate-limit" in result.stdout
+
+
+ENTRY_POINTS = {
+    "python -m brickbook.emulator": [sys.executable, "-m", "brickbook.emulator"],
+    "brickbook-emulator": [str(Path(sys.executable).with_name("brickbook-emulator"))],
+    "brickbook emulator.serve": [str(Path(sys.executable).with_name("brickbook")), "emulator.serve"],
+}
+BAD_VALUES = [
+    (["--port", "99999"], "--port must be a whole number from 0 to 65535, not '99999'"),
+    (["--port", "-1"], "--port must be a whole number from 0 to 65535, not '-1'"),
+    (["--port", "abc"], "--port must be a whole number from 0 to 65535, not 'abc'"),
+    (["--latency-ms", "x"], "--latency-ms must be a whole number"),
+    (["--cluster-start-seconds", "nan"], "--cluster-start-seconds must be a number from 0 to 86400"),
+    (["--faults", "[{"], "--faults is not valid JSON"),
+    (["--rate-limit", "GET /x=inf"], "requests_per_second must be a positive, finite number"),
+    (["--user", "alice"], "--user must look like NAME=VALUE"),
+]
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize(("args", "message"), BAD_VALUES, ids=[a[0] + "=" + a[1] for a, _ in BAD_VALUES])
+def test_bad_values_exit_2_alike_from_every_entry_point(entry: str, args: list[str], message: str):
+    """Every entry point refuses a bad value with exit 2 and the same single error: line, no traceback."""
+    done = subprocess.run(
+        [*ENTRY_POINTS[entry], *args],
+        env=clean_env(BRICKBOOK_EMULATOR_TOKEN=ADMIN_TOKEN),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
+
+
+def test_bad_values_are_reported_before_a_missing_token(capsys: pytest.CaptureFixture[str]):
+    """Without a token, a bad option is still the error reported (one line, exit 2)."""
+    assert main(["--port", "abc"]) == 2
+    assert "--port must be" in capsys.readouterr().err
+
+
+def test_serve_task_offers_exactly_the_emulator_options():
+    """emulator.serve has one flag per emulator option and nothing else (no -o, -p, -l, -d)."""
+    from brickbook.tasks import namespace
+
+    context = next(c for c in namespace.to_contexts() if c.name == "emulator.serve")
+    argparse_flags = {flag for action in build_parser()._actions for flag in action.option_strings}
+    assert set(context.flags) == {option.flag for option in OPTIONS}
+    assert set(context.flags) == argparse_flags - {"-h", "--help"}
+
+
+def test_serve_task_passes_the_token_by_environment(monkeypatch: pytest.MonkeyPatch):
+    """emulator.serve hands its options to the emulator process; the token goes by environment, not argv."""
+    from tests.conftest import run_cli
+
+    class Executed(Exception):
+        pass
+
+    seen: dict[str, object] = {}
+
+    def execve(path: str, argv: list[str], env: dict[str, str]) -> None:
+        seen.update(argv=argv, env=env)
+        raise Executed
+
+    monkeypatch.setattr(os, "execve", execve)
+    monkeypatch.delenv("BRICKBOOK_EMULATOR_TOKEN", raising=False)
+    run_cli("emulator.serve", "--token", ADMIN_TOKEN, "--port", "-1", "--user", "a=b", "--allow-remote-repos")
+    argv = seen["argv"]
+    assert isinstance(argv, list) and argv[1:] == [
+        "-m",
+        "brickbook.emulator",
+        "--port=-1",
+        "--user=a=b",
+        "--allow-remote-repos",
+    ]
+    assert ADMIN_TOKEN not in " ".join(argv)
+    assert seen["env"]["BRICKBOOK_EMULATOR_TOKEN"] == ADMIN_TOKEN  # type: ignore[index]
+
+
+def test_an_address_in_use_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """A port another process holds is a usage error naming the address, not a traceback or exit 1."""
+    import socket
+
+    monkeypatch.setenv("BRICKBOOK_EMULATOR_TOKEN", ADMIN_TOKEN)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert main(["--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: cannot start: cannot listen on 127.0.0.1:{port}: Address already in use")

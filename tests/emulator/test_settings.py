@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from brickbook.emulator.settings import EmulatorSettings, FaultRule, RateLimitRule, RequestPattern
+from brickbook.emulator.settings import OPTIONS, EmulatorSettings, FaultRule, RateLimitRule, RequestPattern
+
+BY_NAME = {option.name: option for option in OPTIONS}
 
 
 def test_pattern_star_crosses_slashes():
@@ -76,3 +78,63 @@ def test_settings_repr_hides_secrets():
         admin_token="adm-secret", users={"u@example.com": "user-secret"}, oauth_clients={"c": "client-secret"}
     )
     assert "secret" not in repr(settings)
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-1", "0"])
+def test_rate_limit_must_be_positive_and_finite(text: str):
+    """An infinite or NaN rate would break the token bucket: refused like a negative one."""
+    with pytest.raises(ValueError, match="positive, finite"):
+        RateLimitRule.parse_cli(f"GET /x={text}")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("port", "0", 0),
+        ("port", "65535", 65535),
+        ("cluster-start-seconds", "0.25", 0.25),
+        ("host", "::1", "::1"),
+    ],
+)
+def test_option_values_convert(name: str, text: str, value: object):
+    """An option converts a valid value to its type."""
+    assert BY_NAME[name].convert(text) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("port", "65536"),
+        ("port", "-1"),
+        ("port", "1_000"),  # int() would take it
+        ("port", "٣"),  # so would it take other scripts' digits
+        ("port", "8765\n"),
+        ("token-ttl-seconds", "0"),
+        ("latency-ms", "1e3"),
+        ("cluster-start-seconds", "inf"),
+        ("cluster-start-seconds", "1e999"),
+        ("dbfs-delete-batch", "0"),
+        ("host", ""),
+    ],
+)
+def test_option_values_are_refused_with_the_flag_named(name: str, text: str):
+    """A bad value raises ValueError naming the flag and what it takes."""
+    with pytest.raises(ValueError, match=f"^--{name} must"):
+        BY_NAME[name].convert(text)
+
+
+def test_a_long_bad_value_is_shortened_in_the_message():
+    """A 5,000-character value does not make a 5,000-character error line."""
+    with pytest.raises(ValueError) as caught:
+        BY_NAME["port"].convert("9" * 5000)
+    assert len(str(caught.value)) < 120
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("port", 70000), ("port", -1), ("latency_ms", -5), ("token_ttl_seconds", 10**30), ("host", "")],
+)
+def test_settings_refuse_out_of_range_values(field: str, value: object):
+    """Settings built in code are bounded like the command line's."""
+    with pytest.raises(ValueError, match=field):
+        EmulatorSettings(admin_token="t", **{field: value})  # type: ignore[arg-type]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
+from brickbook import errors
 from brickbook.errors import ResourceDoesNotExist
 from brickbook.log import configure_logging, get_logger
-from brickbook.output import error_envelope, render, render_table
+from brickbook.output import ProgressLine, error_envelope, printable, render, render_table, render_text
 from brickbook.redaction import redact, register_secret
 
 
@@ -85,3 +88,63 @@ def test_error_envelope_fields():
         "exit_code": 4,
         "request_id": "r",
     }
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (errors.PermissionDenied("Invalid access token.", http_status=403), "PERMISSION_DENIED"),
+        (errors.Unauthenticated("Credential was not sent", http_status=401), "UNAUTHENTICATED"),
+        (errors.NotFound("Not Found", http_status=404), "NOT_FOUND"),
+        (errors.TooManyRequests("slow down", http_status=429), "REQUEST_LIMIT_EXCEEDED"),
+        (errors.TemporarilyUnavailable("later", http_status=503), "TEMPORARILY_UNAVAILABLE"),
+        (errors.BadGateway("proxy", http_status=502), "INTERNAL_ERROR"),
+        (errors.BadRequest("teapot", http_status=418), "BAD_REQUEST"),
+        (errors.PermissionDenied("no", http_status=403, error_code="CUSTOM_CODE"), "CUSTOM_CODE"),
+        (errors.UsageError("bad option"), None),
+    ],
+)
+def test_error_envelope_names_the_documented_code_when_the_service_sent_none(
+    error: errors.BrickbookError, code: str | None
+):
+    """An answer without an error_code (or with the front door's integer) gets the status's documented one."""
+    assert error_envelope(error, error.exit_code, str(error))["error_code"] == code
+
+
+def test_printable_escapes_what_a_terminal_would_act_on():
+    """Control characters, escape sequences, bidi overrides and separators become visible escapes."""
+    assert printable("a\nb\rc\td") == "a\\nb\\rc\\td"
+    assert printable("\x1b[31mred\x1b[0m") == "\\x1b[31mred\\x1b[0m"
+    assert printable("x\u202ey\u2028z\x7f\x85") == "x\\u202ey\\u2028z\\x7f\\x85"
+    assert printable("\udcff") == "\\udcff"  # an undecodable byte kept as a surrogate
+    assert printable("naïve 名前 ok") == "naïve 名前 ok"
+
+
+def test_tables_and_key_value_lines_escape_server_text():
+    """A name with a newline or an ANSI sequence stays on its row and cannot colour the terminal."""
+    table = render_table([{"path": "/Shared/a\nb", "kind": "\x1b[2J"}])
+    assert table.splitlines() == ["PATH          KIND", "/Shared/a\\nb  \\x1b[2J"]
+    lines = render_text({"name\x1b]0;title\x07": "v\r\nw"}).splitlines()
+    assert lines == ["name\\x1b]0;title\\x07: v\\r\\nw"]
+    out = io.StringIO()
+    render([{"path": "/x\ny"}], "text", stream=out)
+    assert out.getvalue() == "PATH\n/x\\ny\n"
+
+
+def test_json_output_is_left_to_json_escaping():
+    """-o json keeps the exact value (json.dumps escapes control characters itself)."""
+    out = io.StringIO()
+    render({"path": "/a\nb\x1b"}, "json", stream=out)
+    assert "\x1b" not in out.getvalue() and json.loads(out.getvalue()) == {"path": "/a\nb\x1b"}
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_escapes_server_text():
+    """The live progress line shows a state message's control characters as escapes."""
+    terminal = FakeTerminal()
+    ProgressLine(terminal).update("RUNNING: \x1b[2Jcleared\nnext")
+    assert terminal.getvalue() == "\r\x1b[KRUNNING: \\x1b[2Jcleared\\nnext"

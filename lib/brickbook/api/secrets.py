@@ -34,13 +34,16 @@ __all__ = [
     "put_acl",
     "put_secret",
     "validate_key",
+    "validate_principal",
     "validate_scope",
 ]
 
 BASE = "/api/2.0/secrets"
 MAX_VALUE_BYTES = 128 * 1024
-_SCOPE = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
-_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+# Matched with fullmatch: '$' would also accept a trailing newline ("etl\n").
+_SCOPE = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+_KEY = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+MAX_PRINCIPAL_LENGTH = 256  # user names are e-mail addresses (at most 254 characters)
 
 
 class AclPermission(OpenEnum):
@@ -75,16 +78,26 @@ class AclItem(ApiObject):
 
 def validate_scope(scope: str) -> str:
     """Return the scope name, or raise UsageError if the API would refuse it."""
-    if not _SCOPE.match(scope):
+    if not _SCOPE.fullmatch(scope):
         raise UsageError(f"invalid scope name {scope!r}: use 1-128 letters, digits, '-', '_', '.' or '@'")
     return scope
 
 
 def validate_key(key: str) -> str:
     """Return the secret key, or raise UsageError if the API would refuse it."""
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise UsageError(f"invalid secret key {key!r}: use 1-128 letters, digits, '-', '_' or '.'")
     return key
+
+
+def validate_principal(principal: str) -> str:
+    """Return the principal, or raise UsageError for an empty one or one holding control characters."""
+    if not principal.strip() or not principal.isprintable() or len(principal) > MAX_PRINCIPAL_LENGTH:
+        raise UsageError(
+            f"invalid principal {principal[:MAX_PRINCIPAL_LENGTH]!r}: give a user name, group name or "
+            "service principal application id"
+        )
+    return principal
 
 
 def create_scope(client: Client, scope: str, *, initial_manage_principal: str | None = None) -> None:

@@ -2,19 +2,34 @@
 
 Everything is plain data (frozen dataclasses) so the command line, the control API and tests build the
 same values. Rules validate themselves; a bad rule raises ``ValueError`` with a one-line reason.
+
+``OPTIONS`` is the one definition of the emulator's command line: ``python -m brickbook.emulator`` (and
+``brickbook-emulator``) build their argparse parser from it, and ``brickbook emulator.serve`` its invoke
+options, so every entry point offers the same options, checked by the same code.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["EmulatorSettings", "FaultRule", "RateLimitRule", "RequestPattern"]
+__all__ = [
+    "OPTIONS",
+    "TOKEN_ENV",
+    "EmulatorSettings",
+    "FaultRule",
+    "Option",
+    "RateLimitRule",
+    "RequestPattern",
+]
+
+TOKEN_ENV = "BRICKBOOK_EMULATOR_TOKEN"
 
 _PATTERN_HELP = "a pattern is 'METHOD /path/glob', e.g. 'GET /api/2.0/*' or '* /oidc/v1/token'"
 
@@ -138,8 +153,8 @@ class RateLimitRule:
 
     def __post_init__(self) -> None:
         RequestPattern.parse(self.pattern)
-        if not self.requests_per_second > 0:
-            raise ValueError("requests_per_second must be positive")
+        if not (self.requests_per_second > 0 and math.isfinite(self.requests_per_second)):
+            raise ValueError("requests_per_second must be a positive, finite number")
         if self.burst is not None and self.burst < 1:
             raise ValueError("burst must be at least 1")
 
@@ -219,9 +234,139 @@ class EmulatorSettings:
         tokens = [self.admin_token, *self.users.values()]
         if len(set(tokens)) != len(tokens) or not all(tokens):
             raise ValueError("every principal needs its own non-empty token")
-        if self.dbfs_delete_batch < 1:
-            raise ValueError("dbfs_delete_batch must be at least 1")
-        if self.cluster_start_seconds < 0:
-            raise ValueError("cluster_start_seconds must not be negative")
-        if self.token_ttl_seconds < 1 or self.latency_ms < 0:
-            raise ValueError("token_ttl_seconds must be positive and latency_ms not negative")
+        if not self.host:
+            raise ValueError("host must not be empty")
+        for name in ("port", "token_ttl_seconds", "latency_ms", "dbfs_delete_batch", "cluster_start_seconds"):
+            _check_range(name, getattr(self, name), *_LIMITS[name])
+
+
+# Inclusive bounds of the numeric settings: every input is bounded (a TTL of 10**30 seconds would
+# overflow SQLite, a latency of a year would hang every client).
+_LIMITS: dict[str, tuple[float, float]] = {
+    "port": (0, 65535),
+    "token_ttl_seconds": (1, 10 * 365 * 86400),
+    "latency_ms": (0, 600_000),
+    "dbfs_delete_batch": (1, 1_000_000_000),
+    "cluster_start_seconds": (0, 86400),
+}
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name} must be from {_number(low)} to {_number(high)}, not {value!r}")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option of the emulator, the single definition both entry points derive from.
+
+    ``name`` is the flag without its dashes and the settings field with dashes as underscores
+    (``latency-ms`` -> ``--latency-ms``, ``latency_ms``); ``kind`` says how one occurrence converts
+    (``flag`` takes no value); ``repeatable`` options may be given many times; ``env`` names an
+    environment variable that may stand in for the option (used to pass the token to a child process
+    without putting it on its command line).
+    """
+
+    name: str
+    help: str
+    kind: Literal["text", "int", "float", "flag"] = "text"
+    default: str | int | float | bool | None = None
+    metavar: str | None = None
+    repeatable: bool = False
+    env: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    def describe(self) -> str:
+        """Return the help line, with the default when there is one worth showing."""
+        shown = self.default not in (None, False)
+        return f"{self.help} (default: {self.default})" if shown else self.help
+
+    def convert(self, text: str) -> str | int | float:
+        """Return the value of one occurrence, or raise ValueError saying what the option takes."""
+        shown = _shorten(text)
+        if self.kind == "text":
+            if not text:
+                raise ValueError(f"{self.flag} must not be empty")
+            return text
+        low, high = _LIMITS[self.dest]
+        if self.kind == "int":
+            what = f"a whole number from {_number(low)} to {_number(high)}"
+            if not _INTEGER.fullmatch(text) or not low <= int(text) <= high:
+                raise ValueError(f"{self.flag} must be {what}, not {shown}")
+            return int(text)
+        what = f"a number from {_number(low)} to {_number(high)}"
+        if not _DECIMAL.fullmatch(text) or not low <= float(text) <= high:
+            raise ValueError(f"{self.flag} must be {what}, not {shown}")
+        return float(text)
+
+
+# ASCII digits only: int() and float() would also take '٣', '1_000', 'nan' and 'inf'.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+_DECIMAL = re.compile(r"[+-]?([0-9]{1,20}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", "address to bind (loopback only is wise)", default="127.0.0.1", metavar="ADDRESS"),
+    Option("port", "port to listen on; 0 picks a free one", kind="int", default=8765, metavar="PORT"),
+    Option(
+        "token",
+        f"the admin token (better: set {TOKEN_ENV}, which stays out of shell history)",
+        metavar="TOKEN",
+        env=TOKEN_ENV,
+    ),
+    Option("admin-user", "the admin's user name", default="admin@example.com", metavar="NAME"),
+    Option("user", "a non-admin user (repeatable)", metavar="NAME=TOKEN", repeatable=True),
+    Option(
+        "oauth-client", "an OAuth M2M service principal (repeatable)", metavar="ID:SECRET", repeatable=True
+    ),
+    Option(
+        "token-ttl-seconds", "lifetime of issued OAuth tokens", kind="int", default=3600, metavar="SECONDS"
+    ),
+    Option(
+        "data-dir", "keep state in DIR/emulator.sqlite3 across restarts (default: in memory)", metavar="DIR"
+    ),
+    Option("latency-ms", "latency added to every request", kind="int", default=0, metavar="MS"),
+    Option("faults", "fault rules: a JSON file, or an inline JSON object or list", metavar="FILE|JSON"),
+    Option(
+        "rate-limit",
+        "a per-route rate limit, e.g. 'POST /api/2.2/jobs/*=20' (repeatable)",
+        metavar="'METHOD /glob=RPS'",
+        repeatable=True,
+    ),
+    Option(
+        "allow-remote-repos",
+        "record repos with a non-local Git URL (no network: branch and head only, no files)",
+        kind="flag",
+        default=False,
+    ),
+    Option(
+        "dbfs-delete-batch",
+        "files a recursive DBFS delete removes per call before answering 503 PARTIAL_DELETE",
+        kind="int",
+        default=10_000,
+        metavar="N",
+    ),
+    Option(
+        "cluster-start-seconds",
+        "how long a cluster takes to start, restart, resize or terminate",
+        kind="float",
+        default=1.0,
+        metavar="S",
+    ),
+)

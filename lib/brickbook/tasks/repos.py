@@ -1,9 +1,12 @@
-"""Repos tasks: list, get, create, update (switch branch or tag), delete."""
+"""Repos tasks: list, get, create, update (switch branch or tag), delete.
+
+Mutations print what they did: ``{"created": PATH, ...the repo}``, ``{"updated": PATH, ...}``,
+``{"deleted": PATH, "id": ID}``.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from brickbook.command import Invocation, command
 from brickbook.errors import UsageError
@@ -14,13 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["create", "delete", "get", "list_", "update"]
 
-PROVIDER_BY_HOST = {
-    "github.com": "gitHub",
-    "gitlab.com": "gitLab",
-    "bitbucket.org": "bitbucketCloud",
-    "dev.azure.com": "azureDevOpsServices",
-}
-
 
 def _repos_table(rows: list[dict[str, Any]]) -> str:
     return render_table(rows, ["id", "branch", "head_commit_id", "path", "url"])
@@ -28,7 +24,7 @@ def _repos_table(rows: list[dict[str, Any]]) -> str:
 
 def resolve_repo_id(client: Client, repo: str) -> int:
     """Accept a numeric repo id or the repo's workspace path."""
-    if repo.isdigit():
+    if repo.isascii() and repo.isdigit():  # not '²' or '١٢', which isdigit() also accepts
         return int(repo)
     from brickbook.api import workspace
     from brickbook.api.workspace import ObjectType
@@ -38,25 +34,6 @@ def resolve_repo_id(client: Client, repo: str) -> int:
     if info.object_type != ObjectType.REPO or info.object_id is None:
         raise UsageError(f"{repo} is not a repo (it is a {info.object_type}): pass a repo id or path")
     return info.object_id
-
-
-def infer_provider(url: str) -> str:
-    """Guess the Git provider from a well-known host, as the Databricks CLI does."""
-    host = (urlparse(url).hostname or "").lower()
-    for known, provider in PROVIDER_BY_HOST.items():
-        if host == known or host.endswith("." + known):
-            return provider
-    raise UsageError(f"cannot tell the Git provider of {url!r}: pass --provider (e.g. gitHub, gitLab)")
-
-
-def _provider(value: str) -> str:
-    """Return the API spelling of a provider name given in any case."""
-    from brickbook.api.repos import PROVIDERS
-
-    for known in PROVIDERS:
-        if known.lower() == value.lower():
-            return known
-    raise UsageError(f"unknown Git provider {value!r}: use one of {', '.join(PROVIDERS)}")
 
 
 @command(help={"path_prefix": "Only repos under this workspace path."}, text=_repos_table, name="list")
@@ -80,19 +57,25 @@ def get(inv: Invocation, repo: str) -> Any:
 @command(
     help={
         "url": "Git URL to clone.",
-        "provider": "Git provider (gitHub, gitLab, bitbucketCloud, ...). Default: inferred from the URL.",
+        "provider": "Git provider (gitHub, gitLab, bitbucketCloud, ...). Default: inferred from the URL "
+        "(well-known hosts; none needed for a local repository: an absolute path or file:// URL).",
         "path": "Workspace path, e.g. /Repos/me@example.com/project. Default: chosen by the service.",
     }
 )
-def create(inv: Invocation, url: str, *, provider: str | None = None, path: str | None = None) -> Any:
+def create(
+    inv: Invocation, url: str, *, provider: str | None = None, path: str | None = None
+) -> dict[str, Any]:
     """Clone a Git repository into the workspace."""
     from brickbook.api import repos
     from brickbook.paths import workspace_path
 
-    if not url.strip():
-        raise UsageError("the Git URL is empty")
-    chosen = _provider(provider) if provider else infer_provider(url)
-    return repos.create(inv.client, url, chosen, path=workspace_path(path) if path else None).raw
+    if not url.strip() or not url.isprintable():
+        raise UsageError(f"the Git URL {url!r} is empty or holds control characters")
+    chosen = repos.canonical_provider(provider) if provider else repos.provider_for(url)
+    if chosen is None:
+        raise UsageError(f"cannot tell the Git provider of {url!r}: pass --provider (e.g. gitHub, gitLab)")
+    info = repos.create(inv.client, url, chosen, path=workspace_path(path) if path else None)
+    return {"created": info.path, **info.raw}
 
 
 @command(
@@ -102,7 +85,9 @@ def create(inv: Invocation, url: str, *, provider: str | None = None, path: str 
         "tag": "Tag to check out (detached HEAD).",
     }
 )
-def update(inv: Invocation, repo: str, *, branch: str | None = None, tag: str | None = None) -> Any:
+def update(
+    inv: Invocation, repo: str, *, branch: str | None = None, tag: str | None = None
+) -> dict[str, Any]:
     """Switch a repo to a branch or tag."""
     from brickbook.api import repos
 
@@ -110,12 +95,16 @@ def update(inv: Invocation, repo: str, *, branch: str | None = None, tag: str | 
         raise UsageError("pass exactly one of --branch and --tag")
     repo_id = resolve_repo_id(inv.client, repo)
     repos.update(inv.client, repo_id, branch=branch, tag=tag)
-    return repos.get(inv.client, repo_id).raw
+    info = repos.get(inv.client, repo_id)
+    return {"updated": info.path, **info.raw}
 
 
 @command(help={"repo": "Repo id or workspace path."})
-def delete(inv: Invocation, repo: str) -> None:
+def delete(inv: Invocation, repo: str) -> dict[str, Any]:
     """Remove a repo from the workspace."""
     from brickbook.api import repos
 
-    repos.delete(inv.client, resolve_repo_id(inv.client, repo))
+    # Read it first: what was deleted is named by its path, whichever of id or path was given.
+    info = repos.get(inv.client, resolve_repo_id(inv.client, repo))
+    repos.delete(inv.client, info.id)
+    return {"deleted": info.path, "id": info.id}

@@ -1,4 +1,8 @@
-"""Secrets tasks: scopes, secrets (values never printed) and ACLs."""
+"""Secrets tasks: scopes, secrets (values never printed) and ACLs.
+
+Mutations print what they did (``{"created": "etl"}``, ``{"deleted": "etl/db-password", ...}``), so
+``-o json`` always gives one JSON value.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ __all__ = [
 ]
 
 SCOPE_HELP = "Secret scope name: 1-128 letters, digits, '-', '_', '.' or '@'."
+PRINCIPAL_HELP = "User, group or service principal."
+# What a value may come from when there is no terminal to prompt on (also the closed-stdin message).
+VALUE_SOURCES = "pipe it in (... | brickbook secrets.put SCOPE KEY) or pass --file PATH"
 
 
 @command(text=lambda rows: render_table(rows, ["name", "backend_type"]))
@@ -41,39 +48,58 @@ def list_scopes(inv: Invocation) -> list[Any]:
         "initial_manage_principal": "Set to 'users' to let all users manage it (needed on standard tier).",
     }
 )
-def create_scope(inv: Invocation, scope: str, *, initial_manage_principal: str | None = None) -> None:
+def create_scope(
+    inv: Invocation, scope: str, *, initial_manage_principal: str | None = None
+) -> dict[str, Any]:
     """Create a Databricks-backed secret scope."""
     from brickbook.api import secrets
 
+    secrets.validate_scope(scope)
+    if initial_manage_principal is not None and initial_manage_principal != "users":
+        # Facts §6: the API accepts only "users" here; anything else would fail after the check.
+        raise UsageError(f"--initial-manage-principal can only be 'users', not {initial_manage_principal!r}")
     secrets.create_scope(inv.client, scope, initial_manage_principal=initial_manage_principal)
+    done: dict[str, Any] = {"created": scope}
+    if initial_manage_principal:
+        done["initial_manage_principal"] = initial_manage_principal
+    return done
 
 
 @command(help={"scope": SCOPE_HELP})
-def delete_scope(inv: Invocation, scope: str) -> None:
+def delete_scope(inv: Invocation, scope: str) -> dict[str, Any]:
     """Delete a secret scope and every secret in it."""
     from brickbook.api import secrets
 
     secrets.delete_scope(inv.client, secrets.validate_scope(scope))
+    return {"deleted": scope}
 
 
 def _read_value(file: str | None, string_value: str | None) -> str | bytes:
     """Return the secret from --string-value, --file, piped stdin or a hidden prompt, in that order.
 
     Piped text loses one trailing newline (``echo pw | ...`` stores ``pw``) and goes as a string; piped
-    bytes that are not UTF-8, and any file, go as bytes. An empty value is refused.
+    bytes that are not UTF-8, and any file, go as bytes. An empty value is refused, and so is a closed
+    stdin (``<&-``). A file or pipe is read only up to just past the 128 KB limit, so ``yes |`` or
+    ``--file /dev/zero`` cannot exhaust memory.
     """
+    from brickbook.api.secrets import MAX_VALUE_BYTES
+
     if file is not None and string_value is not None:
         raise UsageError("pass at most one of --file and --string-value")
+    limit = MAX_VALUE_BYTES + 2  # room for the trailing newline a pipe loses
     value: str | bytes
     if string_value is not None:
         value, source = string_value, "--string-value"
     elif file is not None:
         try:
-            value, source = Path(file).read_bytes(), f"the file {file}"
+            with Path(file).open("rb") as stream:
+                value, source = stream.read(limit), f"the file {file}"
         except OSError as error:
             raise UsageError(f"cannot read {file}: {error.strerror or error}") from None
-    elif sys.stdin is not None and not sys.stdin.isatty():
-        data = sys.stdin.buffer.read()
+    elif sys.stdin is None:
+        raise UsageError(f"stdin is closed, so there is no secret value to read: {VALUE_SOURCES}")
+    elif not sys.stdin.isatty():
+        data = sys.stdin.buffer.read(limit)
         data = data.removesuffix(b"\r\n") if data.endswith(b"\r\n") else data.removesuffix(b"\n")
         try:
             value = data.decode("utf-8")
@@ -81,7 +107,10 @@ def _read_value(file: str | None, string_value: str | None) -> str | bytes:
             value = data
         source = "stdin"
     else:
-        value, source = getpass.getpass("Secret value (input hidden): "), "the prompt"
+        try:
+            value, source = getpass.getpass("Secret value (input hidden): "), "the prompt"
+        except EOFError:  # Ctrl-D at the prompt
+            raise UsageError(f"no secret value was typed; nothing was stored (or {VALUE_SOURCES})") from None
     if not value:
         raise UsageError(f"the secret value from {source} is empty; nothing was stored")
     return value
@@ -116,10 +145,9 @@ def put(
     try:
         secrets.put_secret(inv.client, scope, key, value)
     except ResourceDoesNotExist as error:
-        error.args = (f"scope {scope} does not exist: create it with secrets.create-scope {scope}",)
-        raise
+        raise error.with_hint(f"create the scope with: brickbook secrets.create-scope {scope}") from None
     size = len(value.encode() if isinstance(value, str) else value)
-    return {"scope": scope, "key": key, "bytes": size}
+    return {"put": f"{scope}/{key}", "scope": scope, "key": key, "bytes": size}
 
 
 def _secrets_table(rows: list[dict[str, Any]]) -> str:
@@ -143,28 +171,32 @@ def list_(inv: Invocation, scope: str) -> list[Any]:
 
 
 @command(help={"scope": SCOPE_HELP, "key": "Secret key."})
-def delete(inv: Invocation, scope: str, key: str) -> None:
+def delete(inv: Invocation, scope: str, key: str) -> dict[str, Any]:
     """Delete a secret."""
     from brickbook.api import secrets
 
     secrets.delete_secret(inv.client, secrets.validate_scope(scope), secrets.validate_key(key))
+    return {"deleted": f"{scope}/{key}", "scope": scope, "key": key}
 
 
 @command(
     help={
         "scope": SCOPE_HELP,
-        "principal": "User, group or service principal.",
+        "principal": PRINCIPAL_HELP,
         "permission": "READ, WRITE or MANAGE.",
     }
 )
-def put_acl(inv: Invocation, scope: str, principal: str, permission: str) -> None:
+def put_acl(inv: Invocation, scope: str, principal: str, permission: str) -> dict[str, Any]:
     """Grant a principal READ, WRITE or MANAGE on a scope."""
     from brickbook.api import secrets
     from brickbook.api.secrets import AclPermission
 
+    secrets.validate_scope(scope)
+    secrets.validate_principal(principal)
     if permission.upper() not in ("READ", "WRITE", "MANAGE"):
         raise UsageError(f"permission must be READ, WRITE or MANAGE, not {permission!r}")
-    secrets.put_acl(inv.client, secrets.validate_scope(scope), principal, AclPermission(permission.upper()))
+    secrets.put_acl(inv.client, scope, principal, AclPermission(permission.upper()))
+    return {"granted": scope, "principal": principal, "permission": permission.upper()}
 
 
 @command(help={"scope": SCOPE_HELP}, text=lambda rows: render_table(rows, ["principal", "permission"]))
@@ -175,9 +207,10 @@ def list_acls(inv: Invocation, scope: str) -> list[Any]:
     return [a.raw for a in secrets.list_acls(inv.client, secrets.validate_scope(scope))]
 
 
-@command(help={"scope": SCOPE_HELP, "principal": "User, group or service principal."})
-def delete_acl(inv: Invocation, scope: str, principal: str) -> None:
+@command(help={"scope": SCOPE_HELP, "principal": PRINCIPAL_HELP})
+def delete_acl(inv: Invocation, scope: str, principal: str) -> dict[str, Any]:
     """Remove a principal's permission on a scope."""
     from brickbook.api import secrets
 
-    secrets.delete_acl(inv.client, secrets.validate_scope(scope), principal)
+    secrets.delete_acl(inv.client, secrets.validate_scope(scope), secrets.validate_principal(principal))
+    return {"revoked": scope, "principal": principal}
