@@ -169,7 +169,7 @@ class Client:
             return {}
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             return {"content": response.text}
 
     def paginate(
@@ -363,7 +363,7 @@ class Client:
             raise
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         token = data.get("access_token") if isinstance(data, dict) else None
         if isinstance(token, str):

@@ -93,7 +93,7 @@ def api_error_from_response(
     request_id: str | None = None
     try:
         data = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         data = None
     if isinstance(data, Mapping):
         code, message, request_id = _from_json(data)

@@ -6,9 +6,13 @@ cases are tried on a plain JSON route and on DBFS.
 
 from __future__ import annotations
 
+import base64
+
+import httpx
 import pytest
 
 from brickbook.emulator.wire import MAX_BODY_DEPTH
+from tests.conftest import ADMIN_TOKEN
 from tests.emulator.harness import Emu
 
 JSON = {"Content-Type": "application/json"}
@@ -61,3 +65,16 @@ def test_nesting_up_to_the_limit_reaches_the_route(emu: Emu):
 def test_values_json_cannot_carry_are_400(emu: Emu, content: bytes, fragment: str):
     """NaN, infinities, oversized integers, truncated JSON and undecodable bytes are 400s."""
     assert_malformed(emu.post("/api/2.2/jobs/delete", content=content, headers=JSON), fragment)
+
+
+def test_deeply_nested_jupyter_import_is_a_400(emulator_server):
+    """An .ipynb nested deeper than the JSON parser goes is refused as invalid content, not a 500."""
+    deep = b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = httpx.post(
+        f"{emulator_server.url}/api/2.0/workspace/import",
+        json={"path": "/Shared/deep", "format": "JUPYTER", "content": base64.b64encode(deep).decode()},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "not a valid Jupyter notebook" in response.json()["message"]

@@ -113,7 +113,7 @@ def walk(client: Client, path: str) -> Iterator[ObjectInfo]:
 def _jupyter_cells(content: bytes) -> list[tuple[str, str]] | None:
     try:
         document = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return None
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):

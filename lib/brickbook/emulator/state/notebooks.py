@@ -104,7 +104,7 @@ def from_jupyter(content: bytes) -> bytes:
     """Turn an ``.ipynb`` document into a Python SOURCE body (markdown cells become ``%md`` magics)."""
     try:
         document = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ApiError(
             "INVALID_PARAMETER_VALUE", f"The content is not a valid Jupyter notebook: {exc}"
         ) from exc
