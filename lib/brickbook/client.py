@@ -11,6 +11,7 @@ from __future__ import annotations
 import platform
 import random
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -26,7 +27,7 @@ from brickbook.redaction import redact, register_secret
 from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after
 from brickbook.throttle import Throttle, TokenBucket
 
-__all__ = ["Client", "flatten_query"]
+__all__ = ["Client", "flatten_query", "post_webhook"]
 
 QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
@@ -340,3 +341,35 @@ class Client:
             )
         register_secret(token)
         return IssuedToken(access_token=token, expires_in=float(data.get("expires_in") or 3600))
+
+
+def post_webhook(
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """POST ``payload`` as JSON to a notification webhook (Slack-compatible); return the HTTP status.
+
+    A separate connection that never carries the workspace credentials: no Authorization header, no
+    redirects followed (a redirect could lead elsewhere), one attempt (a notification must not hold up
+    the exit). The URL may embed a secret, so failures name only its scheme and host.
+    """
+    parts = urllib.parse.urlsplit(url)
+    shown = f"{parts.scheme}://{parts.hostname}/…"
+    headers = {"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"}
+    try:
+        with httpx.Client(
+            timeout=timeout, follow_redirects=False, transport=transport, headers=headers
+        ) as http:
+            return http.post(url, json=dict(payload)).status_code
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        # from None: the httpx exception's text may contain the full URL.
+        raise TransportError(
+            f"could not deliver the notification to {shown}: {type(exc).__name__}",
+            method="POST",
+            path=shown,
+            request_sent=not never_sent,
+        ) from None

@@ -58,6 +58,7 @@ __all__ = [
     "Interrupted",
     "InvalidParameterValue",
     "InvalidState",
+    "JournalCorrupt",
     "LocalConflict",
     "LockHeld",
     "NotFound",
@@ -380,3 +381,7 @@ def error_class_for(http_status: int, error_code: str | None, message: str) -> t
     if http_status >= 400:
         return BadRequest
     return ApiError
+
+
+class JournalCorrupt(UsageError):
+    """A runbook's state journal is corrupt, unreadable or too large; the message names the file."""

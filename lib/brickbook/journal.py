@@ -1,0 +1,451 @@
+"""The per-invocation-key journal of a runbook, and the lock that keeps two invocations of a key apart.
+
+Layout: ``<state dir>/<runbook>/<key>.json`` (the journal) and ``<key>.lock`` beside it. The state dir is
+``--state-dir``, else ``$XDG_STATE_HOME/brickbook``, else ``~/.local/state/brickbook``; brickbook creates
+its folders with mode 0700. Runbook names and keys are turned into safe file names (a hash suffix keeps
+long or unusual keys apart).
+
+The journal is one small JSON document per key, replaced atomically (temp file in the same folder,
+fsync, rename, fsync of the folder), so a crash at any moment leaves the old or the new version, never
+half of one. Before a remote side effect that must not be repeated, a step records its idempotency token
+and the file is fsynced; only then is the request sent; the remote id (a run id) is recorded after. A
+re-invocation after ``kill -9`` therefore either finds the id (and reattaches) or finds only the token
+(and sends the same request with the same token, which the API answers with the run it already
+started). A journal that cannot be read or parsed, or is larger than ``MAX_JOURNAL_BYTES``, is an error
+naming the file (``JournalCorrupt``, exit 2): it is never silently ignored, because ignoring it could
+start a second run.
+
+The lock is ``fcntl.flock`` on the lock file, not an ``O_EXCL`` file: the kernel releases it when its
+holder dies, even by SIGKILL, so liveness never has to be guessed from a pid (which may have been
+reused). The file records the holder's pid, host and start time for messages; a lock whose file still
+names a holder but is free was left by a process that died, and taking it over is logged
+(``lock.taken_over``). The file is emptied, not deleted, on release: deleting it would let a waiter
+lock the unlinked file while a newcomer locks a new one. flock works on local file systems (Linux and
+macOS); keep the state dir on a local disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import socket
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from brickbook.errors import JournalCorrupt, LockHeld, UsageError
+
+if TYPE_CHECKING:
+    from brickbook.context import Context
+
+__all__ = [
+    "MAX_JOURNAL_BYTES",
+    "Effect",
+    "Journal",
+    "Lock",
+    "StepRecord",
+    "acquire_lock",
+    "default_key",
+    "ensure_state_dir",
+    "idempotency_token",
+    "resolve_state_dir",
+    "safe_name",
+    "validate_key",
+    "write_atomic",
+]
+
+FORMAT = "brickbook-journal"
+VERSION = 1
+MAX_JOURNAL_BYTES = 1024 * 1024
+MAX_KEY_LENGTH = 200
+MAX_HISTORY = 50
+LOCK_POLL_SECONDS = 1.0
+TOKEN_LIMIT = 64  # the Jobs API's limit on idempotency_token
+STEP_STATUSES = frozenset({"started", "done", "failed", "cancelled", "interrupted"})
+RUN_STATUSES = frozenset({"running", "succeeded", "failed", "interrupted"})
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CORRUPT_HINT = "move the file aside to start this key afresh (its record of started runs is then lost)"
+
+
+# -- names, keys and tokens -------------------------------------------------------------------------
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def safe_name(text: str) -> str:
+    """Return a file name for ``text``: itself when short and plain, else a cleaned prefix + a hash."""
+    if _SAFE.match(text):
+        return text
+    prefix = _UNSAFE_CHARS.sub("_", text).strip("._-")[:40]
+    return f"{prefix}-{_digest(text)[:16]}" if prefix else _digest(text)[:16]
+
+
+def validate_key(key: str) -> str:
+    """Check a ``--key`` value: not blank, no control characters, at most 200 characters."""
+    if not key.strip():
+        raise UsageError("--key must not be empty: give a name for this invocation, e.g. nightly-2026-11-26")
+    if _CONTROL.search(key):
+        raise UsageError("--key must not contain control characters (newlines, tabs, NUL)")
+    if len(key) > MAX_KEY_LENGTH:
+        raise UsageError(f"--key is {len(key)} characters long; use at most {MAX_KEY_LENGTH}")
+    return key
+
+
+def default_key(runbook: str, *, host: str, options: Mapping[str, Any], wall: float) -> str:
+    """Return the key cron invocations share: ``<runbook>-<UTC date>-<digest of host and arguments>``.
+
+    Two invocations of one runbook on the same UTC day, against the same workspace host with the same
+    arguments (None, False and empty values dropped, keys sorted) get the same key, so a cron job that
+    fires twice, or is re-run after a crash, does the day's work once. Use ``--key`` for another rhythm
+    (hourly runs, one key per release). The arguments appear only as a digest: they may hold secrets.
+    """
+    kept = {k: v for k, v in options.items() if v not in (None, False, "", [], ())}
+    canonical = json.dumps({"host": host, "arguments": kept}, sort_keys=True, default=str)
+    day = dt.datetime.fromtimestamp(wall, dt.UTC).date().isoformat()
+    return f"{runbook}-{day}-{_digest(runbook, canonical)[:12]}"
+
+
+def idempotency_token(runbook: str, key: str, step: str, attempt: int, effect: str = "") -> str:
+    """Return the token for one side effect: the same for a re-invocation, new for each ``--rerun``.
+
+    A digest of runbook, key, step, effect and attempt, so it fits the API's 64-character limit whatever
+    the names, and reveals nothing of the key.
+    """
+    token = f"bb-{_digest(runbook, key, step, effect, str(attempt))[:48]}"
+    assert len(token) <= TOKEN_LIMIT
+    return token
+
+
+# -- the state dir ----------------------------------------------------------------------------------
+
+
+def resolve_state_dir(explicit: str | None, env: Mapping[str, str] | None = None) -> Path:
+    """Return the state dir: ``--state-dir``, ``$XDG_STATE_HOME/brickbook``, ``~/.local/state/brickbook``."""
+    env = os.environ if env is None else env
+    if explicit is not None:
+        if not explicit.strip() or "\x00" in explicit:
+            raise UsageError("--state-dir must name a directory")
+        return Path(explicit).expanduser()
+    xdg = env.get("XDG_STATE_HOME", "")
+    # The XDG spec says a relative value is invalid and must be ignored.
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "brickbook"
+    home = env.get("HOME") or str(Path.home())
+    return Path(home) / ".local" / "state" / "brickbook"
+
+
+def ensure_state_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) with mode 0700; refuse a path that is not a directory."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(
+            f"state dir {path} exists and is not a directory: choose another --state-dir"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create state dir {path}: {exc.strerror}; choose another --state-dir"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"state dir {path} is not writable: choose another --state-dir")
+    return path
+
+
+def write_atomic(path: Path, data: bytes, *, fsync: Callable[[int], None] = os.fsync) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync the folder."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            fsync(handle.fileno())
+        Path(temp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temp).unlink()
+        raise
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fsync(folder)
+    finally:
+        os.close(folder)
+
+
+# -- the journal ------------------------------------------------------------------------------------
+
+
+class _Bad(ValueError):
+    """A journal field that is not what this version writes."""
+
+
+def _want(ok: bool, what: str) -> None:
+    if not ok:
+        raise _Bad(what)
+
+
+@dataclass
+class Effect:
+    """One side effect of a step: its token (recorded before the request) and remote id (after)."""
+
+    token: str
+    remote_id: int | str | None = None
+    cancelled: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"token": self.token, "remote_id": self.remote_id, "cancelled": self.cancelled}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> Effect:
+        _want(isinstance(data, dict), f"{where} is not an object")
+        _want(isinstance(data.get("token"), str) and bool(data["token"]), f"{where}.token is missing")
+        remote = data.get("remote_id")
+        _want(remote is None or isinstance(remote, int | str), f"{where}.remote_id is not an id")
+        return cls(token=data["token"], remote_id=remote, cancelled=data.get("cancelled") is True)
+
+
+@dataclass
+class StepRecord:
+    """What the journal knows about one step of the current attempt."""
+
+    status: str
+    started_at: float
+    finished_at: float | None = None
+    outcome: str | None = None
+    reason: str = ""
+    duration_seconds: float | None = None
+    result: Any = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    effects: dict[str, Effect] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["effects"] = {name: effect.to_dict() for name, effect in self.effects.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> StepRecord:
+        _want(isinstance(data, dict), f"{where} is not an object")
+        _want(data.get("status") in STEP_STATUSES, f"{where}.status is not a step status")
+        _want(isinstance(data.get("started_at"), int | float), f"{where}.started_at is not a time")
+        for name, kind in (("changes", list), ("runs", list), ("outputs", dict), ("effects", dict)):
+            _want(isinstance(data.get(name, kind()), kind), f"{where}.{name} is not a {kind.__name__}")
+        _want(data.get("error") is None or isinstance(data["error"], dict), f"{where}.error is not an object")
+        effects = {
+            str(n): Effect.from_dict(e, f"{where}.effects[{n!r}]") for n, e in data.get("effects", {}).items()
+        }
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "effects"}
+        return cls(**known, effects=effects)
+
+
+class Journal:
+    """The journal of one runbook key: the current attempt, its steps and effects, the run's status."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        runbook: str,
+        key: str,
+        wall: Callable[[], float],
+        fsync: Callable[[int], None] = os.fsync,
+    ) -> None:
+        self.path = path
+        self.runbook = runbook
+        self.key = key
+        self.attempt = 1
+        self.status = "running"
+        self.steps: dict[str, StepRecord] = {}
+        self.history: list[dict[str, Any]] = []
+        self.created_at = wall()
+        self._wall = wall
+        self._fsync = fsync
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        *,
+        runbook: str,
+        key: str,
+        wall: Callable[[], float],
+        fsync: Callable[[int], None] = os.fsync,
+    ) -> Journal | None:
+        """Read the journal at ``path``; None when there is none; JournalCorrupt when it is not sound."""
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_JOURNAL_BYTES + 1)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise JournalCorrupt(f"cannot read journal {path}: {exc.strerror}").with_hint(
+                "check its permissions"
+            ) from None
+        if len(raw) > MAX_JOURNAL_BYTES:
+            raise JournalCorrupt(
+                f"journal {path} is larger than {MAX_JOURNAL_BYTES // 1024} KiB, more than brickbook writes"
+            ).with_hint(CORRUPT_HINT)
+        journal = cls(path, runbook=runbook, key=key, wall=wall, fsync=fsync)
+        try:
+            journal._read(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise JournalCorrupt(f"journal {path} is corrupt (not JSON: {exc})").with_hint(
+                CORRUPT_HINT
+            ) from None
+        except _Bad as exc:
+            raise JournalCorrupt(f"journal {path} is corrupt ({exc})").with_hint(CORRUPT_HINT) from None
+        return journal
+
+    def _read(self, doc: Any) -> None:
+        _want(isinstance(doc, dict), "it is not a JSON object")
+        _want(doc.get("format") == FORMAT, f"format is not {FORMAT!r}")
+        _want(doc.get("version") == VERSION, f"version {doc.get('version')!r} is not {VERSION}")
+        _want(doc.get("runbook") == self.runbook, f"it belongs to runbook {doc.get('runbook')!r}")
+        _want(doc.get("key") == self.key, f"it belongs to key {doc.get('key')!r}")
+        attempt = doc.get("attempt")
+        _want(isinstance(attempt, int) and not isinstance(attempt, bool) and attempt >= 1, "bad attempt")
+        _want(doc.get("status") in RUN_STATUSES, "status is not a run status")
+        _want(isinstance(doc.get("steps"), dict), "steps is not an object")
+        _want(isinstance(doc.get("history", []), list), "history is not a list")
+        self.attempt, self.status = attempt, doc["status"]
+        self.created_at = float(doc.get("created_at") or self._wall())
+        self.history = list(doc.get("history", []))
+        self.steps = {str(n): StepRecord.from_dict(s, f"steps[{n!r}]") for n, s in doc["steps"].items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the document as written."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "runbook": self.runbook,
+            "key": self.key,
+            "attempt": self.attempt,
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self._wall(),
+            "history": self.history,
+            "steps": {name: record.to_dict() for name, record in self.steps.items()},
+        }
+
+    def save(self) -> None:
+        """Write the journal atomically and durably (it is on disk when this returns)."""
+        data = json.dumps(self.to_dict(), indent=1, allow_nan=False).encode("utf-8")
+        if len(data) > MAX_JOURNAL_BYTES:
+            # A runbook recording whole logs or datasets as step results: a bug to fix in the runbook.
+            raise ValueError(
+                f"journal {self.path} would be {len(data)} bytes, over the {MAX_JOURNAL_BYTES} limit: "
+                "record smaller step results and outputs"
+            )
+        write_atomic(self.path, data, fsync=self._fsync)
+
+    def new_attempt(self) -> None:
+        """Start a fresh attempt under the same key (``--rerun``): new tokens, no step done yet."""
+        self.history = [*self.history, {"attempt": self.attempt, "status": self.status}][-MAX_HISTORY:]
+        self.attempt += 1
+        self.status = "running"
+        self.steps = {}
+
+
+# -- the lock ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Lock:
+    """A held lock; ``release`` empties the file and unlocks it."""
+
+    path: Path
+    fd: int
+
+    def release(self) -> None:
+        """Give the lock up (idempotent)."""
+        if self.fd < 0:
+            return
+        try:
+            os.ftruncate(self.fd, 0)
+        finally:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _holder(fd: int) -> dict[str, Any]:
+    try:
+        raw = os.pread(fd, 4096, 0)
+        data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+    except (OSError, ValueError):
+        return {"unreadable": True}
+    return data if isinstance(data, dict) else {"unreadable": True}
+
+
+def _describe_holder(holder: Mapping[str, Any]) -> str:
+    if not holder.get("pid"):
+        return "another invocation"
+    return f"pid {holder.get('pid')} on {holder.get('host')} since {holder.get('started_at')}"
+
+
+def acquire_lock(path: Path, *, ctx: Context, wait_seconds: float, runbook: str, key: str) -> Lock:
+    """Take the lock at ``path`` at once, or polling for up to ``wait_seconds`` (ctx clock and sleep).
+
+    Raises LockHeld (exit 9) naming the holder when it stays taken.
+    """
+    deadline: float | None = None
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise UsageError(f"cannot open lock file {path}: {exc.strerror}; check --state-dir") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _holder(fd)
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise UsageError(
+                    f"cannot lock {path}: {exc.strerror}; keep --state-dir on a local disk"
+                ) from None
+            now = ctx.clock()
+            if deadline is None:
+                deadline = now + wait_seconds
+                if wait_seconds > 0:
+                    ctx.log.info("lock.waiting", holder=_describe_holder(holder), wait_seconds=wait_seconds)
+            if now >= deadline:
+                waited = f" after waiting {wait_seconds:g}s" if wait_seconds > 0 else ""
+                raise LockHeld(
+                    f"runbook {runbook!r} key {key!r} is locked by {_describe_holder(holder)}{waited}"
+                ).with_hint("let it finish, or wait for it with --wait-lock SECONDS") from None
+            ctx.sleep(min(LOCK_POLL_SECONDS, deadline - now))
+            continue
+        previous = _holder(fd)
+        if previous:
+            ctx.log.warning(
+                "lock.taken_over",
+                lock=str(path),
+                previous_pid=previous.get("pid"),
+                previous_host=previous.get("host"),
+                previous_started_at=previous.get("started_at"),
+            )
+        mine = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": dt.datetime.fromtimestamp(ctx.wall(), dt.UTC).isoformat(timespec="seconds"),
+            "runbook": runbook,
+            "key": key,
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(mine).encode(), 0)
+        os.fsync(fd)
+        return Lock(path, fd)
