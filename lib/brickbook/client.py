@@ -357,7 +357,7 @@ def post_webhook(
     the exit). The URL may embed a secret, so failures name only its scheme and host.
     """
     parts = urllib.parse.urlsplit(url)
-    shown = f"{parts.scheme}://{parts.hostname}/…"
+    shown = f"{parts.scheme}://{parts.hostname}/..."  # the path and query may hold a secret
     headers = {"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"}
     try:
         with httpx.Client(

@@ -53,6 +53,7 @@ __all__ = [
     "Lock",
     "StepRecord",
     "acquire_lock",
+    "check_state_dir",
     "default_key",
     "ensure_state_dir",
     "idempotency_token",
@@ -146,20 +147,29 @@ def resolve_state_dir(explicit: str | None, env: Mapping[str, str] | None = None
     return Path(home) / ".local" / "state" / "brickbook"
 
 
+def check_state_dir(path: Path) -> Path:
+    """Check, creating nothing, that ``path`` is or can become a writable directory."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing == path and not path.is_dir():
+        raise UsageError(f"state dir {path} exists and is not a directory: choose another --state-dir")
+    if not existing.is_dir():
+        raise UsageError(f"cannot create state dir {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"state dir {existing} is not writable: choose another --state-dir")
+    return path
+
+
 def ensure_state_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) with mode 0700; refuse a path that is not a directory."""
+    check_state_dir(path)
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except FileExistsError:
-        raise UsageError(
-            f"state dir {path} exists and is not a directory: choose another --state-dir"
-        ) from None
     except OSError as exc:
         raise UsageError(
             f"cannot create state dir {path}: {exc.strerror}; choose another --state-dir"
         ) from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"state dir {path} is not writable: choose another --state-dir")
     return path
 
 
@@ -293,7 +303,7 @@ class Journal:
             return None
         except OSError as exc:
             raise JournalCorrupt(f"cannot read journal {path}: {exc.strerror}").with_hint(
-                "check its permissions"
+                "it must be a readable file"
             ) from None
         if len(raw) > MAX_JOURNAL_BYTES:
             raise JournalCorrupt(

@@ -164,7 +164,7 @@ def safe_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or "?"
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}/…"
+    return f"{parts.scheme}://{host}{port}/..."
 
 
 def validate_webhook_url(url: str) -> str:
@@ -182,8 +182,10 @@ def validate_webhook_url(url: str) -> str:
     except ValueError:
         raise UsageError("--notify is not a valid URL (check the host and port)") from None
     if parts.scheme not in ("http", "https"):
-        scheme = parts.scheme if parts.scheme.isalnum() and len(parts.scheme) < 20 else "other"
-        raise UsageError(f"--notify must be an http:// or https:// URL, not a {scheme or 'relative'} one")
+        if not parts.scheme:
+            raise UsageError("--notify must be an http:// or https:// URL; it has no scheme")
+        shown = f"{parts.scheme}://" if parts.scheme.isalnum() and len(parts.scheme) < 20 else "that"
+        raise UsageError(f"--notify must be an http:// or https:// URL, not {shown}")
     if not parts.hostname:
         raise UsageError("--notify URL has no host: e.g. https://hooks.slack.com/services/...")
     register_secret(url)

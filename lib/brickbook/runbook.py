@@ -44,6 +44,7 @@ from brickbook.journal import (
     Journal,
     Lock,
     acquire_lock,
+    check_state_dir,
     default_key,
     ensure_state_dir,
     resolve_state_dir,
@@ -72,7 +73,7 @@ class Runbook:
         *,
         name: str,
         key: str,
-        journal: Journal | None,
+        journal: Journal,
         on_interrupt: OnInterrupt,
         report: Report,
     ) -> None:
@@ -82,8 +83,8 @@ class Runbook:
         self.journal = journal
         self.on_interrupt = on_interrupt
         self.report = report
-        self.attempt = journal.attempt if journal is not None else 1
-        self.writable = journal is not None and not ctx.dry_run
+        self.attempt = journal.attempt
+        self.writable = not ctx.dry_run
         self._seen: set[str] = set()
         self._active: Step | None = None
 
@@ -112,7 +113,7 @@ class Runbook:
 
     def save(self) -> None:
         """Write the journal (only when this invocation may write)."""
-        if self.writable and self.journal is not None:
+        if self.writable:
             self.journal.save()
 
 
@@ -125,12 +126,16 @@ def _start(
     wait_lock: float,
     rerun: bool,
     fsync: Callable[[int], None],
-) -> tuple[Journal | None, Lock | None]:
+) -> tuple[Journal, Lock | None]:
     folder = state_dir / safe_name(name)
     path = folder / f"{safe_name(key)}.json"
+    # Check and read first, creating nothing: a bad state dir or a corrupt journal stops here.
+    check_state_dir(state_dir)
+    existing = Journal.load(path, runbook=name, key=key, wall=ctx.wall, fsync=fsync)
     if ctx.dry_run:  # read only: no folders, no lock, no writes
-        journal = None if rerun else Journal.load(path, runbook=name, key=key, wall=ctx.wall, fsync=fsync)
-        return journal or Journal(path, runbook=name, key=key, wall=ctx.wall, fsync=fsync), None
+        if existing is not None and rerun:
+            existing.new_attempt()
+        return existing or Journal(path, runbook=name, key=key, wall=ctx.wall, fsync=fsync), None
     ensure_state_dir(state_dir)
     ensure_state_dir(folder)
     lock = acquire_lock(
@@ -180,8 +185,8 @@ def execute(
     with bound_contextvars(runbook=name, key=key):
         try:
             journal, lock = _start(ctx, name, key, state_dir, wait_lock=wait_lock, rerun=rerun, fsync=fsync)
-            report.attempt = journal.attempt if journal is not None else 1
-            report.journal = str(journal.path) if lock is not None and journal is not None else None
+            report.attempt = journal.attempt
+            report.journal = str(journal.path) if lock is not None else None
             fn(
                 Runbook(ctx, name=name, key=key, journal=journal, on_interrupt=on_interrupt, report=report),
                 **options,

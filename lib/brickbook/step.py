@@ -39,6 +39,7 @@ __all__ = ["RemoteId", "Step"]
 RemoteId = int | str
 T = TypeVar("T")
 RERUN_HINT = "add --rerun to start a new attempt under the same key"
+MAX_MESSAGE = 300
 
 
 def _error_record(error: BaseException) -> dict[str, Any]:
@@ -175,7 +176,7 @@ class Step:
         self._log_tokens = bind_contextvars(step=self.name)
         self._started = rb.ctx.clock()
         rb.ctx.progress.update(self.name)
-        record = rb.journal.steps.get(self.name) if rb.journal is not None else None
+        record = rb.journal.steps.get(self.name)
         if record is not None and record.status == "done":
             self.todo, self.result = False, record.result
             self._runs, self._outputs = list(record.runs), dict(record.outputs)
@@ -184,15 +185,16 @@ class Step:
         if record is not None and _sticky(record):
             error = record.error or {}
             what = "was cancelled by an interrupt" if record.status == "cancelled" else "failed"
-            message = (
-                f"step {self.name!r} {what} in an earlier invocation of key {rb.key!r} "
-                f"(attempt {rb.attempt}): {error.get('message', '')}"
-            )
+            earlier = str(error.get("message", ""))
             self._runs = list(record.runs)
-            self._finish("failed", f"{what} earlier: {error.get('message', '')}")
+            self._finish("failed", f"{what} in an earlier invocation: {earlier}")
+            # The earlier message may be long (a run's error); keep the one error line readable.
+            prefix = f"step {self.name!r} {what} in an earlier invocation (attempt {rb.attempt})"
+            room = max(80, MAX_MESSAGE - len(prefix))
+            message = f"{prefix}: {earlier if len(earlier) <= room else earlier[: room - 1] + '…'}"
             self._leave()
             raise RunFailed(message, result=error).with_hint(RERUN_HINT)
-        if rb.writable and rb.journal is not None:
+        if rb.writable:
             if record is None:
                 record = StepRecord(status="started", started_at=rb.ctx.wall())
             record.status, record.error = "started", None
@@ -282,7 +284,7 @@ class Step:
     def _store(self, status: str, *, outcome: str | None = None, reason: str = "", error: Any = None) -> None:
         rb = self._rb
         record = self._record
-        if not rb.writable or rb.journal is None or record is None:
+        if not rb.writable or record is None:
             return
         record.status, record.error = status, error
         record.finished_at = rb.ctx.wall()
