@@ -39,11 +39,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from structlog.contextvars import bound_contextvars
 
 from brickbook.context import Context
-from brickbook.errors import BrickbookError, Interrupted, UsageError
+from brickbook.errors import Interrupted, UsageError
 from brickbook.journal import (
     Journal,
-    Lock,
-    acquire_lock,
     check_state_dir,
     default_key,
     ensure_state_dir,
@@ -51,6 +49,7 @@ from brickbook.journal import (
     safe_name,
     validate_key,
 )
+from brickbook.lock import Lock, acquire_lock
 from brickbook.report import Report, render_report_text, send_notification, validate_webhook_url
 from brickbook.step import Step
 
@@ -174,7 +173,7 @@ def execute(
     fsync: Callable[[int], None] = os.fsync,
 ) -> tuple[Report, BaseException | None]:
     """Run ``fn(rb, **options)`` under the key's lock and journal; return the report and the failure."""
-    from brickbook.command import exit_code_for
+    from brickbook.command import _describe, exit_code_for
 
     ctx = ctx.bind(runbook=name, key=key)
     report = Report(runbook=name, key=key, started_at=ctx.wall(), dry_run=ctx.dry_run)
@@ -182,27 +181,23 @@ def execute(
     journal: Journal | None = None
     lock: Lock | None = None
     failure: BaseException | None = None
+    report.status = "failed"  # until fn returns: also what a SystemExit out of fn leaves recorded
     with bound_contextvars(runbook=name, key=key):
         try:
             journal, lock = _start(ctx, name, key, state_dir, wait_lock=wait_lock, rerun=rerun, fsync=fsync)
             report.attempt = journal.attempt
             report.journal = str(journal.path) if lock is not None else None
-            fn(
-                Runbook(ctx, name=name, key=key, journal=journal, on_interrupt=on_interrupt, report=report),
-                **options,
-            )
-        except KeyboardInterrupt:
-            failure = Interrupted(
-                "interrupted between steps; nothing this invocation started was left running"
-            )
+            rb = Runbook(ctx, name=name, key=key, journal=journal, on_interrupt=on_interrupt, report=report)
+            fn(rb, **options)
+            report.status = "planned" if ctx.dry_run else "succeeded"
+        except KeyboardInterrupt:  # outside any step (a step turns it into Interrupted itself)
+            failure = Interrupted("interrupted")
+            report.status = "interrupted"
         except Exception as error:
             failure = error
+            report.status = "interrupted" if isinstance(error, Interrupted) else "failed"
         finally:
             ctx.progress.close()
-            if failure is None:
-                report.status = "planned" if ctx.dry_run else "succeeded"
-            else:
-                report.status = "interrupted" if isinstance(failure, Interrupted) else "failed"
             if lock is not None and journal is not None:
                 journal.status = report.status
                 try:
@@ -212,8 +207,8 @@ def execute(
                 lock.release()
     report.duration_seconds = ctx.clock() - started
     if failure is not None:
-        code = exit_code_for(failure)
-        report.fail(failure, code, failure.message if isinstance(failure, BrickbookError) else str(failure))
+        # The same words as the error line on stderr (hint included), as in command()'s JSON envelope.
+        report.fail(failure, exit_code_for(failure), _describe(failure))
     ctx.log.info("runbook.finished", status=report.status, exit_code=report.exit_code, attempt=report.attempt)
     return report, failure
 

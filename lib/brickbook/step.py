@@ -171,9 +171,17 @@ class Step:
     # -- the context manager -----------------------------------------------------------------------
 
     def __enter__(self) -> Step:
-        rb = self._rb
-        rb.begin(self)
+        self._rb.begin(self)
         self._log_tokens = bind_contextvars(step=self.name)
+        try:
+            self._start()
+        except BaseException:
+            self._leave()
+            raise
+        return self
+
+    def _start(self) -> None:
+        rb = self._rb
         self._started = rb.ctx.clock()
         rb.ctx.progress.update(self.name)
         record = rb.journal.steps.get(self.name)
@@ -181,7 +189,7 @@ class Step:
             self.todo, self.result = False, record.result
             self._runs, self._outputs = list(record.runs), dict(record.outputs)
             self._record = record
-            return self
+            return
         if record is not None and _sticky(record):
             error = record.error or {}
             what = "was cancelled by an interrupt" if record.status == "cancelled" else "failed"
@@ -192,16 +200,14 @@ class Step:
             prefix = f"step {self.name!r} {what} in an earlier invocation (attempt {rb.attempt})"
             room = max(80, MAX_MESSAGE - len(prefix))
             message = f"{prefix}: {earlier if len(earlier) <= room else earlier[: room - 1] + '…'}"
-            self._leave()
             raise RunFailed(message, result=error).with_hint(RERUN_HINT)
+        if record is None:
+            record = StepRecord(status="started", started_at=rb.ctx.wall())
         if rb.writable:
-            if record is None:
-                record = StepRecord(status="started", started_at=rb.ctx.wall())
             record.status, record.error = "started", None
             rb.journal.steps[self.name] = record
             rb.save()
-        self._record = record if record is not None else StepRecord("started", rb.ctx.wall())
-        return self
+        self._record = record
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from brickbook.context import Context
 from brickbook.errors import LockHeld
-from brickbook.journal import acquire_lock
+from brickbook.lock import acquire_lock
 from tests.fakes import FakeTime
 
 HOLDER = """
@@ -22,7 +22,7 @@ from pathlib import Path
 from brickbook.client import Client
 from brickbook.config import Config
 from brickbook.context import Context
-from brickbook.journal import acquire_lock
+from brickbook.lock import acquire_lock
 ctx = Context(client=Client(Config(host="http://127.0.0.1:9", auth_type="pat", token="unused-token")))
 acquire_lock(Path(sys.argv[1]), ctx=ctx, wait_seconds=0, runbook="rb", key="k")
 print("locked", flush=True)

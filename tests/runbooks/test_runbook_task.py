@@ -163,7 +163,7 @@ def test_dry_run_sends_no_write_and_writes_no_file(env: Emulator, tmp_path: Path
 
 def test_held_key_exits_9_before_any_request(env: Emulator, tmp_path: Path, offline_ctx: object):
     """While another invocation holds the key, a second one exits 9 at once and sends nothing."""
-    from brickbook.journal import acquire_lock
+    from brickbook.lock import acquire_lock
 
     job_id = create_job(env, "held", QUICK)
     (tmp_path / "tiny-run").mkdir()
