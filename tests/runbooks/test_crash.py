@@ -158,3 +158,21 @@ def test_overlapping_invocation_exits_9_and_a_dead_holder_is_taken_over(emu: Emu
     taken = [json.loads(line) for line in stderr.splitlines() if '"lock.taken_over"' in line]
     assert len(taken) == 1 and taken[0]["previous_pid"] == holder.pid
     assert len(runs_of(emu, job_id)) == 1
+
+
+def test_sigterm_while_waiting_cancels_the_run_and_exits_130(emu: Emulator, tmp_path: Path):
+    """SIGTERM (as from a scheduler) while waiting cancels the run, records it and exits 130."""
+    job_id = create_job(emu, "terminated", "import time\ntime.sleep(60)")
+    child = start(emu, tmp_path, job_id)
+    assert child.stderr is not None and child.stdout is not None
+    for line in child.stderr:
+        if json.loads(line).get("event") == "wait.state":
+            break
+    child.send_signal(signal.SIGTERM)
+    stdout, stderr = child.communicate(timeout=60)
+    run_id = runs_of(emu, job_id)[0]["run_id"]
+    assert child.returncode == 130, stderr
+    assert f"error: interrupted: cancelled run {run_id}" in stderr
+    assert json.loads(stdout)["status"] == "interrupted"
+    assert len(emu.requests("/api/2.2/jobs/runs/cancel")) == 1
+    assert journal(tmp_path)["steps"][f"job {job_id} has run once for this key"]["status"] == "cancelled"

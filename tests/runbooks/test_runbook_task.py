@@ -218,3 +218,14 @@ def test_default_key_and_state_dir(env: Emulator, tmp_path: Path, monkeypatch: p
     assert report["journal"] == str(folder / f"{report['key']}.json")
     assert run_tiny("tiny-run", str(job_id), "-o", "json").exit_code == 0
     assert len(runs_of(env, job_id)) == 1
+
+
+def test_key_with_path_separators_stays_in_the_state_dir(env: Emulator, tmp_path: Path):
+    """A key like ../../x names a file inside the state dir, never outside it."""
+    job_id = create_job(env, "escape", QUICK)
+    code, report, stderr = tiny(tmp_path / "state", str(job_id), key="../../escape")
+    assert code == 0, stderr
+    assert report is not None and report["key"] == "../../escape"
+    journal = Path(str(report["journal"]))
+    assert journal.parent == tmp_path / "state" / "tiny-run" and journal.name.startswith("escape-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state"]
