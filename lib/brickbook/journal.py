@@ -188,6 +188,14 @@ def _want(ok: bool, what: str) -> None:
         raise _Bad(what)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _one_of(value: Any, allowed: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
 @dataclass
 class Effect:
     """One side effect of a step: its token (recorded before the request) and remote id (after)."""
@@ -233,16 +241,34 @@ class StepRecord:
     @classmethod
     def from_dict(cls, data: Any, where: str) -> StepRecord:
         _want(isinstance(data, dict), f"{where} is not an object")
-        _want(data.get("status") in STEP_STATUSES, f"{where}.status is not a step status")
-        _want(isinstance(data.get("started_at"), int | float), f"{where}.started_at is not a time")
-        for name, kind in (("changes", list), ("runs", list), ("outputs", dict), ("effects", dict)):
-            _want(isinstance(data.get(name, kind()), kind), f"{where}.{name} is not a {kind.__name__}")
-        _want(data.get("error") is None or isinstance(data["error"], dict), f"{where}.error is not an object")
+        _want(_one_of(data.get("status"), STEP_STATUSES), f"{where}.status is not a step status")
+        _want(_number(data.get("started_at")), f"{where}.started_at is not a time")
+        kinds: dict[str, Callable[[Any], bool]] = {
+            "finished_at": lambda v: v is None or _number(v),
+            "duration_seconds": lambda v: v is None or _number(v),
+            "outcome": lambda v: v is None or isinstance(v, str),
+            "reason": lambda v: isinstance(v, str),
+            "changes": lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
+            "runs": lambda v: isinstance(v, list) and all(_run_entry(r) for r in v),
+            "outputs": lambda v: isinstance(v, dict),
+            "error": lambda v: v is None or (isinstance(v, dict) and isinstance(v.get("message", ""), str)),
+            "effects": lambda v: isinstance(v, dict),
+        }
+        for name, ok in kinds.items():
+            _want(name not in data or ok(data[name]), f"{where}.{name} is not what brickbook writes")
         effects = {
             str(n): Effect.from_dict(e, f"{where}.effects[{n!r}]") for n, e in data.get("effects", {}).items()
         }
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "effects"}
         return cls(**known, effects=effects)
+
+
+def _run_entry(run: Any) -> bool:
+    return (
+        isinstance(run, dict)
+        and isinstance(run.get("run_id"), int | str)
+        and isinstance(run.get("step"), str)
+    )
 
 
 class Journal:
@@ -295,23 +321,24 @@ class Journal:
         journal = cls(path, runbook=runbook, key=key, wall=wall, fsync=fsync)
         try:
             journal._read(json.loads(raw.decode("utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise JournalCorrupt(f"journal {path} is corrupt (not JSON: {exc})").with_hint(
-                CORRUPT_HINT
-            ) from None
-        except _Bad as exc:
-            raise JournalCorrupt(f"journal {path} is corrupt ({exc})").with_hint(CORRUPT_HINT) from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            reason = f"not JSON: {exc}" if not isinstance(exc, RecursionError) else "nested too deeply"
+            raise JournalCorrupt(f"journal {path} is corrupt ({reason})").with_hint(CORRUPT_HINT) from None
+        except (_Bad, TypeError, KeyError, ValueError) as exc:
+            detail = str(exc) if len(str(exc)) <= 120 else str(exc)[:119] + "…"
+            raise JournalCorrupt(f"journal {path} is corrupt ({detail})").with_hint(CORRUPT_HINT) from None
         return journal
 
     def _read(self, doc: Any) -> None:
         _want(isinstance(doc, dict), "it is not a JSON object")
         _want(doc.get("format") == FORMAT, f"format is not {FORMAT!r}")
-        _want(doc.get("version") == VERSION, f"version {doc.get('version')!r} is not {VERSION}")
-        _want(doc.get("runbook") == self.runbook, f"it belongs to runbook {doc.get('runbook')!r}")
-        _want(doc.get("key") == self.key, f"it belongs to key {doc.get('key')!r}")
+        _want(type(doc.get("version")) is int and doc["version"] == VERSION, f"version is not {VERSION}")
+        _want(doc.get("runbook") == self.runbook, f"it belongs to another runbook, not {self.runbook!r}")
+        _want(doc.get("key") == self.key, "it belongs to another key")
         attempt = doc.get("attempt")
         _want(isinstance(attempt, int) and not isinstance(attempt, bool) and attempt >= 1, "bad attempt")
-        _want(doc.get("status") in RUN_STATUSES, "status is not a run status")
+        _want(_one_of(doc.get("status"), RUN_STATUSES), "status is not a run status")
+        _want(doc.get("created_at") is None or _number(doc["created_at"]), "created_at is not a time")
         _want(isinstance(doc.get("steps"), dict), "steps is not an object")
         _want(isinstance(doc.get("history", []), list), "history is not a list")
         self.attempt, self.status = attempt, doc["status"]

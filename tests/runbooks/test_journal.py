@@ -92,8 +92,10 @@ def test_failed_write_leaves_the_old_journal_and_no_temp_file(tmp_path: Path):
         (b"{not json", "not JSON"),
         (b"\xff\xfe", "not JSON"),
         (b"[]", "not a JSON object"),
-        (b'{"format": "brickbook-journal", "version": 99}', "version 99"),
-        (b'{"format": "brickbook-journal", "version": 1, "runbook": "other", "key": "k"}', "runbook 'other'"),
+        (b'{"format": "brickbook-journal", "version": 99}', "version is not 1"),
+        (b'{"format": "brickbook-journal", "version": true}', "version is not 1"),
+        (b'{"format": "brickbook-journal", "version": 1, "runbook": "other", "key": "k"}', "another runbook"),
+        (b"[" * 100_000, "nested too deeply"),
     ],
 )
 def test_corrupt_journal_is_an_error_naming_the_file(tmp_path: Path, content: bytes, detail: str):

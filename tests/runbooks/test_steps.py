@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from brickbook.change import Change, Unknown
 from brickbook.context import Context
-from brickbook.errors import Interrupted, JournalCorrupt, RunFailed, TemporarilyUnavailable
+from brickbook.errors import BrickbookError, Interrupted, JournalCorrupt, RunFailed, TemporarilyUnavailable
 from brickbook.runbook import Runbook, execute
 from tests.fakes import FakeTime
 
@@ -321,3 +321,49 @@ def test_failed_report_carries_the_error(offline_ctx: Context, state_dir: Path):
         "exit_code": 7,
         "error_code": None,
     }
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def test_any_mangled_journal_field_is_a_typed_error_never_a_crash(offline_ctx: Context, state_dir: Path):
+    """Every field of a journal set to a wrong type resumes cleanly or fails with a brickbook error."""
+
+    def book(rb: Runbook) -> None:
+        with rb.step("a has run") as step:
+            if step.todo:
+                run_id = step.once("run", trigger=lambda _t: 7001)
+                step.run(run_id, url="https://h/#job/1/run/7001")
+                step.output("main", "hi")
+                step.add(Change("update", "job 'a'", ("tags",), "differs"))
+                step.done({"run_id": run_id})
+        with rb.step("b is in place") as step:
+            raise RunFailed("run 2 ended FAILED")
+
+    run(book, offline_ctx, state_dir)
+    path = state_dir / "rb" / "k.json"
+    good = json.loads(path.read_text())
+    bad_values: list[Any] = [None, True, -1, 1.5, "x", [], {}, [[]], {"a": 1}]
+    checked = 0
+    for where in _paths(good):
+        for bad in bad_values:
+            doc = json.loads(json.dumps(good))
+            holder = doc
+            for part in where[:-1]:
+                holder = holder[part]
+            holder[where[-1]] = bad
+            path.write_text(json.dumps(doc))
+            _, error = run(
+                book, offline_ctx, state_dir, fsync=lambda _fd: None
+            )  # durability is not under test
+            assert error is None or isinstance(error, BrickbookError), (where, bad, repr(error))
+            checked += 1
+    assert checked > 300
