@@ -370,7 +370,13 @@ class Journal:
                 f"journal {self.path} would be {len(data)} bytes, over the {MAX_JOURNAL_BYTES} limit: "
                 "record smaller step results and outputs"
             )
-        write_atomic(self.path, data, fsync=self._fsync)
+        try:
+            write_atomic(self.path, data, fsync=self._fsync)
+        except OSError as exc:
+            # Safe to stop here: a token not on disk means its request was never sent.
+            raise UsageError(f"cannot write journal {self.path}: {exc.strerror}").with_hint(
+                "free some space or choose another --state-dir"
+            ) from None
 
     def new_attempt(self) -> None:
         """Start a fresh attempt under the same key (``--rerun``): new tokens, no step done yet."""

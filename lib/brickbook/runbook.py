@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from structlog.contextvars import bound_contextvars
 
 from brickbook.context import Context
-from brickbook.errors import Interrupted, UsageError
+from brickbook.errors import BrickbookError, Interrupted, UsageError
 from brickbook.journal import (
     Journal,
     check_state_dir,
@@ -202,7 +202,7 @@ def execute(
                 journal.status = report.status
                 try:
                     journal.save()
-                except (OSError, ValueError) as error:
+                except (BrickbookError, ValueError) as error:  # the failure already being reported wins
                     ctx.log.error("journal.save_failed", journal=str(journal.path), reason=str(error))
                 lock.release()
     report.duration_seconds = ctx.clock() - started

@@ -367,3 +367,23 @@ def test_any_mangled_journal_field_is_a_typed_error_never_a_crash(offline_ctx: C
             assert error is None or isinstance(error, BrickbookError), (where, bad, repr(error))
             checked += 1
     assert checked > 300
+
+
+def test_journal_that_cannot_be_written_stops_before_the_trigger(offline_ctx: Context, state_dir: Path):
+    """A full disk when the token is written is a usage error (exit 2) and the trigger is never called."""
+    from brickbook.errors import UsageError
+
+    writes: list[int] = []
+
+    def fsync(fd: int) -> None:
+        writes.append(fd)
+        if len(writes) > 4:  # the journal's and the step's first writes succeed; the token's fails
+            raise OSError(28, "No space left on device")
+
+    def book(rb: Runbook) -> None:
+        with rb.step("job has run") as step:
+            step.once("run", trigger=lambda _t: pytest.fail("triggered without the token on disk"))
+
+    _, error = run(book, offline_ctx, state_dir, fsync=fsync)
+    assert isinstance(error, UsageError) and error.exit_code == 2
+    assert "cannot write journal" in error.message and "No space left" in error.message
