@@ -13,16 +13,19 @@ what a step does)::
                     trigger=lambda token: jobs.run_now(client, int(job_id), idempotency_token=token),
                     cancel=lambda run_id: jobs.cancel_run(client, int(run_id)),
                 )
+                if isinstance(run_id, Unknown):  # a dry run triggers nothing
+                    return
                 step.run(run_id)
                 step.done(summarize(wait_for_run(client, int(run_id), timeout=None)))
 
-``execute`` takes the key's lock (``brickbook.journal``), loads or starts its journal (``--rerun`` starts a
-new attempt), runs the function and returns the ``Report`` and the failure, if any. ``@runbook`` makes an
-invoke task of the function with the common options (through ``brickbook.command.command``) and the
-runbook options (``--dry-run``, ``--key``, ``--state-dir``, ``--wait-lock``, ``--rerun``,
-``--on-interrupt``, ``--notify``, ``--notify-on``), all validated before the first request; it prints the
-report (text, or one JSON object with ``-o json``) on success and failure alike, and exits with the
-failure's code. Dry-run writes nothing: no state dir, no lock, no journal, no side effect.
+``execute`` takes the key's lock (``brickbook.lock``), loads or starts its journal (``brickbook.journal``;
+``--rerun`` starts a new attempt), runs the function and returns the ``Report`` and the failure, if any.
+``@runbook`` makes an invoke task of the function with the common options (through
+``brickbook.command.command``) and the runbook options (``--dry-run``, ``--key``, ``--state-dir``,
+``--wait-lock``, ``--rerun``, ``--on-interrupt``, ``--notify``, ``--notify-on``), all validated before the
+first request; it prints the report (text, or one JSON object with ``-o json``) on success and failure
+alike, and exits with the failure's code. Dry-run writes nothing: no state dir, no lock, no journal, no
+side effect.
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ class Runbook:
         return Step(self, name)
 
     def begin(self, step: Step) -> None:
+        """Enter ``step`` (called by the step): steps do not nest and names are unique."""
         if self._active is not None:
             raise ValueError(
                 f"step {step.name!r} starts inside step {self._active.name!r}: steps do not nest"
@@ -107,6 +111,7 @@ class Runbook:
         self._active = step
 
     def end(self, step: Step) -> None:
+        """Leave ``step`` (called by the step)."""
         if self._active is step:
             self._active = None
 
