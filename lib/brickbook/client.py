@@ -12,6 +12,7 @@ import math
 import platform
 import random
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, singl
 from brickbook.throttle import Throttle, TokenBucket
 from brickbook.tls import tls_error
 
-__all__ = ["Client", "flatten_query"]
+__all__ = ["Client", "flatten_query", "post_webhook"]
 
 QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
@@ -387,3 +388,35 @@ def _lifetime(value: object) -> float:
     except (TypeError, ValueError):
         return OAUTH_DEFAULT_LIFETIME
     return seconds if math.isfinite(seconds) and seconds > 0 else OAUTH_DEFAULT_LIFETIME
+
+
+def post_webhook(
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """POST ``payload`` as JSON to a notification webhook (Slack-compatible); return the HTTP status.
+
+    A separate connection that never carries the workspace credentials: no Authorization header, no
+    redirects followed (a redirect could lead elsewhere), one attempt (a notification must not hold up
+    the exit). The URL may embed a secret, so failures name only its scheme and host.
+    """
+    parts = urllib.parse.urlsplit(url)
+    shown = f"{parts.scheme}://{parts.hostname}/..."  # the path and query may hold a secret
+    headers = {"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"}
+    try:
+        with httpx.Client(
+            timeout=timeout, follow_redirects=False, transport=transport, headers=headers
+        ) as http:
+            return http.post(url, json=dict(payload)).status_code
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        # from None: the httpx exception's text may contain the full URL.
+        raise TransportError(
+            f"could not deliver the notification to {shown}: {type(exc).__name__}",
+            method="POST",
+            path=shown,
+            request_sent=not never_sent,
+        ) from None

@@ -59,6 +59,7 @@ __all__ = [
     "Interrupted",
     "InvalidParameterValue",
     "InvalidState",
+    "JournalCorrupt",
     "LocalConflict",
     "LockHeld",
     "NotFound",
@@ -416,3 +417,7 @@ class DestinationExists(BrickbookError):
     def __init__(self, message: str, *, error_code: str | None = None) -> None:
         super().__init__(message)
         self.error_code = error_code
+
+
+class JournalCorrupt(UsageError):
+    """A runbook's state journal is corrupt, unreadable or too large; the message names the file."""
