@@ -27,6 +27,8 @@ CLIENT_SECRET = "doseTEST-client-secret-5f4e3d2c1b0a"
 SECRET_VALUES = [ADMIN_TOKEN, USER_TOKEN, CLIENT_SECRET]
 
 _transcript: list[str] = []
+# Context overrides (fake time) that in-process CLI runs pass to their tasks; set by `shared_time`.
+_runtime: dict[str, object] = {}
 
 
 @dataclass
@@ -115,7 +117,9 @@ class CliResult:
 def run_cli(*args: str) -> CliResult:
     """Run ``brickbook ARGS`` in-process and capture its exit code, stdout and stderr."""
     out, err = io.StringIO(), io.StringIO()
-    program = BrickbookProgram(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
+    program = BrickbookProgram(
+        name="brickbook", binary="brickbook", version=__version__, namespace=namespace, runtime=_runtime
+    )
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -130,11 +134,9 @@ def run_cli(*args: str) -> CliResult:
 @pytest.fixture
 def shared_time(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     """The CLI's waits use fake time; each wait also moves the emulator's clock by as much."""
-    from brickbook.command import Invocation
-
     fake = FakeTime(follow=emulator.clock)
-    monkeypatch.setattr(Invocation, "clock", staticmethod(fake.clock))
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(fake.sleep))
+    monkeypatch.setitem(_runtime, "clock", fake.clock)
+    monkeypatch.setitem(_runtime, "sleep", fake.sleep)
     return fake
 
 

@@ -22,9 +22,10 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from invoke.completion.complete import complete, print_completion_script
 from invoke.exceptions import Exit, ParseError
@@ -32,6 +33,7 @@ from invoke.parser.argument import Argument
 from invoke.program import Program
 
 from brickbook import __version__
+from brickbook.command import RUNTIME_CONFIG_KEY
 from brickbook.tasks import namespace
 
 __all__ = ["BrickbookProgram", "main", "program"]
@@ -109,7 +111,21 @@ def _usage_errors() -> Iterator[None]:
 
 
 class BrickbookProgram(Program):
-    """invoke's Program with only the core options brickbook honours; parse errors exit 2 (usage)."""
+    """invoke's Program with only the core options brickbook honours; parse errors exit 2 (usage).
+
+    ``runtime`` overrides fields of every task's ``Context`` (``clock``, ``sleep``, ``wall``, ``rng``):
+    it is how an embedding program or a test gives the tasks its own time, passed explicitly through
+    the invoke config (key ``brickbook_runtime``) instead of patched into globals.
+    """
+
+    def __init__(self, *args: Any, runtime: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.task_runtime = dict(runtime or {})
+
+    def create_config(self) -> None:
+        super().create_config()
+        if self.task_runtime:
+            self.config[RUNTIME_CONFIG_KEY] = self.task_runtime  # type: ignore[assignment]  # any value fits
 
     def core_args(self) -> list[Argument]:
         return [arg for arg in super().core_args() if arg.names[0] in CORE_OPTIONS]

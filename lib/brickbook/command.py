@@ -32,13 +32,12 @@ import os
 import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
-from invoke.context import Context
+from invoke.context import Context as InvokeContext
 from invoke.exceptions import Exit
 from invoke.tasks import Task
 
@@ -54,9 +53,13 @@ from brickbook.errors import (
 if TYPE_CHECKING:
     from brickbook.client import Client
     from brickbook.config import Config
+    from brickbook.context import Context
     from brickbook.output import OutputFormat, TextRenderer
 
-__all__ = ["Invocation", "command", "exit_code_for", "run_plain"]
+__all__ = ["RUNTIME_CONFIG_KEY", "Invocation", "command", "describe_error", "exit_code_for", "run_plain"]
+
+# The invoke config key under which a program passes Context overrides (time, randomness) to tasks.
+RUNTIME_CONFIG_KEY = "brickbook_runtime"
 
 TRANSIENT_EXIT_CODE = TransportError.exit_code
 COMMON_HELP = {
@@ -77,22 +80,37 @@ def exit_code_for(error: BaseException) -> int:
 
 
 class Invocation:
-    """What a task body gets: the parsed common options, lazily resolved config and client, a logger.
+    """What a task body gets: the parsed common options, lazily resolved config and client, a logger,
+    and ``context``, the one explicit ``brickbook.context.Context`` that ops take.
 
-    ``clock`` and ``sleep`` are what waits use; tests replace them (on the class, through a fixture) so
-    that nothing sleeps for real.
+    The context's time and randomness come from the invoke config key ``brickbook_runtime`` when a
+    program sets it (``BrickbookProgram(runtime=...)``: tests give fake time that way), else real ones.
     """
 
-    clock: Callable[[], float] = staticmethod(time.monotonic)
-    sleep: Callable[[float], None] = staticmethod(time.sleep)
-
-    def __init__(self, ctx: Context, *, output: OutputFormat, profile: str | None, debug: bool) -> None:
+    def __init__(self, ctx: InvokeContext, *, output: OutputFormat, profile: str | None, debug: bool) -> None:
         self.ctx = ctx
         self.output: OutputFormat = output
         self.profile = profile
         self.debug = debug
         self._config: Config | None = None
         self._client: Client | None = None
+        self._context: Context | None = None
+
+    @property
+    def runtime(self) -> Mapping[str, Any]:
+        """Return the Context field overrides the program passed (clock, sleep, wall, rng), if any."""
+        runtime = self.ctx.config.get(RUNTIME_CONFIG_KEY, None) if self.ctx.config else None
+        return cast("Mapping[str, Any]", runtime) if isinstance(runtime, Mapping) else {}
+
+    @property
+    def context(self) -> Context:
+        """Return the invocation's one Context (its client, time, progress line and logger)."""
+        if self._context is None:
+            from brickbook.context import Context
+            from brickbook.output import ProgressLine
+
+            self._context = Context(client=self.client, progress=ProgressLine(), **self.runtime)
+        return self._context
 
     @property
     def config(self) -> Config:
@@ -140,7 +158,7 @@ def _hint(error: BrickbookError) -> str:
     return ""
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     """Return the one line the user sees for a failure."""
     if isinstance(error, BrickbookError):
         hint = _hint(error)
@@ -156,7 +174,7 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 def _run(
     fn: Callable[..., Any],
-    ctx: Context,
+    ctx: InvokeContext,
     *,
     output: str,
     profile: str | None,
@@ -189,7 +207,7 @@ def _run(
         if isinstance(error, Exit | BrokenPipeError):  # a closed stdout is the console script's to handle
             raise
         code = exit_code_for(error)
-        message = redact(_describe(error))
+        message = redact(describe_error(error))
         if debug:
             sys.stderr.write(redact(traceback.format_exc()))
         if fmt == "json":
@@ -206,7 +224,7 @@ def _run(
             signal.signal(signal.SIGTERM, previous_sigterm)
 
 
-def run_plain(fn: Callable[..., Any], ctx: Context, kwargs: dict[str, Any]) -> None:
+def run_plain(fn: Callable[..., Any], ctx: InvokeContext, kwargs: dict[str, Any]) -> None:
     """Run ``fn(inv, **kwargs)`` for a task that takes none of the common options (``emulator.serve``).
 
     Errors become exit codes exactly as for every other task; output is text and logging the default.
@@ -229,7 +247,7 @@ def command(
 
         @functools.wraps(fn)
         def body(
-            ctx: Context,
+            ctx: InvokeContext,
             *,
             output: str = "text",
             profile: str | None = None,

@@ -30,6 +30,7 @@ side effect.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import os
@@ -178,7 +179,7 @@ def execute(
     fsync: Callable[[int], None] = os.fsync,
 ) -> tuple[Report, BaseException | None]:
     """Run ``fn(rb, **options)`` under the key's lock and journal; return the report and the failure."""
-    from brickbook.command import _describe, exit_code_for
+    from brickbook.command import describe_error, exit_code_for
 
     ctx = ctx.bind(runbook=name, key=key)
     report = Report(runbook=name, key=key, started_at=ctx.wall(), dry_run=ctx.dry_run)
@@ -213,7 +214,7 @@ def execute(
     report.duration_seconds = ctx.clock() - started
     if failure is not None:
         # The same words as the error line on stderr (hint included), as in command()'s JSON envelope.
-        report.fail(failure, exit_code_for(failure), _describe(failure))
+        report.fail(failure, exit_code_for(failure), describe_error(failure))
     ctx.log.info("runbook.finished", status=report.status, exit_code=report.exit_code, attempt=report.attempt)
     return report, failure
 
@@ -279,8 +280,8 @@ def _invoke(
     """Validate the runbook options, run it, notify, and render its report on failure too."""
     from invoke.exceptions import Exit
 
-    from brickbook.command import _describe
-    from brickbook.output import ProgressLine, render
+    from brickbook.command import describe_error
+    from brickbook.output import render
     from brickbook.redaction import redact
 
     # Everything is checked before the state dir, the lock or the first request.
@@ -298,9 +299,7 @@ def _invoke(
     if check is not None:
         options = dict(check(**options))
     config = inv.config
-    ctx = Context(
-        client=inv.client, clock=inv.clock, sleep=inv.sleep, progress=ProgressLine(), dry_run=bool(dry_run)
-    )
+    ctx = dataclasses.replace(inv.context, dry_run=bool(dry_run))
     key = key if key is not None else default_key(name, host=config.host, options=options, wall=ctx.wall())
     report, failure = execute(
         fn,
@@ -323,7 +322,7 @@ def _invoke(
     render(data, inv.output, text=render_report_text)
     if inv.debug:
         sys.stderr.write(redact("".join(traceback.format_exception(failure))))
-    raise Exit(f"error: {redact(_describe(failure))}", code=report.exit_code)
+    raise Exit(f"error: {redact(describe_error(failure))}", code=report.exit_code)
 
 
 def runbook(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from brickbook.command import Invocation
 from tests.conftest import Emulator, run_cli
+from tests.conftest import _runtime as RUNTIME
 from tests.fakes import FakeTime
 
 RUN_NOW = "/api/2.2/jobs/run-now"
@@ -145,7 +145,7 @@ def test_interrupt_cancels_the_run_it_started(
     def interrupt(_seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(interrupt))
+    monkeypatch.setitem(RUNTIME, "sleep", interrupt)
     result = run_cli("jobs.run-now", str(job_id))
     assert result.exit_code == 130
     assert "cancelled run" in result.stderr
@@ -162,7 +162,7 @@ def test_interrupt_with_detach_leaves_the_run(
     def interrupt(_seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(interrupt))
+    monkeypatch.setitem(RUNTIME, "sleep", interrupt)
     result = run_cli("jobs.run-now", str(job_id), "--on-interrupt", "detach")
     assert result.exit_code == 130
     assert "left running" in result.stderr

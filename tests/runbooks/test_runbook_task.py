@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from brickbook.command import Invocation
 from tests.conftest import Emulator
+from tests.conftest import _runtime as RUNTIME
 from tests.fakes import FakeTime
 from tests.runbooks.conftest import create_job, put_notebook, runs_of
 from tests.runbooks.tiny import run_tiny
@@ -37,7 +37,7 @@ def interrupt_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupt(_seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(interrupt))
+    monkeypatch.setitem(RUNTIME, "sleep", interrupt)
 
 
 def test_run_reports_steps_run_url_and_outputs(env: Emulator, tmp_path: Path):
@@ -112,7 +112,7 @@ def test_interrupt_cancels_the_run_and_reinvocation_reports_it(
     assert code == 130 and f"error: interrupted: cancelled run {run_id}" in stderr
     assert report is not None and report["status"] == "interrupted"
     assert len(env.requests(CANCEL)) == 1
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(shared_time.sleep))
+    monkeypatch.setitem(RUNTIME, "sleep", shared_time.sleep)
     code, report, stderr = tiny(tmp_path, str(job_id))
     assert code == 7 and "cancelled by an interrupt" in stderr and "--rerun" in stderr
     assert len(env.requests(RUN_NOW)) == 1
@@ -131,7 +131,7 @@ def test_detached_run_is_reattached_by_the_next_invocation(
     code, _, stderr = tiny(tmp_path, str(job_id), "--on-interrupt", "detach")
     assert code == 130 and "re-invoke with the same key to reattach" in stderr
     assert env.requests(CANCEL) == []
-    monkeypatch.setattr(Invocation, "sleep", staticmethod(shared_time.sleep))
+    monkeypatch.setitem(RUNTIME, "sleep", shared_time.sleep)
     code, report, stderr = tiny(tmp_path, str(job_id))
     assert code == 0, stderr
     assert report is not None and report["steps"][1]["reason"].startswith("reattached to run")  # type: ignore[index]

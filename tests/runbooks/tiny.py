@@ -80,8 +80,12 @@ class Result:
 
 def run_tiny(*args: str) -> Result:
     """Run ``tiny ARGS`` in-process, as the console script would, capturing exit code and output."""
+    from tests.conftest import _runtime
+
     out, err = io.StringIO(), io.StringIO()
-    program = BrickbookProgram(name="tiny", binary="tiny", version=__version__, namespace=namespace)
+    program = BrickbookProgram(
+        name="tiny", binary="tiny", version=__version__, namespace=namespace, runtime=_runtime
+    )
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -93,12 +97,12 @@ def run_tiny(*args: str) -> Result:
 
 def main() -> None:
     """Run as a process for the crash tests: waits poll every 10 ms instead of backing off to 30 s."""
-    from brickbook.command import Invocation
-
     # The process under test waits for a real notebook run in the emulator; a short real pause keeps it
     # from spinning on a shared machine (the test itself never sleeps).
-    Invocation.sleep = staticmethod(lambda _seconds: time.sleep(0.01))  # type: ignore[method-assign]
-    program = BrickbookProgram(name="tiny", binary="tiny", version=__version__, namespace=namespace)
+    runtime = {"sleep": lambda _seconds: time.sleep(0.01)}
+    program = BrickbookProgram(
+        name="tiny", binary="tiny", version=__version__, namespace=namespace, runtime=runtime
+    )
     program.run()
 
 

@@ -69,8 +69,8 @@ def _waiting(inv: Invocation, timeout: str | None) -> Waiting:
 
     return Waiting(
         timeout=parse_duration(timeout),
-        clock=inv.clock,
-        sleep=inv.sleep,
+        clock=inv.context.clock,
+        sleep=inv.context.sleep,
         progress=ProgressLine(),
         poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
     )

@@ -112,8 +112,8 @@ def _wait(inv: Invocation, run_id: int, timeout: float | None, on_interrupt: OnI
             run_id,
             timeout=timeout,
             poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
-            clock=inv.clock,
-            sleep=inv.sleep,
+            clock=inv.context.clock,
+            sleep=inv.context.sleep,
             progress=ProgressLine(),
         )
 
@@ -334,7 +334,13 @@ def cancel_run(
     seconds = _seconds(timeout)
     poll = PollSettings(cap_seconds=inv.config.poll_max_seconds)
     summary = cancel(
-        inv.client, number, wait=wait, timeout=seconds, poll=poll, clock=inv.clock, sleep=inv.sleep
+        inv.client,
+        number,
+        wait=wait,
+        timeout=seconds,
+        poll=poll,
+        clock=inv.context.clock,
+        sleep=inv.context.sleep,
     )
     return {"cancelled": number, **(summary or {})}
 
