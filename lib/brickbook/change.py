@@ -9,7 +9,7 @@ applied (a new job's id), so a plan can say so instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,9 @@ class Change:
     target: str  # what it applies to, e.g. "job 'nightly'" or "/Shared/etl/main"
     fields: tuple[str, ...] = ()  # for an update: the names of the fields that differ
     reason: str = ""  # why, in a few words ("settings differ", "not in the deployment file")
+    # What ``apply`` needs to perform the change (the new settings, the local file, the object id):
+    # for the op that planned it only; never shown, serialised or compared (it may hold a secret).
+    payload: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Accept the plain strings the API layer speaks ("create") as well as the enum.
