@@ -1,6 +1,6 @@
 """Clusters API primitives (``/api/2.1/clusters/*``, the SDK's version): one function per endpoint.
 
-Facts §3: create, start, restart and resize are asynchronous (the cluster is PENDING, RESTARTING or
+Clusters API 2.1: create, start, restart and resize are asynchronous (the cluster is PENDING, RESTARTING or
 RESIZING when the call returns); there is no ``stop``: ``delete`` terminates and keeps the config, and
 ``permanent_delete`` removes the cluster. ``start`` works only from TERMINATED and ``restart``/``resize``
 only from RUNNING, otherwise the service answers 400 INVALID_STATE (raised as InvalidState). A missing

@@ -1,6 +1,7 @@
 """Jobs API primitives (``/api/2.2/jobs/*``): one function per endpoint.
 
-Facts §2: 2.2 pages a job's ``tasks``/``job_clusters``/``parameters``/``environments`` and a run's
+Jobs API 2.2 ("Updating from Jobs API 2.1 to 2.2"): 2.2 pages a job's
+``tasks``/``job_clusters``/``parameters``/``environments`` and a run's
 ``tasks``/``job_clusters``/``job_parameters``/``repair_history`` at 100 (``get`` and ``runs/get`` merge
 every page here); a missing job or run is HTTP 400 INVALID_PARAMETER_VALUE "... does not exist" (raised
 as ResourceDoesNotExist); ``runs/get-output`` answers for task runs only; a repeated
