@@ -154,6 +154,16 @@ def test_delete_terminates_and_keeps_the_config(client: Client, emulator: Emulat
     assert isinstance(details.terminated_time, int)
 
 
+def test_idle_cluster_terminates_for_inactivity(client: Client, emulator: Emulator):
+    """A RUNNING cluster idle past autotermination_minutes ends TERMINATED, and termination says why."""
+    cluster_id = clusters.create(client, spec(autotermination_minutes=10))
+    emulator.clock.advance(STEP_SECONDS)
+    emulator.clock.advance(10 * 60 + 2 * STEP_SECONDS)
+    details = clusters.get(client, cluster_id)
+    assert details.state == State.TERMINATED
+    assert details.termination == "INACTIVITY (SUCCESS): inactive for 10 minutes"
+
+
 def test_delete_of_a_terminated_cluster_succeeds(client: Client, emulator: Emulator):
     """Terminating a cluster that is already TERMINATED is a no-op, not an error."""
     cluster_id = terminated(client, emulator)
