@@ -232,28 +232,6 @@ def restart(inv: Invocation, cluster_id: str, *, wait: bool = False, timeout: st
     return _result("restarted", restart_cluster(inv.client, checked, wait=wait, waiting=waiting))
 
 
-def check_cluster_spec(spec: dict[str, Any]) -> None:
-    """Check the fields clusters/create needs before sending it; raise UsageError naming the field."""
-    from brickbook.specs import BOOLEAN, OBJECT, STRING, Kind, integer, optional, require, require_one_of
-
-    require(spec, "spark_version", STRING)
-    if not optional(spec, "is_single_node", BOOLEAN):
-        require_one_of(spec, "num_workers", "autoscale", exclusive=False)
-    optional(spec, "num_workers", integer(minimum=0))
-    if optional(spec, "autoscale", OBJECT) is not None:
-        low = require(spec, "autoscale.min_workers", integer(minimum=0))
-        require(spec, "autoscale.max_workers", integer(minimum=max(1, low)))
-    for field in ("node_type_id", "driver_node_type_id", "cluster_name", "instance_pool_id", "policy_id"):
-        optional(spec, field, STRING)
-    minutes = Kind(
-        "0 (never) or an integer from 10 to 10000",
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and (v == 0 or 10 <= v <= 10000),
-    )
-    optional(spec, "autotermination_minutes", minutes)
-    for field in ("spark_conf", "spark_env_vars", "custom_tags"):
-        optional(spec, field, OBJECT)
-
-
 @command(
     help={
         **SPEC_HELP,
@@ -271,12 +249,10 @@ def create(
 ) -> Any:
     """Create a cluster from a JSON or YAML spec; the spec is checked before anything is sent."""
     from brickbook.ops.clusters import create as create_cluster
-    from brickbook.specs import load_spec
+    from brickbook.specs import check_cluster_spec, load_spec
 
     spec = load_spec(json, file)
     check_cluster_spec(spec)
-    if "cluster_id" in spec:
-        raise UsageError("spec: cluster_id must not be set when creating a cluster (it is assigned)")
     waiting = _waiting(inv, timeout)
     return _result("created", create_cluster(inv.client, spec, wait=wait, waiting=waiting))
 

@@ -89,8 +89,7 @@ def _on_interrupt(value: str) -> OnInterrupt:
 
 
 def _load_job_spec(json: str | None, file: str | None) -> dict[str, Any]:
-    from brickbook.ops.jobs import validate_job_spec
-    from brickbook.specs import load_spec
+    from brickbook.specs import load_spec, validate_job_spec
 
     spec = load_spec(json, file)
     validate_job_spec(spec)
