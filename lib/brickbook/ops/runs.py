@@ -69,7 +69,8 @@ def trigger_job(
     token draws a new one; pass the same token again and the service returns the same run.
     """
     token = idempotency_token or new_idempotency_token(ctx)
-    declared = bool(params) and bool(jobs.get(ctx.client, job_id).settings.get("parameters"))
+    # Read even without params: a missing or unreadable job fails here, before anything is triggered.
+    declared = bool(jobs.get(ctx.client, job_id).settings.get("parameters"))
     run_id = jobs.run_now(
         ctx.client,
         job_id,
