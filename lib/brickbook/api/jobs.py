@@ -19,6 +19,7 @@ from brickbook.client import Client
 
 __all__ = [
     "BaseJob",
+    "Job",
     "LifeCycleState",
     "ResultState",
     "Run",
@@ -87,6 +88,13 @@ class BaseJob(ApiObject):
     def name(self) -> str:
         """Return the job's name (settings.name)."""
         return str(self.settings.get("name", ""))
+
+
+@dataclass(frozen=True)
+class Job(BaseJob):
+    """A job as ``jobs/get`` returns it: all its settings, and who its runs run as."""
+
+    run_as_user_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,9 +177,9 @@ def reset(client: Client, job_id: int, new_settings: Mapping[str, Any]) -> None:
     client.post(f"{BASE}/reset", {"job_id": job_id, "new_settings": dict(new_settings)})
 
 
-def get(client: Client, job_id: int) -> BaseJob:
+def get(client: Client, job_id: int) -> Job:
     """Return a job with all its tasks and clusters: ``GET /api/2.2/jobs/get`` (pages merged)."""
-    return BaseJob.from_api(_merge_pages(client, f"{BASE}/get", {"job_id": job_id}, JOB_PAGED_ARRAYS))
+    return Job.from_api(_merge_pages(client, f"{BASE}/get", {"job_id": job_id}, JOB_PAGED_ARRAYS))
 
 
 def list_(client: Client, *, name: str | None = None, expand_tasks: bool = False) -> Iterator[BaseJob]:

@@ -9,7 +9,6 @@ from brickbook.errors import UsageError
 from brickbook.output import render_table
 
 if TYPE_CHECKING:
-    from brickbook.api.jobs import Run
     from brickbook.ops.runs import OnInterrupt
 
 __all__ = [
@@ -89,36 +88,11 @@ def _on_interrupt(value: str) -> OnInterrupt:
 
 
 def _load_job_spec(json: str | None, file: str | None) -> dict[str, Any]:
-    from brickbook.ops.jobs import validate_job_spec
-    from brickbook.specs import load_spec
+    from brickbook.specs import load_spec, validate_job_spec
 
     spec = load_spec(json, file)
     validate_job_spec(spec)
     return spec
-
-
-def _wait(inv: Invocation, run_id: int, timeout: float | None, on_interrupt: OnInterrupt) -> dict[str, Any]:
-    """Wait for a run this invocation started; return its summary with every task's output.
-
-    Every option was checked before the run was started: nothing here may refuse user input.
-    """
-    from brickbook.ops import runs
-    from brickbook.output import ProgressLine
-    from brickbook.waiting import PollSettings
-
-    def wait() -> Run:
-        return runs.wait_for_run(
-            inv.client,
-            run_id,
-            timeout=timeout,
-            poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
-            clock=inv.context.clock,
-            sleep=inv.context.sleep,
-            progress=ProgressLine(),
-        )
-
-    run = runs.watch(inv.client, run_id, wait, on_interrupt=on_interrupt)
-    return runs.summarize(run, runs.task_outputs(inv.client, run))
 
 
 def _runs_table(rows: list[dict[str, Any]]) -> str:
@@ -230,7 +204,7 @@ def run_now(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Trigger a job exactly once and, by default, wait for it: exit 7 if it ends unsuccessfully."""
-    from brickbook.ops.jobs import trigger_run
+    from brickbook.ops import runs
 
     # Every option is checked before the first request, whether or not it matters with --no-wait.
     number = _int_id(job_id, "JOB_ID")
@@ -238,17 +212,10 @@ def run_now(
     token = _idempotency_token(idempotency_token)
     seconds = _seconds(timeout)
     interrupt = _on_interrupt(on_interrupt)
-    run_id = trigger_run(inv.client, number, params=params, idempotency_token=token)
-    inv.log.info("run.triggered", job_id=number, run_id=run_id)
-    summary = _wait(inv, run_id, seconds, interrupt) if wait else _triggered(inv, run_id)
-    return {"triggered": run_id, **summary}
-
-
-def _triggered(inv: Invocation, run_id: int) -> dict[str, Any]:
-    from brickbook.api import jobs
-    from brickbook.ops.runs import summarize
-
-    return summarize(jobs.get_run(inv.client, run_id))
+    ctx = inv.context
+    run_id = runs.trigger_job(ctx, number, params=params, idempotency_token=token)
+    summary = runs.follow_run(ctx, run_id, timeout=seconds, on_interrupt=interrupt) if wait else None
+    return {"triggered": run_id, **(summary or runs.summary_of(ctx, run_id))}
 
 
 @command(
@@ -270,16 +237,16 @@ def submit(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Submit a one-time run from a spec and, by default, wait for it (exit 7 if it fails)."""
-    from brickbook.ops.jobs import submit_run
+    from brickbook.ops import runs
 
     spec = _load_job_spec(json, file)
     token = _idempotency_token(idempotency_token)
     seconds = _seconds(timeout)
     interrupt = _on_interrupt(on_interrupt)
-    run_id = submit_run(inv.client, spec, idempotency_token=token)
-    inv.log.info("run.submitted", run_id=run_id)
-    summary = _wait(inv, run_id, seconds, interrupt) if wait else _triggered(inv, run_id)
-    return {"submitted": run_id, **summary}
+    ctx = inv.context
+    run_id = runs.submit_run(ctx, spec, idempotency_token=token)
+    summary = runs.follow_run(ctx, run_id, timeout=seconds, on_interrupt=interrupt) if wait else None
+    return {"submitted": run_id, **(summary or runs.summary_of(ctx, run_id))}
 
 
 @command(help={"run_id": "The run's id."})
@@ -301,7 +268,7 @@ def get_run_output(inv: Invocation, run_id: str) -> list[dict[str, Any]]:
     from brickbook.api import jobs
     from brickbook.ops.runs import task_outputs
 
-    return task_outputs(inv.client, jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")))
+    return task_outputs(inv.context, jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")))
 
 
 @command(
@@ -327,22 +294,14 @@ def cancel_run(
     inv: Invocation, run_id: str, *, wait: bool = False, timeout: str | None = None
 ) -> dict[str, Any]:
     """Cancel a run (asynchronous unless --wait)."""
-    from brickbook.ops.runs import cancel
-    from brickbook.waiting import PollSettings
+    from brickbook.ops import runs
 
     number = _int_id(run_id, "RUN_ID")
     seconds = _seconds(timeout)
-    poll = PollSettings(cap_seconds=inv.config.poll_max_seconds)
-    summary = cancel(
-        inv.client,
-        number,
-        wait=wait,
-        timeout=seconds,
-        poll=poll,
-        clock=inv.context.clock,
-        sleep=inv.context.sleep,
-    )
-    return {"cancelled": number, **(summary or {})}
+    if wait:
+        return {"cancelled": number, **runs.cancel_and_wait(inv.context, number, timeout=seconds)}
+    runs.cancel_run(inv.context, number)
+    return {"cancelled": number}
 
 
 @command(help={"job_id": "The job whose active runs to cancel."})
@@ -376,7 +335,7 @@ def repair_run(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Re-run the failed (or chosen) tasks of a finished run and, by default, wait for it."""
-    from brickbook.ops.runs import repair
+    from brickbook.ops import runs
 
     if bool(rerun_all_failed) == bool(task):
         raise UsageError("pass exactly one of --rerun-all-failed and --task KEY")
@@ -385,7 +344,7 @@ def repair_run(
     number = _int_id(run_id, "RUN_ID")
     seconds = _seconds(timeout)
     interrupt = _on_interrupt(on_interrupt)
-    repair_id = repair(inv.client, number, rerun_tasks=task, rerun_all_failed=rerun_all_failed)
-    inv.log.info("run.repair_started", run_id=number, repair_id=repair_id)
-    summary = _wait(inv, number, seconds, interrupt) if wait else _triggered(inv, number)
-    return {"repaired": number, "repair_id": repair_id, **summary}
+    ctx = inv.context
+    repair_id = runs.repair(ctx, number, tasks=task or None)
+    summary = runs.follow_run(ctx, number, timeout=seconds, on_interrupt=interrupt) if wait else None
+    return {"repaired": number, "repair_id": repair_id, **(summary or runs.summary_of(ctx, number))}
