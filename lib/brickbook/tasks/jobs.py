@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from brickbook.command import Invocation, command
 from brickbook.errors import UsageError
+from brickbook.options import parse_id, parse_params, shown
 from brickbook.output import render_table
 
 if TYPE_CHECKING:
@@ -40,39 +41,11 @@ WAIT_HELP = {
 }
 
 
-def parse_params(params: list[str] | None) -> dict[str, str]:
-    """Read repeated ``--param key=value`` options (a key given twice is a mistake, not an override)."""
-    result: dict[str, str] = {}
-    for item in params or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--param must look like key=value, not {_shown(item)}")
-        if key in result:
-            raise UsageError(f"--param {_shown(key)} is given twice; give each parameter once")
-        result[key] = value
-    return result
-
-
 def _seconds(timeout: str | None) -> float | None:
     """Read --timeout (see ``brickbook.waiting.parse_duration``; imported late to keep startup quick)."""
     from brickbook.waiting import parse_duration
 
     return parse_duration(timeout, "--timeout")
-
-
-_MAX_ID = 2**63 - 1  # ids are int64 in the API
-
-
-def _int_id(value: str, what: str) -> int:
-    digits = value.lstrip("0") or "0"  # int() of thousands of digits raises instead of answering
-    if not (value.isascii() and value.isdigit() and len(digits) <= 19) or int(digits) > _MAX_ID:
-        raise UsageError(f"{what} must be a number, not {_shown(value)}")
-    return int(digits)
-
-
-def _shown(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _idempotency_token(given: str | None) -> str | None:
@@ -83,7 +56,7 @@ def _idempotency_token(given: str | None) -> str | None:
 
 def _on_interrupt(value: str) -> OnInterrupt:
     if value not in ("cancel", "detach"):
-        raise UsageError(f"--on-interrupt must be cancel or detach, not {_shown(value)}")
+        raise UsageError(f"--on-interrupt must be cancel or detach, not {shown(value)}")
     return value  # type: ignore[return-value]  # checked against the Literal's values just above
 
 
@@ -148,7 +121,7 @@ def get(inv: Invocation, job_id: str) -> Any:
     """Show a job and its settings (every task, however many)."""
     from brickbook.api import jobs
 
-    return jobs.get(inv.client, _int_id(job_id, "JOB_ID")).raw
+    return jobs.get(inv.client, parse_id(job_id, "JOB_ID")).raw
 
 
 @command(help=SPEC_HELP)
@@ -167,7 +140,7 @@ def reset(
     """Replace all of a job's settings with a spec."""
     from brickbook.api import jobs
 
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     jobs.reset(inv.client, number, _load_job_spec(json, file))
     return {"reset": number}
 
@@ -177,7 +150,7 @@ def delete(inv: Invocation, job_id: str) -> dict[str, Any]:
     """Delete a job."""
     from brickbook.api import jobs
 
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     jobs.delete(inv.client, number)
     return {"deleted": number}
 
@@ -207,7 +180,7 @@ def run_now(
     from brickbook.ops import runs
 
     # Every option is checked before the first request, whether or not it matters with --no-wait.
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     params = parse_params(param)
     token = _idempotency_token(idempotency_token)
     seconds = _seconds(timeout)
@@ -254,7 +227,7 @@ def get_run(inv: Invocation, run_id: str) -> Any:
     """Show a run: state, tasks with their own run ids, times and URL."""
     from brickbook.api import jobs
 
-    return jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")).raw
+    return jobs.get_run(inv.client, parse_id(run_id, "RUN_ID")).raw
 
 
 @command(
@@ -268,7 +241,7 @@ def get_run_output(inv: Invocation, run_id: str) -> list[dict[str, Any]]:
     from brickbook.api import jobs
     from brickbook.ops.runs import task_outputs
 
-    return task_outputs(inv.context, jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")))
+    return task_outputs(inv.context, jobs.get_run(inv.client, parse_id(run_id, "RUN_ID")))
 
 
 @command(
@@ -279,7 +252,7 @@ def list_runs(inv: Invocation, *, job_id: str | None = None, active_only: bool =
     """List runs, newest first."""
     from brickbook.api import jobs
 
-    job = _int_id(job_id, "--job-id") if job_id is not None else None
+    job = parse_id(job_id, "--job-id") if job_id is not None else None
     return [r.raw for r in jobs.list_runs(inv.client, job_id=job, active_only=active_only)]
 
 
@@ -296,7 +269,7 @@ def cancel_run(
     """Cancel a run (asynchronous unless --wait)."""
     from brickbook.ops import runs
 
-    number = _int_id(run_id, "RUN_ID")
+    number = parse_id(run_id, "RUN_ID")
     seconds = _seconds(timeout)
     if wait:
         return {"cancelled": number, **runs.cancel_and_wait(inv.context, number, timeout=seconds)}
@@ -309,7 +282,7 @@ def cancel_all_runs(inv: Invocation, job_id: str) -> dict[str, Any]:
     """Cancel every active run of a job."""
     from brickbook.api import jobs
 
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     jobs.cancel_all_runs(inv.client, number)
     return {"cancelled_runs_of_job": number}
 
@@ -341,7 +314,7 @@ def repair_run(
         raise UsageError("pass exactly one of --rerun-all-failed and --task KEY")
     if any(not key.strip() for key in task or []):
         raise UsageError("--task must name a task key, not ''")
-    number = _int_id(run_id, "RUN_ID")
+    number = parse_id(run_id, "RUN_ID")
     seconds = _seconds(timeout)
     interrupt = _on_interrupt(on_interrupt)
     ctx = inv.context
