@@ -395,7 +395,8 @@ def test_concurrent_identical_import_dirs_all_succeed(workspace_env: Emulator, t
     """Four identical import-dir runs at once all succeed and leave one copy of the tree."""
     from brickbook.client import Client
     from brickbook.config import Config
-    from brickbook.ops.workspace import import_dir
+    from brickbook.context import Context
+    from brickbook.ops.workspace import apply_import_dir, plan_import_dir
     from tests.conftest import ADMIN_TOKEN
 
     config = Config(host=workspace_env.url, auth_type="pat", token=ADMIN_TOKEN)
@@ -406,7 +407,8 @@ def test_concurrent_identical_import_dirs_all_succeed(workspace_env: Emulator, t
         with Client(config) as client:
             barrier.wait()
             try:
-                import_dir(client, tree, "/Shared/project", overwrite=overwrite)
+                ctx = Context(client=client)
+                apply_import_dir(ctx, plan_import_dir(ctx, tree, "/Shared/project", overwrite=overwrite))
             except BaseException as error:  # collected and asserted on below
                 errors.append(error)
 
