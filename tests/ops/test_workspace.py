@@ -202,12 +202,15 @@ def test_plan_import_file_with_other_content(ctx: Context, emulator: Emulator, t
 
 
 def test_plan_import_file_where_a_file_of_another_kind_is(ctx: Context, emulator: Emulator, tmp_path: Path):
-    """A workspace file where a notebook goes is an update of object_type (with overwrite)."""
+    """A workspace file where a notebook goes is an update of object_type; apply replaces it."""
     source = tmp_path / "job.py"
     source.write_bytes(b"print('job')\n")
     remote_put(emulator, "/Shared/job", b"print('job')\n")
     change = plan_import_file(ctx, source, "/Shared/job", overwrite=True)
     assert (change.action, change.fields) == (Action.UPDATE, ("object_type",))
+    apply_import_file(ctx, change)
+    assert api(emulator, "GET", f"{WS}/get-status", {"path": "/Shared/job"})["object_type"] == "NOTEBOOK"
+    assert plan_import_file(ctx, source, "/Shared/job", overwrite=True).action is Action.UNCHANGED
 
 
 def test_plan_import_file_to_the_root_is_refused_before_any_request(

@@ -11,8 +11,8 @@ content it carries (another run's, or its own resent request's) has succeeded.
 
 How local files map to workspace objects and how contents are compared: ``brickbook.ops.notebooks``.
 Local entries a folder walk leaves out (links out of the folder, broken links, loops; see
-``brickbook.localfs``) come back as ``unchanged`` changes that ``skipped()`` recognises. Exporting a
-folder: ``brickbook.ops.workspace_export``.
+``brickbook.localfs``) come back as ``unchanged`` changes that ``skipped()`` recognises. Exporting to
+local files: ``brickbook.ops.workspace_export``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from brickbook.errors import (
     ResourceDoesNotExist,
     UsageError,
 )
-from brickbook.localfs import OVERWRITE_HINT, check_target, walk_files, write_atomically
+from brickbook.localfs import OVERWRITE_HINT, walk_files
 from brickbook.ops.notebooks import NotebookSource, classify_local, import_kind, same_content
 from brickbook.ops.pool import run_bounded
 from brickbook.paths import printable, workspace_path
@@ -48,7 +48,6 @@ __all__ = [
     "apply_prune",
     "check_unique",
     "delete",
-    "export_file",
     "import_file",
     "kind_of",
     "plan_import_dir",
@@ -87,6 +86,7 @@ def skipped(change: Change) -> bool:
 
 
 def kind_of(info: ObjectInfo) -> str:
+    """Name an object's type for a message: ``notebook``, ``directory``, ``file``, ``repo``, ..."""
     return str(info.object_type or "object").lower()
 
 
@@ -216,20 +216,6 @@ def import_file(
         "bytes": len(content),
         "overwrite": overwrite,
     }
-
-
-def export_file(
-    ctx: Context, path: str, dest: Path, *, format: ImportFormat, overwrite: bool
-) -> dict[str, object]:
-    """Export one object to a local file, written atomically; an existing file needs ``overwrite``.
-
-    The local target is checked before the request (a folder or a file in the way, an existing file).
-    """
-    path = workspace_path(path)
-    check_target(dest, overwrite=overwrite)
-    content = workspace.export(ctx.client, path, format=format)
-    write_atomically(dest, content)
-    return {"exported": path, "dest": str(dest), "bytes": len(content)}
 
 
 def delete(ctx: Context, path: str, *, recursive: bool) -> dict[str, object]:

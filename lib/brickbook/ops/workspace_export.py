@@ -1,9 +1,10 @@
-"""Export a workspace folder to a local one, planned then applied (``workspace.export-dir``).
+"""Export workspace objects to local files: one (``export_file``), or a folder planned then applied.
 
-The plan walks the folder, checks every local target before any download (a file where a folder goes
-or the reverse, a name too long, a link leading out of the destination), downloads each notebook
-(SOURCE, with its language's extension) and file concurrently, and compares it with the local file:
-``create``, ``update`` or ``unchanged``. Apply writes the differences atomically (``brickbook.localfs``).
+For a folder (``workspace.export-dir``) the plan walks it, checks every local target before any
+download (a file where a folder goes or the reverse, a name too long, a link leading out of the
+destination), downloads each notebook (SOURCE, with its language's extension) and file concurrently,
+and compares it with the local file: ``create``, ``update`` or ``unchanged``. Apply writes the
+differences atomically (``brickbook.localfs``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,21 @@ from brickbook.ops.pool import run_bounded
 from brickbook.ops.workspace import check_unique, kind_of, walk
 from brickbook.paths import printable, workspace_path
 
-__all__ = ["apply_export_dir", "plan_export_dir"]
+__all__ = ["apply_export_dir", "export_file", "plan_export_dir"]
+
+
+def export_file(
+    ctx: Context, path: str, dest: Path, *, format: ImportFormat, overwrite: bool
+) -> dict[str, object]:
+    """Export one object to a local file, written atomically; an existing file needs ``overwrite``.
+
+    The local target is checked before the request (a folder or a file in the way, an existing file).
+    """
+    path = workspace_path(path)
+    check_target(dest, overwrite=overwrite)
+    content = workspace.export(ctx.client, path, format=format)
+    write_atomically(dest, content)
+    return {"exported": path, "dest": str(dest), "bytes": len(content)}
 
 
 @dataclass(frozen=True)

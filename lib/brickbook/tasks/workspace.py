@@ -187,7 +187,7 @@ def export(
     from brickbook.api import workspace
     from brickbook.api.workspace import ExportFormat
     from brickbook.localfs import local_path
-    from brickbook.ops.workspace import export_file
+    from brickbook.ops.workspace_export import export_file
     from brickbook.tasks.fs import content_result, write_stdout
 
     path = workspace_path(path)
