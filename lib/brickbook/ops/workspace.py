@@ -382,7 +382,9 @@ def plan_prune(ctx: Context, root: str, keep: Collection[str]) -> list[Change]:
     """Plan deleting the notebooks and files below ``root`` whose path is not in ``keep`` (reads only).
 
     Only notebooks and files strictly below ``root`` are considered: never ``root`` itself, never a
-    folder, and nothing inside a Git folder (repo). A missing ``root`` plans nothing.
+    folder, and nothing inside a Git folder (repo). A missing ``root`` plans nothing. ``keep`` holds
+    workspace paths, e.g. the targets of an import plan's changes that are not ``skipped()`` (a skipped
+    entry's target is a local path); anything else in it is a UsageError, never silently ignored.
     """
     root = workspace_path(root)
     if _canonical(root) == "/":
