@@ -65,7 +65,13 @@ def create(client: Client, url: str, provider: str, *, path: str | None = None) 
 
 
 def update(client: Client, repo_id: int, *, branch: str | None = None, tag: str | None = None) -> None:
-    """Check out a branch (pulling it) or a tag: ``PATCH /api/2.0/repos/{repo_id}``."""
+    """Check out a branch (pulling it) or a tag: ``PATCH /api/2.0/repos/{repo_id}``.
+
+    Exactly one of ``branch`` and ``tag``: anything else is a ValueError before any request (the
+    service takes one ref; sending one of two would drop the other without a word).
+    """
+    if bool(branch) == bool(tag):
+        raise ValueError("give exactly one of branch and tag")
     body = {"branch": branch} if branch else {"tag": tag}
     client.request("PATCH", f"{BASE}/{repo_id}", body=body)
 
