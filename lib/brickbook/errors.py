@@ -438,3 +438,20 @@ class AmbiguousName(BrickbookError):
 
 
 __all__ += ["AmbiguousName"]
+
+
+class MissingParent(BrickbookError):
+    """The folder an object goes into does not exist (exit 4, as for a missing object).
+
+    Raised instead of the service's RESOURCE_DOES_NOT_EXIST when that answer is about the parent folder,
+    not the object; ``error_code`` is the service's code, when it answered one.
+    """
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+
+__all__ += ["MissingParent"]
