@@ -86,19 +86,18 @@ def _say(text: str) -> None:
     sys.stderr.flush()
 
 
-def _runbook(args: list[str], inv: Invocation) -> int:
-    """Run ``brickbook runbook.deploy-notebook-job ARGS`` in this process; return its exit code."""
-    from brickbook import __version__
-    from brickbook.cli import BrickbookProgram, namespace
+def _runbook(inv: Invocation, **options: Any) -> int:
+    """Run the deploy-notebook-job task in this process with the demo's options; return its exit code."""
+    from invoke.exceptions import Exit
 
-    program = BrickbookProgram(
-        name="brickbook", binary="brickbook", version=__version__, namespace=namespace, runtime=inv.runtime
-    )
-    argv = ["brickbook", "runbook.deploy-notebook-job", *args, "-o", inv.output]
+    from runbooks.deploy_notebook_job import deploy_notebook_job
+
     try:
-        program.run(argv, exit=True)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        deploy_notebook_job(inv.ctx, output=inv.output, **options)
+    except Exit as stop:  # the task's failure: its error line, then its exit code
+        if stop.message:
+            sys.stderr.write(f"{stop.message}\n")
+        return stop.code
     return 0
 
 
@@ -112,26 +111,22 @@ def demo(inv: Invocation) -> dict[str, Any]:
         with _workspace(root / "workspace") as (url, token):
             _say(f"a local workspace is listening on {url} (data in a temporary folder)")
             cluster_id = _stopped_cluster(url, token)
-            common = [
-                str(NOTEBOOK),
-                DEST,
-                "--job-name",
-                JOB,
-                "--cluster-id",
-                cluster_id,
-                "--param",
-                f"day={DAY}",
-                "--state-dir",
-                str(root / "state"),
-            ]
+            common: dict[str, Any] = {
+                "source": str(NOTEBOOK),
+                "dest": DEST,
+                "job_name": JOB,
+                "cluster_id": cluster_id,
+                "param": [f"day={DAY}"],
+                "state_dir": str(root / "state"),
+            }
             settings = {"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": token}
             with _environment(settings):
                 _say("1. deploy the notebook, make sure its job exists, run it once, put the cluster back")
-                first = _runbook([*common, "--key", "demo-1"], inv)
+                first = _runbook(inv, **common, key="demo-1")
                 _say("2. the same key again (cron fired twice, or a crash): nothing is done twice")
-                again = _runbook([*common, "--key", "demo-1"], inv)
+                again = _runbook(inv, **common, key="demo-1")
                 _say("3. a new key: the notebook and the job are unchanged; the job runs once more")
-                second = _runbook([*common, "--key", "demo-2"], inv)
+                second = _runbook(inv, **common, key="demo-2")
     codes = {"first run": first, "same key again": again, "new key": second}
     failed = {what: code for what, code in codes.items() if code != 0}
     if failed:
