@@ -6,6 +6,8 @@ clock, which is that same clock.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from brickbook.change import Action, Change
@@ -71,6 +73,21 @@ def test_idle_counts_from_the_last_restart(ctx: Context, emulator: Emulator):
     assert reasons(plan(ctx, max_idle=20 * 60)) == {"restarted": ("delete", "idle 29m59s > 20m")}
 
 
+def job_cluster_state(emulator: Emulator, *, until: set[str]) -> str:
+    """Poll the cluster list until the run's job cluster is in one of ``until`` (at most 30 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        states = [
+            c["state"]
+            for c in api(emulator, "GET", f"{BASE}/list")["clusters"]
+            if c["cluster_source"] == "JOB"
+        ]
+        if states and states[0] in until:
+            return states[0]
+        assert time.monotonic() < deadline, f"the job cluster is {states or 'not there'}, not {until}"
+        time.sleep(0.02)
+
+
 def test_only_running_all_purpose_clusters_that_match_are_candidates(ctx: Context, emulator: Emulator):
     """Terminated, pending, job clusters and clusters outside the tag and name filters are not planned."""
     cluster(emulator, "etl-a", custom_tags={"team": "etl"})
@@ -82,7 +99,11 @@ def test_only_running_all_purpose_clusters_that_match_are_candidates(ctx: Contex
     put_notebook(emulator, "/Shared/forever", "import time\ntime.sleep(600)")
     job_id = create_job(emulator, {"name": "etl-job", "tasks": [notebook_task("t", "/Shared/forever")]})
     api(emulator, "POST", "/api/2.2/jobs/run-now", {"job_id": job_id})
+    # The emulator's scheduler thread creates the run's job cluster on its own time: wait for it (a
+    # bounded poll of that thread, not of the clock), then let the emulated hours pass.
+    job_cluster_state(emulator, until={"PENDING", "RUNNING"})
     emulator.clock.advance(5 * HOUR)
+    job_cluster_state(emulator, until={"RUNNING"})
     cluster(emulator, "etl-pending", custom_tags={"team": "etl"})
     listed = api(emulator, "GET", f"{BASE}/list")["clusters"]
     assert {(c["cluster_source"], c["state"]) for c in listed} >= {("JOB", "RUNNING"), ("API", "PENDING")}
