@@ -1,0 +1,443 @@
+"""The deployment file of ``runbook.deploy``: its format, and its validation before any request.
+
+A deployment file (YAML or JSON) says what one deployment manages in a workspace::
+
+    name: etl                                # tags its jobs and names its saved state
+    workspace:
+      source: notebooks                      # a local folder, relative to this file
+      dest: /Shared/etl                      # the managed workspace folder (prune works only below it)
+    dbfs:
+      - {source: conf/etl.json, dest: "dbfs:/etl/conf/etl.json"}
+    secrets:
+      - scope: etl
+        keys:
+          db-password: {env: ETL_DB_PASSWORD}   # values come from the environment or files only
+          api-key: {file: secrets/api-key.txt}
+    repos:
+      - {path: /Repos/ci/etl, branch: main}  # or tag: v1.2
+    jobs:
+      - {name: etl-nightly, tasks: [...]}    # Jobs API 2.2 settings, or {name: ..., file: jobs/x.yaml}
+
+Every section but ``name`` is optional. ``load_deployment`` reads the file with the spec loader (the
+same bounds: 1 MiB, 64 levels, no YAML aliases) and checks everything a deploy needs before the first
+request: unknown keys, names (unique within their section), workspace and DBFS paths (the rules of
+``brickbook.paths``), local paths (relative to the file's folder, never leaving it, of the right kind),
+job settings (the job spec validator), and secret values, which are read here: an inline value is
+refused, a missing or empty environment variable or file is named. Each problem is one ``UsageError``
+(exit 2) naming the file and the field path, e.g. ``deploy.yaml: secrets[0].keys.db-password: ...``;
+a secret value is never part of a message, and every value read is registered for redaction.
+
+Every job gets the tag ``brickbook-deployment: <name>``: that tag is how ``--prune`` knows which jobs
+this deployment manages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from brickbook.errors import UsageError
+from brickbook.paths import dbfs_path, has_control_characters, is_valid_utf8, printable, workspace_path
+from brickbook.redaction import register_secret
+
+__all__ = [
+    "DEPLOYMENT_TAG",
+    "MAX_SECRET_BYTES",
+    "DbfsFile",
+    "Deployment",
+    "Folder",
+    "JobEntry",
+    "RepoRef",
+    "SecretKey",
+    "SecretScope",
+    "load_deployment",
+]
+
+DEPLOYMENT_TAG = "brickbook-deployment"
+# The Secrets API refuses values larger than 128 KB.
+MAX_SECRET_BYTES = 128 * 1024
+SECTIONS = ("name", "workspace", "dbfs", "secrets", "repos", "jobs")
+# The deployment's name goes into a job tag and a state file name: keep it plain.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Secret scope and key names: letters, digits, dashes, underscores, periods and @, at most 128 (Secrets API).
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,128}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The shallowest managed folder: pruning "/Shared" or "/Users" would sweep what others own.
+_MIN_DEST_DEPTH = 2
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A local folder of notebooks and files, imported into the managed workspace folder ``dest``."""
+
+    source: Path
+    dest: str
+
+
+@dataclass(frozen=True)
+class DbfsFile:
+    """A local file uploaded to DBFS; ``dest`` is the absolute DBFS path without the scheme."""
+
+    source: Path
+    dest: str
+
+    @property
+    def shown(self) -> str:
+        """Return the DBFS path as users write it, ``dbfs:/...``."""
+        return f"dbfs:{self.dest}"
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """One secret: its key, where its value came from (``env ETL_DB_PASSWORD``), and the value."""
+
+    key: str
+    origin: str
+    value: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SecretScope:
+    """A secret scope and the keys it must hold."""
+
+    scope: str
+    keys: tuple[SecretKey, ...]
+
+
+@dataclass(frozen=True)
+class JobEntry:
+    """A job by name, with the settings it must have (the deployment tag included)."""
+
+    name: str
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """A repo (by workspace path) and the branch or tag it must be on (exactly one is set)."""
+
+    path: str
+    branch: str | None = None
+    tag: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """Return the ref as a step names it: ``main`` or ``tag v1.2``."""
+        return self.branch if self.branch is not None else f"tag {self.tag}"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A validated deployment file, its local paths resolved and its secret values read."""
+
+    name: str
+    file: Path
+    workspace: Folder | None = None
+    dbfs: tuple[DbfsFile, ...] = ()
+    secrets: tuple[SecretScope, ...] = ()
+    repos: tuple[RepoRef, ...] = ()
+    jobs: tuple[JobEntry, ...] = ()
+
+    @property
+    def tag(self) -> dict[str, str]:
+        """Return the tag every job of this deployment carries."""
+        return {DEPLOYMENT_TAG: self.name}
+
+
+def load_deployment(file: str | Path, *, environ: Mapping[str, str] | None = None) -> Deployment:
+    """Read and validate a deployment file; raise UsageError naming the file and the offending field.
+
+    Secret values are read from ``environ`` (default ``os.environ``) and from the files named.
+    """
+    from brickbook.specs import load_spec
+
+    path = Path(file)
+    data = load_spec(None, str(path))
+    return _Reader(path, os.environ if environ is None else environ).read(data)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
+    return names.get(type(value), "an object")
+
+
+class _Reader:
+    """Validate one deployment file's data; every error names ``source`` and the field path."""
+
+    def __init__(self, path: Path, environ: Mapping[str, str]) -> None:
+        self.path = path
+        self.source = printable(str(path), quoted=False)
+        self.environ = environ
+        # Local paths are relative to the folder holding the file, and must stay inside it.
+        self.folder = path.absolute().parent.resolve()
+
+    def error(self, where: str, problem: str) -> UsageError:
+        return UsageError(f"{self.source}: {where}: {problem}")
+
+    # -- field helpers ----------------------------------------------------------------------------
+
+    def mapping(self, value: object, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(where, f"must be an object (key: value mapping), not {_kind(value)}")
+        unknown = [key for key in value if key not in allowed]
+        if unknown:
+            raise self.error(
+                f"{where}.{unknown[0]}" if where else unknown[0],
+                f"unknown key; expected one of {', '.join(allowed)}",
+            )
+        return value
+
+    def listing(self, value: object, where: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(where, f"must be a list, not {_kind(value)}")
+        return value
+
+    def text(self, data: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
+        at = f"{where}.{key}" if where else key
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.error(at, "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(at, f"must be a non-empty string, not {_kind(value)}")
+        if not is_valid_utf8(value) or has_control_characters(value):
+            raise self.error(at, "must not contain control characters")
+        return value
+
+    def local(self, value: str, where: str, *, folder: bool) -> Path:
+        """Return a local path named relative to the file, inside its folder, of the right kind."""
+        if Path(value).is_absolute():
+            raise self.error(where, f"{printable(value)} must be relative to the deployment file's folder")
+        path = (self.folder / value).resolve()
+        if not path.is_relative_to(self.folder):
+            raise self.error(where, f"{printable(value)} leads outside the deployment file's folder")
+        if folder and not path.is_dir():
+            raise self.error(where, f"{printable(value)} is not a folder")
+        if not folder and not path.is_file():
+            what = "a folder" if path.is_dir() else "not a regular file" if path.exists() else "missing"
+            raise self.error(where, f"{printable(value)} is {what}; a file is needed here")
+        return path
+
+    def remote(self, check: Callable[[str], str], value: str, where: str) -> str:
+        try:
+            return check(value)
+        except UsageError as exc:
+            raise self.error(where, exc.message) from exc
+
+    def unique(self, seen: dict[str, str], value: str, where: str, what: str) -> None:
+        if value in seen:
+            raise self.error(where, f"{what} {printable(value)} is already listed at {seen[value]}")
+        seen[value] = where
+
+    # -- sections ---------------------------------------------------------------------------------
+
+    def read(self, data: Mapping[str, Any]) -> Deployment:
+        self.mapping(data, "", SECTIONS)
+        name = self.text(data, "name", "")
+        assert name is not None  # required
+        if not _NAME.match(name):
+            raise self.error(
+                "name",
+                f"{printable(name)} must be 1-64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or a digit",
+            )
+        workspace = self.workspace(data.get("workspace")) if data.get("workspace") is not None else None
+        secrets = self.secrets(data.get("secrets"))
+        if workspace is not None:
+            self.keep_secrets_out(secrets, workspace)
+        return Deployment(
+            name=name,
+            file=self.path,
+            workspace=workspace,
+            dbfs=self.dbfs(data.get("dbfs")),
+            secrets=tuple(scope for scope, _ in secrets),
+            repos=self.repos(data.get("repos")),
+            jobs=self.jobs(data.get("jobs"), name),
+        )
+
+    def workspace(self, value: object) -> Folder:
+        section = self.mapping(value, "workspace", ("source", "dest"))
+        source = self.local(str(self.text(section, "source", "workspace")), "workspace.source", folder=True)
+        dest = self.remote(workspace_path, str(self.text(section, "dest", "workspace")), "workspace.dest")
+        if len([part for part in dest.split("/") if part]) < _MIN_DEST_DEPTH:
+            raise self.error(
+                "workspace.dest",
+                f"{printable(dest)} is too high to manage: name a folder of its own, e.g. /Shared/etl",
+            )
+        return Folder(source=source, dest=dest)
+
+    def dbfs(self, value: object) -> tuple[DbfsFile, ...]:
+        files: list[DbfsFile] = []
+        seen: dict[str, str] = {}
+        for index, item in enumerate(self.listing(value, "dbfs")):
+            at = f"dbfs[{index}]"
+            entry = self.mapping(item, at, ("source", "dest"))
+            source = self.local(str(self.text(entry, "source", at)), f"{at}.source", folder=False)
+            raw = str(self.text(entry, "dest", at))
+            if not raw.strip().startswith("dbfs:/"):
+                raise self.error(f"{at}.dest", f"{printable(raw)} must start with dbfs:/")
+            dest = self.remote(dbfs_path, raw, f"{at}.dest")
+            if dest == "/":
+                raise self.error(f"{at}.dest", "must name a file, not the DBFS root")
+            self.unique(seen, dest, f"{at}.dest", "the DBFS path")
+            files.append(DbfsFile(source=source, dest=dest))
+        return tuple(files)
+
+    def secrets(self, value: object) -> list[tuple[SecretScope, dict[str, Path]]]:
+        scopes: list[tuple[SecretScope, dict[str, Path]]] = []
+        seen: dict[str, str] = {}
+        for index, item in enumerate(self.listing(value, "secrets")):
+            at = f"secrets[{index}]"
+            entry = self.mapping(item, at, ("scope", "keys"))
+            scope = str(self.text(entry, "scope", at))
+            if not _SECRET_NAME.match(scope):
+                raise self.error(
+                    f"{at}.scope",
+                    f"{printable(scope)} must be 1-128 letters, digits, '-', '_', '.' or '@'",
+                )
+            self.unique(seen, scope, f"{at}.scope", "the scope")
+            keys_at = f"{at}.keys"
+            keys = entry.get("keys") or {}
+            if not isinstance(keys, dict):
+                raise self.error(keys_at, f"must be an object (key: value mapping), not {_kind(keys)}")
+            values: list[SecretKey] = []
+            files: dict[str, Path] = {}
+            for key, spec in keys.items():
+                where = f"{keys_at}.{key}"
+                if not _SECRET_NAME.match(key):
+                    raise self.error(where, "a key must be 1-128 letters, digits, '-', '_', '.' or '@'")
+                secret, path = self.secret_value(spec, where)
+                values.append(SecretKey(key=key, origin=secret[0], value=secret[1]))
+                if path is not None:
+                    files[where] = path
+            scopes.append((SecretScope(scope=scope, keys=tuple(values)), files))
+        return scopes
+
+    def secret_value(self, spec: object, where: str) -> tuple[tuple[str, bytes], Path | None]:
+        """Return ((origin, value), the file read or None) for ``{env: NAME}`` or ``{file: PATH}``."""
+        # Never show the value: whatever was written here may be the secret itself.
+        if not isinstance(spec, dict) or not spec or any(k not in ("env", "file") for k in spec):
+            raise self.error(
+                where,
+                "secret values may not be written in the deployment file; "
+                "give {env: VARIABLE} or {file: PATH} instead",
+            )
+        if len(spec) != 1:
+            raise self.error(where, "give one of env or file, not both")
+        if "env" in spec:
+            name = self.text(spec, "env", where)
+            assert name is not None
+            if not _ENV_NAME.match(name):
+                raise self.error(f"{where}.env", f"{printable(name)} is not an environment variable name")
+            text = self.environ.get(name)
+            if text is None:
+                raise self.error(f"{where}.env", f"the environment variable {name} is not set")
+            if not text:
+                raise self.error(f"{where}.env", f"the environment variable {name} is empty")
+            value = os.fsencode(text)
+            if len(value) > MAX_SECRET_BYTES:
+                raise self.error(
+                    f"{where}.env", f"{name} holds more than 128 KiB, the most a secret may hold"
+                )
+            register_secret(value)
+            return (f"env {name}", value), None
+        raw = str(self.text(spec, "file", where))
+        path = self.local(raw, f"{where}.file", folder=False)
+        try:
+            with path.open("rb") as stream:
+                value = stream.read(MAX_SECRET_BYTES + 1)
+        except OSError as exc:
+            raise self.error(f"{where}.file", f"cannot read {printable(raw)}: {exc.strerror or exc}") from exc
+        if len(value) > MAX_SECRET_BYTES:
+            raise self.error(
+                f"{where}.file", f"{printable(raw)} is larger than 128 KiB, the most a secret may hold"
+            )
+        if not value:
+            raise self.error(f"{where}.file", f"{printable(raw)} is empty")
+        register_secret(value)
+        return (f"file {raw}", value), path
+
+    def keep_secrets_out(self, scopes: list[tuple[SecretScope, dict[str, Path]]], workspace: Folder) -> None:
+        """Refuse a secret file inside the folder imported into the workspace: it would be uploaded."""
+        for _scope, files in scopes:
+            for where, path in files.items():
+                if path.is_relative_to(workspace.source):
+                    raise self.error(
+                        f"{where}.file",
+                        "lies inside workspace.source, which is imported into the workspace: move it out",
+                    )
+
+    def repos(self, value: object) -> tuple[RepoRef, ...]:
+        repos: list[RepoRef] = []
+        seen: dict[str, str] = {}
+        for index, item in enumerate(self.listing(value, "repos")):
+            at = f"repos[{index}]"
+            entry = self.mapping(item, at, ("path", "branch", "tag"))
+            path = self.remote(workspace_path, str(self.text(entry, "path", at)), f"{at}.path")
+            branch = self.text(entry, "branch", at, required=False)
+            tag = self.text(entry, "tag", at, required=False)
+            if (branch is None) == (tag is None):
+                raise self.error(at, "give exactly one of branch or tag")
+            self.unique(seen, path, f"{at}.path", "the repo")
+            repos.append(RepoRef(path=path, branch=branch, tag=tag))
+        return tuple(repos)
+
+    def jobs(self, value: object, deployment: str) -> tuple[JobEntry, ...]:
+        jobs: list[JobEntry] = []
+        seen: dict[str, str] = {}
+        for index, item in enumerate(self.listing(value, "jobs")):
+            at = f"jobs[{index}]"
+            if not isinstance(item, dict):
+                raise self.error(at, f"must be an object (job settings), not {_kind(item)}")
+            name = str(self.text(item, "name", at))
+            self.unique(seen, name.lower(), f"{at}.name", "the job name")
+            settings = self.job_file(item, at, name) if "file" in item else dict(item)
+            settings = self.job_settings(settings, f"{at} {printable(name)}", deployment)
+            jobs.append(JobEntry(name=name, settings=settings))
+        return tuple(jobs)
+
+    def job_file(self, entry: Mapping[str, Any], at: str, name: str) -> dict[str, Any]:
+        from brickbook.specs import load_spec
+
+        self.mapping(entry, at, ("name", "file"))
+        path = self.local(str(self.text(entry, "file", at)), f"{at}.file", folder=False)
+        try:
+            settings = load_spec(None, str(path))
+        except UsageError as exc:
+            raise self.error(f"{at}.file", exc.message) from exc
+        named = settings.get("name")
+        if named is not None and named != name:
+            raise self.error(f"{at}.file", f"the job file names the job {named!r}, the entry {name!r}")
+        return {**settings, "name": name}
+
+    def job_settings(self, settings: dict[str, Any], at: str, deployment: str) -> dict[str, Any]:
+        tags = settings.get("tags") or {}
+        if not isinstance(tags, dict):
+            raise self.error(f"{at}: tags", f"must be an object (key: value mapping), not {_kind(tags)}")
+        if tags.get(DEPLOYMENT_TAG, deployment) != deployment:
+            raise self.error(
+                f"{at}: tags.{DEPLOYMENT_TAG}",
+                f"is set by the deployment (to {deployment!r}); leave it out",
+            )
+        settings = {**settings, "tags": {**tags, DEPLOYMENT_TAG: deployment}}
+        _validate_job(settings, lambda problem: self.error(at, problem))
+        return settings
+
+
+def _validate_job(settings: Mapping[str, Any], error: Callable[[str], UsageError]) -> None:
+    """Check job settings with the job spec validator; its "spec: FIELD ..." messages get the job's path."""
+    from brickbook.ops.jobs import validate_job_spec
+
+    try:
+        validate_job_spec(settings)
+    except UsageError as exc:
+        raise error(exc.message.removeprefix("spec: ")) from exc
