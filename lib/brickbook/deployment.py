@@ -156,6 +156,8 @@ def load_deployment(file: str | Path, *, environ: Mapping[str, str] | None = Non
     from brickbook.specs import load_spec
 
     path = Path(file)
+    if not is_valid_utf8(str(path)):  # a name from argv that was not UTF-8
+        raise UsageError(f"deployment file {printable(str(path))} is not valid UTF-8: rename it")
     data = load_spec(None, str(path))
     return _Reader(path, os.environ if environ is None else environ).read(data)
 

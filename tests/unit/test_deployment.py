@@ -353,3 +353,9 @@ def test_a_file_of_another_kind_is_refused(tmp_path: Path):
     """Only .yaml, .yml and .json files are deployment files."""
     path = project(tmp_path, "name: etl\n", name="deploy.txt")
     assert "must end in .json, .yaml or .yml" in refusal(path).message
+
+
+def test_a_file_name_that_is_not_utf8_is_refused(tmp_path: Path):
+    """A deployment file named with bytes that are not UTF-8 (from argv) is refused, shown escaped."""
+    error = refusal(Path("deploy\udcff.yaml"))
+    assert "deployment file 'deploy\\xff.yaml' is not valid UTF-8" in error.message
