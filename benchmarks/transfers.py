@@ -20,6 +20,7 @@ from pathlib import Path
 from brickbook.api import identity
 from brickbook.client import Client
 from brickbook.config import Config
+from brickbook.context import Context
 from brickbook.emulator.server import start_in_thread
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.log import configure_logging
@@ -85,10 +86,11 @@ def main(sizes_mb: tuple[int, ...] = (16, 64), requests: int = 500) -> None:
                 source = Path(work) / f"in-{size}.bin"
                 target = Path(work) / f"out-{size}.bin"
                 expected = write_file(source, size)
+                ctx = Context(client=client)
                 with measured() as up:
-                    dbfs.copy(client, str(source), f"dbfs:/bench/{size}.bin", recursive=False, overwrite=True)
+                    dbfs.copy(ctx, str(source), f"dbfs:/bench/{size}.bin", recursive=False, overwrite=True)
                 with measured() as down:
-                    dbfs.copy(client, f"dbfs:/bench/{size}.bin", str(target), recursive=False, overwrite=True)
+                    dbfs.copy(ctx, f"dbfs:/bench/{size}.bin", str(target), recursive=False, overwrite=True)
                 assert sha256(target) == expected, "downloaded bytes differ"
                 for name, m in (("upload", up), ("download", down)):
                     print(

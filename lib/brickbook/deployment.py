@@ -437,7 +437,7 @@ class _Reader:
 
 def _validate_job(settings: Mapping[str, Any], error: Callable[[str], UsageError]) -> None:
     """Check job settings with the job spec validator; its "spec: FIELD ..." messages get the job's path."""
-    from brickbook.ops.jobs import validate_job_spec
+    from brickbook.specs import validate_job_spec
 
     try:
         validate_job_spec(settings)

@@ -1,10 +1,10 @@
 """Read a Databricks error response of any shape into an error class, code, message and request id.
 
-Shapes seen in the wild (facts §10): the standard ``{"error_code", "message", "details"}``; the auth front
-door's integer ``error_code``; API 1.2's ``{"error": ...}``; SCIM's ``{"detail", "status"}``; OAuth's
-``{"error", "error_description"}``; plain ``CODE: message`` text; HTML pages from gateways and login
-redirects; and empty bodies. None of them may end in a decode traceback. Known secrets are masked in
-the message here, where the error is built.
+Shapes seen in the wild (those the SDK's errors/deserializer.py parses, and more): the standard
+``{"error_code", "message", "details"}``; the auth front door's integer ``error_code``; API 1.2's
+``{"error": ...}``; SCIM's ``{"detail", "status"}``; OAuth's ``{"error", "error_description"}``; plain
+``CODE: message`` text; HTML pages from gateways and login redirects; and empty bodies. None of them may
+end in a decode traceback. Known secrets are masked in the message here, where the error is built.
 """
 
 from __future__ import annotations

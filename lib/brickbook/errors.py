@@ -421,3 +421,37 @@ class DestinationExists(BrickbookError):
 
 class JournalCorrupt(UsageError):
     """A runbook's state journal is corrupt, unreadable or too large; the message names the file."""
+
+
+class AmbiguousName(BrickbookError):
+    """A name that was to find one remote object names several (exit 5), e.g. two jobs named 'nightly'.
+
+    Job names are not unique in a workspace; an operation that finds a job by name refuses to guess.
+    ``ids`` are the objects that share the name.
+    """
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, ids: tuple[int | str, ...] = ()) -> None:
+        super().__init__(message)
+        self.ids = ids
+
+
+__all__ += ["AmbiguousName"]
+
+
+class MissingParent(BrickbookError):
+    """The folder an object goes into does not exist (exit 4, as for a missing object).
+
+    Raised instead of the service's RESOURCE_DOES_NOT_EXIST when that answer is about the parent folder,
+    not the object; ``error_code`` is the service's code, when it answered one.
+    """
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, error_code: str | None = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+
+__all__ += ["MissingParent"]

@@ -5,9 +5,12 @@ cannot do harm:
 
 - reads (GET, HEAD) retry on connection errors, timeouts, 429, 500, 502, 503 and 504;
 - mutations retry on 429 (the service refused the request) and when the request was never sent
-  (connection refused, connect timeout), and on other transient failures only when the call is
-  idempotent: declared below per endpoint (cancel, terminate, import with overwrite, ...) or made so by
-  an ``idempotency_token`` (run-now, runs/submit).
+  (connection refused, connect timeout), and on other transient failures only when a second copy can
+  do no harm: declared in ``IDEMPOTENT_MUTATIONS``, the one place that says so, per endpoint and, where
+  it depends on them, per arguments (``overwrite`` on a workspace import or a DBFS write, an
+  ``idempotency_token`` on run-now);
+- a DBFS delete's 503 ``PARTIAL_DELETE`` is progress, not a failure: it is never retried here, so the
+  caller (``brickbook.ops.dbfs.delete``) calls again at once instead of backing off.
 
 A ``Retry-After`` header is honoured (seconds or an HTTP date), capped; otherwise the wait is capped
 exponential backoff with full jitter. Both an attempt cap and a total deadline apply. Anything else
@@ -29,9 +32,13 @@ from brickbook.config import RetrySettings
 from brickbook.errors import ApiError, TransportError
 
 __all__ = [
+    "IDEMPOTENT_MUTATIONS",
     "NOT_RETRIED_HINT",
+    "TRANSIENT_STATUSES",
     "RetryPolicy",
     "is_idempotent",
+    "is_partial_delete",
+    "maybe_applied",
     "parse_retry_after",
     "should_retry",
     "single_attempt_hint",
@@ -57,18 +64,28 @@ def _overwrites(body: Mapping[str, Any]) -> bool:
 
 _API = r"^/api/2\.\d+/"
 
-# Mutations that are safe to send twice: a second copy leaves the same state and answers the same way.
-# Each entry: (method, path regex, predicate on the JSON body).
+# Mutations that are safe to send twice: a second copy can do no harm. Each entry: (method, path regex,
+# predicate on the JSON body or form). Most leave the same state and answer the same way; the few whose
+# second copy answers otherwise say so, and say who settles that answer.
 IDEMPOTENT_MUTATIONS: tuple[tuple[str, re.Pattern[str], Callable[[Mapping[str, Any]], bool]], ...] = (
+    # The service deduplicates a trigger that carries the token (Jobs API 2.2 run-now, runs/submit).
     ("POST", re.compile(_API + r"jobs/run-now$"), _has_idempotency_token),
     ("POST", re.compile(_API + r"jobs/runs/submit$"), _has_idempotency_token),
     ("POST", re.compile(_API + r"jobs/runs/cancel(-all)?$"), _always),
     ("POST", re.compile(_API + r"jobs/(reset|update)$"), _always),
     ("POST", re.compile(_API + r"clusters/(delete|resize|edit)$"), _always),
+    # Workspace import with overwrite replaces the object with the same content again. Without it a
+    # second copy is refused RESOURCE_ALREADY_EXISTS: not resent here (``brickbook.ops.workspace``
+    # resends a create whose answer was lost and settles that refusal by comparing the content).
     ("POST", re.compile(_API + r"workspace/import$"), _overwrites),
     ("POST", re.compile(_API + r"workspace/mkdirs$"), _always),
     ("POST", re.compile(_API + r"dbfs/(mkdirs|delete)$"), _always),
-    ("POST", re.compile(_API + r"dbfs/put$"), _overwrites),
+    # DBFS put and create without overwrite would fail on the file their first copy made; with it, a
+    # second stream is harmless (the first one's handle expires unused).
+    ("POST", re.compile(_API + r"dbfs/(put|create)$"), _overwrites),
+    # A duplicate block (its first answer lost) or a second close is caught by the uploader's final size
+    # check in ``brickbook.ops.dbfs``, which restarts the upload.
+    ("POST", re.compile(_API + r"dbfs/(add-block|close)$"), _always),
     ("POST", re.compile(_API + r"secrets/(put|acls/put)$"), _always),
     ("PATCH", re.compile(_API + r"repos/\d+$"), _always),
     ("POST", re.compile(_API + r"sql/warehouses/[^/]+/(start|stop)$"), _always),
@@ -90,8 +107,21 @@ def is_idempotent(method: str, path: str, body: Mapping[str, Any] | None = None)
     )
 
 
+def is_partial_delete(error: BaseException) -> bool:
+    """Tell whether an error is the 503 a large DBFS delete answers after deleting part of the tree.
+
+    DBFS API 2.0 ``delete``: a large recursive delete stops after about 45 s with 503 and must be called
+    again until it succeeds; the code is ``PARTIAL_DELETE``, or only the message says "more files remaining".
+    """
+    if not isinstance(error, ApiError) or error.http_status != 503:
+        return False
+    return error.error_code == "PARTIAL_DELETE" or "more files remaining" in error.message
+
+
 def should_retry(error: BaseException, *, method: str, idempotent: bool) -> bool:
     """Decide whether a failed attempt deserves another one."""
+    if is_partial_delete(error):
+        return False  # progress: the caller calls again at once, without backing off
     if isinstance(error, TransportError):
         # A request that was never sent cannot have had an effect; one that may have been sent
         # is only resent when a second copy is harmless.
@@ -101,6 +131,17 @@ def should_retry(error: BaseException, *, method: str, idempotent: bool) -> bool
             return True
         return error.http_status in TRANSIENT_STATUSES and (idempotent or method.upper() in READ_METHODS)
     return False
+
+
+def maybe_applied(error: BaseException) -> bool:
+    """Tell whether a mutation that is not idempotent failed without a verdict: it may have been applied.
+
+    True for a transient failure (a 5xx, an answer lost after sending) that only an idempotent call
+    is retried on: the caller may resend it when it can settle a second copy itself.
+    """
+    return should_retry(error, method="POST", idempotent=True) and not should_retry(
+        error, method="POST", idempotent=False
+    )
 
 
 NOT_RETRIED_HINT = (

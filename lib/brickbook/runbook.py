@@ -5,18 +5,18 @@ what a step does)::
 
     @runbook(name="run-job", help={"job_id": "The job to run."})
     def run_job(rb: Runbook, *, job_id: str) -> None:
-        client = rb.ctx.client
+        ctx = rb.ctx
         with rb.step(f"job {job_id} has run for this key") as step:
             if step.todo:  # False when an earlier invocation of this key finished the step
                 run_id = step.once(
                     "run",
-                    trigger=lambda token: jobs.run_now(client, int(job_id), idempotency_token=token),
-                    cancel=lambda run_id: jobs.cancel_run(client, int(run_id)),
+                    trigger=lambda token: trigger_job(ctx, int(job_id), params=None, idempotency_token=token),
+                    cancel=lambda run_id: cancel_run(ctx, int(run_id)),
                 )
                 if isinstance(run_id, Unknown):  # a dry run triggers nothing
                     return
                 step.run(run_id)
-                step.done(summarize(wait_for_run(client, int(run_id), timeout=None)))
+                step.done(summarize(wait_for_run(ctx, int(run_id), timeout=None)))
 
 ``execute`` takes the key's lock (``brickbook.lock``), loads or starts its journal (``brickbook.journal``;
 ``--rerun`` starts a new attempt), runs the function and returns the ``Report`` and the failure, if any.
@@ -40,9 +40,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from structlog.contextvars import bound_contextvars
-
-from brickbook.context import Context
 from brickbook.errors import BrickbookError, Interrupted, UsageError
 from brickbook.journal import (
     Journal,
@@ -55,12 +52,13 @@ from brickbook.journal import (
 )
 from brickbook.lock import Lock, acquire_lock
 from brickbook.report import Report, render_report_text, send_notification, validate_webhook_url
-from brickbook.step import Step
 
 if TYPE_CHECKING:
     from invoke.tasks import Task
 
     from brickbook.command import Invocation
+    from brickbook.context import Context
+    from brickbook.step import Step
 
 __all__ = ["RUNBOOK_HELP", "OnInterrupt", "Runbook", "execute", "runbook"]
 
@@ -98,6 +96,8 @@ class Runbook:
 
     def step(self, name: str) -> Step:
         """Return the step named by the condition that holds after it; use it in a ``with``."""
+        from brickbook.step import Step
+
         return Step(self, name)
 
     def begin(self, step: Step) -> None:
@@ -179,6 +179,8 @@ def execute(
     fsync: Callable[[int], None] = os.fsync,
 ) -> tuple[Report, BaseException | None]:
     """Run ``fn(rb, **options)`` under the key's lock and journal; return the report and the failure."""
+    from structlog.contextvars import bound_contextvars
+
     from brickbook.command import describe_error, exit_code_for
 
     ctx = ctx.bind(runbook=name, key=key)

@@ -4,21 +4,21 @@ Peers wait 20 minutes by default and hand back a FAILED run as if it succeeded. 
 cap (the deadline is whatever the caller passes, ``None`` for none), an unsuccessful end raises
 ``RunFailed`` (exit 7) carrying the last observation, and the local deadline raises ``WaitTimeout``
 (exit 8). Polling starts near 1 s and backs off with jitter to a cap; one log event per state change,
-not per poll; on a TTY, one live progress line.
+not per poll; one live progress line through the context's progress sink (on a TTY, ``output.ProgressLine``).
+Time, sleep and the jitter's randomness come from the context too, so tests never sleep for real.
 """
 
 from __future__ import annotations
 
-import random
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from brickbook.errors import RunFailed, UsageError, WaitTimeout
-from brickbook.log import get_logger
-from brickbook.output import ProgressLine
+
+if TYPE_CHECKING:
+    from brickbook.context import Context
 
 __all__ = ["Observation", "PollSettings", "parse_duration", "wait_for"]
 
@@ -71,34 +71,33 @@ class Observation(Generic[T]):
 
 
 def wait_for(
+    ctx: Context,
     observe: Callable[[], Observation[T]],
     *,
     what: str,
     timeout: float | None,
     poll: PollSettings | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    rng: Callable[[], float] = random.random,
-    progress: ProgressLine | None = None,
-    context: dict[str, Any] | None = None,
 ) -> T:
-    """Poll ``observe`` until it reports done; return the value, or raise RunFailed / WaitTimeout."""
-    settings = poll or PollSettings()
-    log = get_logger(**(context or {}))
-    started = clock()
+    """Poll ``observe`` until it reports done; return the value, or raise RunFailed / WaitTimeout.
+
+    Time, randomness (the jitter), the progress line and the logger all come from ``ctx``; bind what
+    identifies the object (``ctx.bind(run_id=...)``) so every ``wait.state`` event carries it. ``poll``
+    defaults to backing off from about 1 s to the configured ``poll_max_seconds``.
+    """
+    settings = poll or PollSettings(cap_seconds=ctx.client.config.poll_max_seconds)
+    progress = ctx.progress
+    started = ctx.clock()
     delay = settings.initial_seconds
     last_state: str | None = None
     try:
         while True:
             seen = observe()
-            elapsed = clock() - started
+            elapsed = ctx.clock() - started
             if seen.state != last_state:
-                if progress is not None:
-                    progress.clear()  # the log line must not land after the half-drawn progress line
-                log.info("wait.state", what=what, state=seen.state, elapsed_seconds=round(elapsed, 1))
+                progress.clear()  # the log line must not land after the half-drawn progress line
+                ctx.log.info("wait.state", what=what, state=seen.state, elapsed_seconds=round(elapsed, 1))
                 last_state = seen.state
-            if progress is not None:
-                progress.update(f"{what}: {seen.state} {seen.progress}".rstrip() + f"  {elapsed:.0f}s")
+            progress.update(f"{what}: {seen.state} {seen.progress}".rstrip() + f"  {elapsed:.0f}s")
             if seen.done:
                 if seen.failure:
                     raise RunFailed(f"{what} {seen.failure}", result=seen.value)
@@ -109,11 +108,10 @@ def wait_for(
                     "it keeps going remotely: wait again or cancel it",
                     result=seen.value,
                 )
-            pause = delay * (1 - settings.jitter + 2 * settings.jitter * rng())
+            pause = delay * (1 - settings.jitter + 2 * settings.jitter * ctx.rng.random())
             if timeout is not None:
                 pause = min(pause, max(0.0, timeout - elapsed))
-            sleep(pause)
+            ctx.sleep(pause)
             delay = min(settings.cap_seconds, delay * settings.factor)
     finally:
-        if progress is not None:
-            progress.close()
+        progress.close()

@@ -1,4 +1,7 @@
-"""Workspace import primitives over real HTTP: which imports the client may resend after a lost answer."""
+"""Workspace import primitives over real HTTP: which imports the client may resend after a lost answer.
+
+A create without overwrite that lost its answer is resent by ``brickbook.ops.workspace`` (tests/ops).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import pytest
 
 from brickbook.api import workspace
 from brickbook.api.workspace import ImportFormat
-from brickbook.errors import InternalError, ResourceAlreadyExists, UsageError
+from brickbook.errors import InternalError, UsageError
 from tests.api.test_wire import make_client, pat_config
 from tests.conftest import Emulator
 from tests.fakes import FakeTime
@@ -24,14 +27,6 @@ def test_plain_import_is_not_resent_after_a_lost_answer(emulator: Emulator):
     with make_client(pat_config(emulator.url), FakeTime()) as client, pytest.raises(InternalError):
         workspace.import_(client, "/Shared/a.txt", b"a", format=ImportFormat.AUTO)
     assert statuses(emulator) == [500]
-
-
-def test_resend_safe_import_is_resent_and_finds_its_own_object(emulator: Emulator):
-    """resend_safe lets the client resend; the second copy answers RESOURCE_ALREADY_EXISTS for the caller."""
-    emulator.fault(pattern=f"POST {IMPORT}", status=500, after_handler=True, retry_after="0")
-    with make_client(pat_config(emulator.url), FakeTime()) as client, pytest.raises(ResourceAlreadyExists):
-        workspace.import_(client, "/Shared/a.txt", b"a", format=ImportFormat.AUTO, resend_safe=True)
-    assert statuses(emulator) == [500, 400]
 
 
 def test_import_over_the_size_limit_is_refused_before_sending(emulator: Emulator):

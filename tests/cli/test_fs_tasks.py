@@ -375,3 +375,15 @@ def test_recursive_upload_skips_links_out_of_the_folder(workspace_env: Emulator,
     assert run_cli("fs.ls", "dbfs:/t/leak").exit_code == 4
     text = run_cli("fs.cp", str(tree), "dbfs:/u", "--recursive")
     assert "1 file(s), 1 bytes, 2 skipped" in text.stdout and "SKIPPED" in text.stdout
+
+
+def test_cp_dry_run_lists_the_copy_and_sends_no_write(workspace_env: Emulator, tmp_path: Path):
+    """fs.cp --dry-run runs every check, prints each file's action and copies nothing."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.txt").write_bytes(b"a")
+    result = run_cli("fs.cp", str(tree), "dbfs:/t", "--recursive", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "create" in result.stdout and "dbfs:/t/a.txt" in result.stdout
+    assert result.stdout.strip().endswith("1 file(s) to copy (dry run: nothing copied)")
+    assert [r for r in workspace_env.requests(DBFS) if r["method"] != "GET"] == []

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from brickbook.api.repos import provider_for
+from brickbook.ops.repos import provider_for
 from tests.conftest import Emulator, run_cli
 from tests.emulator.gitrepo import GitRepo, make_git_repo
 

@@ -395,7 +395,8 @@ def test_concurrent_identical_import_dirs_all_succeed(workspace_env: Emulator, t
     """Four identical import-dir runs at once all succeed and leave one copy of the tree."""
     from brickbook.client import Client
     from brickbook.config import Config
-    from brickbook.ops.workspace import import_dir
+    from brickbook.context import Context
+    from brickbook.ops.workspace import apply_import_dir, plan_import_dir
     from tests.conftest import ADMIN_TOKEN
 
     config = Config(host=workspace_env.url, auth_type="pat", token=ADMIN_TOKEN)
@@ -406,7 +407,8 @@ def test_concurrent_identical_import_dirs_all_succeed(workspace_env: Emulator, t
         with Client(config) as client:
             barrier.wait()
             try:
-                import_dir(client, tree, "/Shared/project", overwrite=overwrite)
+                ctx = Context(client=client)
+                apply_import_dir(ctx, plan_import_dir(ctx, tree, "/Shared/project", overwrite=overwrite))
             except BaseException as error:  # collected and asserted on below
                 errors.append(error)
 
@@ -444,3 +446,38 @@ def test_export_dir_with_a_file_where_a_folder_goes_writes_nothing(
     result = run_cli("workspace.export-dir", "/Shared/project", str(out_dir))
     assert result.exit_code == 5 and "is a file, not a directory" in result.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == ["lib"]
+
+
+# -- dry runs: plan, print, stop ----------------------------------------------------------------------
+
+
+def test_import_dir_dry_run_prints_the_plan_and_sends_no_write(workspace_env: Emulator, tree: Path):
+    """--dry-run lists what would be created and sends neither an import nor a mkdirs."""
+    out = ok("workspace.import-dir", str(tree), "/Shared/project", "--dry-run")
+    assert "create  /Shared/project/etl" in out
+    assert out.strip().endswith("3 to create (dry run: nothing changed)")
+    assert [r for r in workspace_env.requests(WS) if r["method"] != "GET"] == []
+
+
+def test_import_dir_dry_run_json_names_each_planned_action(workspace_env: Emulator, tree: Path):
+    """With -o json each row carries the planned action (create, update, unchanged) and dry_run."""
+    ok("workspace.import-dir", str(tree), "/Shared/project")
+    (tree / "lib" / "data.csv").write_bytes(b"a,b\n3,4\n")
+    rows = json.loads(
+        ok("workspace.import-dir", str(tree), "/Shared/project", "--overwrite", "--dry-run", "-o", "json")
+    )
+    assert sorted((r["path"], r["action"]) for r in rows) == [
+        ("/Shared/project/etl", "unchanged"),
+        ("/Shared/project/lib/data.csv", "update"),
+        ("/Shared/project/lib/helpers.py", "unchanged"),
+    ]
+    assert all(r["dry_run"] is True for r in rows)
+    assert run_cli("workspace.export", "/Shared/project/lib/data.csv").stdout == "a,b\n1,2\n"
+
+
+def test_export_dir_dry_run_writes_nothing(workspace_env: Emulator, tree: Path, tmp_path: Path):
+    """export-dir --dry-run lists the files it would write and creates nothing locally."""
+    ok("workspace.import-dir", str(tree), "/Shared/project")
+    out = ok("workspace.export-dir", "/Shared/project", str(tmp_path / "out"), "--dry-run")
+    assert out.strip().endswith("3 to create (dry run: nothing changed)")
+    assert not (tmp_path / "out").exists()

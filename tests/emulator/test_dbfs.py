@@ -1,4 +1,4 @@
-"""The emulator's DBFS API over raw HTTP: every endpoint, its limits and its error answers (facts §4)."""
+"""The emulator's DBFS API over raw HTTP: every endpoint, its limits and its error answers."""
 
 from __future__ import annotations
 

@@ -521,7 +521,7 @@ def test_secret_limit_counts_new_keys_only():
 
 
 def test_default_limits_are_the_documented_ones():
-    """The defaults are 1000 scopes and 1000 secrets per scope (facts §6)."""
+    """The defaults are 1000 scopes and 1000 secrets per scope (the Databricks "Resource limits" page)."""
     assert (MAX_SCOPES, MAX_SECRETS_PER_SCOPE) == (1000, 1000)
 
 

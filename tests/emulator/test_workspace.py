@@ -1,4 +1,4 @@
-"""Workspace API in the emulator: list, get-status, import, export, mkdirs, delete (facts §1)."""
+"""Workspace API in the emulator: list, get-status, import, export, mkdirs, delete."""
 
 from __future__ import annotations
 

@@ -60,9 +60,9 @@ def tiny_run(rb: Runbook, *, job_id: str) -> None:
                 step.done(None)
                 return
             step.run(run_id)
-            run = wait_for_run(client, int(run_id), timeout=None, clock=rb.ctx.clock, sleep=rb.ctx.sleep)
+            run = wait_for_run(rb.ctx, int(run_id), timeout=None)
             step.run(run_id, url=run.run_page_url)
-            for output in task_outputs(client, run):
+            for output in task_outputs(rb.ctx, run):
                 step.output(str(output["task_key"]), output.get("result"))
             step.done(summarize(run))
 

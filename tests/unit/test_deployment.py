@@ -247,7 +247,7 @@ def test_a_secret_file_keeps_its_bytes_exactly(tmp_path: Path):
         ),
         (
             minimal(jobs=[{"name": "a", "tasks": [{"task_key": "t"}]}]),
-            r"jobs\[0\] 'a': one of tasks\[0\]\.\S+ or",
+            r"jobs\[0\] 'a': tasks\[0\] needs a task kind",
         ),
         (
             minimal(jobs=[{"name": "a", "timeout_seconds": -1}]),

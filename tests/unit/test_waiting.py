@@ -1,16 +1,47 @@
-"""The result-aware waiter: settles, fails loudly, honours deadlines, logs state changes only."""
+"""The result-aware waiter: settles, fails loudly, honours deadlines, logs state changes only.
+
+Everything it needs from its surroundings (time, jitter, progress line, logger) comes from a Context.
+"""
 
 from __future__ import annotations
 
 import io
+import random
+from collections.abc import Iterator
 
 import pytest
 from structlog.testing import capture_logs
 
+from brickbook.client import Client
+from brickbook.config import Config
+from brickbook.context import Context, ProgressSink
 from brickbook.errors import RunFailed, UsageError, WaitTimeout
 from brickbook.output import ProgressLine
 from brickbook.waiting import Observation, PollSettings, parse_duration, wait_for
+from tests.conftest import ADMIN_TOKEN
 from tests.fakes import FakeTime
+
+
+class Midpoint(random.Random):
+    """Randomness that always draws the middle: jitter scales every pause by exactly 1."""
+
+    def random(self) -> float:
+        return 0.5
+
+
+@pytest.fixture
+def offline() -> Iterator[Client]:
+    """A client that is never called (waits here observe scripted states)."""
+    client = Client(Config(host="http://127.0.0.1:9", auth_type="pat", token=ADMIN_TOKEN))
+    yield client
+    client.close()
+
+
+def context(
+    client: Client, time: FakeTime, *, rng: random.Random | None = None, progress: ProgressSink | None = None
+) -> Context:
+    extra = {"progress": progress} if progress is not None else {}
+    return Context(client=client, clock=time.clock, sleep=time.sleep, rng=rng or random.Random(0), **extra)
 
 
 def script(*states: tuple[str, bool, str | None]):
@@ -24,64 +55,78 @@ def script(*states: tuple[str, bool, str | None]):
     return observe
 
 
-def test_returns_value_when_done_successfully():
+def test_returns_value_when_done_successfully(offline: Client):
     """A successful end returns the last observed value."""
     time = FakeTime()
     observe = script(("PENDING", False, None), ("RUNNING", False, None), ("SUCCESS", True, None))
-    assert (
-        wait_for(observe, what="run 1", timeout=None, clock=time.clock, sleep=time.sleep, rng=lambda: 0.5)
-        == "SUCCESS"
-    )
+    ctx = context(offline, time, rng=Midpoint())
+    assert wait_for(ctx, observe, what="run 1", timeout=None) == "SUCCESS"
     assert time.sleeps == [1.0, 1.5]
 
 
-def test_failure_raises_run_failed_with_result():
+def test_failure_raises_run_failed_with_result(offline: Client):
     """An unsuccessful end raises RunFailed (exit 7) carrying the observation."""
     time = FakeTime()
     observe = script(("RUNNING", False, None), ("FAILED", True, "ended FAILED: boom"))
     with pytest.raises(RunFailed) as info:
-        wait_for(observe, what="run 1", timeout=None, clock=time.clock, sleep=time.sleep)
+        wait_for(context(offline, time), observe, what="run 1", timeout=None)
     assert info.value.exit_code == 7
     assert info.value.message == "run 1 ended FAILED: boom"
     assert info.value.result == "FAILED"
 
 
-def test_deadline_raises_wait_timeout_without_oversleeping():
+def test_deadline_raises_wait_timeout_without_oversleeping(offline: Client):
     """The local deadline raises WaitTimeout (exit 8) and never sleeps past it."""
     time = FakeTime()
     with pytest.raises(WaitTimeout) as info:
         wait_for(
-            script(("RUNNING", False, None)),
-            what="run 1",
-            timeout=10,
-            clock=time.clock,
-            sleep=time.sleep,
-            rng=lambda: 0.5,
+            context(offline, time, rng=Midpoint()), script(("RUNNING", False, None)), what="run 1", timeout=10
         )
     assert info.value.exit_code == 8
     assert "still RUNNING" in info.value.message
     assert sum(time.sleeps) == pytest.approx(10)
 
 
-def test_backoff_grows_to_the_cap():
+def test_backoff_grows_to_the_cap(offline: Client):
     """Polling backs off geometrically up to the cap."""
     time = FakeTime()
     states = [("RUNNING", False, None)] * 8 + [("DONE", True, None)]
     poll = PollSettings(initial_seconds=1, cap_seconds=4, factor=2, jitter=0)
-    wait_for(script(*states), what="x", timeout=None, poll=poll, clock=time.clock, sleep=time.sleep)
+    wait_for(context(offline, time), script(*states), what="x", timeout=None, poll=poll)
     assert time.sleeps == [1, 2, 4, 4, 4, 4, 4, 4]
 
 
-def test_one_log_event_per_state_change():
-    """Repeated polls in the same state log once."""
+def test_the_default_cap_is_the_configured_poll_max():
+    """Without explicit settings, polling backs off to the client's configured poll_max_seconds."""
+    time = FakeTime()
+    states = [("RUNNING", False, None)] * 12 + [("DONE", True, None)]
+    client = Client(Config(host="http://127.0.0.1:9", auth_type="pat", token=ADMIN_TOKEN, poll_max_seconds=3))
+    try:
+        wait_for(context(client, time, rng=Midpoint()), script(*states), what="x", timeout=None)
+    finally:
+        client.close()
+    assert max(time.sleeps) == 3 and time.sleeps[-3:] == [3, 3, 3]
+
+
+def test_jitter_comes_from_the_context(offline: Client):
+    """The pause between polls is scaled by the context's randomness: a seeded rng repeats exactly."""
+    runs = []
+    for _ in range(2):
+        time = FakeTime()
+        states = [("RUNNING", False, None)] * 4 + [("DONE", True, None)]
+        wait_for(context(offline, time, rng=random.Random(42)), script(*states), what="x", timeout=None)
+        runs.append(time.sleeps)
+    assert runs[0] == runs[1] and runs[0] != [1.0, 1.5, 2.25, 3.375]
+
+
+def test_one_log_event_per_state_change(offline: Client):
+    """Repeated polls in the same state log once, with the fields bound to the context's logger."""
     time = FakeTime()
     observe = script(
         *([("PENDING", False, None)] * 3 + [("RUNNING", False, None)] * 3 + [("OK", True, None)])
     )
     with capture_logs() as logs:
-        wait_for(
-            observe, what="run 9", timeout=None, clock=time.clock, sleep=time.sleep, context={"run_id": 9}
-        )
+        wait_for(context(offline, time).bind(run_id=9), observe, what="run 9", timeout=None)
     states = [(e["state"], e["run_id"]) for e in logs if e["event"] == "wait.state"]
     assert states == [("PENDING", 9), ("RUNNING", 9), ("OK", 9)]
 
@@ -91,35 +136,29 @@ class Tty(io.StringIO):
         return True
 
 
-def test_progress_line_only_on_a_tty():
+def test_progress_line_only_on_a_tty(offline: Client):
     """The live progress line rewrites itself on a TTY and prints nothing elsewhere."""
     tty, pipe = Tty(), io.StringIO()
     for stream in (tty, pipe):
         time = FakeTime()
         observe = script(("RUNNING", False, None), ("OK", True, None))
-        wait_for(
-            observe,
-            what="run",
-            timeout=None,
-            clock=time.clock,
-            sleep=time.sleep,
-            progress=ProgressLine(stream),
-        )
+        wait_for(context(offline, time, progress=ProgressLine(stream)), observe, what="run", timeout=None)
     assert "\r\x1b[Krun: RUNNING" in tty.getvalue() and tty.getvalue().endswith("\n")
     assert pipe.getvalue() == ""
 
 
-def test_log_lines_never_land_after_the_progress_line():
+def test_log_lines_never_land_after_the_progress_line(offline: Client):
     """On a shared TTY, a state-change log line starts on a cleared line, not after the progress text."""
-    from brickbook.log import configure_logging
+    from brickbook.log import configure_logging, get_logger
 
     tty = Tty()
     configure_logging(fmt="json", stream=tty)
     time = FakeTime()
     observe = script(("PENDING", False, None), ("RUNNING", False, None), ("OK", True, None))
-    wait_for(
-        observe, what="run", timeout=None, clock=time.clock, sleep=time.sleep, progress=ProgressLine(tty)
+    ctx = Context(
+        client=offline, clock=time.clock, sleep=time.sleep, progress=ProgressLine(tty), log=get_logger()
     )
+    wait_for(ctx, observe, what="run", timeout=None)
     for line in tty.getvalue().split("\n"):
         if "wait.state" in line:
             # What a terminal shows before the log text is whatever follows the last line clear.

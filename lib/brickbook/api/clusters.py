@@ -1,6 +1,6 @@
 """Clusters API primitives (``/api/2.1/clusters/*``, the SDK's version): one function per endpoint.
 
-Facts §3: create, start, restart and resize are asynchronous (the cluster is PENDING, RESTARTING or
+Clusters API 2.1: create, start, restart and resize are asynchronous (the cluster is PENDING, RESTARTING or
 RESIZING when the call returns); there is no ``stop``: ``delete`` terminates and keeps the config, and
 ``permanent_delete`` removes the cluster. ``start`` works only from TERMINATED and ``restart``/``resize``
 only from RUNNING, otherwise the service answers 400 INVALID_STATE (raised as InvalidState). A missing
@@ -73,10 +73,19 @@ class ClusterDetails(ApiObject):
     autotermination_minutes: int | None = None
     creator_user_name: str | None = None
     cluster_source: ClusterSource | None = None
-    start_time: int | None = None
+    start_time: int | None = None  # epoch ms, like every time below
     terminated_time: int | None = None
     last_restarted_time: int | None = None
+    last_activity_time: int | None = None  # the last command that ran on it (not always sent)
+    last_state_loss_time: int | None = None  # when the driver last lost its state (a restart)
     termination_reason: dict[str, Any] = field(default_factory=dict)
+    custom_tags: dict[str, str] = field(default_factory=dict)
+    default_tags: dict[str, str] = field(default_factory=dict)  # Vendor, Creator, ClusterName, ClusterId
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Return the tags on its resources: ``default_tags`` overlaid with ``custom_tags``."""
+        return {**(self.default_tags or {}), **(self.custom_tags or {})}
 
     @property
     def size(self) -> str:

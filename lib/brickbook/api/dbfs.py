@@ -1,8 +1,9 @@
-"""DBFS API primitives (``/api/2.0/dbfs/*``): one function per endpoint.
+"""DBFS API 2.0 primitives (``/api/2.0/dbfs/*``): one function per endpoint.
 
-Facts §4: ``put`` carries at most 1 MB inline; larger files go through ``create`` / ``add-block`` (1 MB
-raw per block, MAX_BLOCK_SIZE_EXCEEDED beyond) / ``close``, and a handle expires after 10 idle minutes;
-``read`` returns at most 1 MB per call; a large recursive ``delete`` answers 503 until it is done.
+From the DBFS API reference: ``put`` carries at most 1 MB inline; larger files go through ``create`` /
+``add-block`` (1 MB raw per block, MAX_BLOCK_SIZE_EXCEEDED beyond) / ``close``, and a handle expires
+after 10 idle minutes; ``read`` returns at most 1 MB per call; a large recursive ``delete`` answers 503
+until it is done. Which of these calls may be resent is declared in ``brickbook.retry``, nowhere else.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ __all__ = [
     "create",
     "delete",
     "get_status",
-    "is_partial_delete",
     "list_",
     "mkdirs",
     "move",
@@ -62,21 +62,20 @@ def put(client: Client, path: str, contents: bytes, *, overwrite: bool = False) 
 def create(client: Client, path: str, *, overwrite: bool = False) -> int:
     """Open a write stream and return its handle: ``POST /api/2.0/dbfs/create``.
 
-    Resent after a transient failure only with ``overwrite``: a second stream is then harmless (the
-    first one's handle simply expires unused).
+    Resent after a transient failure only with ``overwrite`` (a second stream is then harmless).
     """
     body = {"path": path, "overwrite": overwrite}
-    return int(client.post(f"{BASE}/create", body, idempotent=overwrite)["handle"])
+    return int(client.post(f"{BASE}/create", body)["handle"])
 
 
 def add_block(client: Client, handle: int, data: bytes) -> None:
     """Append one block (at most 1 MB raw) to an open stream: ``POST /api/2.0/dbfs/add-block``.
 
-    Declared idempotent so a failed block is resent; a duplicate append from a lost response is caught
-    by the uploader's final size check.
+    Resent after a transient failure; a duplicate append from a lost answer is caught by the uploader's
+    final size check.
     """
     body = {"handle": handle, "data": base64.b64encode(data).decode("ascii")}
-    client.post(f"{BASE}/add-block", body, idempotent=True)
+    client.post(f"{BASE}/add-block", body)
 
 
 def close(client: Client, handle: int) -> None:
@@ -85,7 +84,7 @@ def close(client: Client, handle: int) -> None:
     Resent after a transient failure: if the first close went through, the second answers
     RESOURCE_DOES_NOT_EXIST and the uploader's size check decides whether the file is complete.
     """
-    client.post(f"{BASE}/close", {"handle": handle}, idempotent=True)
+    client.post(f"{BASE}/close", {"handle": handle})
 
 
 def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) -> bytes:
@@ -94,23 +93,14 @@ def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) ->
     return base64.b64decode(data.get("data") or "") if data.get("bytes_read") else b""
 
 
-def delete(client: Client, path: str, *, recursive: bool = False, retry_transient: bool = True) -> None:
+def delete(client: Client, path: str, *, recursive: bool = False) -> None:
     """Delete a path: ``POST /api/2.0/dbfs/delete``; a missing path succeeds, as on the service.
 
     A large recursive delete stops after about 45 s with 503 ``PARTIAL_DELETE`` and must be called
-    again (``brickbook.ops.dbfs.delete`` loops). ``retry_transient=False`` surfaces every 5xx at once,
-    so that loop can tell a partial delete (call again now) from an outage (back off).
+    again: that answer is raised at once (``brickbook.retry.is_partial_delete``) and
+    ``brickbook.ops.dbfs.delete`` loops; any other transient failure is retried by the client.
     """
-    body = {"path": path, "recursive": recursive}
-    client.post(f"{BASE}/delete", body, idempotent=None if retry_transient else False)
-
-
-def is_partial_delete(error: BaseException) -> bool:
-    """Tell whether an error is the 503 a large delete answers after deleting part of the tree."""
-    if getattr(error, "http_status", None) != 503:
-        return False
-    code = getattr(error, "error_code", None)
-    return code == "PARTIAL_DELETE" or "more files remaining" in str(error)
+    client.post(f"{BASE}/delete", {"path": path, "recursive": recursive})
 
 
 def mkdirs(client: Client, path: str) -> None:

@@ -1,6 +1,7 @@
 """Jobs API primitives (``/api/2.2/jobs/*``): one function per endpoint.
 
-Facts §2: 2.2 pages a job's ``tasks``/``job_clusters``/``parameters``/``environments`` and a run's
+Jobs API 2.2 ("Updating from Jobs API 2.1 to 2.2"): 2.2 pages a job's
+``tasks``/``job_clusters``/``parameters``/``environments`` and a run's
 ``tasks``/``job_clusters``/``job_parameters``/``repair_history`` at 100 (``get`` and ``runs/get`` merge
 every page here); a missing job or run is HTTP 400 INVALID_PARAMETER_VALUE "... does not exist" (raised
 as ResourceDoesNotExist); ``runs/get-output`` answers for task runs only; a repeated
@@ -18,6 +19,7 @@ from brickbook.client import Client
 
 __all__ = [
     "BaseJob",
+    "Job",
     "LifeCycleState",
     "ResultState",
     "Run",
@@ -86,6 +88,13 @@ class BaseJob(ApiObject):
     def name(self) -> str:
         """Return the job's name (settings.name)."""
         return str(self.settings.get("name", ""))
+
+
+@dataclass(frozen=True)
+class Job(BaseJob):
+    """A job as ``jobs/get`` returns it: all its settings, and who its runs run as."""
+
+    run_as_user_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,9 +177,9 @@ def reset(client: Client, job_id: int, new_settings: Mapping[str, Any]) -> None:
     client.post(f"{BASE}/reset", {"job_id": job_id, "new_settings": dict(new_settings)})
 
 
-def get(client: Client, job_id: int) -> BaseJob:
+def get(client: Client, job_id: int) -> Job:
     """Return a job with all its tasks and clusters: ``GET /api/2.2/jobs/get`` (pages merged)."""
-    return BaseJob.from_api(_merge_pages(client, f"{BASE}/get", {"job_id": job_id}, JOB_PAGED_ARRAYS))
+    return Job.from_api(_merge_pages(client, f"{BASE}/get", {"job_id": job_id}, JOB_PAGED_ARRAYS))
 
 
 def list_(client: Client, *, name: str | None = None, expand_tasks: bool = False) -> Iterator[BaseJob]:

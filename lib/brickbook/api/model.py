@@ -1,8 +1,9 @@
 """Typed API results that tolerate what the API adds later: unknown fields and unknown enum values.
 
-The API adds fields and enum values without changing its version (facts §0). A result class names the
-fields brickbook reads, keeps the whole object in ``raw`` (what ``-o json`` prints), and an ``OpenEnum``
-turns a value it has never seen into a new member instead of failing.
+The API adds fields and enum values without changing its version (the SDK maps an enum value it does not
+know to ``None`` for that reason). A result class names the fields brickbook reads, keeps the whole
+object in ``raw`` (what ``-o json`` prints), and an ``OpenEnum`` turns a value it has never seen into a
+new member instead of failing.
 """
 
 from __future__ import annotations

@@ -1,36 +1,24 @@
-"""Repos (Git folders) API primitives (``/api/2.0/repos``): one function per endpoint.
+"""Repos (Git folders) API 2.0 primitives (``/api/2.0/repos``): one function per endpoint.
 
-Facts §5: ``list`` pages with a query parameter named ``next_page_token`` (not ``page_token``);
-``update`` takes a branch or a tag (a tag leaves a detached HEAD); sending the same branch pulls;
-``create`` needs a ``provider`` from ``PROVIDERS`` (any case), which ``provider_for`` infers from the URL.
+From the Repos API reference: ``list`` pages with a query parameter named ``next_page_token`` (not
+``page_token``); ``get`` reports ``branch`` (absent on a detached HEAD) and ``head_commit_id``, never
+a tag; ``update`` takes a branch or a tag (a tag leaves a detached HEAD) and sending the same branch
+pulls; ``create`` needs a ``provider`` from ``PROVIDERS`` (brickbook.ops.repos infers it from the URL).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from brickbook.api.model import ApiObject
 from brickbook.client import Client
-from brickbook.errors import UsageError
 
-__all__ = [
-    "LOCAL_PROVIDER",
-    "PROVIDERS",
-    "RepoInfo",
-    "canonical_provider",
-    "create",
-    "delete",
-    "get",
-    "list_",
-    "provider_for",
-    "update",
-]
+__all__ = ["PROVIDERS", "RepoInfo", "create", "delete", "get", "list_", "update"]
 
 BASE = "/api/2.0/repos"
+# The values ``create`` accepts for ``provider`` (the service matches them in any case).
 PROVIDERS = (
     "gitHub",
     "bitbucketCloud",
@@ -41,18 +29,6 @@ PROVIDERS = (
     "gitLabEnterpriseEdition",
     "awsCodeCommit",
 )
-# Hosts whose provider is known, as the Databricks CLI infers them.
-PROVIDER_BY_HOST = {
-    "github.com": "gitHub",
-    "gitlab.com": "gitLab",
-    "bitbucket.org": "bitbucketCloud",
-    "dev.azure.com": "azureDevOpsServices",
-}
-# A local repository (an absolute path or a file:// URL) has no hosting provider, but the API requires
-# one from its list; it is only a label there, and the emulator, which clones such repositories, takes
-# any listed value. gitHub is the API's first and most generic value.
-LOCAL_PROVIDER = "gitHub"
-_SCP_LIKE = re.compile(r"^[^/@:]+@([^/:]+):")  # git@github.com:acme/etl.git
 
 
 @dataclass(frozen=True)
@@ -65,27 +41,6 @@ class RepoInfo(ApiObject):
     provider: str = ""
     branch: str | None = None
     head_commit_id: str | None = None
-
-
-def canonical_provider(name: str) -> str:
-    """Return the API spelling of a provider given in any case, or raise UsageError listing them."""
-    for known in PROVIDERS:
-        if known.lower() == name.lower():
-            return known
-    raise UsageError(f"unknown Git provider {name!r}: use one of {', '.join(PROVIDERS)}")
-
-
-def provider_for(url: str) -> str | None:
-    """Infer the provider of a Git URL: a well-known host, or a local repository; None if unknown."""
-    if url.startswith("/") or url.lower().startswith("file://"):
-        return LOCAL_PROVIDER
-    scp = _SCP_LIKE.match(url)
-    host = scp.group(1) if scp else urlparse(url).hostname or ""
-    host = host.lower()
-    for known, provider in PROVIDER_BY_HOST.items():
-        if host == known or host.endswith("." + known):
-            return provider
-    return None
 
 
 def list_(client: Client, *, path_prefix: str | None = None) -> Iterator[RepoInfo]:
@@ -110,7 +65,13 @@ def create(client: Client, url: str, provider: str, *, path: str | None = None) 
 
 
 def update(client: Client, repo_id: int, *, branch: str | None = None, tag: str | None = None) -> None:
-    """Check out a branch (pulling it) or a tag: ``PATCH /api/2.0/repos/{repo_id}``."""
+    """Check out a branch (pulling it) or a tag: ``PATCH /api/2.0/repos/{repo_id}``.
+
+    Exactly one of ``branch`` and ``tag``: anything else is a ValueError before any request (the
+    service takes one ref; sending one of two would drop the other without a word).
+    """
+    if bool(branch) == bool(tag):
+        raise ValueError("give exactly one of branch and tag")
     body = {"branch": branch} if branch else {"tag": tag}
     client.request("PATCH", f"{BASE}/{repo_id}", body=body)
 

@@ -1,8 +1,9 @@
-"""Secrets API primitives (``/api/2.0/secrets/*``): one function per endpoint.
+"""Secrets API 2.0 primitives (``/api/2.0/secrets/*``): one function per endpoint.
 
-Facts §6: values are at most 128 KB; ``list`` returns metadata only; ``acls/list`` answers ``items``;
-scope names are letters, digits, ``-_.@``, at most 128 characters. Secret values are registered with the
-redactor before they are sent, so no log line, error or output can show them.
+From the Secrets API reference: values are at most 128 KB; ``list`` returns metadata only (the key and
+``last_updated_timestamp``, never a value); ``acls/list`` answers ``items``; scope names are letters,
+digits, ``-_.@``, at most 128 characters. Secret values are registered with the redactor before they are
+sent, so no log line, error or output can show them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "list_secrets",
     "put_acl",
     "put_secret",
+    "register_value",
     "validate_key",
     "validate_principal",
     "validate_scope",
@@ -124,7 +126,7 @@ def put_secret(client: Client, scope: str, key: str, value: str | bytes) -> None
     The value is registered with the redactor before anything can fail, and it is checked against the
     128 KB limit before the request, so an oversized value never leaves the machine.
     """
-    _register_value(value)
+    register_value(value)
     raw = value.encode() if isinstance(value, str) else value
     if len(raw) > MAX_VALUE_BYTES:
         raise UsageError(f"the secret value is {len(raw)} bytes, over the 128 KB ({MAX_VALUE_BYTES}) limit")
@@ -136,7 +138,7 @@ def put_secret(client: Client, scope: str, key: str, value: str | bytes) -> None
     client.post(f"{BASE}/put", body)
 
 
-def _register_value(value: str | bytes) -> None:
+def register_value(value: str | bytes) -> None:
     """Mask the value in every form it could be printed in: as text, and as the base64 sent on the wire."""
     if isinstance(value, str):
         register_secret(value)

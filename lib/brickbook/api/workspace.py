@@ -1,8 +1,9 @@
-"""Workspace API primitives (``/api/2.0/workspace/*``): one function per endpoint.
+"""Workspace API 2.0 primitives (``/api/2.0/workspace/*``): one function per endpoint.
 
-Facts §1: ``list`` is not paginated and leaves ``objects`` out for an empty directory; import content
-is base64 and at most 10 MB (MAX_NOTEBOOK_SIZE_EXCEEDED); a single SOURCE file needs a language;
-``AUTO`` picks notebook or file from the extension and strips it for notebooks.
+From the Workspace API reference (import, export, list): ``list`` is not paginated and leaves
+``objects`` out for an empty directory; import content is base64 and at most 10 MB
+(MAX_NOTEBOOK_SIZE_EXCEEDED); a single SOURCE file needs a language; ``AUTO`` picks notebook or file
+from the extension and strips it for notebooks.
 """
 
 from __future__ import annotations
@@ -103,21 +104,18 @@ def import_(
     format: ImportFormat = ImportFormat.SOURCE,
     language: Language | None = None,
     overwrite: bool = False,
-    resend_safe: bool = False,
 ) -> None:
     """Import content at ``path``: ``POST /api/2.0/workspace/import`` (JSON, base64 content).
 
-    With ``overwrite`` the call is idempotent and retried on transient failures. ``resend_safe`` lets
-    the client resend an import *without* overwrite too: a second copy cannot change what the first
-    one made, but then answers RESOURCE_ALREADY_EXISTS, which the caller must settle (import-dir
-    compares the content).
+    Retried on transient failures only with ``overwrite`` (``brickbook.retry``): without it a second
+    copy would be refused RESOURCE_ALREADY_EXISTS.
     """
     check_import_size(path, content)
     encoded = base64.b64encode(content).decode("ascii")
     body: dict[str, Any] = {"path": path, "content": encoded, "format": str(format), "overwrite": overwrite}
     if language is not None:
         body["language"] = str(language)
-    client.post(f"{BASE}/import", body, idempotent=True if resend_safe else None)
+    client.post(f"{BASE}/import", body)
 
 
 def check_import_size(path: str, content: bytes) -> None:

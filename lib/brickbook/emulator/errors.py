@@ -1,4 +1,4 @@
-"""Error answers, shaped like the real service's (facts §10).
+"""Error answers, shaped like the real service's (the SDK's errors/deserializer.py and errors/mapper.py).
 
 Two families:
 

@@ -3,54 +3,63 @@
 - Upload: up to 1 MB in one ``put``; larger files block by block (1 MB raw) through create / add-block /
   close, reading the source one block at a time. A failed block is resent by the client's retry
   policy; an expired handle restarts the upload from the beginning; the final size is checked against
-  what was sent, and a mismatch (a block appended twice after a lost response) restarts it too.
+  what was sent, and a mismatch (a block appended twice after a lost answer) restarts it too.
 - Download: 1 MB ranges through ``brickbook.localfs.atomic_writer``: into a temporary file beside the
   target, renamed into place only when complete and of the expected size (any failure removes it); a
   FIFO or device target is written in place, a link through to what it points to.
-- Copy checks every destination before the first byte moves: without ``overwrite`` an existing one
-  stops the whole copy (exit 5), and so does a local folder where a file goes or a file where a folder
-  goes, so nothing is half-copied. A local source folder is walked without leaving it (links out,
-  broken links and loops are skipped and reported).
+- Copy (``copy``: planned, then applied unless ``dry_run``) checks every destination before the first
+  byte moves: without ``overwrite`` an existing one stops the whole copy (exit 5), and so does a local
+  folder where a file goes or a file where a folder goes, so nothing is half-copied. A local source
+  folder is walked without leaving it (links out, broken links and loops are skipped and reported).
+- Sync one file (``plan_upload`` / ``apply_upload``): unchanged when the DBFS file has the same size and
+  the same bytes. DBFS keeps no checksum, so the plan reads the remote file back and compares it with
+  the local one block by block, stopping at the first difference; a different size is an update without
+  reading anything. Reading back costs no more than the upload it may save, whatever the size, and a
+  digest recorded by brickbook instead would go stale as soon as anyone else wrote the file.
 - Delete: a large recursive delete answers 503 PARTIAL_DELETE while it proceeds; it is called again,
-  at once, until done.
+  at once, until done (``brickbook.retry.is_partial_delete``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from brickbook.api import dbfs
 from brickbook.api.dbfs import BLOCK_SIZE, FileInfo
-from brickbook.client import Client
+from brickbook.change import Action, Change
+from brickbook.context import Context
 from brickbook.errors import (
     ApiError,
     DestinationExists,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
     TransferFailed,
-    TransportError,
     UsageError,
 )
 from brickbook.localfs import OVERWRITE_HINT, Skipped, atomic_writer, check_target, local_path, walk_files
-from brickbook.log import get_logger
+from brickbook.ops.pool import run_bounded
 from brickbook.paths import dbfs_path, is_dbfs, printable
+from brickbook.retry import is_partial_delete
 
 __all__ = [
+    "apply_upload",
     "cat",
     "copy",
     "delete",
     "download_file",
+    "plan_upload",
     "upload_file",
     "walk",
 ]
 
 MAX_UPLOAD_RESTARTS = 3
 MAX_DELETE_CALLS = 10_000
+MB = 1024 * 1024
 
 
 def _file_blocks(local: Path) -> Iterator[bytes]:
@@ -59,27 +68,25 @@ def _file_blocks(local: Path) -> Iterator[bytes]:
             yield block
 
 
-def _upload_blocks(
-    client: Client, blocks: Callable[[], Iterable[bytes]], remote: str, overwrite: bool
-) -> int:
+def _upload_blocks(ctx: Context, blocks: Callable[[], Iterable[bytes]], remote: str, overwrite: bool) -> int:
     """Stream ``blocks()`` to ``remote``; return the bytes sent. ``blocks`` is called again on restart."""
-    log = get_logger(path=remote)
+    log = ctx.log.bind(path=remote)
     for attempt in range(1, MAX_UPLOAD_RESTARTS + 1):
         # After a first attempt, a file at the target may be our own partial work: replacing it is ours.
-        handle = dbfs.create(client, remote, overwrite=overwrite or attempt > 1)
+        handle = dbfs.create(ctx.client, remote, overwrite=overwrite or attempt > 1)
         sent = 0
         try:
             for block in blocks():
-                dbfs.add_block(client, handle, block)
+                dbfs.add_block(ctx.client, handle, block)
                 sent += len(block)
         except ResourceDoesNotExist:
             log.warning("dbfs.upload_restarted", reason="the upload handle expired", attempt=attempt)
             continue
         # A resent close whose first answer was lost, or an expired handle: the size check tells.
         with contextlib.suppress(ResourceDoesNotExist):
-            dbfs.close(client, handle)
+            dbfs.close(ctx.client, handle)
         try:
-            actual = dbfs.get_status(client, remote).file_size
+            actual = dbfs.get_status(ctx.client, remote).file_size
         except ResourceDoesNotExist:
             actual = -1
         if actual == sent:
@@ -88,14 +95,14 @@ def _upload_blocks(
     raise TransferFailed(f"upload to dbfs:{remote} did not complete after {MAX_UPLOAD_RESTARTS} attempts")
 
 
-def upload_file(client: Client, local: Path, remote: str, *, overwrite: bool) -> int:
+def upload_file(ctx: Context, local: Path, remote: str, *, overwrite: bool) -> int:
     """Upload a local file to DBFS in constant memory; return its size."""
     try:
         size = local.stat().st_size
         if size <= BLOCK_SIZE:
-            dbfs.put(client, remote, local.read_bytes(), overwrite=overwrite)
+            dbfs.put(ctx.client, remote, local.read_bytes(), overwrite=overwrite)
             return size
-        sent = _upload_blocks(client, functools.partial(_file_blocks, local), remote, overwrite)
+        sent = _upload_blocks(ctx, functools.partial(_file_blocks, local), remote, overwrite)
     except OSError as error:
         raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
     if sent != size:
@@ -105,10 +112,10 @@ def upload_file(client: Client, local: Path, remote: str, *, overwrite: bool) ->
     return sent
 
 
-def _ranges(client: Client, remote: str, size: int) -> Iterator[bytes]:
+def _ranges(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
     offset = 0
     while offset < size:
-        chunk = dbfs.read(client, remote, offset=offset, length=min(BLOCK_SIZE, size - offset))
+        chunk = dbfs.read(ctx.client, remote, offset=offset, length=min(BLOCK_SIZE, size - offset))
         if not chunk:
             break
         offset += len(chunk)
@@ -116,16 +123,16 @@ def _ranges(client: Client, remote: str, size: int) -> Iterator[bytes]:
 
 
 def download_file(
-    client: Client, remote: str, local: Path, *, overwrite: bool, within: Path | None = None
+    ctx: Context, remote: str, local: Path, *, overwrite: bool, within: Path | None = None
 ) -> int:
     """Download a DBFS file through ``localfs.atomic_writer`` (renamed into place when complete)."""
-    info = dbfs.get_status(client, remote)
+    info = dbfs.get_status(ctx.client, remote)
     if info.is_dir:
-        raise UsageError(f"dbfs:{remote} is a directory: add --recursive to copy it")
+        raise UsageError(f"dbfs:{remote} is a directory").with_hint("add --recursive to copy it")
     check_target(local, overwrite=overwrite, within=within)
     written = 0
     with atomic_writer(local, within=within) as handle:
-        for chunk in _ranges(client, remote, info.file_size):
+        for chunk in _ranges(ctx, remote, info.file_size):
             handle.write(chunk)
             written += len(chunk)
         if written != info.file_size:
@@ -133,153 +140,238 @@ def download_file(
     return written
 
 
-def cat(client: Client, remote: str) -> Iterator[bytes]:
+def cat(ctx: Context, remote: str) -> Iterator[bytes]:
     """Yield a DBFS file's bytes, 1 MB at a time (the status check runs on the first ``next``)."""
-    info = dbfs.get_status(client, remote)
+    info = dbfs.get_status(ctx.client, remote)
     if info.is_dir:
         raise UsageError(f"dbfs:{remote} is a directory")
-    yield from _ranges(client, remote, info.file_size)
+    yield from _ranges(ctx, remote, info.file_size)
 
 
-def walk(client: Client, remote: str) -> Iterator[FileInfo]:
+def walk(ctx: Context, remote: str) -> Iterator[FileInfo]:
     """Yield every file and directory below a DBFS directory, depth first."""
-    for item in dbfs.list_(client, remote):
+    for item in dbfs.list_(ctx.client, remote):
         yield item
         if item.is_dir:
-            yield from walk(client, item.path)
+            yield from walk(ctx, item.path)
 
 
-def _transient(error: BaseException) -> bool:
-    if isinstance(error, TransportError):
-        return True
-    return isinstance(error, ApiError) and (error.http_status or 0) in (429, 500, 502, 503, 504)
-
-
-def delete(client: Client, remote: str, *, recursive: bool) -> int:
+def delete(ctx: Context, remote: str, *, recursive: bool) -> int:
     """Delete a path, calling again while the service answers 503 PARTIAL_DELETE; return the calls made.
 
     A missing path is an error here (the API itself would succeed silently), and so is a non-empty
-    directory without ``recursive``. Each call first fails fast on a 5xx so that a partial delete is
-    called again at once; any other transient failure is handed to the client's retry policy.
+    directory without ``recursive``. Any other transient failure is the client's retry policy's.
     """
-    info = dbfs.get_status(client, remote)
-    if info.is_dir and not recursive and dbfs.list_(client, remote):
-        raise UsageError(f"dbfs:{remote} is a directory that is not empty: add --recursive to delete it")
-    log = get_logger(path=remote)
-    patient = False
+    info = dbfs.get_status(ctx.client, remote)
+    if info.is_dir and not recursive and dbfs.list_(ctx.client, remote):
+        raise UsageError(f"dbfs:{remote} is a directory that is not empty").with_hint(
+            "add --recursive to delete it"
+        )
     for call in range(1, MAX_DELETE_CALLS + 1):
         try:
-            dbfs.delete(client, remote, recursive=recursive, retry_transient=patient)
+            dbfs.delete(ctx.client, remote, recursive=recursive)
             return call
-        except (ApiError, TransportError) as error:
-            if dbfs.is_partial_delete(error):
-                log.info("dbfs.delete_continues", call=call, reason=str(error))
-                patient = False
-            elif _transient(error) and not patient:
-                patient = True
-            else:
+        except ApiError as error:
+            if not is_partial_delete(error):
                 raise
+            ctx.log.info("dbfs.delete_continues", path=remote, call=call, reason=error.message)
+            ctx.progress.update(f"deleting dbfs:{remote}: {call} calls so far")
     raise TransferFailed(f"dbfs:{remote} was still being deleted after {MAX_DELETE_CALLS} calls")
 
 
-def _copy_remote_file(client: Client, source: str, dest: str, overwrite: bool) -> int:
-    size = dbfs.get_status(client, source).file_size
+# -- sync one file --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """What applying an upload change sends (a Change payload)."""
+
+    local: Path
+    remote: str
+
+
+def _local_size(local: Path) -> int:
+    try:
+        info = local.stat()
+    except OSError as error:
+        raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
+    if local.is_dir():
+        raise UsageError(f"{printable(str(local))} is a directory, not a file")
+    return info.st_size
+
+
+def _same_bytes(ctx: Context, local: Path, remote: str, size: int) -> bool:
+    """Compare a local file with a DBFS file of the same size, range by range; stop at a difference."""
+    try:
+        with local.open("rb") as handle:
+            for chunk in _ranges(ctx, remote, size):
+                if handle.read(len(chunk)) != chunk:
+                    return False
+            return handle.read(1) == b""
+    except OSError as error:
+        raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
+
+
+def plan_upload(ctx: Context, local: Path, remote: str) -> Change:
+    """Plan making the DBFS file ``remote`` hold ``local``'s bytes: create, update or unchanged (reads only).
+
+    A DBFS directory at ``remote`` is a ``DestinationExists``: no file replaces it.
+    """
+    remote = dbfs_path(remote)
+    size = _local_size(local)
+    payload = _Upload(local, remote)
+    target = f"dbfs:{remote}"
+    try:
+        info = dbfs.get_status(ctx.client, remote)
+    except ResourceDoesNotExist:
+        return Change(Action.CREATE, target, reason="not in DBFS", payload=payload)
+    if info.is_dir:
+        raise DestinationExists(f"{target} is a directory: a file cannot replace it")
+    if info.file_size != size:
+        return Change(Action.UPDATE, target, ("content",), f"size {info.file_size} != {size}", payload)
+    if _same_bytes(ctx, local, remote, size):
+        return Change(Action.UNCHANGED, target, reason="same bytes", payload=payload)
+    return Change(Action.UPDATE, target, ("content",), "content differs", payload=payload)
+
+
+def apply_upload(ctx: Context, change: Change) -> Change:
+    """Upload the file of a change planned by ``plan_upload`` (nothing for ``unchanged``); return it.
+
+    The upload replaces whatever is there (``overwrite``), so it is safe to retry and to run twice.
+    """
+    payload = change.payload
+    if change.changed and isinstance(payload, _Upload):
+        dbfs.mkdirs(ctx.client, str(PurePosixPath(payload.remote).parent))
+        upload_file(ctx, payload.local, payload.remote, overwrite=True)
+    return change
+
+
+# -- copy -----------------------------------------------------------------------------------------------
+
+
+def _copy_remote_file(ctx: Context, source: str, dest: str, overwrite: bool) -> int:
+    size = dbfs.get_status(ctx.client, source).file_size
     if size <= BLOCK_SIZE:
-        dbfs.put(client, dest, b"".join(_ranges(client, source, size)), overwrite=overwrite)
+        dbfs.put(ctx.client, dest, b"".join(_ranges(ctx, source, size)), overwrite=overwrite)
         return size
-    return _upload_blocks(client, lambda: _ranges(client, source, size), dest, overwrite)
+    return _upload_blocks(ctx, lambda: _ranges(ctx, source, size), dest, overwrite)
 
 
-def _run_all(client: Client, jobs: Sequence[Callable[[], int]]) -> list[int]:
-    if len(jobs) == 1:
-        return [jobs[0]()]
-    with ThreadPoolExecutor(max_workers=max(1, client.throttle.max_concurrency)) as pool:
-        return list(pool.map(lambda job: job(), jobs))
-
-
-def _remote_kind(client: Client, path: str) -> str | None:
+def _remote_kind(ctx: Context, path: str) -> str | None:
     """Return ``"dir"``, ``"file"`` or None when nothing is at ``path``."""
     try:
-        return "dir" if dbfs.get_status(client, path).is_dir else "file"
+        return "dir" if dbfs.get_status(ctx.client, path).is_dir else "file"
     except ResourceDoesNotExist:
         return None
 
 
-def copy(client: Client, source: str, dest: str, *, recursive: bool, overwrite: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Copy:
+    """A copy's plan: the (source, destination) file pairs and what the walk skipped."""
+
+    src: str
+    dst: str
+    src_remote: bool
+    dst_remote: bool
+    pairs: list[tuple[str, str]]
+    skipped: list[Skipped]
+    reads: dict[str, Path]
+    within: Path | None
+
+
+def copy(
+    ctx: Context, source: str, dest: str, *, recursive: bool, overwrite: bool, dry_run: bool = False
+) -> dict[str, Any]:
     """Copy between the local disk and DBFS (``dbfs:`` marks the remote side); return what was copied.
 
-    Arguments are checked before any request; every destination before the first transfer.
+    Arguments are checked before any request, every destination before the first transfer. With
+    ``dry_run`` nothing is copied: each file comes back with the ``action`` a copy would take.
+    """
+    plan = _plan_copy(ctx, source, dest, recursive=recursive)
+    existing = _check_destinations(ctx, plan, overwrite=overwrite, look=dry_run)
+    result: dict[str, Any] = {
+        "copied": _label(plan.src, plan.src_remote),
+        "to": _label(plan.dst, plan.dst_remote),
+    }
+    skipped = [{"path": s.path, "reason": s.reason} for s in plan.skipped]
+    if dry_run:
+        files = [
+            {
+                "source": _label(a, plan.src_remote),
+                "destination": _label(b, plan.dst_remote),
+                "action": str(Action.UPDATE if b in existing else Action.CREATE),
+            }
+            for a, b in plan.pairs
+        ]
+        return {**result, "files": files, "skipped": skipped, "dry_run": True}
+    sizes = _transfer(ctx, plan, overwrite)
+    copied: list[dict[str, Any]] = [
+        {"source": _label(a, plan.src_remote), "destination": _label(b, plan.dst_remote), "bytes": n}
+        for (a, b), n in zip(plan.pairs, sizes, strict=True)
+    ]
+    return {**result, "files": copied, "bytes": sum(sizes), "skipped": skipped}
+
+
+def _transfer(ctx: Context, plan: _Copy, overwrite: bool) -> list[int]:
+    if plan.dst_remote:
+        for directory in sorted({str(PurePosixPath(b).parent) for _, b in plan.pairs}):
+            dbfs.mkdirs(ctx.client, directory)
+    calls: list[Callable[[], int]] = []
+    for a, b in plan.pairs:
+        if plan.src_remote and plan.dst_remote:
+            calls.append(functools.partial(_copy_remote_file, ctx, a, b, overwrite))
+        elif plan.src_remote:
+            calls.append(
+                functools.partial(download_file, ctx, a, Path(b), overwrite=True, within=plan.within)
+            )
+        else:
+            read = plan.reads.get(a, Path(a))
+            calls.append(functools.partial(upload_file, ctx, read, b, overwrite=overwrite))
+    try:
+        return run_bounded(ctx, calls, label="copying")
+    except ResourceAlreadyExists as error:  # created by someone else since the check
+        raise DestinationExists(error.message, error_code=error.error_code).with_hint(
+            OVERWRITE_HINT
+        ) from error
+
+
+def _check_destinations(ctx: Context, plan: _Copy, *, overwrite: bool, look: bool) -> set[str]:
+    """Raise before any transfer when a destination is in the way; return those that exist.
+
+    Remote destinations are looked up only when it matters: without ``overwrite``, or with ``look``.
+    """
+    existing = set()
+    for _, target in plan.pairs:
+        if not plan.dst_remote:
+            if Path(target).exists():
+                existing.add(target)
+            check_target(Path(target), overwrite=overwrite, within=plan.within)
+        elif (look or not overwrite) and _remote_kind(ctx, target) is not None:
+            if not overwrite:
+                raise DestinationExists(f"dbfs:{target} exists").with_hint(OVERWRITE_HINT)
+            existing.add(target)
+    return existing
+
+
+def _plan_copy(ctx: Context, source: str, dest: str, *, recursive: bool) -> _Copy:
+    """Return the (source file, destination file) pairs, the skipped local entries and what to read.
+
+    A directory destination receives the source under its own name. A local source folder is walked
+    with ``localfs.walk_files``; its files are read from the real path the walk checked (``reads``).
     """
     src_remote, dst_remote = is_dbfs(source), is_dbfs(dest)
     if not src_remote and not dst_remote:
         raise UsageError("one of SRC and DEST must be a DBFS path (dbfs:/...)")
     src = dbfs_path(source) if src_remote else str(local_path(source))
     dst = dbfs_path(dest) if dst_remote else str(local_path(dest))
-    pairs, skipped, reads = _plan(
-        client, src, dst, src_remote=src_remote, dst_remote=dst_remote, recursive=recursive
-    )
-    # Files of a folder copy must land inside DEST: a link there that leads out of it is refused.
-    within = Path(dst) if len(pairs) > 1 or recursive else None
-    _check_destinations(
-        client, [b for _, b in pairs], dst_remote=dst_remote, overwrite=overwrite, within=within
-    )
-    if dst_remote:
-        for directory in sorted({str(PurePosixPath(b).parent) for _, b in pairs}):
-            dbfs.mkdirs(client, directory)
-    jobs: list[Callable[[], int]] = []
-    for a, b in pairs:
-        if src_remote and dst_remote:
-            jobs.append(functools.partial(_copy_remote_file, client, a, b, overwrite))
-        elif src_remote:
-            jobs.append(functools.partial(download_file, client, a, Path(b), overwrite=True, within=within))
-        else:
-            jobs.append(functools.partial(upload_file, client, reads.get(a, Path(a)), b, overwrite=overwrite))
-    try:
-        sizes = _run_all(client, jobs)
-    except ResourceAlreadyExists as error:  # created by someone else since the check above
-        raise DestinationExists(error.message, error_code=error.error_code).with_hint(
-            OVERWRITE_HINT
-        ) from error
-    files = [
-        {"source": _label(a, src_remote), "destination": _label(b, dst_remote), "bytes": n}
-        for (a, b), n in zip(pairs, sizes, strict=True)
-    ]
-    return {
-        "copied": _label(src, src_remote),
-        "to": _label(dst, dst_remote),
-        "files": files,
-        "bytes": sum(sizes),
-        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
-    }
-
-
-def _check_destinations(
-    client: Client, targets: list[str], *, dst_remote: bool, overwrite: bool, within: Path | None
-) -> None:
-    """Raise before any transfer when a destination is in the way (or exists, without ``overwrite``)."""
-    for target in targets:
-        if not dst_remote:
-            check_target(Path(target), overwrite=overwrite, within=within)
-        elif not overwrite and _remote_kind(client, target) is not None:
-            raise DestinationExists(f"dbfs:{target} exists").with_hint(OVERWRITE_HINT)
-
-
-def _plan(
-    client: Client, src: str, dst: str, *, src_remote: bool, dst_remote: bool, recursive: bool
-) -> tuple[list[tuple[str, str]], list[Skipped], dict[str, Path]]:
-    """Return (source file, destination file) pairs, the skipped local entries and what to read.
-
-    A directory destination receives the source under its own name. A local source folder is walked
-    with ``localfs.walk_files``; its files are read from the real path the walk checked (``reads``).
-    """
     files: list[tuple[str, str]] | None = None
     skipped: list[Skipped] = []
     reads: dict[str, Path] = {}
     if src_remote:
-        if dbfs.get_status(client, src).is_dir:
+        if dbfs.get_status(ctx.client, src).is_dir:
             files = [
                 (i.path, PurePosixPath(i.path).relative_to(src).as_posix())
-                for i in walk(client, src)
+                for i in walk(ctx, src)
                 if not i.is_dir
             ]
         name = PurePosixPath(src).name
@@ -289,7 +381,7 @@ def _plan(
             raise UsageError(f"{printable(src)} does not exist")
         if local.is_dir():
             if not recursive:
-                raise UsageError(f"{printable(src)} is a directory: add --recursive to copy it")
+                raise UsageError(f"{printable(src)} is a directory").with_hint("add --recursive to copy it")
             tree = walk_files(local)
             files, skipped = [(str(f.path), f.relative) for f in tree.files], tree.skipped
             reads = {str(f.path): f.real for f in tree.files}
@@ -301,12 +393,16 @@ def _plan(
     def join(base: str, rel: str) -> str:
         return str(PurePosixPath(base) / rel) if dst_remote else str(Path(base) / rel)
 
-    dst_is_dir = _remote_kind(client, dst) == "dir" if dst_remote else Path(dst).is_dir()
+    dst_is_dir = _remote_kind(ctx, dst) == "dir" if dst_remote else Path(dst).is_dir()
     if files is None:
-        return [(src, join(dst, name) if dst_is_dir else dst)], skipped, reads
-    if not recursive:
-        raise UsageError(f"{_label(src, src_remote)} is a directory: add --recursive to copy it")
-    return [(path, join(dst, rel)) for path, rel in files], skipped, reads
+        pairs = [(src, join(dst, name) if dst_is_dir else dst)]
+    elif not recursive:
+        raise UsageError(f"{_label(src, src_remote)} is a directory").with_hint("add --recursive to copy it")
+    else:
+        pairs = [(path, join(dst, rel)) for path, rel in files]
+    # Files of a folder copy must land inside DEST: a link there that leads out of it is refused.
+    within = Path(dst) if len(pairs) > 1 or recursive else None
+    return _Copy(src, dst, src_remote, dst_remote, pairs, skipped, reads, within)
 
 
 def _label(path: str, remote: bool) -> str:

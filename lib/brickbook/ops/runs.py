@@ -1,45 +1,92 @@
-"""Runs: wait for one to settle (failing loudly), gather every task's output, and cancel on interrupt.
+"""Runs: trigger them exactly once, wait for them to settle (failing loudly), read every task's output.
 
+- ``trigger_job`` (Jobs API 2.2 ``run-now``) and ``submit_run`` (``runs/submit``) always send an
+  idempotency token, the caller's or a new one from ``ctx.rng``: the service answers a repeated token
+  with the run it first started, so the retry layer may resend them and a lost response never starts a
+  second run. ``trigger_job`` decides where ``key=value`` parameters go (``job_parameters`` for a job
+  that declares parameters, else the legacy ``notebook_params``, which fill a notebook's widgets).
 - ``wait_for_run`` polls ``runs/get`` through the shared waiter: FAILED, TIMEDOUT, CANCELED, SKIPPED,
   INTERNAL_ERROR and UPSTREAM_FAILED raise RunFailed (exit 7) naming the failed tasks and their errors;
   the local deadline raises WaitTimeout (exit 8).
-- ``task_outputs`` returns the output of every task run of a multi-task run (``runs/get-output`` only
-  answers for task runs), or the run's own output when it is a task run.
-- ``watch`` wraps a wait for a run this invocation started: on Ctrl-C or SIGTERM it cancels the run
-  (or leaves it, with ``detach``), says which, and raises Interrupted (exit 130).
-- ``repair`` re-runs tasks of a finished run, naming the latest repair as the API requires from the
-  second repair on; ``cancel`` cancels a run and, if asked, waits until it has stopped.
+- ``task_outputs`` returns the output of every task run (``runs/get-output`` answers for task runs only,
+  not for a multi-task run); ``summarize`` shapes a run and its outputs for reports and ``-o json``.
+- ``watch`` / ``follow_run`` wait for a run this invocation started: on Ctrl-C or SIGTERM it is cancelled
+  (or left running, with ``detach``), and Interrupted (exit 130) says which.
+- ``repair`` re-runs the failed (or chosen) tasks of a finished run, naming the latest repair as the API
+  requires from the second repair on; ``cancel_run`` cancels; ``latest_run`` finds a job's newest run.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
-from typing import Any, Literal
+import uuid
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from brickbook.api import jobs
 from brickbook.api.jobs import LifeCycleState, ResultState, Run
-from brickbook.client import Client
-from brickbook.errors import ApiError, Interrupted, RunFailed, WaitTimeout
-from brickbook.log import get_logger
-from brickbook.output import ProgressLine
-from brickbook.waiting import Observation, PollSettings, wait_for
+from brickbook.errors import ApiError, Interrupted, RunFailed, TransportError, WaitTimeout
+from brickbook.waiting import Observation, wait_for
+
+if TYPE_CHECKING:
+    from brickbook.context import Context
 
 __all__ = [
+    "SUCCESSFUL_RESULTS",
     "OnInterrupt",
-    "cancel",
+    "cancel_and_wait",
+    "cancel_run",
+    "follow_run",
     "latest_repair_id",
+    "latest_run",
+    "new_idempotency_token",
     "observe_run",
     "repair",
+    "submit_run",
     "summarize",
+    "summary_of",
     "task_outputs",
+    "trigger_job",
     "wait_for_run",
     "watch",
 ]
 
 OnInterrupt = Literal["cancel", "detach"]
 SUCCESSFUL_RESULTS = frozenset({ResultState.SUCCESS, ResultState.SUCCESS_WITH_FAILURES})
+
+
+def new_idempotency_token(ctx: Context) -> str:
+    """Return a fresh idempotency token (32 hex digits, within the API's 64) drawn from ``ctx.rng``."""
+    return uuid.UUID(int=ctx.rng.getrandbits(128), version=4).hex
+
+
+def trigger_job(
+    ctx: Context, job_id: int, *, params: Mapping[str, str] | None, idempotency_token: str | None
+) -> int:
+    """Trigger a job exactly once (``run-now``); return the run id.
+
+    ``params`` go as ``job_parameters`` when the job declares parameters (read with ``jobs/get``),
+    otherwise as ``notebook_params``, so ``key=value`` works for both kinds of job. ``None`` as the
+    token draws a new one; pass the same token again and the service returns the same run.
+    """
+    token = idempotency_token or new_idempotency_token(ctx)
+    # Read even without params: a missing or unreadable job fails here, before anything is triggered.
+    declared = bool(jobs.get(ctx.client, job_id).settings.get("parameters"))
+    run_id = jobs.run_now(
+        ctx.client,
+        job_id,
+        idempotency_token=token,
+        job_parameters=params if declared else None,
+        notebook_params=None if declared else params,
+    )
+    ctx.log.info("run.triggered", job_id=job_id, run_id=run_id)
+    return run_id
+
+
+def submit_run(ctx: Context, spec: Mapping[str, Any], *, idempotency_token: str | None) -> int:
+    """Submit a one-time run (``runs/submit``) exactly once; return the run id (``None``: a new token)."""
+    run_id = jobs.submit(ctx.client, spec, idempotency_token=idempotency_token or new_idempotency_token(ctx))
+    ctx.log.info("run.submitted", run_id=run_id)
+    return run_id
 
 
 def _task_counts(run: Run) -> str:
@@ -51,9 +98,9 @@ def _task_counts(run: Run) -> str:
     return f"tasks {done}/{len(run.tasks)}"
 
 
-def observe_run(client: Client, run_id: int) -> Observation[Run]:
+def observe_run(ctx: Context, run_id: int) -> Observation[Run]:
     """Look at a run once: its state, whether it settled, and whether it settled badly."""
-    run = jobs.get_run(client, run_id)
+    run = jobs.get_run(ctx.client, run_id)
     life, result = run.life_cycle_state, run.result_state
     state = f"{life} {result}" if result else str(life)
     failure = None
@@ -64,7 +111,7 @@ def observe_run(client: Client, run_id: int) -> Observation[Run]:
     )
 
 
-def task_outputs(client: Client, run: Run) -> list[dict[str, Any]]:
+def task_outputs(ctx: Context, run: Run) -> list[dict[str, Any]]:
     """Return every task run's output (state, exit value with its truncated flag, logs, error, URL)."""
     task_runs = run.tasks or [run.raw]
     outputs = []
@@ -79,7 +126,7 @@ def task_outputs(client: Client, run: Run) -> list[dict[str, Any]]:
             "run_page_url": task.get("run_page_url"),
         }
         try:
-            output = jobs.get_run_output(client, task_run_id)
+            output = jobs.get_run_output(ctx.client, task_run_id)
         except ApiError as error:  # e.g. a task that never started has no output to show
             entry["output_error"] = error.message
         else:
@@ -111,28 +158,16 @@ def summarize(run: Run, outputs: list[dict[str, Any]] | None = None) -> dict[str
     return summary
 
 
-def wait_for_run(
-    client: Client,
-    run_id: int,
-    *,
-    timeout: float | None,
-    poll: PollSettings | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    progress: ProgressLine | None = None,
-) -> Run:
+def summary_of(ctx: Context, run_id: int) -> dict[str, Any]:
+    """Return a run's summary as it is now, without waiting (no task outputs)."""
+    return summarize(jobs.get_run(ctx.client, run_id))
+
+
+def wait_for_run(ctx: Context, run_id: int, *, timeout: float | None) -> Run:
     """Wait until the run settles; return it, or raise RunFailed with every task's output attached."""
     try:
         return wait_for(
-            lambda: observe_run(client, run_id),
-            what=f"run {run_id}",
-            timeout=timeout,
-            poll=poll,
-            clock=clock,
-            sleep=sleep,
-            rng=random.random,
-            progress=progress,
-            context={"run_id": run_id},
+            ctx.bind(run_id=run_id), lambda: observe_run(ctx, run_id), what=f"run {run_id}", timeout=timeout
         )
     except WaitTimeout as waiting:
         run = waiting.result
@@ -141,21 +176,15 @@ def wait_for_run(
     except RunFailed as failed:
         run = failed.result
         assert isinstance(run, Run)
-        outputs = task_outputs(client, run)
+        outputs = task_outputs(ctx, run)
         errors = [f"{o['task_key']}: {o['error']}" for o in outputs if o.get("error")]
         detail = f" ({'; '.join(errors)})" if errors else ""
         raise RunFailed(f"{failed.message}{detail}", result=summarize(run, outputs)) from None
 
 
-def watch(
-    client: Client,
-    run_id: int,
-    wait: Callable[[], Run],
-    *,
-    on_interrupt: OnInterrupt,
-) -> Run:
+def watch(ctx: Context, run_id: int, wait: Callable[[], Run], *, on_interrupt: OnInterrupt) -> Run:
     """Run ``wait``; on Ctrl-C or SIGTERM cancel (or detach from) the run this invocation started."""
-    log = get_logger(run_id=run_id)
+    log = ctx.log.bind(run_id=run_id)
     try:
         return wait()
     except KeyboardInterrupt:
@@ -163,11 +192,19 @@ def watch(
             log.warning("run.detached")
             raise Interrupted(f"interrupted: run {run_id} left running") from None
         try:
-            jobs.cancel_run(client, run_id)
+            jobs.cancel_run(ctx.client, run_id)
         except ApiError as error:
             raise Interrupted(f"interrupted: could not cancel run {run_id}: {error.message}") from None
         log.warning("run.cancelled_on_interrupt")
         raise Interrupted(f"interrupted: cancelled run {run_id}") from None
+
+
+def follow_run(
+    ctx: Context, run_id: int, *, timeout: float | None, on_interrupt: OnInterrupt
+) -> dict[str, Any]:
+    """Wait for a run this invocation started (``watch``); return its summary with every task's output."""
+    run = watch(ctx, run_id, lambda: wait_for_run(ctx, run_id, timeout=timeout), on_interrupt=on_interrupt)
+    return summarize(run, task_outputs(ctx, run))
 
 
 def latest_repair_id(run: Run) -> int | None:
@@ -177,44 +214,90 @@ def latest_repair_id(run: Run) -> int | None:
     return max(ids, default=None)
 
 
+def _failed_tasks(run: Run) -> list[str]:
+    return [
+        str(t.get("task_key"))
+        for t in run.tasks
+        if (t.get("state") or {}).get("result_state") not in (None, *SUCCESSFUL_RESULTS)
+    ]
+
+
+def _already_repaired(run: Run, latest: int | None, tasks: list[str] | None) -> bool:
+    """Tell whether the run's latest repair is one an earlier request with the same token made.
+
+    It is while that repair is still under way (the service refuses to repair an active run anyway),
+    and, for a rerun of every failed task, once it has left nothing failed.
+    """
+    if latest is None:
+        return False
+    return not run.is_terminal or (tasks is None and not _failed_tasks(run))
+
+
 def repair(
-    client: Client, run_id: int, *, rerun_tasks: list[str] | None = None, rerun_all_failed: bool = False
+    ctx: Context, run_id: int, *, tasks: list[str] | None = None, idempotency_token: str | None = None
 ) -> int:
-    """Re-run the chosen (or all failed) tasks of a finished run; return the repair id.
+    """Re-run the chosen tasks (``None``: every failed task) of a finished run; return the repair id.
 
-    From the second repair on the API wants ``latest_repair_id``: it is read from the run's
-    ``repair_history``, which ``runs/get`` fills only with ``include_history=true``.
+    Jobs API 2.2 ``runs/repair`` wants ``latest_repair_id`` from the second repair on; it is read from
+    the run's ``repair_history``, which ``runs/get`` fills only with ``include_history=true``. That id
+    also fences the request: a copy sent after the repair was applied is refused by the service, never
+    applied twice, so a lost answer is settled by reading the history again.
+
+    The API takes no idempotency token for repairs. A ``idempotency_token`` says the call may repeat one
+    that already reached the service (a runbook resuming after a crash): then a repair still under way,
+    or one that left nothing failed, is taken as that one and its id returned instead of repairing again.
     """
-    run = jobs.get_run(client, run_id, include_history=True)
-    return jobs.repair_run(
-        client,
-        run_id,
-        rerun_tasks=rerun_tasks,
-        rerun_all_failed_tasks=rerun_all_failed,
-        latest_repair_id=latest_repair_id(run),
-    )
-
-
-def cancel(
-    client: Client,
-    run_id: int,
-    *,
-    wait: bool,
-    timeout: float | None = None,
-    poll: PollSettings | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any] | None:
-    """Cancel a run; with ``wait``, return its summary once it has stopped (None without ``wait``).
-
-    Cancelling is asynchronous. A run that ends CANCELED after the request is what was asked for, so
-    it is returned, not raised; the deadline still raises WaitTimeout.
-    """
-    jobs.cancel_run(client, run_id)
-    if not wait:
-        return None
+    if tasks is not None and not tasks:
+        raise ValueError("tasks must name at least one task key, or be None for every failed task")
+    run = jobs.get_run(ctx.client, run_id, include_history=True)
+    latest = latest_repair_id(run)
+    log = ctx.log.bind(run_id=run_id)
+    if idempotency_token is not None and _already_repaired(run, latest, tasks):
+        assert latest is not None  # _already_repaired says so
+        log.info("run.repair_found", repair_id=latest)
+        return latest
     try:
-        run = wait_for_run(client, run_id, timeout=timeout, poll=poll, clock=clock, sleep=sleep)
+        repair_id = jobs.repair_run(
+            ctx.client,
+            run_id,
+            rerun_tasks=tasks,
+            rerun_all_failed_tasks=tasks is None,
+            latest_repair_id=latest,
+        )
+    except (TransportError, ApiError) as lost:
+        if isinstance(lost, ApiError) and (lost.http_status or 0) < 500:
+            raise  # refused: nothing was applied
+        newer = latest_repair_id(jobs.get_run(ctx.client, run_id, include_history=True))
+        if newer is None or newer == latest:
+            raise
+        log.info("run.repair_answer_lost", repair_id=newer)
+        return newer
+    log.info("run.repair_started", repair_id=repair_id)
+    return repair_id
+
+
+def latest_run(ctx: Context, job_id: int) -> Run | None:
+    """Return the job's most recently started run (``runs/list`` is newest first), or None."""
+    for run in jobs.list_runs(ctx.client, job_id=job_id, limit=1):
+        return jobs.get_run(ctx.client, run.run_id)
+    return None
+
+
+def cancel_run(ctx: Context, run_id: int) -> None:
+    """Ask for a run to be cancelled (``runs/cancel``, asynchronous: it may still be going on return)."""
+    jobs.cancel_run(ctx.client, run_id)
+    ctx.log.info("run.cancel_requested", run_id=run_id)
+
+
+def cancel_and_wait(ctx: Context, run_id: int, *, timeout: float | None) -> dict[str, Any]:
+    """Cancel a run and return its summary once it has stopped.
+
+    A run that ends CANCELED (or in any other end) after the request is what was asked for, so it is
+    returned, not raised; the deadline still raises WaitTimeout.
+    """
+    cancel_run(ctx, run_id)
+    try:
+        run = wait_for_run(ctx, run_id, timeout=timeout)
     except RunFailed as ended:
         assert isinstance(ended.result, dict)  # wait_for_run attaches the summary
         return ended.result

@@ -14,7 +14,7 @@ from brickbook.errors import UsageError
 from brickbook.output import render_table, render_text
 
 if TYPE_CHECKING:
-    from brickbook.ops.clusters import Outcome, Waiting
+    from brickbook.api.clusters import ClusterDetails
 
 __all__ = [
     "create",
@@ -61,38 +61,29 @@ def _states(given: list[str] | None) -> list[str]:
     return states
 
 
-def _waiting(inv: Invocation, timeout: str | None) -> Waiting:
-    """Build the wait settings from --timeout, with the invocation's clock and sleep."""
-    from brickbook.ops.clusters import Waiting
-    from brickbook.output import ProgressLine
-    from brickbook.waiting import PollSettings, parse_duration
+def _timeout(timeout: str | None) -> float | None:
+    """Read --timeout (``brickbook.waiting.parse_duration``: blank, zero or junk is a usage error)."""
+    from brickbook.waiting import parse_duration
 
-    return Waiting(
-        timeout=parse_duration(timeout),
-        clock=inv.context.clock,
-        sleep=inv.context.sleep,
-        progress=ProgressLine(),
-        poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
-    )
+    return parse_duration(timeout)
 
 
-def _result(done: str, outcome: Outcome) -> dict[str, Any]:
+def _result(done: str, cluster: ClusterDetails, action: str) -> dict[str, Any]:
     """What start/stop/restart/create print: ``{done: id}``, then the state and what this call did.
 
     ``done`` names the command's change in the past tense (``started``, ``terminated``, ...);
     ``action`` says what this call found and did (``already running``, ``terminating``, ...).
     """
-    info = outcome.cluster
     result: dict[str, Any] = {
-        done: info.cluster_id,
-        "cluster_id": info.cluster_id,
-        "cluster_name": info.cluster_name,
-        "action": outcome.action,
-        "state": str(info.state or ""),
-        "state_message": info.state_message or "",
+        done: cluster.cluster_id,
+        "cluster_id": cluster.cluster_id,
+        "cluster_name": cluster.cluster_name,
+        "action": action,
+        "state": str(cluster.state or ""),
+        "state_message": cluster.state_message or "",
     }
-    if info.termination:
-        result["termination_reason"] = info.termination
+    if cluster.termination:
+        result["termination_reason"] = cluster.termination
     return result
 
 
@@ -170,20 +161,21 @@ def start(inv: Invocation, cluster_id: str, *, wait: bool = True, timeout: str |
     from brickbook.ops.clusters import ensure_running
 
     checked = _cluster_id(cluster_id)
-    waiting = _waiting(inv, timeout)
-    outcome = ensure_running(inv.client, checked, wait=wait, waiting=waiting)
-    inv.log.info("cluster.start", cluster_id=checked, action=outcome.action)
-    return _result("started", outcome)
+    seconds = _timeout(timeout)
+    settled = ensure_running(inv.context, checked, wait=wait, timeout=seconds)
+    action = "started" if settled.change.changed else settled.change.reason
+    return _result("started", settled.cluster, action)
 
 
 def _terminate(inv: Invocation, cluster_id: str, wait: bool, timeout: str | None) -> dict[str, Any]:
     from brickbook.ops.clusters import ensure_terminated
 
     checked = _cluster_id(cluster_id)
-    waiting = _waiting(inv, timeout)
-    outcome = ensure_terminated(inv.client, checked, wait=wait, waiting=waiting)
-    inv.log.info("cluster.terminate", cluster_id=checked, action=outcome.action)
-    return _result("terminated", outcome)
+    seconds = _timeout(timeout)
+    settled = ensure_terminated(inv.context, checked, wait=wait, timeout=seconds)
+    done = "terminated" if wait else "terminating"
+    action = done if settled.change.changed else settled.change.reason
+    return _result("terminated", settled.cluster, action)
 
 
 TERMINATE_HELP = {
@@ -228,30 +220,9 @@ def restart(inv: Invocation, cluster_id: str, *, wait: bool = False, timeout: st
     from brickbook.ops.clusters import restart as restart_cluster
 
     checked = _cluster_id(cluster_id)
-    waiting = _waiting(inv, timeout)
-    return _result("restarted", restart_cluster(inv.client, checked, wait=wait, waiting=waiting))
-
-
-def check_cluster_spec(spec: dict[str, Any]) -> None:
-    """Check the fields clusters/create needs before sending it; raise UsageError naming the field."""
-    from brickbook.specs import BOOLEAN, OBJECT, STRING, Kind, integer, optional, require, require_one_of
-
-    require(spec, "spark_version", STRING)
-    if not optional(spec, "is_single_node", BOOLEAN):
-        require_one_of(spec, "num_workers", "autoscale", exclusive=False)
-    optional(spec, "num_workers", integer(minimum=0))
-    if optional(spec, "autoscale", OBJECT) is not None:
-        low = require(spec, "autoscale.min_workers", integer(minimum=0))
-        require(spec, "autoscale.max_workers", integer(minimum=max(1, low)))
-    for field in ("node_type_id", "driver_node_type_id", "cluster_name", "instance_pool_id", "policy_id"):
-        optional(spec, field, STRING)
-    minutes = Kind(
-        "0 (never) or an integer from 10 to 10000",
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and (v == 0 or 10 <= v <= 10000),
-    )
-    optional(spec, "autotermination_minutes", minutes)
-    for field in ("spark_conf", "spark_env_vars", "custom_tags"):
-        optional(spec, field, OBJECT)
+    seconds = _timeout(timeout)
+    cluster = restart_cluster(inv.context, checked, wait=wait, timeout=seconds)
+    return _result("restarted", cluster, "restarted" if wait else "restarting")
 
 
 @command(
@@ -271,14 +242,13 @@ def create(
 ) -> Any:
     """Create a cluster from a JSON or YAML spec; the spec is checked before anything is sent."""
     from brickbook.ops.clusters import create as create_cluster
-    from brickbook.specs import load_spec
+    from brickbook.specs import check_cluster_spec, load_spec
 
     spec = load_spec(json, file)
     check_cluster_spec(spec)
-    if "cluster_id" in spec:
-        raise UsageError("spec: cluster_id must not be set when creating a cluster (it is assigned)")
-    waiting = _waiting(inv, timeout)
-    return _result("created", create_cluster(inv.client, spec, wait=wait, waiting=waiting))
+    seconds = _timeout(timeout)
+    cluster = create_cluster(inv.context, spec, wait=wait, timeout=seconds)
+    return _result("created", cluster, "created and running" if wait else "created")
 
 
 def _node_types_table(rows: list[dict[str, Any]]) -> str:

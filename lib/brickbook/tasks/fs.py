@@ -48,12 +48,15 @@ def _files_table(rows: list[dict[str, Any]]) -> str:
 
 def _copies_text(result: dict[str, Any]) -> str:
     files, skipped = result["files"], result["skipped"]
-    lines = [render_table(files, ["bytes", "source", "destination"])] if files else []
+    dry = bool(result.get("dry_run"))
+    columns = ["action" if dry else "bytes", "source", "destination"]
+    lines = [render_table(files, columns)] if files else []
     if skipped:
         rows = [{"skipped": s["path"], "reason": s["reason"]} for s in skipped]
         lines.append(render_table(rows, ["skipped", "reason"]))
-    summary = f"{len(files)} file(s), {result['bytes']} bytes"
-    lines.append(summary + (f", {len(skipped)} skipped" if skipped else ""))
+    summary = f"{len(files)} file(s) to copy" if dry else f"{len(files)} file(s), {result['bytes']} bytes"
+    summary += f", {len(skipped)} skipped" if skipped else ""
+    lines.append(summary + (" (dry run: nothing copied)" if dry else ""))
     return "\n".join(lines)
 
 
@@ -71,21 +74,28 @@ def ls(inv: Invocation, path: str) -> list[Any]:
         "dest": "Destination: a local path or dbfs:/...",
         "recursive": "Copy a directory and everything below it.",
         "overwrite": "Replace existing destination files (local or remote).",
+        "dry_run": "Check and list what would be copied (action create or update), and copy nothing.",
     },
     text=_copies_text,
 )
 def cp(
-    inv: Invocation, src: str, dest: str, *, recursive: bool = False, overwrite: bool = False
+    inv: Invocation,
+    src: str,
+    dest: str,
+    *,
+    recursive: bool = False,
+    overwrite: bool = False,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Copy files to, from or within DBFS, streaming in constant memory.
 
     An existing destination file, local or remote, is kept unless --overwrite is given (exit 5). A
     local source folder is copied without leaving it: symbolic links that lead outside it, broken
-    links and loops are skipped and listed.
+    links and loops are skipped and listed. With --dry-run every check runs and nothing is copied.
     """
     from brickbook.ops import dbfs
 
-    return dbfs.copy(inv.client, src, dest, recursive=recursive, overwrite=overwrite)
+    return dbfs.copy(inv.context, src, dest, recursive=recursive, overwrite=overwrite, dry_run=dry_run)
 
 
 @command(help={"path": "DBFS path to delete.", "recursive": "Delete a directory and its contents."})
@@ -94,7 +104,7 @@ def rm(inv: Invocation, path: str, *, recursive: bool = False) -> dict[str, Any]
     from brickbook.ops import dbfs
 
     remote = dbfs_path(path)
-    dbfs.delete(inv.client, remote, recursive=recursive)
+    dbfs.delete(inv.context, remote, recursive=recursive)
     return {"deleted": f"dbfs:{remote}", "recursive": recursive}
 
 
@@ -118,7 +128,7 @@ def cat(inv: Invocation, path: str) -> dict[str, str] | None:
     from brickbook.ops import dbfs
 
     remote = dbfs_path(path)
-    chunks = dbfs.cat(inv.client, remote)
+    chunks = dbfs.cat(inv.context, remote)
     if inv.output == "json":
         return content_result(f"dbfs:{remote}", b"".join(chunks))
     write_stdout(chunks)

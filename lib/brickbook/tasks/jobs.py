@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from brickbook.command import Invocation, command
 from brickbook.errors import UsageError
+from brickbook.options import parse_id, parse_params, shown
 from brickbook.output import render_table
 
 if TYPE_CHECKING:
-    from brickbook.api.jobs import Run
     from brickbook.ops.runs import OnInterrupt
 
 __all__ = [
@@ -41,39 +41,11 @@ WAIT_HELP = {
 }
 
 
-def parse_params(params: list[str] | None) -> dict[str, str]:
-    """Read repeated ``--param key=value`` options (a key given twice is a mistake, not an override)."""
-    result: dict[str, str] = {}
-    for item in params or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--param must look like key=value, not {_shown(item)}")
-        if key in result:
-            raise UsageError(f"--param {_shown(key)} is given twice; give each parameter once")
-        result[key] = value
-    return result
-
-
 def _seconds(timeout: str | None) -> float | None:
     """Read --timeout (see ``brickbook.waiting.parse_duration``; imported late to keep startup quick)."""
     from brickbook.waiting import parse_duration
 
     return parse_duration(timeout, "--timeout")
-
-
-_MAX_ID = 2**63 - 1  # ids are int64 in the API
-
-
-def _int_id(value: str, what: str) -> int:
-    digits = value.lstrip("0") or "0"  # int() of thousands of digits raises instead of answering
-    if not (value.isascii() and value.isdigit() and len(digits) <= 19) or int(digits) > _MAX_ID:
-        raise UsageError(f"{what} must be a number, not {_shown(value)}")
-    return int(digits)
-
-
-def _shown(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _idempotency_token(given: str | None) -> str | None:
@@ -84,41 +56,16 @@ def _idempotency_token(given: str | None) -> str | None:
 
 def _on_interrupt(value: str) -> OnInterrupt:
     if value not in ("cancel", "detach"):
-        raise UsageError(f"--on-interrupt must be cancel or detach, not {_shown(value)}")
+        raise UsageError(f"--on-interrupt must be cancel or detach, not {shown(value)}")
     return value  # type: ignore[return-value]  # checked against the Literal's values just above
 
 
 def _load_job_spec(json: str | None, file: str | None) -> dict[str, Any]:
-    from brickbook.ops.jobs import validate_job_spec
-    from brickbook.specs import load_spec
+    from brickbook.specs import load_spec, validate_job_spec
 
     spec = load_spec(json, file)
     validate_job_spec(spec)
     return spec
-
-
-def _wait(inv: Invocation, run_id: int, timeout: float | None, on_interrupt: OnInterrupt) -> dict[str, Any]:
-    """Wait for a run this invocation started; return its summary with every task's output.
-
-    Every option was checked before the run was started: nothing here may refuse user input.
-    """
-    from brickbook.ops import runs
-    from brickbook.output import ProgressLine
-    from brickbook.waiting import PollSettings
-
-    def wait() -> Run:
-        return runs.wait_for_run(
-            inv.client,
-            run_id,
-            timeout=timeout,
-            poll=PollSettings(cap_seconds=inv.config.poll_max_seconds),
-            clock=inv.context.clock,
-            sleep=inv.context.sleep,
-            progress=ProgressLine(),
-        )
-
-    run = runs.watch(inv.client, run_id, wait, on_interrupt=on_interrupt)
-    return runs.summarize(run, runs.task_outputs(inv.client, run))
 
 
 def _runs_table(rows: list[dict[str, Any]]) -> str:
@@ -174,7 +121,7 @@ def get(inv: Invocation, job_id: str) -> Any:
     """Show a job and its settings (every task, however many)."""
     from brickbook.api import jobs
 
-    return jobs.get(inv.client, _int_id(job_id, "JOB_ID")).raw
+    return jobs.get(inv.client, parse_id(job_id, "JOB_ID")).raw
 
 
 @command(help=SPEC_HELP)
@@ -193,7 +140,7 @@ def reset(
     """Replace all of a job's settings with a spec."""
     from brickbook.api import jobs
 
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     jobs.reset(inv.client, number, _load_job_spec(json, file))
     return {"reset": number}
 
@@ -203,7 +150,7 @@ def delete(inv: Invocation, job_id: str) -> dict[str, Any]:
     """Delete a job."""
     from brickbook.api import jobs
 
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     jobs.delete(inv.client, number)
     return {"deleted": number}
 
@@ -230,25 +177,18 @@ def run_now(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Trigger a job exactly once and, by default, wait for it: exit 7 if it ends unsuccessfully."""
-    from brickbook.ops.jobs import trigger_run
+    from brickbook.ops import runs
 
     # Every option is checked before the first request, whether or not it matters with --no-wait.
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     params = parse_params(param)
     token = _idempotency_token(idempotency_token)
     seconds = _seconds(timeout)
     interrupt = _on_interrupt(on_interrupt)
-    run_id = trigger_run(inv.client, number, params=params, idempotency_token=token)
-    inv.log.info("run.triggered", job_id=number, run_id=run_id)
-    summary = _wait(inv, run_id, seconds, interrupt) if wait else _triggered(inv, run_id)
-    return {"triggered": run_id, **summary}
-
-
-def _triggered(inv: Invocation, run_id: int) -> dict[str, Any]:
-    from brickbook.api import jobs
-    from brickbook.ops.runs import summarize
-
-    return summarize(jobs.get_run(inv.client, run_id))
+    ctx = inv.context
+    run_id = runs.trigger_job(ctx, number, params=params, idempotency_token=token)
+    summary = runs.follow_run(ctx, run_id, timeout=seconds, on_interrupt=interrupt) if wait else None
+    return {"triggered": run_id, **(summary or runs.summary_of(ctx, run_id))}
 
 
 @command(
@@ -270,16 +210,16 @@ def submit(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Submit a one-time run from a spec and, by default, wait for it (exit 7 if it fails)."""
-    from brickbook.ops.jobs import submit_run
+    from brickbook.ops import runs
 
     spec = _load_job_spec(json, file)
     token = _idempotency_token(idempotency_token)
     seconds = _seconds(timeout)
     interrupt = _on_interrupt(on_interrupt)
-    run_id = submit_run(inv.client, spec, idempotency_token=token)
-    inv.log.info("run.submitted", run_id=run_id)
-    summary = _wait(inv, run_id, seconds, interrupt) if wait else _triggered(inv, run_id)
-    return {"submitted": run_id, **summary}
+    ctx = inv.context
+    run_id = runs.submit_run(ctx, spec, idempotency_token=token)
+    summary = runs.follow_run(ctx, run_id, timeout=seconds, on_interrupt=interrupt) if wait else None
+    return {"submitted": run_id, **(summary or runs.summary_of(ctx, run_id))}
 
 
 @command(help={"run_id": "The run's id."})
@@ -287,7 +227,7 @@ def get_run(inv: Invocation, run_id: str) -> Any:
     """Show a run: state, tasks with their own run ids, times and URL."""
     from brickbook.api import jobs
 
-    return jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")).raw
+    return jobs.get_run(inv.client, parse_id(run_id, "RUN_ID")).raw
 
 
 @command(
@@ -301,7 +241,7 @@ def get_run_output(inv: Invocation, run_id: str) -> list[dict[str, Any]]:
     from brickbook.api import jobs
     from brickbook.ops.runs import task_outputs
 
-    return task_outputs(inv.client, jobs.get_run(inv.client, _int_id(run_id, "RUN_ID")))
+    return task_outputs(inv.context, jobs.get_run(inv.client, parse_id(run_id, "RUN_ID")))
 
 
 @command(
@@ -312,7 +252,7 @@ def list_runs(inv: Invocation, *, job_id: str | None = None, active_only: bool =
     """List runs, newest first."""
     from brickbook.api import jobs
 
-    job = _int_id(job_id, "--job-id") if job_id is not None else None
+    job = parse_id(job_id, "--job-id") if job_id is not None else None
     return [r.raw for r in jobs.list_runs(inv.client, job_id=job, active_only=active_only)]
 
 
@@ -327,22 +267,14 @@ def cancel_run(
     inv: Invocation, run_id: str, *, wait: bool = False, timeout: str | None = None
 ) -> dict[str, Any]:
     """Cancel a run (asynchronous unless --wait)."""
-    from brickbook.ops.runs import cancel
-    from brickbook.waiting import PollSettings
+    from brickbook.ops import runs
 
-    number = _int_id(run_id, "RUN_ID")
+    number = parse_id(run_id, "RUN_ID")
     seconds = _seconds(timeout)
-    poll = PollSettings(cap_seconds=inv.config.poll_max_seconds)
-    summary = cancel(
-        inv.client,
-        number,
-        wait=wait,
-        timeout=seconds,
-        poll=poll,
-        clock=inv.context.clock,
-        sleep=inv.context.sleep,
-    )
-    return {"cancelled": number, **(summary or {})}
+    if wait:
+        return {"cancelled": number, **runs.cancel_and_wait(inv.context, number, timeout=seconds)}
+    runs.cancel_run(inv.context, number)
+    return {"cancelled": number}
 
 
 @command(help={"job_id": "The job whose active runs to cancel."})
@@ -350,7 +282,7 @@ def cancel_all_runs(inv: Invocation, job_id: str) -> dict[str, Any]:
     """Cancel every active run of a job."""
     from brickbook.api import jobs
 
-    number = _int_id(job_id, "JOB_ID")
+    number = parse_id(job_id, "JOB_ID")
     jobs.cancel_all_runs(inv.client, number)
     return {"cancelled_runs_of_job": number}
 
@@ -376,16 +308,16 @@ def repair_run(
     on_interrupt: str = "cancel",
 ) -> dict[str, Any]:
     """Re-run the failed (or chosen) tasks of a finished run and, by default, wait for it."""
-    from brickbook.ops.runs import repair
+    from brickbook.ops import runs
 
     if bool(rerun_all_failed) == bool(task):
         raise UsageError("pass exactly one of --rerun-all-failed and --task KEY")
     if any(not key.strip() for key in task or []):
         raise UsageError("--task must name a task key, not ''")
-    number = _int_id(run_id, "RUN_ID")
+    number = parse_id(run_id, "RUN_ID")
     seconds = _seconds(timeout)
     interrupt = _on_interrupt(on_interrupt)
-    repair_id = repair(inv.client, number, rerun_tasks=task, rerun_all_failed=rerun_all_failed)
-    inv.log.info("run.repair_started", run_id=number, repair_id=repair_id)
-    summary = _wait(inv, number, seconds, interrupt) if wait else _triggered(inv, number)
-    return {"repaired": number, "repair_id": repair_id, **summary}
+    ctx = inv.context
+    repair_id = runs.repair(ctx, number, tasks=task or None)
+    summary = runs.follow_run(ctx, number, timeout=seconds, on_interrupt=interrupt) if wait else None
+    return {"repaired": number, "repair_id": repair_id, **(summary or runs.summary_of(ctx, number))}

@@ -56,7 +56,7 @@ def create_scope(
 
     secrets.validate_scope(scope)
     if initial_manage_principal is not None and initial_manage_principal != "users":
-        # Facts §6: the API accepts only "users" here; anything else would fail after the check.
+        # Secrets API scopes/create accepts only "users" here; anything else would fail after the check.
         raise UsageError(f"--initial-manage-principal can only be 'users', not {initial_manage_principal!r}")
     secrets.create_scope(inv.client, scope, initial_manage_principal=initial_manage_principal)
     done: dict[str, Any] = {"created": scope}
@@ -134,20 +134,14 @@ def put(
     prompt on the terminal. The value never appears in output, logs or errors.
     """
     from brickbook.api import secrets
-    from brickbook.errors import ResourceDoesNotExist
+    from brickbook.ops.secrets import put as put_secret
     from brickbook.redaction import register_secret
 
     register_secret(string_value)
     # Check the names first, so a typo fails before anyone types or pipes the value.
     secrets.validate_scope(scope)
     secrets.validate_key(key)
-    value = _read_value(file, string_value)
-    try:
-        secrets.put_secret(inv.client, scope, key, value)
-    except ResourceDoesNotExist as error:
-        raise error.with_hint(f"create the scope with: brickbook secrets.create-scope {scope}") from None
-    size = len(value.encode() if isinstance(value, str) else value)
-    return {"put": f"{scope}/{key}", "scope": scope, "key": key, "bytes": size}
+    return put_secret(inv.context, scope, key, _read_value(file, string_value))
 
 
 def _secrets_table(rows: list[dict[str, Any]]) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from brickbook.command import Invocation, command
 from brickbook.errors import UsageError
 from brickbook.output import render_table
 from brickbook.paths import printable, workspace_path
+
+if TYPE_CHECKING:
+    from brickbook.change import Change
 
 __all__ = ["delete", "export", "export_dir", "get_status", "import_", "import_dir", "list_", "mkdirs"]
 
@@ -21,24 +23,39 @@ def _objects_table(rows: list[dict[str, Any]]) -> str:
     return render_table(rows, ["object_type", "language", "object_id", "path"])
 
 
+# What a change's action is called once done; a dry run shows the plan's own words.
+DONE = {"create": "created", "update": "updated", "delete": "deleted", "unchanged": "unchanged"}
+ORDER = ("created", "create", "updated", "update", "deleted", "delete", "unchanged", "skipped")
+
+
 def _changes_table(rows: list[dict[str, Any]]) -> str:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["action"]] = counts.get(row["action"], 0) + 1
-    order = {"created": 0, "updated": 1, "unchanged": 2, "skipped": 3}
-    ranked = sorted(counts.items(), key=lambda item: order.get(item[0], 4))
-    summary = ", ".join(f"{n} {action}" for action, n in ranked) or "nothing to do"
+    ranked = sorted(counts.items(), key=lambda item: ORDER.index(item[0]) if item[0] in ORDER else len(ORDER))
+    dry = any(r.get("dry_run") for r in rows)
+    summary = ", ".join(
+        f"{n} to {action}" if dry and action in DONE and action != "unchanged" else f"{n} {action}"
+        for action, n in ranked
+    )
+    summary = (summary or "nothing to do") + (" (dry run: nothing changed)" if dry else "")
     changed = [r for r in rows if r["action"] != "unchanged"]
     columns = ["action", "path"] + (["reason"] if any(r.get("reason") for r in changed) else [])
     return (render_table(changed, columns) + "\n" if changed else "") + summary
 
 
-def _change_rows(changes: list[Any]) -> list[dict[str, str]]:
-    rows = []
+def _change_rows(changes: list[Change], *, dry_run: bool) -> list[dict[str, Any]]:
+    """One row per change: the path, what was done (or, in a dry run, what would be) and why."""
+    from brickbook.ops.workspace import skipped
+
+    rows: list[dict[str, Any]] = []
     for change in changes:
-        row = {"path": change.path, "action": change.action}
+        action = change.action.value if dry_run else DONE[change.action.value]
+        row: dict[str, Any] = {"path": change.target, "action": "skipped" if skipped(change) else action}
         if change.reason:
             row["reason"] = change.reason
+        if dry_run:
+            row["dry_run"] = True
         rows.append(row)
     return rows
 
@@ -63,7 +80,7 @@ def list_(inv: Invocation, path: str, *, recursive: bool = False) -> list[Any]:
     from brickbook.ops.workspace import walk
 
     path = workspace_path(path)
-    items = walk(inv.client, path) if recursive else workspace.list_(inv.client, path)
+    items = walk(inv.context, path) if recursive else workspace.list_(inv.client, path)
     return [item.raw for item in items]
 
 
@@ -90,7 +107,7 @@ def delete(inv: Invocation, path: str, *, recursive: bool = False) -> dict[str, 
     """Delete a workspace object (a non-empty directory needs --recursive)."""
     from brickbook.ops import workspace
 
-    return workspace.delete(inv.client, workspace_path(path), recursive=recursive)
+    return workspace.delete(inv.context, workspace_path(path), recursive=recursive)
 
 
 @command(
@@ -120,19 +137,16 @@ def import_(
     """
     from brickbook.api.workspace import ImportFormat, Language
     from brickbook.ops import workspace
+    from brickbook.ops.notebooks import import_kind
 
     dest = workspace_path(dest)
-    fmt, lang = _import_kind(
-        src, _choice(format, FORMATS, "--format"), _choice(language, LANGUAGES, "--language")
+    fmt, lang = _choice(format, FORMATS, "--format"), _choice(language, LANGUAGES, "--language")
+    kind, notebook_language = import_kind(
+        src, ImportFormat(fmt) if fmt else None, Language(lang) if lang else None
     )
     content = _read_source(src)
     return workspace.import_file(
-        inv.client,
-        content,
-        dest,
-        format=ImportFormat(fmt),
-        language=Language(lang) if lang else None,
-        overwrite=overwrite,
+        inv.context, content, dest, format=kind, language=notebook_language, overwrite=overwrite
     )
 
 
@@ -150,21 +164,6 @@ def _read_source(src: str) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise UsageError(f"cannot read {printable(src)}: {error.strerror or error}") from None
-
-
-def _import_kind(src: str, fmt: str | None, lang: str | None) -> tuple[str, str | None]:
-    """Choose the import format and language from the options and SRC's extension."""
-    from brickbook.ops.workspace import EXTENSION_LANGUAGE
-
-    suffix = Path(src).suffix.lower()
-    inferred = EXTENSION_LANGUAGE.get(suffix)
-    if fmt is None:
-        fmt = "JUPYTER" if suffix == ".ipynb" else "SOURCE" if lang or inferred else "AUTO"
-    if fmt == "SOURCE" and lang is None:
-        if inferred is None:
-            raise UsageError(f"cannot tell the language of {printable(src)}: pass --language ({LANGUAGES})")
-        lang = str(inferred)
-    return fmt, lang
 
 
 @command(
@@ -188,13 +187,13 @@ def export(
     from brickbook.api import workspace
     from brickbook.api.workspace import ExportFormat
     from brickbook.localfs import local_path
-    from brickbook.ops.workspace import export_file
+    from brickbook.ops.workspace_export import export_file
     from brickbook.tasks.fs import content_result, write_stdout
 
     path = workspace_path(path)
     fmt = ExportFormat(_choice(format, FORMATS, "--format") or "SOURCE")
     if dest != "-":
-        return export_file(inv.client, path, local_path(dest), format=fmt, overwrite=overwrite)
+        return export_file(inv.context, path, local_path(dest), format=fmt, overwrite=overwrite)
     content = workspace.export(inv.client, path, format=fmt)
     if inv.output == "json":
         return content_result(path, content)
@@ -207,30 +206,42 @@ def export(
         "src": "Local directory to import.",
         "dest": "Absolute workspace directory to import into.",
         "overwrite": "Replace workspace objects whose content differs (every import is then retry-safe).",
+        "dry_run": "Compare only: print what would be created or updated, and change nothing.",
     },
     text=_changes_table,
 )
-def import_dir(inv: Invocation, src: str, dest: str, *, overwrite: bool = False) -> list[dict[str, str]]:
+def import_dir(
+    inv: Invocation, src: str, dest: str, *, overwrite: bool = False, dry_run: bool = False
+) -> list[dict[str, Any]]:
     """Import a local folder; unchanged files are skipped, changes reported.
 
     The folder is walked without leaving it: symbolic links that lead outside it, broken links and
     loops are skipped and listed (action "skipped", with the reason). Hidden names are left out.
+    With --dry-run the plan is printed (actions create / update / unchanged) and nothing is sent.
     """
     from brickbook.localfs import local_path
-    from brickbook.ops.workspace import import_dir as run
+    from brickbook.ops.workspace import apply_import_dir, plan_import_dir
 
-    dest = workspace_path(dest)
-    return _change_rows(run(inv.client, local_path(src), dest, overwrite=overwrite))
+    plan = plan_import_dir(inv.context, local_path(src), workspace_path(dest), overwrite=overwrite)
+    if dry_run:
+        return _change_rows(plan, dry_run=True)
+    return _change_rows(apply_import_dir(inv.context, plan), dry_run=False)
 
 
 @command(
-    help={"src": "Absolute workspace directory to export.", "dest": "Local directory to write into."},
+    help={
+        "src": "Absolute workspace directory to export.",
+        "dest": "Local directory to write into.",
+        "dry_run": "Compare only: print what would be written, and write nothing.",
+    },
     text=_changes_table,
 )
-def export_dir(inv: Invocation, src: str, dest: str) -> list[dict[str, str]]:
+def export_dir(inv: Invocation, src: str, dest: str, *, dry_run: bool = False) -> list[dict[str, Any]]:
     """Export a workspace folder; notebooks get their language's extension, unchanged files are skipped."""
     from brickbook.localfs import local_path
-    from brickbook.ops.workspace import export_dir as run
+    from brickbook.ops.workspace_export import apply_export_dir, plan_export_dir
 
-    src = workspace_path(src)
-    return _change_rows(run(inv.client, src, local_path(dest)))
+    plan = plan_export_dir(inv.context, workspace_path(src), local_path(dest))
+    if dry_run:
+        return _change_rows(plan, dry_run=True)
+    return _change_rows(apply_export_dir(inv.context, plan), dry_run=False)

@@ -1,4 +1,4 @@
-"""Discovery, the OAuth M2M token endpoint and SCIM ``Me`` (facts §12).
+"""Discovery, the OAuth M2M token endpoint (``/oidc/v1/token``) and SCIM ``Me``.
 
 SDK 0.162 learns its OIDC endpoints only from ``/.well-known/databricks-config``; the token endpoint
 takes ``grant_type=client_credentials`` with the client in HTTP Basic or in the form.

@@ -1,9 +1,9 @@
-"""DBFS: ``/api/2.0/dbfs/*`` (facts §4). Bodies are read in pieces, never more than about 1.4 MB at once.
+"""DBFS API 2.0: ``/api/2.0/dbfs/*``. Bodies are read in pieces, never more than about 1.4 MB at once.
 
 ``put`` takes JSON with base64 ``contents`` (at most 1 MB decoded, MAX_BLOCK_SIZE_EXCEEDED beyond) or a
 multipart form whose file part (``contents``) streams straight to disk with no size limit. GET calls
-take their parameters from the query string; a JSON body is read too, for the old ``curl -X GET -d``
-style (facts §13.2).
+take their parameters from the query string; a JSON body is read too, for the ``curl -X GET -d`` style
+the legacy "DBFS API 2.0" documentation page shows.
 """
 
 from __future__ import annotations

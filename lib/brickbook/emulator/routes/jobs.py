@@ -1,4 +1,4 @@
-"""Jobs API under both ``/api/2.1/jobs/`` and ``/api/2.2/jobs/`` (facts §2), with real execution.
+"""Jobs API under both ``/api/2.1/jobs/`` and ``/api/2.2/jobs/``, with real execution.
 
 The version matters in three places: a job created through 2.2 queues by default; 2.2 pages
 ``jobs/get`` and ``runs/get`` arrays at 100 (``next_page_token`` -> ``page_token``); 2.2 cuts the

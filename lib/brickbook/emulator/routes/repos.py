@@ -1,4 +1,4 @@
-"""Repos (Git folders) API: ``/api/2.0/repos`` and ``/api/2.0/repos/{repo_id}`` (facts §5).
+"""Repos (Git folders) API: ``/api/2.0/repos`` and ``/api/2.0/repos/{repo_id}``.
 
 Cloning runs ``git`` in a subprocess, so create and update run in Starlette's thread pool and never block
 the event loop.

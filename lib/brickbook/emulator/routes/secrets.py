@@ -1,4 +1,4 @@
-"""Secrets API: ``/api/2.0/secrets/{scopes,acls}/*``, ``put``, ``delete``, ``list`` and ``get`` (facts §6).
+"""Secrets API: ``/api/2.0/secrets/{scopes,acls}/*``, ``put``, ``delete``, ``list`` and ``get``.
 
 Lists leave their key out when empty, as the service does; ``acls/list`` answers ``items``. ``get``
 answers only notebook context tokens (see state/identity.py): any other caller gets BAD_REQUEST.

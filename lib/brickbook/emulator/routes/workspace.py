@@ -1,4 +1,4 @@
-"""Workspace API: ``/api/2.0/workspace/{list,get-status,import,export,mkdirs,delete}`` (facts §1).
+"""Workspace API: ``/api/2.0/workspace/{list,get-status,import,export,mkdirs,delete}`` (Workspace API 2.0).
 
 ``import`` takes a JSON body with base64 ``content`` or, as the SDK's ``upload()`` sends it, a multipart
 form whose file part is named ``content``. ``export?direct_download=true`` answers the raw bytes, as the

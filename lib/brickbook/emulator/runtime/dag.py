@@ -6,8 +6,9 @@
   as a success downstream, and a task whose upstreams were all excluded is excluded too.
 - The job run's result comes from its leaf tasks (tasks nothing depends on): SUCCESS when every task
   succeeded, SUCCESS_WITH_FAILURES when some failed but every leaf succeeded, FAILED otherwise.
-- ``state`` and ``status`` (facts §2): ``result_state`` only in terminal states; ``status.state`` is
-  TERMINATED for every terminal life cycle state and carries ``termination_details``.
+- ``state`` and ``status`` (Jobs API 2.2 ``runs/get``, the SDK's ``RunState`` and ``RunStatus``):
+  ``result_state`` only in terminal states; ``status.state`` is TERMINATED for every terminal life
+  cycle state and carries ``termination_details``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ _STATUS_BY_LIFE = {
     "WAITING_FOR_RETRY": "WAITING",
 }
 
-# result_state -> (termination code, termination type); facts §2 vocabulary.
+# result_state -> (termination code, termination type), in the vocabulary of the SDK's
+# ``TerminationCodeCode`` and ``TerminationTypeType`` enums.
 _TERMINATION: dict[str, tuple[str, str]] = {
     "SUCCESS": ("SUCCESS", "SUCCESS"),
     "SUCCESS_WITH_FAILURES": ("SUCCESS_WITH_FAILURES", "SUCCESS"),

@@ -5,8 +5,8 @@ and its grants, ``{user name or group: level}``. A principal holds the strongest
 its user name or to one of its groups (``users``); workspace admins hold every level on everything.
 An action needs a level; holding that level or a stronger one allows it.
 
-Grants come today from ownership and a few fixed rules; the permissions API (a later issue) adds
-explicit grants to the same mapping, and nothing else has to change:
+Grants come today from ownership and a few fixed rules; the Permissions API (``/api/2.0/permissions``,
+not served yet) will add explicit grants to the same mapping, and nothing else has to change:
 
 - jobs: the creator is IS_OWNER; a runs/submit run belongs to its submitter the same way;
 - clusters: the creator has CAN_MANAGE;

@@ -1,4 +1,4 @@
-"""Clusters: specs, the state machine and its rules (facts §3). No HTTP here.
+"""Clusters: specs, the state machine and its rules (Clusters API 2.1, the SDK's ``State``). No HTTP here.
 
 Lifecycles need no background thread: each record stores its state and when it entered it, and every
 read advances it lazily by the injected clock. Each step (PENDING, RESTARTING, RESIZING -> RUNNING;

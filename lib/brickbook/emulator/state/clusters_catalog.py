@@ -1,6 +1,6 @@
 """What clusters can be made of: a few real AWS node types and Databricks Runtime versions.
 
-Shapes follow ``clusters/list-node-types`` and ``clusters/spark-versions`` (facts §3), with the fields
+Shapes follow ``clusters/list-node-types`` and ``clusters/spark-versions`` (Clusters API 2.1), with the fields
 the SDK's ``select_node_type`` and ``select_spark_version`` read.
 """
 

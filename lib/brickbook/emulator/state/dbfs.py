@@ -1,4 +1,4 @@
-"""DBFS: a directory tree in the store, file bytes in files on disk (facts §4).
+"""DBFS: a directory tree in the store, file bytes in files on disk (DBFS API 2.0, ``/api/2.0/dbfs/*``).
 
 Storage layout:
 

@@ -1,4 +1,4 @@
-"""Saved jobs: create, reset, update, get, list, delete, and the settings rules (facts §2).
+"""Saved jobs: create, reset, update, get, list, delete, and the settings rules (Jobs API 2.2).
 
 Settings are validated as the real service does at create time: unique ``task_key``, ``depends_on``
 naming existing tasks, no cycles, at most one compute source per task (none means serverless, which

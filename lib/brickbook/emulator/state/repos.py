@@ -1,4 +1,4 @@
-"""Git folders (Repos API, facts §5): real clones of local Git repositories, shown in the workspace tree.
+"""Git folders (Repos API 2.0): real clones of local Git repositories, shown in the workspace tree.
 
 The emulator has no network. A repo whose ``url`` is a local path or a ``file://`` URL is cloned for real
 with the ``git`` CLI into a temporary directory; the checked-out files are copied into the workspace

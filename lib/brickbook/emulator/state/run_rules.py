@@ -1,9 +1,9 @@
 """Request rules for runs: run-now's legacy parameter limits and which tasks a repair re-runs.
 
-Facts §2: each legacy parameter map serialises to at most 10,000 bytes of JSON; ``python_params``
-must be ASCII; ``notebook_params`` cannot be combined with ``jar_params``. A repair names its tasks
-(``rerun_tasks``) or asks for every unsuccessful one (``rerun_all_failed_tasks``), optionally with
-everything downstream (``rerun_dependent_tasks``).
+Jobs API 2.2 ``run-now``: each legacy parameter map serialises to at most 10,000 bytes of JSON;
+``python_params`` must be ASCII; ``notebook_params`` cannot be combined with ``jar_params``. A repair
+names its tasks (``rerun_tasks``) or asks for every unsuccessful one (``rerun_all_failed_tasks``),
+optionally with everything downstream (``rerun_dependent_tasks``).
 """
 
 from __future__ import annotations

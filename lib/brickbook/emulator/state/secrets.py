@@ -1,4 +1,4 @@
-"""Secret scopes, secrets and scope ACLs (Secrets API, facts §6).
+"""Secret scopes, secrets and scope ACLs (Secrets API 2.0, ``/api/2.0/secrets/*``).
 
 Rules enforced: scope names are letters, digits and ``-_.@``, at most 128 characters, unique ignoring
 case, at most ``max_scopes`` (1000) per workspace; keys are letters, digits and ``-_.``, at most 128

@@ -22,10 +22,11 @@ home_names(context.settings))`` (all state is in the store), then read notebooks
 ``/Shared``, ``/Repos`` and each principal's ``/Users/<name>`` and ``/Repos/<name>`` exist from the
 start (also after a control-API reset).
 
-Choices where the facts leave room: importing into a missing parent is 404 RESOURCE_DOES_NOT_EXIST (the
-real service does not create parents); writes are atomic (a failed mkdirs creates nothing); a directory
-exports (SOURCE/AUTO) as a zip of its notebooks' sources and files, and a SOURCE import without language
-of such a zip recreates it. The format rules themselves are in state/workspace_formats.py.
+Choices where the public API reference leaves room: importing into a missing parent is 404
+RESOURCE_DOES_NOT_EXIST (the real service does not create parents); writes are atomic (a failed mkdirs
+creates nothing); a directory exports (SOURCE/AUTO) as a zip of its notebooks' sources and files, and a
+SOURCE import without language of such a zip recreates it. The format rules themselves are in
+state/workspace_formats.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Workspace import and export formats: which are served, the size limit, how a notebook or file exports.
 
-The rules of ``/api/2.0/workspace/{import,export}`` that do not depend on the tree (facts §1): HTML,
+The rules of ``/api/2.0/workspace/{import,export}`` that do not depend on the tree (the Workspace API
+reference pages "Import a workspace object" and "Export a workspace object"): HTML,
 DBC and R_MARKDOWN are answered 501 NOT_IMPLEMENTED; a single file imported as SOURCE needs a
 ``language`` (without one, SOURCE content must be a zip of a folder); ``overwrite`` is refused with
 DBC; the 10 MB limit is on the base64 content (MAX_NOTEBOOK_SIZE_EXCEEDED). state/workspace.py applies
@@ -26,7 +27,8 @@ __all__ = [
     "too_large",
 ]
 
-MAX_CONTENT_BYTES = 10 * 1024 * 1024  # on the base64 content (facts §1)
+# The documented 10 MB import limit applies to the base64 ``content``, not to the decoded bytes.
+MAX_CONTENT_BYTES = 10 * 1024 * 1024
 FORMATS = ("SOURCE", "HTML", "JUPYTER", "DBC", "R_MARKDOWN", "AUTO", "RAW")
 _UNSUPPORTED_FORMATS = ("HTML", "DBC", "R_MARKDOWN")
 _ZIP_MAGIC = b"PK\x03\x04"
