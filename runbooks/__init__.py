@@ -1,1 +1,19 @@
-"""Named runbooks: one module each, a plain function that reads like a checklist plus a short task."""
+"""Named runbooks: one module each, a plain function that reads like a checklist plus a short task.
+
+``namespace`` is the ``runbook`` collection that ``brickbook runbook.NAME`` and ``invoke runbook.NAME``
+serve. Runbook modules import only the engine's decorator at definition time (ops and primitives inside
+their functions), so listing tasks and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+from invoke.collection import Collection
+
+from runbooks import deploy
+
+__all__ = ["namespace"]
+
+namespace = Collection("runbook")
+for _module in (deploy,):
+    for _task in Collection.from_module(_module).tasks.values():
+        namespace.add_task(_task)

@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from brickbook import __version__
-from brickbook.cli import BrickbookProgram
-from brickbook.tasks import namespace
+from brickbook.cli import BrickbookProgram, namespace
 from tests.fakes import FakeClock, FakeTime
 
 ADMIN_TOKEN = "dapi-test-admin-0f1e2d3c4b5a69788796a5b4c3d2e1f0"

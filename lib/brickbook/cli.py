@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from invoke.collection import Collection
 from invoke.completion.complete import complete, print_completion_script
 from invoke.exceptions import Exit, ParseError
 from invoke.parser.argument import Argument
@@ -34,7 +35,7 @@ from invoke.program import Program
 
 from brickbook import __version__
 from brickbook.command import RUNTIME_CONFIG_KEY
-from brickbook.tasks import namespace
+from brickbook.tasks import namespace as primitives
 
 __all__ = ["BrickbookProgram", "main", "program"]
 
@@ -212,6 +213,18 @@ class BrickbookProgram(Program):
         raise Exit
 
 
+def build_namespace() -> Collection:
+    """Return everything ``brickbook`` serves: the primitive tasks, ``runbook.*`` and ``demo``."""
+    import runbooks
+
+    served = Collection()
+    for name, sub in primitives.collections.items():
+        served.add_collection(sub, name=name)
+    served.add_collection(runbooks.namespace, name="runbook")
+    return served
+
+
+namespace = build_namespace()
 program = BrickbookProgram(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
 
 

@@ -13,8 +13,8 @@ import pytest
 from invoke import Collection
 
 from brickbook import errors
+from brickbook.cli import namespace  # what `brickbook` serves (run_cli runs it)
 from brickbook.command import Invocation, command
-from brickbook.tasks import namespace
 from tests.conftest import ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, USER_TOKEN, Emulator, run_cli
 
 ME = "/api/2.0/preview/scim/v2/Me"
