@@ -162,4 +162,28 @@ ROWS = [
         check=no_job_created,
         stdout=r"job 'etl-nightly' matches its spec",
     ),
+    Row(
+        "runbooks-janitor-without-a-limit",
+        ["runbook.cluster-janitor", "--apply"],
+        2,
+        r"give --max-running or --max-idle",
+    ),
+    Row(
+        "runbooks-janitor-empty-duration",  # an unset shell variable must not mean "no limit"
+        ["runbook.cluster-janitor", "--max-idle", "", "--apply"],
+        2,
+        r"--max-idle must be a positive duration",
+    ),
+    Row(
+        "runbooks-janitor-tag-with-a-newline",
+        ["runbook.cluster-janitor", "--max-idle", "2h", "--tag", "team=da\nta", "--apply"],
+        2,
+        r"--tag 'team=da\\nta' contains a control character",
+    ),
+    Row(
+        "runbooks-janitor-tag-without-a-value",
+        ["runbook.cluster-janitor", "--max-idle", "2h", "--tag", "team", "--apply"],
+        2,
+        r"--tag must be KEY=VALUE",
+    ),
 ]
