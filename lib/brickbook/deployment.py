@@ -1,22 +1,9 @@
 """The deployment file of ``runbook.deploy``: its format, and its validation before any request.
 
-A deployment file (YAML or JSON) says what one deployment manages in a workspace::
-
-    name: etl                                # tags its jobs and names its saved state
-    workspace:
-      source: notebooks                      # a local folder, relative to this file
-      dest: /Shared/etl                      # the managed workspace folder (prune works only below it)
-    dbfs:
-      - {source: conf/etl.json, dest: "dbfs:/etl/conf/etl.json"}
-    secrets:
-      - scope: etl
-        keys:
-          db-password: {env: ETL_DB_PASSWORD}   # values come from the environment or files only
-          api-key: {file: secrets/api-key.txt}
-    repos:
-      - {path: /Repos/ci/etl, branch: main}  # or tag: v1.2
-    jobs:
-      - {name: etl-nightly, tasks: [...]}    # Jobs API 2.2 settings, or {name: ..., file: jobs/x.yaml}
+A deployment file (YAML or JSON) names what one deployment manages in a workspace: ``name``, a
+``workspace`` folder (``source`` -> ``dest``), ``dbfs`` files, ``secrets`` (scopes and keys whose values
+come from ``{env: NAME}`` or ``{file: PATH}``), ``repos`` (a branch or a tag) and ``jobs`` (Jobs API 2.2
+settings, inline or ``{name, file}``). docs/deployment.md documents the format with a full example.
 
 Every section but ``name`` is optional. ``load_deployment`` reads the file with the spec loader (the
 same bounds: 1 MiB, 64 levels, no YAML aliases) and checks everything a deploy needs before the first
@@ -65,6 +52,7 @@ SECTIONS = ("name", "workspace", "dbfs", "secrets", "repos", "jobs")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Secret scope and key names: letters, digits, dashes, underscores, periods and @, at most 128 (Secrets API).
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,128}$")
+_SECRET_NAME_RULE = "1-128 letters, digits, '-', '_', '.' or '@'"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The shallowest managed folder: pruning "/Shared" or "/Users" would sweep what others own.
 _MIN_DEST_DEPTH = 2
@@ -178,6 +166,7 @@ class _Reader:
         self.environ = environ
         # Local paths are relative to the folder holding the file, and must stay inside it.
         self.folder = path.absolute().parent.resolve()
+        self.secret_files: dict[str, Path] = {}  # field path -> file, for keep_secrets_out
 
     def error(self, where: str, problem: str) -> UsageError:
         return UsageError(f"{self.source}: {where}: {problem}")
@@ -255,13 +244,13 @@ class _Reader:
         workspace = self.workspace(data.get("workspace")) if data.get("workspace") is not None else None
         secrets = self.secrets(data.get("secrets"))
         if workspace is not None:
-            self.keep_secrets_out(secrets, workspace)
+            self.keep_secrets_out(workspace)
         return Deployment(
             name=name,
             file=self.path,
             workspace=workspace,
             dbfs=self.dbfs(data.get("dbfs")),
-            secrets=tuple(scope for scope, _ in secrets),
+            secrets=secrets,
             repos=self.repos(data.get("repos")),
             jobs=self.jobs(data.get("jobs"), name),
         )
@@ -294,39 +283,28 @@ class _Reader:
             files.append(DbfsFile(source=source, dest=dest))
         return tuple(files)
 
-    def secrets(self, value: object) -> list[tuple[SecretScope, dict[str, Path]]]:
-        scopes: list[tuple[SecretScope, dict[str, Path]]] = []
+    def secrets(self, value: object) -> tuple[SecretScope, ...]:
+        scopes: list[SecretScope] = []
         seen: dict[str, str] = {}
         for index, item in enumerate(self.listing(value, "secrets")):
             at = f"secrets[{index}]"
             entry = self.mapping(item, at, ("scope", "keys"))
             scope = str(self.text(entry, "scope", at))
             if not _SECRET_NAME.match(scope):
-                raise self.error(
-                    f"{at}.scope",
-                    f"{printable(scope)} must be 1-128 letters, digits, '-', '_', '.' or '@'",
-                )
+                raise self.error(f"{at}.scope", f"{printable(scope)} must be {_SECRET_NAME_RULE}")
             self.unique(seen, scope, f"{at}.scope", "the scope")
-            keys_at = f"{at}.keys"
             keys = entry.get("keys") or {}
             if not isinstance(keys, dict):
-                raise self.error(keys_at, f"must be an object (key: value mapping), not {_kind(keys)}")
-            values: list[SecretKey] = []
-            files: dict[str, Path] = {}
-            for key, spec in keys.items():
-                where = f"{keys_at}.{key}"
+                raise self.error(f"{at}.keys", f"must be an object (key: value mapping), not {_kind(keys)}")
+            for key in keys:
                 if not _SECRET_NAME.match(key):
-                    raise self.error(where, "a key must be 1-128 letters, digits, '-', '_', '.' or '@'")
-                secret, path = self.secret_value(spec, where)
-                values.append(SecretKey(key=key, origin=secret[0], value=secret[1]))
-                if path is not None:
-                    files[where] = path
-            scopes.append((SecretScope(scope=scope, keys=tuple(values)), files))
-        return scopes
+                    raise self.error(f"{at}.keys.{key}", f"a key must be {_SECRET_NAME_RULE}")
+            values = tuple(self.secret(key, spec, f"{at}.keys.{key}") for key, spec in keys.items())
+            scopes.append(SecretScope(scope=scope, keys=values))
+        return tuple(scopes)
 
-    def secret_value(self, spec: object, where: str) -> tuple[tuple[str, bytes], Path | None]:
-        """Return ((origin, value), the file read or None) for ``{env: NAME}`` or ``{file: PATH}``."""
-        # Never show the value: whatever was written here may be the secret itself.
+    def secret(self, key: str, spec: object, where: str) -> SecretKey:
+        """Read the value of ``{env: NAME}`` or ``{file: PATH}``; never show it, nor what stands instead."""
         if not isinstance(spec, dict) or not spec or any(k not in ("env", "file") for k in spec):
             raise self.error(
                 where,
@@ -336,47 +314,37 @@ class _Reader:
         if len(spec) != 1:
             raise self.error(where, "give one of env or file, not both")
         if "env" in spec:
-            name = self.text(spec, "env", where)
-            assert name is not None
+            where, name = f"{where}.env", str(self.text(spec, "env", where))
             if not _ENV_NAME.match(name):
-                raise self.error(f"{where}.env", f"{printable(name)} is not an environment variable name")
+                raise self.error(where, f"{printable(name)} is not an environment variable name")
             text = self.environ.get(name)
-            if text is None:
-                raise self.error(f"{where}.env", f"the environment variable {name} is not set")
             if not text:
-                raise self.error(f"{where}.env", f"the environment variable {name} is empty")
-            value = os.fsencode(text)
-            if len(value) > MAX_SECRET_BYTES:
                 raise self.error(
-                    f"{where}.env", f"{name} holds more than 128 KiB, the most a secret may hold"
+                    where, f"the environment variable {name} is {'not set' if text is None else 'empty'}"
                 )
-            register_secret(value)
-            return (f"env {name}", value), None
-        raw = str(self.text(spec, "file", where))
-        path = self.local(raw, f"{where}.file", folder=False)
-        try:
-            with path.open("rb") as stream:
-                value = stream.read(MAX_SECRET_BYTES + 1)
-        except OSError as exc:
-            raise self.error(f"{where}.file", f"cannot read {printable(raw)}: {exc.strerror or exc}") from exc
+            origin, value, shown = f"env {name}", os.fsencode(text), f"{name} holds"
+        else:
+            where, raw = f"{where}.file", str(self.text(spec, "file", where))
+            path = self.local(raw, where, folder=False)
+            self.secret_files[where] = path
+            try:
+                with path.open("rb") as stream:
+                    value = stream.read(MAX_SECRET_BYTES + 1)
+            except OSError as exc:
+                raise self.error(where, f"cannot read {printable(raw)}: {exc.strerror or exc}") from exc
+            if not value:
+                raise self.error(where, f"{printable(raw)} is empty")
+            origin, shown = f"file {raw}", f"{printable(raw)} holds"
         if len(value) > MAX_SECRET_BYTES:
-            raise self.error(
-                f"{where}.file", f"{printable(raw)} is larger than 128 KiB, the most a secret may hold"
-            )
-        if not value:
-            raise self.error(f"{where}.file", f"{printable(raw)} is empty")
+            raise self.error(where, f"{shown} more than 128 KiB, the most a secret may hold")
         register_secret(value)
-        return (f"file {raw}", value), path
+        return SecretKey(key=key, origin=origin, value=value)
 
-    def keep_secrets_out(self, scopes: list[tuple[SecretScope, dict[str, Path]]], workspace: Folder) -> None:
+    def keep_secrets_out(self, workspace: Folder) -> None:
         """Refuse a secret file inside the folder imported into the workspace: it would be uploaded."""
-        for _scope, files in scopes:
-            for where, path in files.items():
-                if path.is_relative_to(workspace.source):
-                    raise self.error(
-                        f"{where}.file",
-                        "lies inside workspace.source, which is imported into the workspace: move it out",
-                    )
+        for where, path in self.secret_files.items():
+            if path.is_relative_to(workspace.source):
+                raise self.error(where, "lies inside workspace.source, which is imported into the workspace")
 
     def repos(self, value: object) -> tuple[RepoRef, ...]:
         repos: list[RepoRef] = []

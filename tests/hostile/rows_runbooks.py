@@ -94,7 +94,7 @@ ROWS = [
         "runbooks-deploy-huge-secret-file",  # the Secrets API's limit, checked before any request
         DEPLOY,
         2,
-        r"keys\.k\.file: 'secrets/k' is larger than 128 KiB",
+        r"keys\.k\.file: 'secrets/k' holds more than 128 KiB",
         setup=with_secret_file("huge"),
     ),
     Row(

@@ -318,7 +318,7 @@ def test_a_secret_larger_than_the_api_allows_is_refused(tmp_path: Path):
     """A value over 128 KiB (the Secrets API's limit) is refused before any request."""
     path = write(tmp_path, minimal(secrets=[{"scope": "s", "keys": {"k": {"file": "secrets/big"}}}]))
     (tmp_path / "secrets" / "big").write_bytes(b"x" * (MAX_SECRET_BYTES + 1))
-    assert "keys.k.file: 'secrets/big' is larger than 128 KiB" in refusal(path).message
+    assert "keys.k.file: 'secrets/big' holds more than 128 KiB" in refusal(path).message
 
 
 def test_an_empty_secret_file_is_refused(tmp_path: Path):
