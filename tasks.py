@@ -6,11 +6,10 @@ repository alone.
 
 from __future__ import annotations
 
-from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import Task
 
-from brickbook.tasks import namespace
+from brickbook.cli import build_namespace
 
 
 def _test(c: Context, args: str = "") -> None:
@@ -30,9 +29,7 @@ def _lint(c: Context) -> None:
     c.run("mypy --strict")
 
 
-ns = Collection()
-for name, sub in namespace.collections.items():
-    ns.add_collection(sub, name=name)
+ns = build_namespace()
 ns.add_task(Task(_test, name="test", help={"args": "Extra arguments for pytest, e.g. '-k retry -x'."}))
 ns.add_task(Task(_lint, name="lint"))
 ns.add_task(Task(_bench, name="bench"))

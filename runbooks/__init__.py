@@ -1,19 +1,19 @@
 """Named runbooks: one module each, a plain function that reads like a checklist plus a short task.
 
 ``namespace`` is the ``runbook`` collection that ``brickbook runbook.NAME`` and ``invoke runbook.NAME``
-serve. Runbook modules import only the engine's decorator at definition time (ops and primitives inside
-their functions), so listing tasks and ``--help`` stay fast.
+serve. Runbook modules import only what their task needs at definition time (the engine's decorator),
+so listing tasks and ``--help`` stay fast.
 """
 
 from __future__ import annotations
 
 from invoke.collection import Collection
 
-from runbooks import cluster_janitor, deploy
+from runbooks import cluster_janitor, deploy, deploy_notebook_job, run_job
 
 __all__ = ["namespace"]
 
 namespace = Collection("runbook")
-for _module in (cluster_janitor, deploy):
+for _module in (cluster_janitor, deploy, deploy_notebook_job, run_job):
     for _task in Collection.from_module(_module).tasks.values():
         namespace.add_task(_task)

@@ -216,11 +216,13 @@ class BrickbookProgram(Program):
 def build_namespace() -> Collection:
     """Return everything ``brickbook`` serves: the primitive tasks, ``runbook.*`` and ``demo``."""
     import runbooks
+    from runbooks.demo import demo
 
     served = Collection()
     for name, sub in primitives.collections.items():
         served.add_collection(sub, name=name)
     served.add_collection(runbooks.namespace, name="runbook")
+    served.add_task(demo)
     return served
 
 

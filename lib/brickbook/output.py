@@ -35,7 +35,7 @@ TextRenderer = Callable[[Any], str]
 MAX_CELL = 60
 
 
-# The error_code the platform documents for each status (facts §10, the SDK's status mapping), for
+# The error_code the platform documents for each status (the SDK's errors/mapping.py status table), for
 # answers that carry none or only the front door's integer: a script can branch on error_code alone.
 _CODE_FOR_STATUS = {
     400: "BAD_REQUEST",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
@@ -32,7 +32,9 @@ from brickbook.redaction import redact
 from brickbook.report import StepReport
 
 if TYPE_CHECKING:
-    from brickbook.runbook import Runbook
+    from brickbook.context import Context
+    from brickbook.journal import Journal
+    from brickbook.report import Report
 
 __all__ = ["RemoteId", "Step"]
 
@@ -56,6 +58,27 @@ def _sticky(record: StepRecord) -> bool:
     if record.status == "cancelled":
         return True
     return record.status == "failed" and (record.error or {}).get("exit_code") == RunFailed.exit_code
+
+
+class Runbook(Protocol):
+    """What a step needs from the runbook it belongs to (``brickbook.runbook.Runbook`` is one)."""
+
+    ctx: Context
+    name: str
+    key: str
+    attempt: int
+    journal: Journal
+    report: Report
+    writable: bool
+
+    @property
+    def on_interrupt(self) -> str: ...
+
+    def begin(self, step: Step) -> None: ...
+
+    def end(self, step: Step) -> None: ...
+
+    def save(self) -> None: ...
 
 
 class Step:

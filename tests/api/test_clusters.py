@@ -221,11 +221,6 @@ def test_list_filters_by_states_as_repeated_dotted_keys(client: Client, emulator
     assert query["filter_by.cluster_states"] == ["PENDING", "TERMINATED"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/clusters.py list_: a bare str is an Iterable[str], so states='RUNNING' is sent as the "
-    "filter_by.cluster_states R, U, N, N, I, N, G and silently matches nothing",
-)
 def test_list_with_a_single_state_string_does_not_filter_by_its_letters(client: Client, emulator: Emulator):
     """states='RUNNING' lists the RUNNING cluster (or is refused), never silently nothing."""
     cluster_id = running(client, emulator)

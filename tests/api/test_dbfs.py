@@ -10,6 +10,7 @@ import pytest
 from brickbook.api import dbfs
 from brickbook.api.dbfs import BLOCK_SIZE
 from brickbook.client import Client
+from brickbook.context import Context
 from brickbook.errors import (
     BadRequest,
     InvalidParameterValue,
@@ -17,6 +18,8 @@ from brickbook.errors import (
     ResourceDoesNotExist,
     TemporarilyUnavailable,
 )
+from brickbook.ops import dbfs as ops_dbfs
+from brickbook.retry import is_partial_delete
 from tests.api.test_wire import make_client, pat_config
 from tests.conftest import ADMIN_TOKEN, Emulator
 from tests.fakes import FakeClock, FakeTime
@@ -308,31 +311,33 @@ def five_files(client: Client) -> None:
         dbfs.put(client, f"/bulk/f{i}", b"x", overwrite=True)
 
 
-def test_partial_delete_surfaces_at_once_without_transient_retries(small_batches: str):
-    """With retry_transient=False a partial delete is raised at once and is_partial_delete recognises it."""
+def test_partial_delete_surfaces_at_once(small_batches: str):
+    """A partial delete is raised at once (never retried by the client) and is_partial_delete knows it."""
     with make_client(pat_config(small_batches), FakeTime()) as client:
         five_files(client)
         with pytest.raises(TemporarilyUnavailable) as info:
-            dbfs.delete(client, "/bulk", recursive=True, retry_transient=False)
+            dbfs.delete(client, "/bulk", recursive=True)
         assert (info.value.http_status, info.value.error_code) == (503, "PARTIAL_DELETE")
-        assert dbfs.is_partial_delete(info.value)
+        assert is_partial_delete(info.value)
         assert len(dbfs.list_(client, "/bulk")) == 3
 
 
 def test_partial_deletes_are_called_again_until_the_tree_is_gone(small_batches: str):
-    """By default each 503 partial delete is retried (the call is idempotent) until nothing is left."""
+    """ops.dbfs.delete calls again at once after each partial delete until nothing is left."""
     time = FakeTime()
     with make_client(pat_config(small_batches), time) as client:
         five_files(client)
-        dbfs.delete(client, "/bulk", recursive=True)
+        calls = ops_dbfs.delete(
+            Context(client=client, clock=time.clock, sleep=time.sleep), "/bulk", recursive=True
+        )
         with pytest.raises(ResourceDoesNotExist):
             dbfs.get_status(client, "/bulk")
-    assert len(time.sleeps) == 2
+    assert calls == 3 and time.sleeps == []
 
 
 def test_a_plain_503_is_not_a_partial_delete(client: Client, emulator: Emulator):
     """is_partial_delete tells an outage (503 TEMPORARILY_UNAVAILABLE) from a partial delete."""
-    emulator.fault(pattern=f"POST {BASE}/delete", status=503, retry_after="0")
+    emulator.fault(pattern=f"POST {BASE}/delete", status=503, retry_after="0", times=100)
     with pytest.raises(TemporarilyUnavailable) as info:
-        dbfs.delete(client, "/data", recursive=True, retry_transient=False)
-    assert not dbfs.is_partial_delete(info.value)
+        dbfs.delete(client, "/data", recursive=True)
+    assert not is_partial_delete(info.value)

@@ -93,11 +93,6 @@ def test_update_to_a_tag_leaves_a_detached_head(client: Client, origin: GitRepo)
     assert (info.branch, info.head_commit_id) == (None, origin.v1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/repos.py update: with both branch and tag it sends only the branch and drops the tag "
-    "without a word (clusters.resize refuses the same ambiguity with ValueError before sending)",
-)
 def test_update_with_both_a_branch_and_a_tag_sends_nothing(
     client: Client, emulator: Emulator, origin: GitRepo
 ):

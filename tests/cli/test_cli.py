@@ -13,7 +13,7 @@ import pytest
 from invoke import Collection
 
 from brickbook import errors
-from brickbook.cli import namespace  # what `brickbook` serves (run_cli runs it)
+from brickbook.cli import namespace
 from brickbook.command import Invocation, command
 from tests.conftest import ADMIN_TOKEN, CLIENT_ID, CLIENT_SECRET, USER_TOKEN, Emulator, run_cli
 

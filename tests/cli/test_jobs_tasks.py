@@ -373,3 +373,17 @@ def test_yaml_date_parameter_reaches_the_job_as_text(jobs_env: Path):
         "day": "2026-11-26",
         "full": "yes",
     }
+
+
+def test_lost_submit_response_is_retried_into_one_run(jobs_env: Path, workspace_env: Emulator):
+    """runs/submit applied but its answer lost: the resend carries the same token, one run in all."""
+    put_notebook(jobs_env, "/Shared/once-lost", 'dbutils.notebook.exit("done")')
+    workspace_env.fault(
+        pattern="POST /api/2.2/jobs/runs/submit", reset_connection=True, after_handler=True, times=1
+    )
+    spec = {"run_name": "lost-answer", "tasks": [notebook_task("t", "/Shared/once-lost")]}
+    result = run_cli("jobs.submit", "--json", json.dumps(spec), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert len(workspace_env.requests("/api/2.2/jobs/runs/submit")) == 2
+    listed = run_cli("jobs.list-runs", "-o", "json")
+    assert [r["run_name"] for r in json.loads(listed.stdout)].count("lost-answer") == 1

@@ -169,7 +169,8 @@ def get(client: Client, cluster_id: str) -> ClusterDetails:
 def list_(client: Client, *, states: Iterable[str] = (), page_size: int = 100) -> Iterator[ClusterDetails]:
     """Yield every cluster, page by page: ``GET clusters/list`` (active, pinned, terminated < 30 days)."""
     query: dict[str, Any] = {"page_size": page_size}
-    wanted = [str(s) for s in states]
+    # A bare string is an Iterable[str] too: take it as one state, not as its letters.
+    wanted = [states] if isinstance(states, str) else [str(s) for s in states]
     if wanted:
         query["filter_by"] = {"cluster_states": wanted}
     for item in client.paginate(f"{BASE}/list", items_key="clusters", query=query):
