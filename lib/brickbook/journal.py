@@ -18,13 +18,11 @@ start a second run.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,23 +155,11 @@ def ensure_state_dir(path: Path) -> Path:
 
 
 def write_atomic(path: Path, data: bytes, *, fsync: Callable[[int], None] = os.fsync) -> None:
-    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync the folder."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            fsync(handle.fileno())
-        Path(temp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temp).unlink()
-        raise
-    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fsync(folder)
-    finally:
-        os.close(folder)
+    """Replace ``path`` with ``data`` durably (0600): temp file, fsync, rename, fsync the folder."""
+    from brickbook.localfs import atomic_writer
+
+    with atomic_writer(path, secret=True, fsync=fsync) as handle:
+        handle.write(data)
 
 
 # -- the journal ------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -55,6 +55,9 @@ __all__ = [
     "walk_files",
     "write_atomically",
 ]
+
+# The temporary files of unfinished writes: a crashed writer may leave one (its owner may remove it).
+TEMP_GLOB = ".brickbook-*.part"
 
 OVERWRITE_HINT = "add --overwrite to replace it"
 DEFAULT_NAME_MAX = 255
@@ -225,11 +228,19 @@ def _in_place(target: _Target) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def atomic_writer(target: Path, *, secret: bool = False, within: Path | None = None) -> Iterator[BinaryIO]:
+def atomic_writer(
+    target: Path,
+    *,
+    secret: bool = False,
+    within: Path | None = None,
+    fsync: Callable[[int], None] | None = None,
+) -> Iterator[BinaryIO]:
     """Yield a binary file to write ``target``'s new content into; it takes effect when the block ends.
 
     Regular files are replaced by rename only when the block completes; on any failure the temporary
     file is removed and the old content stays. Streams (FIFOs, terminals, devices) are written in place.
+    With ``fsync`` (state that must survive a power cut: runbook journals) the folder is synced after the
+    rename too, with that function; otherwise only the file's content is synced before the rename.
     """
     resolved = _resolve(target, within)
     if resolved.kind in ("stream", "block"):
@@ -239,7 +250,7 @@ def atomic_writer(target: Path, *, secret: bool = False, within: Path | None = N
     path = resolved.path
     make_dirs(path.parent)
     # A short name of our own: ``.{name}.part`` would overflow NAME_MAX for a long (valid) name.
-    temp = path.parent / f".brickbook-{secrets.token_hex(6)}.part"
+    temp = path.parent / TEMP_GLOB.replace("*", secrets.token_hex(6))
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600 if secret else 0o666)
     except OSError as error:
@@ -252,12 +263,18 @@ def atomic_writer(target: Path, *, secret: bool = False, within: Path | None = N
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            (fsync or os.fsync)(handle.fileno())
         temp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
+    if fsync is not None:
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def write_atomically(

@@ -147,7 +147,9 @@ def _start(
         folder / f"{safe_name(key)}.lock", ctx=ctx, wait_seconds=wait_lock, runbook=name, key=key
     )
     try:
-        for leftover in folder.glob(f".{path.name}.*.tmp"):  # from a crash mid-write; we hold the lock
+        from brickbook.localfs import TEMP_GLOB
+
+        for leftover in folder.glob(TEMP_GLOB):  # from a crash mid-write; we hold the lock
             leftover.unlink(missing_ok=True)
         journal = Journal.load(path, runbook=name, key=key, wall=ctx.wall, fsync=fsync)
         if journal is None:

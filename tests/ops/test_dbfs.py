@@ -5,30 +5,18 @@ from __future__ import annotations
 import base64
 import random
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from brickbook.change import Action
 from brickbook.context import Context
 from brickbook.errors import DestinationExists, UsageError
 from brickbook.ops.dbfs import apply_upload, copy, delete, plan_upload
-from tests.conftest import ADMIN_TOKEN, Emulator
+from tests.conftest import Emulator
+from tests.ops.emulator_api import api
 
 DBFS = "/api/2.0/dbfs"
 MB = 1024 * 1024
-
-
-def api(emulator: Emulator, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the emulator as the admin, independently of brickbook's client."""
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    if method == "GET":
-        response = httpx.get(f"{emulator.url}{path}", params=body, headers=headers)
-    else:
-        response = httpx.request(method, f"{emulator.url}{path}", json=body, headers=headers)
-    response.raise_for_status()
-    return response.json() if response.content else None
 
 
 def blob(size: int, seed: int = 7) -> bytes:

@@ -5,30 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
 
-import httpx
 import pytest
 
 from brickbook.change import Action
 from brickbook.context import Context
 from brickbook.errors import ResourceDoesNotExist, UsageError
 from brickbook.ops.secrets import apply_scope, apply_secret, digest, plan_scope, plan_secret, put
-from tests.conftest import ADMIN_TOKEN, Emulator
+from tests.conftest import Emulator
+from tests.ops.emulator_api import api
 
 SECRETS = "/api/2.0/secrets"
 VALUE = b"s3cr3t-db-password"
-
-
-def api(emulator: Emulator, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the emulator as the admin, independently of brickbook's client."""
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    if method == "GET":
-        response = httpx.get(f"{emulator.url}{path}", params=body, headers=headers)
-    else:
-        response = httpx.request(method, f"{emulator.url}{path}", json=body, headers=headers)
-    response.raise_for_status()
-    return response.json() if response.content else None
 
 
 def writes(emulator: Emulator) -> list[str]:

@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from brickbook.api.workspace import ImportFormat, Language
@@ -25,21 +24,11 @@ from brickbook.ops.workspace import (
     skipped,
 )
 from brickbook.ops.workspace_export import apply_export_dir, plan_export_dir
-from tests.conftest import ADMIN_TOKEN, Emulator
+from tests.conftest import Emulator
+from tests.ops.emulator_api import api
 
 WS = "/api/2.0/workspace"
 HEADER = b"# Databricks notebook source\n"
-
-
-def api(emulator: Emulator, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the emulator as the admin, independently of brickbook's client."""
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    if method == "GET":
-        response = httpx.get(f"{emulator.url}{path}", params=body, headers=headers)
-    else:
-        response = httpx.request(method, f"{emulator.url}{path}", json=body, headers=headers)
-    response.raise_for_status()
-    return response.json() if response.content else None
 
 
 def remote_put(emulator: Emulator, path: str, content: bytes, *, notebook: bool = False) -> None:
