@@ -232,5 +232,5 @@ class SecretRecords:
             return
         self.records[name] = record
         data = {"format": STATE_FORMAT, "version": STATE_VERSION, "records": self.records}
-        # write_atomic writes through a mkstemp file, created 0600, and renames it into place.
+        # write_atomic replaces the file durably, with mode 0600.
         write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
