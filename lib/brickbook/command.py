@@ -232,6 +232,19 @@ def run_plain(fn: Callable[..., Any], ctx: InvokeContext, kwargs: dict[str, Any]
     _run(fn, ctx, output="text", profile=None, log_format=None, debug=False, text=None, kwargs=kwargs)
 
 
+class _Task(Task[Any]):
+    """invoke's Task without one quirk: a dashed option whose letters are all taken as short flags.
+
+    invoke then offers the dash itself, and ``--keep-tag`` would show (and parse) as ``--``; such an
+    option gets no short flag instead.
+    """
+
+    def arg_opts(self, name: str, default: str, taken_names: set[str]) -> dict[str, Any]:
+        opts: dict[str, Any] = super().arg_opts(name, default, taken_names)
+        opts["names"] = [flag for flag in opts["names"] if flag != "-"]
+        return opts
+
+
 def command(
     *,
     help: Mapping[str, str] | None = None,
@@ -279,7 +292,7 @@ def command(
         body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         del body.__wrapped__  # so inspect.signature reads __signature__, not fn's
         required = [p.name for p in own if p.default is p.empty]
-        return Task(
+        return _Task(
             body,
             name=name,
             help={**COMMON_HELP, **(help or {})},

@@ -336,11 +336,14 @@ def runbook(
     check: Callable[..., Mapping[str, Any]] | None = None,
     positional: list[str] | None = None,
     iterable: list[str] | None = None,
+    acts_only_with: str | None = None,
 ) -> Callable[[Callable[..., object]], Task[Any]]:
     """Make an invoke task of ``fn(rb: Runbook, **options)`` with the common and the runbook options.
 
     ``check(**options)`` validates the runbook's own options and returns them normalised; it runs
     before the state dir, the lock or any request, and its result also feeds the default key.
+    ``acts_only_with`` names a boolean option of ``fn`` (``apply``) without which every invocation is a
+    dry run, whatever ``--dry-run`` says: for runbooks whose plan should be read before anything acts.
     """
     from brickbook.command import command
 
@@ -352,6 +355,8 @@ def runbook(
 
         def body(inv: Invocation, **kwargs: Any) -> dict[str, Any]:
             settings = {option: kwargs.pop(option, default) for option, default in RUNBOOK_OPTIONS.items()}
+            if acts_only_with is not None and not kwargs.get(acts_only_with):
+                settings["dry_run"] = True
             return _invoke(fn, inv, name=name, check=check, options=kwargs, **settings)
 
         functools.update_wrapper(body, fn)
