@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from invoke.collection import Collection
 
 from brickbook import __version__
-from brickbook.cli import BrickbookProgram, namespace
+from brickbook.cli import BrickbookProgram
+from brickbook.cli import namespace as served
 from tests.fakes import FakeClock, FakeTime
 
 ADMIN_TOKEN = "dapi-test-admin-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -113,16 +115,23 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str) -> CliResult:
-    """Run ``brickbook ARGS`` in-process and capture its exit code, stdout and stderr."""
+def run_cli(*args: str, namespace: Collection | None = None, binary: str = "brickbook") -> CliResult:
+    """Run ``brickbook ARGS`` in-process and capture its exit code, stdout and stderr.
+
+    ``namespace`` and ``binary`` serve another program's tasks the same way (the engine's tiny runbook).
+    """
     out, err = io.StringIO(), io.StringIO()
     program = BrickbookProgram(
-        name="brickbook", binary="brickbook", version=__version__, namespace=namespace, runtime=_runtime
+        name=binary,
+        binary=binary,
+        version=__version__,
+        namespace=namespace if namespace is not None else served,
+        runtime=_runtime,
     )
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            program.run(["brickbook", *args])
+            program.run([binary, *args])
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     result = CliResult(code, out.getvalue(), err.getvalue())

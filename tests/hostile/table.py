@@ -111,8 +111,19 @@ def _is_read_post(path: str) -> bool:
     return False
 
 
-def run_row(row: Row, emulator: Emulator, tmp: Path) -> subprocess.CompletedProcess[bytes]:
-    """Run one row through the installed console script and assert everything a row promises."""
+def run_row(
+    row: Row,
+    emulator: Emulator,
+    tmp: Path,
+    *,
+    command: Sequence[str | bytes] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run one row and assert everything a row promises.
+
+    The command is the installed ``brickbook`` console script unless ``command`` names another program
+    (the runbook engine's tests run their tiny runbook as ``python -m tests.runbooks.tiny``).
+    """
     scene = Scene(emulator=emulator, tmp=tmp, values={"tmp": str(tmp), "url": emulator.url})
     if row.setup is not None:
         row.setup(scene)
@@ -129,12 +140,14 @@ def run_row(row: Row, emulator: Emulator, tmp: Path) -> subprocess.CompletedProc
         BRICKBOOK_LOG_FORMAT="json",
         XDG_STATE_HOME=str(tmp.parent / "state"),
     )
+    env.update(extra_env or {})
     for key, value in row.env.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value.format(**scene.values)
-    args = [os.fsencode(BIN / "brickbook"), *(_bytes(_substitute(a, scene.values)) for a in row.args)]
+    program = [_bytes(part) for part in command] if command is not None else [os.fsencode(BIN / "brickbook")]
+    args = [*program, *(_bytes(_substitute(a, scene.values)) for a in row.args)]
     done = _spawn(args, env, row, tmp)
     out = done.stdout.decode("utf-8", "replace")
     err = done.stderr.decode("utf-8", "replace")

@@ -2,25 +2,23 @@
 
 The rows use the hostile table's ``Row`` and its checks (exit code, one ``error:`` line, no traceback,
 no credential printed, and for refused rows no remote mutation and no local change), but run the
-tiny test runbook (``python -m tests.runbooks.tiny``) because the engine is not in the ``brickbook``
-namespace yet.
+tiny test runbook (``python -m tests.runbooks.tiny``), which is not in the ``brickbook`` namespace.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, SECRET_VALUES, Emulator
-from tests.hostile.table import Row, Scene, mutations, snapshot
+from tests.conftest import Emulator
+from tests.hostile.table import Row, Scene, mutations, run_row
 from tests.runbooks.conftest import create_job
 
 ROOT = Path(__file__).resolve().parents[2]
+TINY = [sys.executable, "-m", "tests.runbooks.tiny"]
 SECRET_PATH = "T0AAA/B0BBB/r0wSecretPath"
 
 
@@ -87,48 +85,10 @@ ROWS = [
 ]  # fmt: skip
 
 
-def run_runbook_row(row: Row, emulator: Emulator, tmp: Path) -> subprocess.CompletedProcess[bytes]:
-    """Run a row with the tiny runbook as a process and assert what every row promises."""
-    scene = Scene(emulator=emulator, tmp=tmp, values={"tmp": str(tmp), "url": emulator.url})
-    if row.setup is not None:
-        row.setup(scene)
-    before = snapshot(tmp)
-    emulator.control("DELETE", "requests")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "BRICKBOOK_", "INVOKE_"))}
-    env.update(
-        HOME=str(tmp.parent / "home"),
-        DATABRICKS_CONFIG_FILE=str(tmp.parent / "none"),
-        DATABRICKS_HOST=emulator.url,
-        DATABRICKS_TOKEN=ADMIN_TOKEN,
-        BRICKBOOK_MAX_ATTEMPTS="2",
-        BRICKBOOK_LOG_FORMAT="json",
-        XDG_STATE_HOME=str(tmp.parent / "xdg"),
-        PYTHONPATH=str(ROOT),
-    )
-    args = [sys.executable, "-m", "tests.runbooks.tiny"] + [str(a).format(**scene.values) for a in row.args]
-    done = subprocess.run(args, env=env, cwd=tmp, capture_output=True, timeout=120, check=False)
-    out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
-    shown = f"exit {done.returncode}\n--- stdout\n{out[-3000:]}\n--- stderr\n{err[-3000:]}"
-    assert done.returncode == row.exit_code, shown
-    assert "Traceback" not in out + err, shown
-    assert not any(secret in out + err for secret in SECRET_VALUES), shown
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    if row.error is None:
-        assert errors == [], shown
-    else:
-        assert len(errors) == 1 and re.search(row.error, errors[0]) and len(errors[0]) <= 400, shown
-    if row.refused:
-        assert mutations(emulator) == [], shown
-        assert snapshot(tmp) == before, f"the scratch folder changed\n{shown}"
-    if row.check is not None:
-        row.check(scene, done)
-    return done
-
-
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_runbook_option_row(row: Row, emulator: Emulator, tmp_path: Path):
     """The row ends with its documented exit code and one clear line, changing nothing it must not."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     (tmp_path / "home").mkdir()
-    run_runbook_row(row, emulator, scratch)
+    run_row(row, emulator, scratch, command=TINY, extra_env={"PYTHONPATH": str(ROOT)})

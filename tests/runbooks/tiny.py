@@ -8,13 +8,10 @@ write and the request, where the crash tests kill the process.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.collection import Collection
 
@@ -25,6 +22,9 @@ from brickbook.cli import BrickbookProgram
 from brickbook.errors import UsageError
 from brickbook.ops.runs import summarize, task_outputs, wait_for_run
 from brickbook.runbook import Runbook, runbook
+
+if TYPE_CHECKING:
+    from tests.conftest import CliResult
 
 HOLD_ENV = "TINY_HOLD_BEFORE_TRIGGER"
 
@@ -71,28 +71,11 @@ namespace = Collection()
 namespace.add_task(tiny_run)
 
 
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def run_tiny(*args: str) -> Result:
+def run_tiny(*args: str) -> CliResult:
     """Run ``tiny ARGS`` in-process, as the console script would, capturing exit code and output."""
-    from tests.conftest import _runtime
+    from tests.conftest import run_cli
 
-    out, err = io.StringIO(), io.StringIO()
-    program = BrickbookProgram(
-        name="tiny", binary="tiny", version=__version__, namespace=namespace, runtime=_runtime
-    )
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            program.run(["tiny", *args])
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    return Result(code, out.getvalue(), err.getvalue())
+    return run_cli(*args, namespace=namespace, binary="tiny")
 
 
 def main() -> None:
