@@ -10,8 +10,10 @@ per-endpoint figure, and each bucket adapts like TCP congestion control (``Adapt
   other requests until then (capped like the retry policy's wait);
 - sustained success adds a tenth of the ceiling back after each round of about one second's worth of
   requests without a 429, up to the ceiling;
-- the ceiling is the published figure itself, not above it: the limit is per workspace, shared with
-  every other client of the workspace, so probing past it would only buy 429s for everyone. Below it,
+- the ceiling, which is also where a family starts, is 90% of the published figure (``HEADROOM``), not
+  the figure or above it: the limit is per workspace, shared with every other client of the workspace,
+  so probing past it only buys 429s for everyone, and a client paced at exactly the limit still meets
+  one whenever network jitter bunches its requests, each costing half the rate. Below the ceiling,
   the rate finds the share that the other clients leave.
 
 Every change is logged as ``throttle.rate_changed`` (family, old, new, reason). An explicit rate
@@ -32,6 +34,7 @@ from typing import Any, Protocol
 __all__ = [
     "DECREASE_FACTOR",
     "FAMILIES",
+    "HEADROOM",
     "MIN_RATE",
     "OTHER",
     "AdaptiveRate",
@@ -45,6 +48,7 @@ __all__ = [
     "family_of",
 ]
 
+HEADROOM = 0.9  # the ceiling, as a fraction of the published figure (see the module docstring)
 DECREASE_FACTOR = 0.5  # multiplicative decrease on a 429
 MIN_RATE = 1.0  # requests/s: never slower than this
 INCREASE_FRACTION = 0.1  # additive increase per round of success, as a fraction of the ceiling
@@ -119,12 +123,17 @@ class TokenBucket:
 
 @dataclass(frozen=True)
 class Family:
-    """Endpoints that share one rate: ``rate`` requests/s is the published figure, seed and ceiling."""
+    """Endpoints that share one rate: ``published`` requests/s is the service's figure for them."""
 
     name: str
-    rate: float
+    published: float
     method: str | None  # None: any method
     pattern: re.Pattern[str]
+
+    @property
+    def ceiling(self) -> float:
+        """The rate a family starts at and never exceeds (requests/s)."""
+        return self.published * HEADROOM
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and bool(self.pattern.search(path))
@@ -135,8 +144,7 @@ _GENERIC = 30.0  # the service's generic "webapp" limit, for endpoints without a
 
 # Databricks "Resource limits", API rate limits (per endpoint, per workspace): DBFS 30 requests/s,
 # workspace import 30, export 60, jobs runs/get 100, run-now 20, runs/submit 35, create 20, secrets
-# 1,100 a minute; the rest take the generic 30. The figures are a floor the service promises, which is
-# why they are also the ceiling here (see the module docstring). First match wins.
+# 1,100 a minute; the rest take the generic 30. First match wins.
 FAMILIES: tuple[Family, ...] = (
     Family("dbfs.write", 30.0, "POST", re.compile(_API + r"dbfs/")),
     Family("dbfs.read", 30.0, "GET", re.compile(_API + r"dbfs/")),
@@ -203,7 +211,7 @@ class AdaptiveRate:
         pause_cap_seconds: float = 120.0,
     ) -> None:
         self.family = family
-        self.bucket = TokenBucket(family.rate, clock=clock, sleep=sleep)
+        self.bucket = TokenBucket(family.ceiling, clock=clock, sleep=sleep)
         self._clock = clock
         self._log = log
         self._pause_cap = pause_cap_seconds
@@ -228,7 +236,7 @@ class AdaptiveRate:
     def succeeded(self) -> None:
         """Count a success; after a round of them (about a second at the current rate) step the rate up."""
         with self._lock:
-            ceiling = self.family.rate
+            ceiling = self.family.ceiling
             if self.rate >= ceiling:
                 return
             self._successes += 1

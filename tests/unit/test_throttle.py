@@ -77,12 +77,18 @@ def test_families_sort_calls_by_endpoint():
     assert family_of("post", "/api/2.2/jobs/run-now").name == "jobs.run_now"
     assert family_of("GET", "/api/2.0/preview/scim/v2/Me").name == "scim"
     assert family_of("GET", "/api/2.2/jobs/list") is OTHER
-    assert {f.name: f.rate for f in FAMILIES}["workspace.export"] == 60
+    assert {f.name: f.published for f in FAMILIES}["workspace.export"] == 60
 
 
-def adaptive(time: FakeTime, rate: float = 30.0) -> AdaptiveRate:
+def test_a_family_starts_just_under_its_published_figure():
+    """The ceiling, where a family starts, leaves 10% headroom under the published figure."""
+    assert family_of("GET", "/api/2.0/workspace/export").ceiling == pytest.approx(54)
+
+
+def adaptive(time: FakeTime) -> AdaptiveRate:
+    """Workspace import: published 30/s, so it starts at its ceiling of 27/s."""
     family = family_of("POST", "/api/2.0/workspace/import")
-    assert family.rate == rate
+    assert (family.published, family.ceiling) == (30, pytest.approx(27))
     return AdaptiveRate(family, clock=time.clock, sleep=time.sleep, log=get_logger())
 
 
@@ -92,7 +98,7 @@ def test_a_burst_of_429s_halves_the_rate_once():
     rate = adaptive(time)
     for _ in range(8):
         rate.answered(429)
-    assert rate.rate == 15
+    assert rate.rate == pytest.approx(13.5)
 
 
 def test_repeated_429s_slow_down_to_the_floor():
@@ -104,7 +110,7 @@ def test_repeated_429s_slow_down_to_the_floor():
         rate.answered(429, retry_after=1)
         seen.append(rate.rate)
         time.now += 1
-    assert seen == [15, 7.5, 3.75, 1.875, 1, 1, 1, 1]
+    assert seen == pytest.approx([13.5, 6.75, 3.375, 1.6875, 1, 1, 1, 1])
 
 
 def test_sustained_success_recovers_to_the_ceiling_and_no_further():
@@ -112,15 +118,16 @@ def test_sustained_success_recovers_to_the_ceiling_and_no_further():
     time = FakeTime()
     rate = adaptive(time)
     rate.answered(429)
-    # A round is as many successes as the current rate: 15 + 18 + 21 + 24 + 27 = 105 back to 30.
-    for _ in range(104):
+    # A round is as many successes as the current rate (rounded up), each adding 2.7/s:
+    # 13.5 -> 16.2 -> 18.9 -> 21.6 -> 24.3 -> 27 takes 14 + 17 + 19 + 22 + 25 = 97 successes.
+    for _ in range(96):
         rate.answered(200)
-    assert rate.rate == pytest.approx(27)
+    assert rate.rate == pytest.approx(24.3)
     rate.answered(200)
-    assert rate.rate == pytest.approx(30)
+    assert rate.rate == pytest.approx(27)
     for _ in range(1000):
         rate.answered(200)
-    assert rate.rate == pytest.approx(30)
+    assert rate.rate == pytest.approx(27)
 
 
 def test_failures_other_than_429_change_nothing():
@@ -130,10 +137,10 @@ def test_failures_other_than_429_change_nothing():
     rate.answered(429)
     for _ in range(100):
         rate.answered(503)
-    assert rate.rate == 15
-    for _ in range(15):
+    assert rate.rate == pytest.approx(13.5)
+    for _ in range(14):
         rate.answered(404)
-    assert rate.rate == 18
+    assert rate.rate == pytest.approx(16.2)
 
 
 def test_retry_after_holds_back_the_family():
@@ -150,12 +157,12 @@ def test_rate_changes_are_logged():
     rate = adaptive(time)
     with capture_logs() as logs:
         rate.answered(429)
-        for _ in range(15):
+        for _ in range(14):
             rate.answered(200)
     changes = [
         (e["family"], e["old"], e["new"], e["reason"]) for e in logs if e["event"] == "throttle.rate_changed"
     ]
-    assert changes == [("workspace.import", 30, 15, "429"), ("workspace.import", 15, 18, "success")]
+    assert changes == [("workspace.import", 27, 13.5, "429"), ("workspace.import", 13.5, 16.2, "success")]
 
 
 def test_families_have_separate_rates():
@@ -164,7 +171,7 @@ def test_families_have_separate_rates():
     rates = AdaptiveRates(clock=time.clock, sleep=time.sleep, log=get_logger())
     rates.lane("POST", "/api/2.0/workspace/import").answered(429)
     assert rates.lane("GET", "/api/2.0/workspace/export") is rates.lane("GET", "/api/2.0/workspace/export")
-    assert rates.current() == {"workspace.import": 15, "workspace.export": 60}
+    assert rates.current() == pytest.approx({"workspace.import": 13.5, "workspace.export": 54})
 
 
 def test_pinned_rate_ignores_429s():
