@@ -26,7 +26,7 @@ from brickbook.errors import ApiError, BrickbookError, TlsError, TransportError,
 from brickbook.log import get_logger
 from brickbook.redaction import redact, register_basic_auth, register_secret
 from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, single_attempt_hint
-from brickbook.throttle import Throttle, TokenBucket
+from brickbook.throttle import AdaptiveRates, PinnedRate, Rates, Throttle, TokenBucket
 from brickbook.tls import tls_error
 
 __all__ = ["Client", "flatten_query", "post_webhook"]
@@ -119,8 +119,13 @@ class Client:
             headers={"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"},
         )
         self._policy = RetryPolicy(config.retry, clock=clock, sleep=sleep, random=rng)
-        bucket = TokenBucket(config.rate_limit_per_second, clock=clock, sleep=sleep)
-        self.throttle = Throttle(bucket, config.max_concurrency)
+        rates: Rates
+        if config.rate_limit_per_second is not None:  # set on purpose: one fixed rate for every call
+            rates = PinnedRate(TokenBucket(config.rate_limit_per_second, clock=clock, sleep=sleep))
+        else:
+            cap = config.retry.retry_after_cap_seconds
+            rates = AdaptiveRates(clock=clock, sleep=sleep, log=self._log, pause_cap_seconds=cap)
+        self.throttle = Throttle(rates, config.max_concurrency)
         self._auth: TokenSource
         if config.auth_type == "oauth-m2m":
             self._auth = OAuthM2M(self._fetch_oauth_token, clock=clock)
@@ -301,7 +306,7 @@ class Client:
                     # Not this call's failure to retry: the token request already retried on its own.
                     raise _TokenFetchFailed(failure) from failure
                 headers["Authorization"] = f"Bearer {token}"
-            with self.throttle.slot():
+            with self.throttle.slot(method, path) as lane:
                 try:
                     response = self._http.request(
                         method,
@@ -315,8 +320,10 @@ class Client:
                 except httpx.TransportError as exc:
                     raise _transport_error(exc, method, path, self.config.host) from exc
             if response.is_success:
+                lane.answered(response.status_code)
                 return response
             error = self._error(response, method, path)
+            lane.answered(response.status_code, error.retry_after)  # a 429 slows the call's family down
             # The front door's "Invalid access token." carries an integer code (read as None): an
             # OAuth token revoked or expired early. A real permission problem has a string code.
             refused = error.http_status in (401, 403) and error.error_code is None

@@ -72,7 +72,8 @@ class Config:
     profile: str | None = None  # the profile actually used, None if the file was not read
     config_file: str | None = None  # the file actually read, None if not read
     retry: RetrySettings = RetrySettings()
-    rate_limit_per_second: float = 15.0  # client-side token bucket (the Go SDK uses 15 req/s)
+    # None: adaptive per-endpoint-family limits (brickbook.throttle); a number pins one fixed rate for all
+    rate_limit_per_second: float | None = None
     max_concurrency: int = 8
     http_timeout_seconds: float = 60.0
     poll_max_seconds: float = 30.0  # waits poll from about 1 s, backing off to this
@@ -159,8 +160,8 @@ def resolve_config(
             max_attempts=_whole("max_attempts", settings, env, defaults.retry.max_attempts),
             timeout_seconds=_positive("retry_timeout", settings, env, defaults.retry.timeout_seconds),
         ),
-        rate_limit_per_second=_positive(
-            "rate_limit", settings, env, defaults.rate_limit_per_second, "a number of requests per second"
+        rate_limit_per_second=_optional_positive(
+            "rate_limit", settings, env, "a number of requests per second"
         ),
         max_concurrency=_whole("max_concurrency", settings, env, defaults.max_concurrency),
         http_timeout_seconds=_positive("http_timeout", settings, env, defaults.http_timeout_seconds),
@@ -343,6 +344,15 @@ def _whole(key: str, settings: Mapping[str, object] | None, env: Mapping[str, st
     if number < 1:
         raise ConfigError(f"{source} must be a whole number >= 1, got {printable(repr(value))}")
     return number
+
+
+def _optional_positive(
+    key: str, settings: Mapping[str, object] | None, env: Mapping[str, str], form: str
+) -> float | None:
+    """Return a positive number when the setting is given, None when it is not."""
+    if _raw_setting(key, settings, env)[0] is None:
+        return None
+    return _positive(key, settings, env, math.nan, form)
 
 
 def _positive(

@@ -427,7 +427,7 @@ def test_runtime_defaults(tmp_path: Path) -> None:
     assert config.retry == RetrySettings()
     assert (config.retry.max_attempts, config.retry.timeout_seconds) == (8, 600.0)
     assert (config.rate_limit_per_second, config.max_concurrency, config.http_timeout_seconds) == (
-        15.0,
+        None,  # no fixed rate: adaptive per-family limits (brickbook.throttle)
         8,
         60.0,
     )

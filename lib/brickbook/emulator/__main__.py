@@ -18,7 +18,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from brickbook.emulator.settings import OPTIONS, TOKEN_ENV, EmulatorSettings, FaultRule, Option, RateLimitRule
+from brickbook.emulator.settings import (
+    OPTIONS,
+    TOKEN_ENV,
+    EmulatorSettings,
+    FaultRule,
+    Option,
+    RateLimitRule,
+    preset_rules,
+)
 
 __all__ = ["build_parser", "main", "settings_from_args"]
 
@@ -124,6 +132,7 @@ def settings_from_args(args: argparse.Namespace, token: str | None) -> EmulatorS
     oauth_clients = _pairs(args.oauth_client, ":", "--oauth-client")
     faults = _fault_rules(args.faults)
     rate_limits = tuple(RateLimitRule.parse_cli(rule) for rule in args.rate_limit or [])
+    rate_limits += preset_rules(args.rate_limits) if args.rate_limits else ()
     if not token:
         raise ValueError(f"an admin token is required: set {TOKEN_ENV} or pass --token")
     return EmulatorSettings(

@@ -19,14 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from brickbook.emulator.ratepresets import RATE_LIMIT_PRESETS
+
 __all__ = [
     "OPTIONS",
+    "RATE_LIMIT_PRESETS",
     "TOKEN_ENV",
     "EmulatorSettings",
     "FaultRule",
     "Option",
     "RateLimitRule",
     "RequestPattern",
+    "preset_rules",
+    "rate_limits_from_json",
 ]
 
 TOKEN_ENV = "BRICKBOOK_EMULATOR_TOKEN"
@@ -199,6 +204,23 @@ class RateLimitRule:
         }
 
 
+def preset_rules(name: str) -> tuple[RateLimitRule, ...]:
+    """Return the rules of a rate-limit preset (``ratepresets``): one bucket per endpoint."""
+    if name not in RATE_LIMIT_PRESETS:
+        raise ValueError(f"unknown rate-limit preset {name!r}: use one of {', '.join(RATE_LIMIT_PRESETS)}")
+    return tuple(RateLimitRule(pattern, rps) for pattern, rps in RATE_LIMIT_PRESETS[name])
+
+
+def rate_limits_from_json(data: Mapping[str, Any]) -> tuple[RateLimitRule, ...]:
+    """Read a control-API rate-limit body: one rule, or ``{"preset": NAME}`` for a preset's rules."""
+    if isinstance(data, Mapping) and "preset" in data:
+        unknown = sorted(set(data) - {"preset"})
+        if unknown:
+            raise ValueError(f"a preset takes no other field: {', '.join(unknown)}")
+        return preset_rules(str(data["preset"]))
+    return (RateLimitRule.from_json(data),)
+
+
 @dataclass(frozen=True, kw_only=True)
 class EmulatorSettings:
     """How one emulator runs. Tokens and secrets stay out of ``repr``.
@@ -278,6 +300,7 @@ class Option:
     metavar: str | None = None
     repeatable: bool = False
     env: str | None = None
+    choices: tuple[str, ...] = ()  # for text options: the only values accepted
 
     @property
     def flag(self) -> str:
@@ -298,6 +321,8 @@ class Option:
         if self.kind == "text":
             if not text:
                 raise ValueError(f"{self.flag} must not be empty")
+            if self.choices and text not in self.choices:
+                raise ValueError(f"{self.flag} must be one of {', '.join(self.choices)}, not {shown}")
             return text
         low, high = _LIMITS[self.dest]
         if self.kind == "int":
@@ -348,6 +373,13 @@ OPTIONS: tuple[Option, ...] = (
         "a per-route rate limit, e.g. 'POST /api/2.2/jobs/*=20' (repeatable)",
         metavar="'METHOD /glob=RPS'",
         repeatable=True,
+    ),
+    Option(
+        "rate-limits",
+        "a rate-limit preset beside the --rate-limit rules: 'realistic', the service's published "
+        "per-endpoint limits (DBFS and import 30/s, export 60/s, runs/get 100/s, ...)",
+        metavar="PRESET",
+        choices=tuple(RATE_LIMIT_PRESETS),
     ),
     Option(
         "allow-remote-repos",

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.faults import FaultBook, RateLimiter
 from brickbook.emulator.journal import RequestJournal
-from brickbook.emulator.settings import FaultRule, RateLimitRule
+from brickbook.emulator.settings import FaultRule, rate_limits_from_json
 from brickbook.emulator.state.identity import CREDENTIAL_KINDS, Identity
 from brickbook.emulator.state.store import Store
 from brickbook.emulator.wire import json_response, read_json, require_admin
@@ -95,8 +95,10 @@ class ControlRoutes:
 
     async def add_rate_limit(self, request: Request) -> Response:
         require_admin(request)
-        rule = await _parse_rule(request, RateLimitRule.from_json)
-        return json_response({"id": self.plane.rate_limits.add(rule)})
+        rules = await _parse_rule(request, rate_limits_from_json)
+        ids = [self.plane.rate_limits.add(rule) for rule in rules]
+        # One rule answers its id; a preset, the ids of all its rules.
+        return json_response({"id": ids[0]} if len(ids) == 1 else {"ids": ids})
 
     async def list_rate_limits(self, request: Request) -> Response:
         require_admin(request)
