@@ -1,6 +1,6 @@
-"""Workspace operations: one object (import, export, delete), a walk, and syncs planned then applied.
+"""Workspace syncs planned then applied: a folder or one file imported, a folder pruned.
 
-A sync is two stages. ``plan_*`` reads both sides (concurrently) and returns one
+A sync is two stages. ``plan_*`` reads both sides (one ``list`` per folder, concurrently) and returns one
 ``brickbook.change.Change`` per object: ``create``, ``update`` (the ``fields`` that differ: ``content``,
 ``object_type`` or ``language``), ``unchanged`` or, for prune, ``delete``; nothing is written until the
 whole plan is known, so a conflict (other content without ``overwrite``, a folder where a notebook
@@ -11,8 +11,10 @@ content it carries (another run's, or its own resent request's) has succeeded.
 
 How local files map to workspace objects and how contents are compared: ``brickbook.ops.notebooks``.
 Local entries a folder walk leaves out (links out of the folder, broken links, loops; see
-``brickbook.localfs``) come back as ``unchanged`` changes that ``skipped()`` recognises. Exporting to
-local files: ``brickbook.ops.workspace_export``.
+``brickbook.localfs``) come back as ``unchanged`` changes that ``skipped()`` recognises. One object
+(import, delete, the walk): ``brickbook.ops.workspace_objects``, whose ``import_file``, ``delete``,
+``walk`` and ``kind_of`` are also offered here. What a folder import last deployed, so that a rerun
+needs no export: ``brickbook.ops.deployed``. Exporting to local files: ``brickbook.ops.workspace_export``.
 """
 
 from __future__ import annotations
