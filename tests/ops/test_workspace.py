@@ -444,3 +444,16 @@ def test_export_dir_rerun_downloads_only_what_changed(
     assert sorted(Path(c.target).name for c in changed) == ["data.csv", "etl.py"]
     assert len(emulator.requests(f"{WS}/export")) == 2
     assert (out / "lib" / "data.csv").read_bytes() == b"edited\n"
+
+
+def test_plan_import_dir_lists_only_the_folders_the_source_maps_to(
+    ctx: Context, emulator: Emulator, tree: Path
+):
+    """Remote folders the local tree does not have are never listed (one list per folder it has)."""
+    remote_put(emulator, "/Shared/p/archive/2019/old.txt", b"old\n")
+    remote_put(emulator, "/Shared/p/lib/other.txt", b"other\n")
+    emulator.control("DELETE", "requests")
+    plan_import_dir(ctx, tree, "/Shared/p", overwrite=False)
+    listed = sorted(str(r["query"]) for r in emulator.requests(f"{WS}/list"))
+    assert listed == ["path=%2FShared%2Fp", "path=%2FShared%2Fp%2Flib"]
+    assert [r["path"] for r in emulator.requests()] == [f"{WS}/list"] * 2

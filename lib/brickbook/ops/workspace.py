@@ -272,7 +272,10 @@ def _remember(ctx: Context, changes: list[Change]) -> None:
     """Write the deploy record of an applied import plan: each object's digest, id and modified time.
 
     Import answers nothing, so the folders that received imports are listed once more; an object not
-    found there (the service named it otherwise) is left out, to be compared next time.
+    found there (the service named it otherwise) is left out, to be compared next time. An edit made by
+    someone else between our import and that listing would be taken for ours: the window is one
+    request long, and ``modified_at`` has millisecond resolution, so edits in the deploy's own
+    millisecond are not told apart either.
     """
     uploads = [c for c in changes if isinstance(c.payload, Import) and c.payload.record is not None]
     if not uploads:
