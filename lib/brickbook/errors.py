@@ -455,3 +455,13 @@ class MissingParent(BrickbookError):
 
 
 __all__ += ["MissingParent"]
+
+
+class DeployRecordCorrupt(UsageError):
+    """The record of what a folder sync last deployed is corrupt, unreadable or too large (exit 2).
+
+    The message names the file; deleting it is safe (the next sync compares contents again).
+    """
+
+
+__all__ += ["DeployRecordCorrupt"]

@@ -481,3 +481,100 @@ def test_export_dir_dry_run_writes_nothing(workspace_env: Emulator, tree: Path, 
     out = ok("workspace.export-dir", "/Shared/project", str(tmp_path / "out"), "--dry-run")
     assert out.strip().endswith("3 to create (dry run: nothing changed)")
     assert not (tmp_path / "out").exists()
+
+
+# -- what import-dir remembers in the state dir ---------------------------------------------------------
+
+
+def fifty_files(root: Path) -> Path:
+    """50 notebooks and files in 3 folders."""
+    for n in range(50):
+        folder = root / ("", "jobs", "lib")[n % 3]
+        folder.mkdir(parents=True, exist_ok=True)
+        name, body = (f"nb{n}.py", HEADER + b"x = 1\n") if n % 2 else (f"d{n}.csv", b"n\n1\n")
+        (folder / name).write_bytes(body)
+    return root
+
+
+def test_import_dir_rerun_unchanged_sends_only_listings(workspace_env: Emulator, tmp_path: Path):
+    """A second import-dir of 50 unchanged files in 3 folders: <= 10 requests, no import or export."""
+    source = fifty_files(tmp_path / "src")
+    ok("workspace.import-dir", str(source), "/Shared/project")
+    workspace_env.control("DELETE", "requests")
+    assert ok("workspace.import-dir", str(source), "/Shared/project").strip() == "50 unchanged"
+    sent = workspace_env.requests()
+    assert len(sent) <= 10
+    assert {r["path"] for r in sent} <= {f"{WS}/list", f"{WS}/get-status"}
+
+
+def test_import_dir_names_a_remote_edit_and_keeps_it(workspace_env: Emulator, tree: Path):
+    """An object edited in the workspace since the last import-dir: exit 5 naming it, nothing sent."""
+    ok("workspace.import-dir", str(tree), "/Shared/project")
+    workspace_env.clock.advance(1)
+    ok("workspace.import", str(tree / "lib" / "data.csv"), "/Shared/project/lib/helpers.py", "--overwrite")
+    workspace_env.control("DELETE", "requests")
+    result = run_cli("workspace.import-dir", str(tree), "/Shared/project")
+    assert result.exit_code == 5
+    assert "/Shared/project/lib/helpers.py changed in the workspace since the last deploy" in result.stderr
+    assert "--overwrite" in result.stderr
+    assert imports(workspace_env) == []
+
+
+def test_import_dir_overwrite_replaces_a_remote_edit_and_says_so(workspace_env: Emulator, tree: Path):
+    """With --overwrite the edited object is imported again and the report gives the reason."""
+    ok("workspace.import-dir", str(tree), "/Shared/project")
+    workspace_env.clock.advance(1)
+    ok("workspace.import", str(tree / "lib" / "data.csv"), "/Shared/project/lib/helpers.py", "--overwrite")
+    out = ok("workspace.import-dir", str(tree), "/Shared/project", "--overwrite")
+    assert "/Shared/project/lib/helpers.py  changed in the workspace since the last deploy" in out
+    assert out.strip().endswith("1 updated, 2 unchanged")
+
+
+def test_import_dir_dry_run_keeps_no_record(workspace_env: Emulator, tree: Path, tmp_path: Path):
+    """A dry run reads the record but writes none; --state-dir chooses where it is kept."""
+    state = tmp_path / "state"
+    ok("workspace.import-dir", str(tree), "/Shared/project", "--state-dir", str(state), "--dry-run")
+    assert not state.exists()
+    ok("workspace.import-dir", str(tree), "/Shared/project", "--state-dir", str(state))
+    (record,) = (state / "deployed").glob("import-*.json")
+    assert set(json.loads(record.read_bytes())["objects"]) == {
+        "/Shared/project/etl",
+        "/Shared/project/lib/data.csv",
+        "/Shared/project/lib/helpers.py",
+    }
+
+
+def test_import_dir_with_a_corrupt_record_exits_2_naming_it(
+    workspace_env: Emulator, tree: Path, tmp_path: Path
+):
+    """A record that is not JSON stops import-dir before any request (exit 2) and names the file."""
+    state = tmp_path / "state"
+    ok("workspace.import-dir", str(tree), "/Shared/project", "--state-dir", str(state))
+    (record,) = (state / "deployed").glob("import-*.json")
+    record.write_bytes(b'{"objects": ')
+    workspace_env.control("DELETE", "requests")
+    result = run_cli("workspace.import-dir", str(tree), "/Shared/project", "--state-dir", str(state))
+    assert result.exit_code == 2
+    assert f"deploy record {record} is corrupt" in result.stderr and "delete the file" in result.stderr
+    assert workspace_env.requests() == []
+
+
+def test_import_dir_with_a_state_dir_that_is_a_file_exits_2(
+    workspace_env: Emulator, tree: Path, tmp_path: Path
+):
+    """--state-dir naming a file is a usage error before any request."""
+    (tmp_path / "state").write_bytes(b"")
+    result = run_cli(
+        "workspace.import-dir", str(tree), "/Shared/project", "--state-dir", str(tmp_path / "state")
+    )
+    assert result.exit_code == 2 and "is not a directory" in result.stderr
+    assert workspace_env.requests() == []
+
+
+def test_export_dir_rerun_downloads_nothing_unchanged(workspace_env: Emulator, tree: Path, tmp_path: Path):
+    """A second export-dir of an unchanged folder sends no export."""
+    ok("workspace.import-dir", str(tree), "/Shared/project")
+    ok("workspace.export-dir", "/Shared/project", str(tmp_path / "out"))
+    workspace_env.control("DELETE", "requests")
+    assert ok("workspace.export-dir", "/Shared/project", str(tmp_path / "out")).strip() == "3 unchanged"
+    assert workspace_env.requests(f"{WS}/export") == []

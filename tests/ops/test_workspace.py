@@ -305,3 +305,155 @@ def test_export_dir_plans_then_writes_then_is_unchanged(ctx: Context, emulator: 
     apply_export_dir(ctx, plan)
     assert (out / "etl.py").read_bytes() == HEADER + b"print(1)\n"
     assert {c.action for c in plan_export_dir(ctx, "/Shared/p", out)} == {Action.UNCHANGED}
+
+
+# -- the deploy record: what a rerun costs, remote edits ------------------------------------------------
+
+
+def big_tree(root: Path) -> Path:
+    """50 files in 3 folders: notebooks, plain .py files and CSVs."""
+    for n in range(50):
+        folder = root / ("", "jobs", "lib")[n % 3]
+        folder.mkdir(parents=True, exist_ok=True)
+        if n % 2:
+            (folder / f"nb{n}.py").write_bytes(HEADER + f"print({n})\n".encode())
+        else:
+            (folder / f"data{n}.csv").write_bytes(f"n\n{n}\n".encode())
+    return root
+
+
+def sync(ctx: Context, source: Path, state: Path, *, overwrite: bool = False) -> list[Change]:
+    return apply_import_dir(
+        ctx, plan_import_dir(ctx, source, "/Shared/p", overwrite=overwrite, state_dir=state)
+    )
+
+
+def test_an_unchanged_rerun_costs_the_listing_only(ctx: Context, emulator: Emulator, tmp_path: Path):
+    """A rerun over 50 unchanged files in 3 folders sends only listings (3), no export and no import."""
+    source, state = big_tree(tmp_path / "src"), tmp_path / "state"
+    assert {c.action for c in sync(ctx, source, state)} == {Action.CREATE}
+    emulator.control("DELETE", "requests")
+    again = sync(ctx, source, state)
+    assert {(c.action, c.reason) for c in again} == {(Action.UNCHANGED, "as last deployed")}
+    sent = [f"{r['method']} {r['path']}" for r in emulator.requests()]
+    assert sent == [f"GET {WS}/list"] * 3
+
+
+def test_a_remote_edit_since_the_last_deploy_is_refused_without_overwrite(
+    ctx: Context, emulator: Emulator, tree: Path, tmp_path: Path
+):
+    """An object edited in the workspace after the deploy is named (exit 5) and nothing is written."""
+    sync(ctx, tree, tmp_path / "state")
+    emulator.clock.advance(1)
+    remote_put(emulator, "/Shared/p/etl", HEADER + b"print('edited in the UI')\n", notebook=True)
+    emulator.control("DELETE", "requests")
+    with pytest.raises(
+        DestinationExists, match="/Shared/p/etl changed in the workspace since the last deploy"
+    ) as caught:
+        sync(ctx, tree, tmp_path / "state")
+    assert caught.value.exit_code == 5 and caught.value.hint == "add --overwrite to replace it"
+    assert writes(emulator) == []
+    assert exported(emulator, "/Shared/p/etl") == HEADER + b"print('edited in the UI')\n"
+
+
+def test_a_remote_edit_is_replaced_with_overwrite_and_reported(
+    ctx: Context, emulator: Emulator, tree: Path, tmp_path: Path
+):
+    """With overwrite the edited object is one import (no export first), its reason says why."""
+    sync(ctx, tree, tmp_path / "state")
+    emulator.clock.advance(1)
+    remote_put(emulator, "/Shared/p/lib/data.csv", b"edited\n")
+    emulator.control("DELETE", "requests")
+    (update,) = [c for c in sync(ctx, tree, tmp_path / "state", overwrite=True) if c.changed]
+    assert (update.target, update.reason) == (
+        "/Shared/p/lib/data.csv",
+        "changed in the workspace since the last deploy",
+    )
+    assert emulator.requests(f"{WS}/export") == [] and writes(emulator) == [f"POST {WS}/import"]
+    assert exported(emulator, "/Shared/p/lib/data.csv") == b"a,b\n1,2\n"
+    assert {c.action for c in sync(ctx, tree, tmp_path / "state")} == {Action.UNCHANGED}
+
+
+def test_a_local_change_is_planned_from_the_record_without_an_export(
+    ctx: Context, emulator: Emulator, tree: Path, tmp_path: Path
+):
+    """A file changed locally, untouched remotely, is an update known without downloading anything."""
+    sync(ctx, tree, tmp_path / "state")
+    (tree / "etl.py").write_bytes(HEADER + b"print('v2')\n")
+    emulator.control("DELETE", "requests")
+    plan = plan_import_dir(ctx, tree, "/Shared/p", overwrite=True, state_dir=tmp_path / "state")
+    (update,) = [c for c in plan if c.changed]
+    assert (update.target, update.fields, update.reason) == (
+        "/Shared/p/etl",
+        ("content",),
+        "changed locally since the last deploy",
+    )
+    assert emulator.requests(f"{WS}/export") == []
+
+
+def test_objects_the_record_does_not_know_are_imported_with_overwrite(
+    ctx: Context, emulator: Emulator, tree: Path, tmp_path: Path
+):
+    """With overwrite and no record yet, an existing object is one import, never an export to compare."""
+    apply_import_dir(ctx, plan_import_dir(ctx, tree, "/Shared/p", overwrite=False))  # no record kept
+    emulator.control("DELETE", "requests")
+    changes = sync(ctx, tree, tmp_path / "state", overwrite=True)
+    assert {(c.action, c.reason) for c in changes} == {(Action.UPDATE, "not recorded as deployed")}
+    assert emulator.requests(f"{WS}/export") == [] and len(writes(emulator)) == 3
+
+
+def test_without_overwrite_an_unknown_identical_object_is_compared_and_then_recorded(
+    ctx: Context, emulator: Emulator, tree: Path, tmp_path: Path
+):
+    """Without overwrite, objects the record does not know are exported once; the next rerun needs none."""
+    apply_import_dir(ctx, plan_import_dir(ctx, tree, "/Shared/p", overwrite=False))  # no record kept
+    emulator.control("DELETE", "requests")
+    assert {c.reason for c in sync(ctx, tree, tmp_path / "state")} == {"same content"}
+    assert len(emulator.requests(f"{WS}/export")) == 3
+    emulator.control("DELETE", "requests")
+    assert {c.reason for c in sync(ctx, tree, tmp_path / "state")} == {"as last deployed"}
+    assert emulator.requests(f"{WS}/export") == []
+
+
+def test_a_plan_alone_writes_no_record(ctx: Context, tree: Path, tmp_path: Path):
+    """The record is written after apply only: a plan (a dry run) leaves the state dir untouched."""
+    plan_import_dir(ctx, tree, "/Shared/p", overwrite=False, state_dir=tmp_path / "state")
+    assert not (tmp_path / "state").exists()
+
+
+def test_export_dir_rerun_downloads_only_what_changed(
+    ctx: Context, emulator: Emulator, tree: Path, tmp_path: Path
+):
+    """A second export-dir downloads nothing; a remote edit or a local one is downloaded again."""
+    apply_import_dir(ctx, plan_import_dir(ctx, tree, "/Shared/p", overwrite=False))
+    out, state = tmp_path / "out", tmp_path / "state"
+    apply_export_dir(ctx, plan_export_dir(ctx, "/Shared/p", out, state_dir=state))
+    emulator.control("DELETE", "requests")
+    again = plan_export_dir(ctx, "/Shared/p", out, state_dir=state)
+    assert {(c.action, c.reason) for c in apply_export_dir(ctx, again)} == {
+        (Action.UNCHANGED, "as last exported")
+    }
+    assert emulator.requests(f"{WS}/export") == []
+    emulator.clock.advance(1)
+    remote_put(emulator, "/Shared/p/lib/data.csv", b"edited\n")
+    (out / "etl.py").write_bytes(b"local edit\n")
+    emulator.control("DELETE", "requests")
+    changed = [
+        c for c in apply_export_dir(ctx, plan_export_dir(ctx, "/Shared/p", out, state_dir=state)) if c.changed
+    ]
+    assert sorted(Path(c.target).name for c in changed) == ["data.csv", "etl.py"]
+    assert len(emulator.requests(f"{WS}/export")) == 2
+    assert (out / "lib" / "data.csv").read_bytes() == b"edited\n"
+
+
+def test_plan_import_dir_lists_only_the_folders_the_source_maps_to(
+    ctx: Context, emulator: Emulator, tree: Path
+):
+    """Remote folders the local tree does not have are never listed (one list per folder it has)."""
+    remote_put(emulator, "/Shared/p/archive/2019/old.txt", b"old\n")
+    remote_put(emulator, "/Shared/p/lib/other.txt", b"other\n")
+    emulator.control("DELETE", "requests")
+    plan_import_dir(ctx, tree, "/Shared/p", overwrite=False)
+    listed = sorted(str(r["query"]) for r in emulator.requests(f"{WS}/list"))
+    assert listed == ["path=%2FShared%2Fp", "path=%2FShared%2Fp%2Flib"]
+    assert [r["path"] for r in emulator.requests()] == [f"{WS}/list"] * 2

@@ -4,7 +4,10 @@ For a folder (``workspace.export-dir``) the plan walks it, checks every local ta
 download (a file where a folder goes or the reverse, a name too long, a link leading out of the
 destination), downloads each notebook (SOURCE, with its language's extension) and file concurrently,
 and compares it with the local file: ``create``, ``update`` or ``unchanged``. Apply writes the
-differences atomically (``brickbook.localfs``).
+differences atomically (``brickbook.localfs``). With a state dir the export is recorded
+(``brickbook.ops.deployed``): an object whose listing still shows the id, modified time and size it had
+when last exported to the same folder, and whose local file still holds what was written, is unchanged
+without a download.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from brickbook.change import Action, Change
 from brickbook.context import Context
 from brickbook.errors import LocalConflict, UsageError
 from brickbook.localfs import check_target, make_dirs, write_atomically
+from brickbook.ops.deployed import Deployed, DeployRecord, content_digest
 from brickbook.ops.notebooks import LANGUAGE_EXTENSION, same_content
 from brickbook.ops.pool import run_bounded
-from brickbook.ops.workspace import check_unique, kind_of, walk
+from brickbook.ops.workspace import check_unique
+from brickbook.ops.workspace_objects import canonical, kind_of, walk
 from brickbook.paths import printable, workspace_path
 
 __all__ = ["apply_export_dir", "export_file", "plan_export_dir"]
@@ -43,11 +48,14 @@ def export_file(
 
 @dataclass(frozen=True)
 class _Export:
-    """What applying an export change writes (a Change payload)."""
+    """What applying an export change writes (a Change payload), and what to record afterwards."""
 
     target: Path
-    content: bytes
+    content: bytes | None  # None: unchanged, known from the record without a download
     within: Path
+    info: ObjectInfo
+    digest: str  # of the local file once the change is applied
+    record: DeployRecord | None
 
 
 def _local_target(item: ObjectInfo, source: str, dest: Path) -> Path:
@@ -58,26 +66,47 @@ def _local_target(item: ObjectInfo, source: str, dest: Path) -> Path:
     return dest / relative.parent / name
 
 
-def _fetch(ctx: Context, item: ObjectInfo, target: Path, dest: Path) -> Change:
+def _as_left(item: ObjectInfo, target: Path, record: DeployRecord | None) -> str | None:
+    """The digest of ``target`` when both it and the object are as the last export left them."""
+    last = record.objects.get(canonical(item.path)) if record else None
+    if last is None or not last.still(item) or not target.is_file():
+        return None
+    digest = content_digest(target.read_bytes())
+    return digest if digest == last.sha256 else None
+
+
+def _fetch(ctx: Context, item: ObjectInfo, target: Path, dest: Path, record: DeployRecord | None) -> Change:
+    known = _as_left(item, target, record)
+    if known is not None:
+        payload = _Export(target, None, dest, item, known, record)
+        return Change(Action.UNCHANGED, str(target), reason="as last exported", payload=payload)
     content = workspace.export(ctx.client, item.path, format=ImportFormat.SOURCE)
-    payload = _Export(target, content, dest)
+    payload = _Export(target, content, dest, item, content_digest(content), record)
     if not target.exists():
         return Change(Action.CREATE, str(target), reason="not on disk", payload=payload)
     # A FIFO or device is written in place, never compared.
-    if target.is_file() and same_content(target.read_bytes(), content):
-        return Change(Action.UNCHANGED, str(target), reason="same content", payload=payload)
+    if target.is_file():
+        local = target.read_bytes()
+        if same_content(local, content):
+            payload = _Export(target, None, dest, item, content_digest(local), record)
+            return Change(Action.UNCHANGED, str(target), reason="same content", payload=payload)
     return Change(Action.UPDATE, str(target), ("content",), "content differs", payload=payload)
 
 
-def plan_export_dir(ctx: Context, source: str, dest: Path) -> list[Change]:
+def plan_export_dir(ctx: Context, source: str, dest: Path, *, state_dir: Path | None = None) -> list[Change]:
     """Plan exporting a workspace folder to a local one; notebooks get their language's extension.
 
     Every local target is checked first: a file where a folder goes (or the reverse), a name too long,
-    a link leading out of ``dest`` stop the plan before any download.
+    a link leading out of ``dest`` stop the plan before any download. With ``state_dir`` the record of
+    the last export from ``source`` to ``dest`` spares the download of what has not changed since.
     """
     source = workspace_path(source)
     if dest.exists() and not dest.is_dir():
         raise LocalConflict(f"{printable(str(dest))} exists and is not a directory")
+    record = None
+    if state_dir is not None:
+        folder = f"{canonical(source)} -> {dest.absolute()}"
+        record = DeployRecord.load(state_dir, kind="export", host=ctx.client.config.host, folder=folder)
     info = workspace.get_status(ctx.client, source)
     if not info.is_directory:
         raise UsageError(f"{source} is a {kind_of(info)}, not a folder").with_hint("use workspace.export")
@@ -86,15 +115,25 @@ def plan_export_dir(ctx: Context, source: str, dest: Path) -> list[Change]:
     check_unique([str(t) for t in targets], "workspace objects map to the same local file")
     for target in targets:
         check_target(target, overwrite=True, within=dest)
-    calls = [functools.partial(_fetch, ctx, i, t, dest) for i, t in zip(items, targets, strict=True)]
+    calls = [functools.partial(_fetch, ctx, i, t, dest, record) for i, t in zip(items, targets, strict=True)]
     return run_bounded(ctx, calls, label="exporting")
 
 
 def apply_export_dir(ctx: Context, changes: list[Change]) -> list[Change]:
-    """Write the create and update changes of an export plan (atomically); return every change."""
-    todo = [c.payload for c in changes if c.changed and isinstance(c.payload, _Export)]
+    """Write the create and update changes of an export plan (atomically); return every change.
+
+    A plan made with a ``state_dir`` then records what the local files hold (``brickbook.ops.deployed``).
+    """
+    payloads = [c.payload for c in changes if isinstance(c.payload, _Export)]
+    todo = [p for p in payloads if p.content is not None]
     for payload in todo[:1]:
         make_dirs(payload.within)
     for payload in todo:
+        assert payload.content is not None
         write_atomically(payload.target, payload.content, within=payload.within)
+    records = [p.record for p in payloads if p.record is not None]
+    if records:
+        objects = {canonical(p.info.path): Deployed.of(p.digest, p.info) for p in payloads}
+        if objects != records[0].objects:
+            records[0].save(objects)
     return list(changes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brickbook.command import Invocation, command
@@ -201,28 +202,57 @@ def export(
     return None
 
 
+STATE_DIR_HELP = (
+    "Where the record of what was last synced is kept. Default: $XDG_STATE_HOME/brickbook or "
+    "~/.local/state/brickbook (the runbooks' state dir)."
+)
+
+
+def _state_dir(option: str | None) -> Path:
+    """Resolve --state-dir and check, creating nothing, that it can hold the sync's record."""
+    from brickbook.journal import check_state_dir, resolve_state_dir
+
+    return check_state_dir(resolve_state_dir(option))
+
+
 @command(
     help={
         "src": "Local directory to import.",
         "dest": "Absolute workspace directory to import into.",
-        "overwrite": "Replace workspace objects whose content differs (every import is then retry-safe).",
+        "overwrite": "Replace workspace objects whose content differs, or that changed in the workspace "
+        "since the last import-dir (every import is then retry-safe).",
         "dry_run": "Compare only: print what would be created or updated, and change nothing.",
+        "state_dir": STATE_DIR_HELP,
     },
     text=_changes_table,
 )
 def import_dir(
-    inv: Invocation, src: str, dest: str, *, overwrite: bool = False, dry_run: bool = False
+    inv: Invocation,
+    src: str,
+    dest: str,
+    *,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    state_dir: str | None = None,
 ) -> list[dict[str, Any]]:
     """Import a local folder; unchanged files are skipped, changes reported.
 
     The folder is walked without leaving it: symbolic links that lead outside it, broken links and
     loops are skipped and listed (action "skipped", with the reason). Hidden names are left out.
+    What was imported is remembered in the state dir, so an unchanged rerun costs one listing per
+    folder; an object changed in the workspace since is reported and kept unless --overwrite (exit 5).
     With --dry-run the plan is printed (actions create / update / unchanged) and nothing is sent.
     """
     from brickbook.localfs import local_path
     from brickbook.ops.workspace import apply_import_dir, plan_import_dir
 
-    plan = plan_import_dir(inv.context, local_path(src), workspace_path(dest), overwrite=overwrite)
+    plan = plan_import_dir(
+        inv.context,
+        local_path(src),
+        workspace_path(dest),
+        overwrite=overwrite,
+        state_dir=_state_dir(state_dir),
+    )
     if dry_run:
         return _change_rows(plan, dry_run=True)
     return _change_rows(apply_import_dir(inv.context, plan), dry_run=False)
@@ -233,15 +263,24 @@ def import_dir(
         "src": "Absolute workspace directory to export.",
         "dest": "Local directory to write into.",
         "dry_run": "Compare only: print what would be written, and write nothing.",
+        "state_dir": STATE_DIR_HELP,
     },
     text=_changes_table,
 )
-def export_dir(inv: Invocation, src: str, dest: str, *, dry_run: bool = False) -> list[dict[str, Any]]:
-    """Export a workspace folder; notebooks get their language's extension, unchanged files are skipped."""
+def export_dir(
+    inv: Invocation, src: str, dest: str, *, dry_run: bool = False, state_dir: str | None = None
+) -> list[dict[str, Any]]:
+    """Export a workspace folder; notebooks get their language's extension, unchanged files are skipped.
+
+    An object not modified since the last export-dir to DEST, whose local file is still as written, is
+    not downloaded again (the record is kept in the state dir).
+    """
     from brickbook.localfs import local_path
     from brickbook.ops.workspace_export import apply_export_dir, plan_export_dir
 
-    plan = plan_export_dir(inv.context, workspace_path(src), local_path(dest))
+    plan = plan_export_dir(
+        inv.context, workspace_path(src), local_path(dest), state_dir=_state_dir(state_dir)
+    )
     if dry_run:
         return _change_rows(plan, dry_run=True)
     return _change_rows(apply_export_dir(inv.context, plan), dry_run=False)

@@ -304,6 +304,9 @@ class WorkspaceState:
         }
         if kind == "NOTEBOOK":
             info["language"] = record["language"]
+            # Documented for files only, yet the service sends both for notebooks too (databricks-sdk-py
+            # issue #886 filters a listing's notebooks by modified_at); no size.
+            info.update(created_at=record["created_at"], modified_at=record["modified_at"])
         elif kind == "FILE":
             info.update(
                 created_at=record["created_at"], modified_at=record["modified_at"], size=record["size"]
