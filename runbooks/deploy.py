@@ -107,7 +107,9 @@ def _notebooks(rb: Runbook, folder: Folder, base: Path) -> list[str]:
     from brickbook.ops import workspace
 
     with rb.step(f"notebooks in {folder.dest} match {_relative(folder.source, base)}") as step:
-        changes = workspace.plan_import_dir(rb.ctx, folder.source, folder.dest, overwrite=True)
+        changes = workspace.plan_import_dir(
+            rb.ctx, folder.source, folder.dest, overwrite=True, state_dir=rb.state_dir
+        )
         # The workspace paths the source maps to (skipped local entries name local paths instead).
         kept = [change.target for change in changes if not workspace.skipped(change)]
         step.add(*(changes if rb.dry_run else workspace.apply_import_dir(rb.ctx, changes)))

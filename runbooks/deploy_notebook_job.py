@@ -111,11 +111,11 @@ def job_settings(
     }
 
 
-def _import(ctx: Context, source: Path, dest: str, *, dry_run: bool) -> list[Change]:
+def _import(ctx: Context, source: Path, dest: str, *, dry_run: bool, state_dir: Path) -> list[Change]:
     from brickbook.ops import workspace
 
     if source.is_dir():
-        changes = workspace.plan_import_dir(ctx, source, dest, overwrite=True)
+        changes = workspace.plan_import_dir(ctx, source, dest, overwrite=True, state_dir=state_dir)
         return changes if dry_run else workspace.apply_import_dir(ctx, changes)
     change = workspace.plan_import_file(ctx, source, dest, overwrite=True)
     return [change if dry_run else workspace.apply_import_file(ctx, change)]
@@ -164,7 +164,7 @@ def deploy_notebook_job(
     local = Path(source)
     with rb.step(f"notebooks in {dest} match {local.name}") as step:
         if step.todo:
-            step.add(*_import(ctx, local, dest, dry_run=rb.dry_run))
+            step.add(*_import(ctx, local, dest, dry_run=rb.dry_run, state_dir=rb.state_dir))
             step.done(None)
 
     settings = job_settings(name, entry or dest, cluster_id=cluster_id, new_cluster=new_cluster)

@@ -90,6 +90,11 @@ class Runbook:
         self._active: Step | None = None
 
     @property
+    def state_dir(self) -> Path:
+        """Return the state dir (``--state-dir``): the journals, and what ops remember between keys."""
+        return self.journal.path.parent.parent
+
+    @property
     def dry_run(self) -> bool:
         """Tell whether this is a dry run (read only: plan, print, stop)."""
         return self.ctx.dry_run
