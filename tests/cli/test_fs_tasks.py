@@ -301,6 +301,9 @@ def test_mutations_print_what_they_did_as_json(workspace_env: Emulator, tmp_path
     source = tmp_path / "one.txt"
     source.write_bytes(b"one")
     copied = json.loads(run_cli("fs.cp", str(source), "dbfs:/m/n", "-o", "json").stdout)
+    seconds, rate = copied.pop("seconds"), copied.pop("bytes_per_second")  # the effective rate
+    assert isinstance(seconds, float | int) and seconds >= 0
+    assert rate is None if seconds == 0 else isinstance(rate, int) and rate > 0
     assert copied == {
         "copied": str(source),
         "to": "dbfs:/m/n",

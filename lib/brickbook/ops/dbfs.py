@@ -43,6 +43,7 @@ from brickbook.errors import (
 )
 from brickbook.localfs import OVERWRITE_HINT, Skipped, atomic_writer, check_target, local_path, walk_files
 from brickbook.ops.pool import run_bounded
+from brickbook.ops.transfer import TransferProgress, read_ahead
 from brickbook.paths import dbfs_path, is_dbfs, printable
 from brickbook.retry import is_partial_delete
 
@@ -68,17 +69,29 @@ def _file_blocks(local: Path) -> Iterator[bytes]:
             yield block
 
 
-def _upload_blocks(ctx: Context, blocks: Callable[[], Iterable[bytes]], remote: str, overwrite: bool) -> int:
-    """Stream ``blocks()`` to ``remote``; return the bytes sent. ``blocks`` is called again on restart."""
+def _upload_blocks(
+    ctx: Context,
+    blocks: Callable[[], Iterable[bytes]],
+    remote: str,
+    overwrite: bool,
+    progress: TransferProgress | None = None,
+) -> int:
+    """Stream ``blocks()`` to ``remote``; return the bytes sent. ``blocks`` is called again on restart.
+
+    The next block is read (``read_ahead``) while the previous add-block is in flight.
+    """
     log = ctx.log.bind(path=remote)
     for attempt in range(1, MAX_UPLOAD_RESTARTS + 1):
         # After a first attempt, a file at the target may be our own partial work: replacing it is ours.
         handle = dbfs.create(ctx.client, remote, overwrite=overwrite or attempt > 1)
         sent = 0
         try:
-            for block in blocks():
-                dbfs.add_block(ctx.client, handle, block)
-                sent += len(block)
+            with contextlib.closing(read_ahead(blocks())) as stream:
+                for block in stream:
+                    dbfs.add_block(ctx.client, handle, block)
+                    sent += len(block)
+                    if progress is not None:
+                        progress.add(len(block))
         except ResourceDoesNotExist:
             log.warning("dbfs.upload_restarted", reason="the upload handle expired", attempt=attempt)
             continue
@@ -95,14 +108,18 @@ def _upload_blocks(ctx: Context, blocks: Callable[[], Iterable[bytes]], remote: 
     raise TransferFailed(f"upload to dbfs:{remote} did not complete after {MAX_UPLOAD_RESTARTS} attempts")
 
 
-def upload_file(ctx: Context, local: Path, remote: str, *, overwrite: bool) -> int:
-    """Upload a local file to DBFS in constant memory; return its size."""
+def upload_file(
+    ctx: Context, local: Path, remote: str, *, overwrite: bool, progress: TransferProgress | None = None
+) -> int:
+    """Upload a local file to DBFS in constant memory; return its size (bytes counted on ``progress``)."""
     try:
         size = local.stat().st_size
         if size <= BLOCK_SIZE:
             dbfs.put(ctx.client, remote, local.read_bytes(), overwrite=overwrite)
+            if progress is not None:
+                progress.add(size)
             return size
-        sent = _upload_blocks(ctx, functools.partial(_file_blocks, local), remote, overwrite)
+        sent = _upload_blocks(ctx, functools.partial(_file_blocks, local), remote, overwrite, progress)
     except OSError as error:
         raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
     if sent != size:
@@ -123,18 +140,32 @@ def _ranges(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
 
 
 def download_file(
-    ctx: Context, remote: str, local: Path, *, overwrite: bool, within: Path | None = None
+    ctx: Context,
+    remote: str,
+    local: Path,
+    *,
+    overwrite: bool,
+    within: Path | None = None,
+    progress: TransferProgress | None = None,
 ) -> int:
-    """Download a DBFS file through ``localfs.atomic_writer`` (renamed into place when complete)."""
+    """Download a DBFS file through ``localfs.atomic_writer`` (renamed into place when complete).
+
+    The next range is requested (``read_ahead``) while the previous one is written to disk.
+    """
     info = dbfs.get_status(ctx.client, remote)
     if info.is_dir:
         raise UsageError(f"dbfs:{remote} is a directory").with_hint("add --recursive to copy it")
     check_target(local, overwrite=overwrite, within=within)
     written = 0
-    with atomic_writer(local, within=within) as handle:
-        for chunk in _ranges(ctx, remote, info.file_size):
+    with (
+        atomic_writer(local, within=within) as handle,
+        contextlib.closing(read_ahead(_ranges(ctx, remote, info.file_size))) as chunks,
+    ):
+        for chunk in chunks:
             handle.write(chunk)
             written += len(chunk)
+            if progress is not None:
+                progress.add(len(chunk))
         if written != info.file_size:
             raise TransferFailed(f"dbfs:{remote}: read {written} of {info.file_size} bytes")
     return written
@@ -145,7 +176,8 @@ def cat(ctx: Context, remote: str) -> Iterator[bytes]:
     info = dbfs.get_status(ctx.client, remote)
     if info.is_dir:
         raise UsageError(f"dbfs:{remote} is a directory")
-    yield from _ranges(ctx, remote, info.file_size)
+    with contextlib.closing(read_ahead(_ranges(ctx, remote, info.file_size))) as chunks:
+        yield from chunks
 
 
 def walk(ctx: Context, remote: str) -> Iterator[FileInfo]:
@@ -249,12 +281,16 @@ def apply_upload(ctx: Context, change: Change) -> Change:
 # -- copy -----------------------------------------------------------------------------------------------
 
 
-def _copy_remote_file(ctx: Context, source: str, dest: str, overwrite: bool) -> int:
+def _copy_remote_file(
+    ctx: Context, source: str, dest: str, overwrite: bool, progress: TransferProgress | None = None
+) -> int:
     size = dbfs.get_status(ctx.client, source).file_size
     if size <= BLOCK_SIZE:
         dbfs.put(ctx.client, dest, b"".join(_ranges(ctx, source, size)), overwrite=overwrite)
+        if progress is not None:
+            progress.add(size)
         return size
-    return _upload_blocks(ctx, lambda: _ranges(ctx, source, size), dest, overwrite)
+    return _upload_blocks(ctx, lambda: _ranges(ctx, source, size), dest, overwrite, progress)
 
 
 def _remote_kind(ctx: Context, path: str) -> str | None:
@@ -277,6 +313,7 @@ class _Copy:
     skipped: list[Skipped]
     reads: dict[str, Path]
     within: Path | None
+    sizes: dict[str, int]  # a remote source file's size, from the walk (for the ETA)
 
 
 def copy(
@@ -304,31 +341,55 @@ def copy(
             for a, b in plan.pairs
         ]
         return {**result, "files": files, "skipped": skipped, "dry_run": True}
-    sizes = _transfer(ctx, plan, overwrite)
+    progress = TransferProgress(ctx, files=len(plan.pairs), total_bytes=_total_bytes(plan))
+    try:
+        sizes = _transfer(ctx, plan, overwrite, progress)
+    finally:
+        progress.close()
     copied: list[dict[str, Any]] = [
         {"source": _label(a, plan.src_remote), "destination": _label(b, plan.dst_remote), "bytes": n}
         for (a, b), n in zip(plan.pairs, sizes, strict=True)
     ]
-    return {**result, "files": copied, "bytes": sum(sizes), "skipped": skipped}
+    return {**result, "files": copied, **progress.result(sum(sizes)), "skipped": skipped}
 
 
-def _transfer(ctx: Context, plan: _Copy, overwrite: bool) -> list[int]:
+def _total_bytes(plan: _Copy) -> int | None:
+    """Return the size of everything a copy moves (for the ETA), or None when a local file cannot tell."""
+    if plan.src_remote:
+        return sum(plan.sizes.get(a, 0) for a, _ in plan.pairs)
+    try:
+        return sum(plan.reads.get(a, Path(a)).stat().st_size for a, _ in plan.pairs)
+    except OSError:
+        return None  # the transfer itself reports the unreadable file
+
+
+def _counted(call: Callable[[], int], progress: TransferProgress) -> Callable[[], int]:
+    def run() -> int:
+        count = call()
+        progress.file_done()
+        return count
+
+    return run
+
+
+def _transfer(ctx: Context, plan: _Copy, overwrite: bool, progress: TransferProgress) -> list[int]:
     if plan.dst_remote:
         for directory in sorted({str(PurePosixPath(b).parent) for _, b in plan.pairs}):
             dbfs.mkdirs(ctx.client, directory)
     calls: list[Callable[[], int]] = []
     for a, b in plan.pairs:
         if plan.src_remote and plan.dst_remote:
-            calls.append(functools.partial(_copy_remote_file, ctx, a, b, overwrite))
+            call = functools.partial(_copy_remote_file, ctx, a, b, overwrite, progress)
         elif plan.src_remote:
-            calls.append(
-                functools.partial(download_file, ctx, a, Path(b), overwrite=True, within=plan.within)
+            call = functools.partial(
+                download_file, ctx, a, Path(b), overwrite=True, within=plan.within, progress=progress
             )
         else:
             read = plan.reads.get(a, Path(a))
-            calls.append(functools.partial(upload_file, ctx, read, b, overwrite=overwrite))
+            call = functools.partial(upload_file, ctx, read, b, overwrite=overwrite, progress=progress)
+        calls.append(_counted(call, progress))
     try:
-        return run_bounded(ctx, calls, label="copying")
+        return run_bounded(ctx, calls)  # the live line is the progress's: files, bytes, rate, ETA
     except ResourceAlreadyExists as error:  # created by someone else since the check
         raise DestinationExists(error.message, error_code=error.error_code).with_hint(
             OVERWRITE_HINT
@@ -367,13 +428,14 @@ def _plan_copy(ctx: Context, source: str, dest: str, *, recursive: bool) -> _Cop
     files: list[tuple[str, str]] | None = None
     skipped: list[Skipped] = []
     reads: dict[str, Path] = {}
+    sizes: dict[str, int] = {}
     if src_remote:
-        if dbfs.get_status(ctx.client, src).is_dir:
-            files = [
-                (i.path, PurePosixPath(i.path).relative_to(src).as_posix())
-                for i in walk(ctx, src)
-                if not i.is_dir
-            ]
+        info = dbfs.get_status(ctx.client, src)
+        sizes[src] = info.file_size
+        if info.is_dir:
+            found = [i for i in walk(ctx, src) if not i.is_dir]
+            sizes = {i.path: i.file_size for i in found}
+            files = [(i.path, PurePosixPath(i.path).relative_to(src).as_posix()) for i in found]
         name = PurePosixPath(src).name
     else:
         local = Path(src)
@@ -402,7 +464,7 @@ def _plan_copy(ctx: Context, source: str, dest: str, *, recursive: bool) -> _Cop
         pairs = [(path, join(dst, rel)) for path, rel in files]
     # Files of a folder copy must land inside DEST: a link there that leads out of it is refused.
     within = Path(dst) if len(pairs) > 1 or recursive else None
-    return _Copy(src, dst, src_remote, dst_remote, pairs, skipped, reads, within)
+    return _Copy(src, dst, src_remote, dst_remote, pairs, skipped, reads, within, sizes)
 
 
 def _label(path: str, remote: bool) -> str:
