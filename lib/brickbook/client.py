@@ -170,9 +170,7 @@ class Client:
             raise ValueError(f"{method} parameters travel in the query string, not a body")
         if body is not None and raw_json is not None:
             raise ValueError("pass body or raw_json, not both")
-        response = self._call(
-            method, path, query=query, body=body, raw_json=raw_json, idempotent=idempotent
-        )
+        response = self._call(method, path, query=query, body=body, raw_json=raw_json, idempotent=idempotent)
         if not response.content.strip():
             return {}
         try:
