@@ -60,7 +60,7 @@ def get_status(client: Client, path: str) -> FileInfo:
 
 
 def block_body(fields: Mapping[str, Any], key: str, data: bytes) -> bytes:
-    """Return the JSON body ``{**fields, key: base64(data)}`` as bytes, built without ``json.dumps`` of the block.
+    """Return the JSON body ``{**fields, key: base64(data)}`` as bytes, without ``json.dumps`` of the block.
 
     The small fields are encoded once by ``json.dumps``; the base64 text (ASCII, nothing to escape) is
     spliced in as bytes. Encoding a 1.4 MB string through ``json.dumps`` (httpx's ``json=``, which then
