@@ -1,16 +1,16 @@
-"""DBFS transfers that stream in constant memory and never leave a half-written file behind.
+"""DBFS operations: copy, one-file sync, delete; streams that never leave a half-written file behind.
 
-- Upload: up to 1 MB in one ``put``; larger files block by block (1 MB raw) through create / add-block /
-  close, reading the source one block at a time. A failed block is resent by the client's retry
-  policy; an expired handle restarts the upload from the beginning; the final size is checked against
-  what was sent, and a mismatch (a block appended twice after a lost answer) restarts it too.
-- Download: 1 MB ranges through ``brickbook.localfs.atomic_writer``: into a temporary file beside the
-  target, renamed into place only when complete and of the expected size (any failure removes it); a
-  FIFO or device target is written in place, a link through to what it points to.
+- Upload and download stream block by block in constant memory, one block read ahead
+  (``brickbook.ops.dbfs_stream``, re-exported here): an expired handle or a wrong final size restarts
+  an upload; a download lands through ``localfs.atomic_writer`` (a FIFO or device target is written in
+  place, a link through to what it points to).
 - Copy (``copy``: planned, then applied unless ``dry_run``) checks every destination before the first
   byte moves: without ``overwrite`` an existing one stops the whole copy (exit 5), and so does a local
   folder where a file goes or a file where a folder goes, so nothing is half-copied. A local source
   folder is walked without leaving it (links out, broken links and loops are skipped and reported).
+  While it runs, ``ctx.progress`` shows files done of total, bytes, rate and ETA, and
+  ``transfer.progress`` is logged every few seconds (``brickbook.ops.transfer``); the result gives the
+  totals and the effective rate (``bytes``, ``seconds``, ``bytes_per_second``).
 - Sync one file (``plan_upload`` / ``apply_upload``): unchanged when the DBFS file has the same size and
   the same bytes. DBFS keeps no checksum, so the plan reads the remote file back and compares it with
   the local one block by block, stopping at the first difference; a different size is an update without
@@ -22,15 +22,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from brickbook.api import dbfs
-from brickbook.api.dbfs import BLOCK_SIZE, FileInfo
+from brickbook.api.dbfs import FileInfo
 from brickbook.change import Action, Change
 from brickbook.context import Context
 from brickbook.errors import (
@@ -41,9 +40,10 @@ from brickbook.errors import (
     TransferFailed,
     UsageError,
 )
-from brickbook.localfs import OVERWRITE_HINT, Skipped, atomic_writer, check_target, local_path, walk_files
+from brickbook.localfs import OVERWRITE_HINT, Skipped, check_target, local_path, walk_files
+from brickbook.ops.dbfs_stream import cat, copy_remote_file, download_file, read_ranges, upload_file
 from brickbook.ops.pool import run_bounded
-from brickbook.ops.transfer import TransferProgress, read_ahead
+from brickbook.ops.transfer import TransferProgress
 from brickbook.paths import dbfs_path, is_dbfs, printable
 from brickbook.retry import is_partial_delete
 
@@ -58,126 +58,8 @@ __all__ = [
     "walk",
 ]
 
-MAX_UPLOAD_RESTARTS = 3
 MAX_DELETE_CALLS = 10_000
 MB = 1024 * 1024
-
-
-def _file_blocks(local: Path) -> Iterator[bytes]:
-    with local.open("rb") as handle:
-        while block := handle.read(BLOCK_SIZE):
-            yield block
-
-
-def _upload_blocks(
-    ctx: Context,
-    blocks: Callable[[], Iterable[bytes]],
-    remote: str,
-    overwrite: bool,
-    progress: TransferProgress | None = None,
-) -> int:
-    """Stream ``blocks()`` to ``remote``; return the bytes sent. ``blocks`` is called again on restart.
-
-    The next block is read (``read_ahead``) while the previous add-block is in flight.
-    """
-    log = ctx.log.bind(path=remote)
-    for attempt in range(1, MAX_UPLOAD_RESTARTS + 1):
-        # After a first attempt, a file at the target may be our own partial work: replacing it is ours.
-        handle = dbfs.create(ctx.client, remote, overwrite=overwrite or attempt > 1)
-        sent = 0
-        try:
-            with contextlib.closing(read_ahead(blocks())) as stream:
-                for block in stream:
-                    dbfs.add_block(ctx.client, handle, block)
-                    sent += len(block)
-                    if progress is not None:
-                        progress.add(len(block))
-        except ResourceDoesNotExist:
-            log.warning("dbfs.upload_restarted", reason="the upload handle expired", attempt=attempt)
-            continue
-        # A resent close whose first answer was lost, or an expired handle: the size check tells.
-        with contextlib.suppress(ResourceDoesNotExist):
-            dbfs.close(ctx.client, handle)
-        try:
-            actual = dbfs.get_status(ctx.client, remote).file_size
-        except ResourceDoesNotExist:
-            actual = -1
-        if actual == sent:
-            return sent
-        log.warning("dbfs.upload_restarted", reason=f"size {actual} != {sent} sent", attempt=attempt)
-    raise TransferFailed(f"upload to dbfs:{remote} did not complete after {MAX_UPLOAD_RESTARTS} attempts")
-
-
-def upload_file(
-    ctx: Context, local: Path, remote: str, *, overwrite: bool, progress: TransferProgress | None = None
-) -> int:
-    """Upload a local file to DBFS in constant memory; return its size (bytes counted on ``progress``)."""
-    try:
-        size = local.stat().st_size
-        if size <= BLOCK_SIZE:
-            dbfs.put(ctx.client, remote, local.read_bytes(), overwrite=overwrite)
-            if progress is not None:
-                progress.add(size)
-            return size
-        sent = _upload_blocks(ctx, functools.partial(_file_blocks, local), remote, overwrite, progress)
-    except OSError as error:
-        raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
-    if sent != size:
-        raise TransferFailed(
-            f"{printable(str(local))} changed while it was uploaded ({sent} of {size} bytes sent)"
-        )
-    return sent
-
-
-def _ranges(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
-    offset = 0
-    while offset < size:
-        chunk = dbfs.read(ctx.client, remote, offset=offset, length=min(BLOCK_SIZE, size - offset))
-        if not chunk:
-            break
-        offset += len(chunk)
-        yield chunk
-
-
-def download_file(
-    ctx: Context,
-    remote: str,
-    local: Path,
-    *,
-    overwrite: bool,
-    within: Path | None = None,
-    progress: TransferProgress | None = None,
-) -> int:
-    """Download a DBFS file through ``localfs.atomic_writer`` (renamed into place when complete).
-
-    The next range is requested (``read_ahead``) while the previous one is written to disk.
-    """
-    info = dbfs.get_status(ctx.client, remote)
-    if info.is_dir:
-        raise UsageError(f"dbfs:{remote} is a directory").with_hint("add --recursive to copy it")
-    check_target(local, overwrite=overwrite, within=within)
-    written = 0
-    with (
-        atomic_writer(local, within=within) as handle,
-        contextlib.closing(read_ahead(_ranges(ctx, remote, info.file_size))) as chunks,
-    ):
-        for chunk in chunks:
-            handle.write(chunk)
-            written += len(chunk)
-            if progress is not None:
-                progress.add(len(chunk))
-        if written != info.file_size:
-            raise TransferFailed(f"dbfs:{remote}: read {written} of {info.file_size} bytes")
-    return written
-
-
-def cat(ctx: Context, remote: str) -> Iterator[bytes]:
-    """Yield a DBFS file's bytes, 1 MB at a time (the status check runs on the first ``next``)."""
-    info = dbfs.get_status(ctx.client, remote)
-    if info.is_dir:
-        raise UsageError(f"dbfs:{remote} is a directory")
-    with contextlib.closing(read_ahead(_ranges(ctx, remote, info.file_size))) as chunks:
-        yield from chunks
 
 
 def walk(ctx: Context, remote: str) -> Iterator[FileInfo]:
@@ -236,7 +118,7 @@ def _same_bytes(ctx: Context, local: Path, remote: str, size: int) -> bool:
     """Compare a local file with a DBFS file of the same size, range by range; stop at a difference."""
     try:
         with local.open("rb") as handle:
-            for chunk in _ranges(ctx, remote, size):
+            for chunk in read_ranges(ctx, remote, size):
                 if handle.read(len(chunk)) != chunk:
                     return False
             return handle.read(1) == b""
@@ -279,18 +161,6 @@ def apply_upload(ctx: Context, change: Change) -> Change:
 
 
 # -- copy -----------------------------------------------------------------------------------------------
-
-
-def _copy_remote_file(
-    ctx: Context, source: str, dest: str, overwrite: bool, progress: TransferProgress | None = None
-) -> int:
-    size = dbfs.get_status(ctx.client, source).file_size
-    if size <= BLOCK_SIZE:
-        dbfs.put(ctx.client, dest, b"".join(_ranges(ctx, source, size)), overwrite=overwrite)
-        if progress is not None:
-            progress.add(size)
-        return size
-    return _upload_blocks(ctx, lambda: _ranges(ctx, source, size), dest, overwrite, progress)
 
 
 def _remote_kind(ctx: Context, path: str) -> str | None:
@@ -379,7 +249,7 @@ def _transfer(ctx: Context, plan: _Copy, overwrite: bool, progress: TransferProg
     calls: list[Callable[[], int]] = []
     for a, b in plan.pairs:
         if plan.src_remote and plan.dst_remote:
-            call = functools.partial(_copy_remote_file, ctx, a, b, overwrite, progress)
+            call = functools.partial(copy_remote_file, ctx, a, b, overwrite, progress)
         elif plan.src_remote:
             call = functools.partial(
                 download_file, ctx, a, Path(b), overwrite=True, within=plan.within, progress=progress
