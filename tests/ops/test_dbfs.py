@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import random
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from brickbook.change import Action
 from brickbook.context import Context
 from brickbook.errors import DestinationExists, UsageError
 from brickbook.ops.dbfs import apply_upload, copy, delete, plan_upload
+from brickbook.output import ProgressLine
 from tests.conftest import Emulator
 from tests.ops.emulator_api import api
 
@@ -261,3 +263,23 @@ def test_download_logs_transfer_progress_at_most_every_five_seconds(
         events[0]
     )
     assert events[0]["total_bytes"] == 6 * MB
+
+
+class Tty(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_copy_draws_a_live_line_on_a_terminal_and_blanks_it_at_the_end(ctx: Context, tmp_path: Path):
+    """On a TTY the line is rewritten in place (carriage return, erase) and blanked when the copy ends."""
+    source = tmp_path / "two.bin"
+    source.write_bytes(blob(2 * MB))
+    screen = Tty()
+    timed = replace(ctx, progress=ProgressLine(screen), clock=stepping(0.5))
+    copy(timed, str(source), "dbfs:/tty/two.bin", recursive=False, overwrite=False)
+    drawn = screen.getvalue()
+    assert "\r\x1b[Kcopying 0/1 files, 1.0 MiB of 2.0 MiB, " in drawn
+    assert "\r\x1b[Kcopying 1/1 files, 2.0 MiB of 2.0 MiB, " in drawn
+    assert drawn.endswith("\r\x1b[K")

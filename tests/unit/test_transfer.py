@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 from brickbook.api.dbfs import block_body
 from brickbook.context import Context
 from brickbook.emulator.routes.dbfs import _block_json
-from brickbook.ops.transfer import LOG_INTERVAL, TransferProgress, format_bytes, read_ahead
+from brickbook.ops.transfer import LINE_INTERVAL, LOG_INTERVAL, TransferProgress, format_bytes, read_ahead
 from tests.fakes import FakeTime
 
 
@@ -130,10 +130,24 @@ def test_progress_line_shows_files_bytes_rate_and_eta():
     """After 2 s for 4 MiB of 8 MiB: files done of total, bytes of total, 2.0 MiB/s, ETA 2s."""
     time, sink = FakeTime(), Recorder()
     progress = TransferProgress(context(time, sink), files=2, total_bytes=8 << 20)
+    progress.file_done()
     time.now += 2
     progress.add(4 << 20)
-    progress.file_done()
     assert sink.lines[-1] == "copying 1/2 files, 4.0 MiB of 8.0 MiB, 2.0 MiB/s, ETA 2s"
+
+
+def test_progress_line_is_redrawn_at_most_every_line_interval_and_at_the_end():
+    """Thousands of small files in one instant draw the first line and the last, not one per file."""
+    time, sink = FakeTime(), Recorder()
+    progress = TransferProgress(context(time, sink), files=1000, total_bytes=1000)
+    for _ in range(1000):
+        progress.add(1)
+        progress.file_done()
+    assert len(sink.lines) == 2
+    assert sink.lines[-1].startswith("copying 1000/1000 files, 1000 B of 1000 B")
+    time.now += LINE_INTERVAL
+    progress.add(0)
+    assert len(sink.lines) == 3
 
 
 def test_progress_without_a_total_shows_no_eta():
