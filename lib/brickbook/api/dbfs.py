@@ -8,7 +8,6 @@ until it is done. Which of these calls may be resent is declared in ``brickbook.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 from collections.abc import Mapping
@@ -111,7 +110,8 @@ def close(client: Client, handle: int) -> None:
 def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) -> bytes:
     """Read up to ``length`` bytes (at most 1 MB) at ``offset``: ``GET /api/2.0/dbfs/read``."""
     data = client.get(f"{BASE}/read", {"path": path, "offset": offset, "length": length})
-    return base64.b64decode(data.get("data") or "") if data.get("bytes_read") else b""
+    # a2b_base64 takes the ASCII text as it is (b64decode would first copy it into bytes).
+    return binascii.a2b_base64(data.get("data") or "") if data.get("bytes_read") else b""
 
 
 def delete(client: Client, path: str, *, recursive: bool = False) -> None:
