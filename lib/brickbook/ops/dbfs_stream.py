@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
 from brickbook.api import dbfs
@@ -116,6 +116,15 @@ def read_ranges(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
         yield chunk
 
 
+def _ranges_ahead(ctx: Context, remote: str, size: int) -> Generator[bytes, None, None]:
+    """Yield a file's ranges, the next one requested while the caller uses the previous one.
+
+    A file of one range has nothing to overlap: no helper thread for it (``fs.cp -r`` of small files).
+    """
+    ranges = read_ranges(ctx, remote, size)
+    yield from ranges if size <= BLOCK_SIZE else read_ahead(ranges)
+
+
 def download_file(
     ctx: Context,
     remote: str,
@@ -136,7 +145,7 @@ def download_file(
     written = 0
     with (
         atomic_writer(local, within=within) as handle,
-        contextlib.closing(read_ahead(read_ranges(ctx, remote, info.file_size))) as chunks,
+        contextlib.closing(_ranges_ahead(ctx, remote, info.file_size)) as chunks,
     ):
         for chunk in chunks:
             handle.write(chunk)
@@ -153,7 +162,7 @@ def cat(ctx: Context, remote: str) -> Iterator[bytes]:
     info = dbfs.get_status(ctx.client, remote)
     if info.is_dir:
         raise UsageError(f"dbfs:{remote} is a directory")
-    with contextlib.closing(read_ahead(read_ranges(ctx, remote, info.file_size))) as chunks:
+    with contextlib.closing(_ranges_ahead(ctx, remote, info.file_size)) as chunks:
         yield from chunks
 
 
