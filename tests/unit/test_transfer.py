@@ -13,7 +13,8 @@ from structlog.testing import capture_logs
 
 from brickbook.api.dbfs import block_body
 from brickbook.context import Context
-from brickbook.emulator.routes.dbfs import _block_json
+from brickbook.emulator.errors import ApiError as EmulatorApiError
+from brickbook.emulator.routes.dbfs import _block, _block_json
 from brickbook.ops.transfer import LINE_INTERVAL, LOG_INTERVAL, TransferProgress, format_bytes, read_ahead
 from tests.fakes import FakeTime
 
@@ -245,3 +246,20 @@ def test_emulator_block_parse_agrees_with_json_loads(raw: bytes, fields: dict[st
     body, value = _block_json(raw, "data")
     assert body == fields
     assert (bytes(value) if isinstance(value, memoryview) else value) in (block, block.encode())
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"handle":1,"data":"QU\nFB"}', "MALFORMED_REQUEST"),  # a raw newline: not JSON
+        (b'{"handle":1,"data":"QU\xffFB"}', "MALFORMED_REQUEST"),  # not UTF-8: not JSON
+        (b'{"handle":1,"data":"QU!B"}', "INVALID_PARAMETER_VALUE"),  # JSON, but not base64
+    ],
+)
+def test_emulator_block_errors_are_those_of_a_full_parse(raw: bytes, code: str):
+    """A block the fast path cut out but cannot decode is refused as a full parse would refuse it."""
+    _fields, value = _block_json(raw, "data")
+    assert isinstance(value, memoryview)  # the fast path took it
+    with pytest.raises(EmulatorApiError) as info:
+        _block(raw, value, "data")
+    assert info.value.code == code

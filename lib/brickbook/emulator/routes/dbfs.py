@@ -80,6 +80,20 @@ def _block_json(raw: bytes, key: str) -> tuple[dict[str, Any], object]:
     return body, body.get(key, "")
 
 
+def _block(raw: bytes, value: object, field: str) -> bytes:
+    """Decode a block ``_block_json`` found; a body that is not JSON at all stays MALFORMED_REQUEST.
+
+    The fast path never ran ``json.loads`` over the block, so a control character or a non-UTF-8 byte
+    in it reaches the decoder: the whole body is parsed then, to answer as before.
+    """
+    try:
+        return _b64(value, field)
+    except ApiError:
+        if isinstance(value, memoryview):
+            parse_json_object(raw)
+        raise
+
+
 async def _params(request: Request) -> dict[str, Any]:
     """Query parameters, over a legacy JSON body on GET."""
     params: dict[str, Any] = (
@@ -236,8 +250,9 @@ class DbfsArea:
         """``POST put``: JSON ``{path, contents, overwrite}`` or a multipart form."""
         if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
             return await self._put_multipart(request)
-        body, encoded = _block_json(await _bounded_body(request, "put"), "contents")
-        contents = _b64(encoded, "contents")
+        raw = await _bounded_body(request, "put")
+        body, encoded = _block_json(raw, "contents")
+        contents = _block(raw, encoded, "contents")
         if len(contents) > BLOCK_LIMIT:
             raise _too_big("put")
         self.state.write_file(_path(body), contents, overwrite=_flag(body.get("overwrite")))
@@ -280,8 +295,9 @@ class DbfsArea:
 
     async def add_block(self, request: Request) -> Response:
         """``POST add-block {handle, data}``: at most 1 MB decoded."""
-        body, encoded = _block_json(await _bounded_body(request, "add-block"), "data")
-        self.state.add_block(_handle(body), _b64(encoded, "data"))
+        raw = await _bounded_body(request, "add-block")
+        body, encoded = _block_json(raw, "data")
+        self.state.add_block(_handle(body), _block(raw, encoded, "data"))
         return json_response({})
 
     async def close(self, request: Request) -> Response:
