@@ -161,16 +161,21 @@ class Client:
         *,
         query: Mapping[str, QueryValue] | None = None,
         body: Mapping[str, Any] | None = None,
+        raw_json: bytes | None = None,
         idempotent: bool | None = None,
     ) -> Any:
         """Send one API call with retries and return its decoded JSON body (``{}`` when empty).
 
-        ``idempotent`` overrides the per-endpoint declaration in ``brickbook.retry``.
+        ``idempotent`` overrides the per-endpoint declaration in ``brickbook.retry``. ``raw_json`` is a
+        body already encoded as JSON, sent as it is (a DBFS block: encoding 1 MB of base64 through
+        ``json.dumps`` costs more than sending it); retry decisions then see no body fields.
         """
         method = method.upper()
-        if method in BODYLESS_METHODS and body is not None:
+        if method in BODYLESS_METHODS and (body is not None or raw_json is not None):
             raise ValueError(f"{method} parameters travel in the query string, not a body")
-        response = self._call(method, path, query=query, body=body, idempotent=idempotent)
+        if body is not None and raw_json is not None:
+            raise ValueError("pass body or raw_json, not both")
+        response = self._call(method, path, query=query, body=body, raw_json=raw_json, idempotent=idempotent)
         if not response.content.strip():
             return {}
         try:
@@ -222,6 +227,7 @@ class Client:
         query: Mapping[str, QueryValue] | None,
         body: Mapping[str, Any] | None,
         idempotent: bool | None,
+        raw_json: bytes | None = None,
         form: Mapping[str, str] | None = None,
         basic_auth: tuple[str, str] | None = None,
     ) -> httpx.Response:
@@ -249,7 +255,13 @@ class Client:
                     with attempt:
                         attempts += 1
                         response = self._send(
-                            method=method, path=path, query=query, body=body, form=form, basic_auth=basic_auth
+                            method=method,
+                            path=path,
+                            query=query,
+                            body=body,
+                            raw_json=raw_json,
+                            form=form,
+                            basic_auth=basic_auth,
                         )
             except _TokenFetchFailed as failed:
                 # The token request ran its own retries and recorded its own attempts.
@@ -294,11 +306,12 @@ class Client:
         body: Mapping[str, Any] | None,
         form: Mapping[str, str] | None,
         basic_auth: tuple[str, str] | None,
+        raw_json: bytes | None = None,
     ) -> httpx.Response:
         """Send one attempt; an OAuth token the service refuses is renewed once and the call resent."""
         renewed = False
         while True:
-            headers = {}
+            headers = {} if raw_json is None else {"Content-Type": "application/json"}
             if basic_auth is None:
                 try:
                     token = self._auth.token()
@@ -313,6 +326,7 @@ class Client:
                         path,
                         params=tuple(flatten_query(query or {})),
                         json=body,
+                        content=raw_json,
                         data=form,
                         auth=basic_auth,
                         headers=headers,

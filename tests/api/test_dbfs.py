@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from urllib.parse import parse_qs
 
@@ -77,6 +78,58 @@ def test_put_without_overwrite_is_not_resent_after_a_lost_answer(client: Client,
     with pytest.raises(TemporarilyUnavailable):
         dbfs.put(client, "/data/a.txt", b"once")
     assert statuses(emulator, "put") == [503]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 1000, BLOCK_SIZE - 1, BLOCK_SIZE])
+def test_put_body_template_round_trips_random_bytes_exactly(client: Client, size: int):
+    """put's spliced body carries random bytes of any length to the emulator byte for byte."""
+    data = random.Random(size).randbytes(size)
+    dbfs.put(client, "/data/random.bin", data, overwrite=True)
+    back = b"".join(
+        dbfs.read(client, "/data/random.bin", offset=o) for o in range(0, max(size, 1), BLOCK_SIZE)
+    )
+    assert back == data
+
+
+def test_add_block_body_template_round_trips_random_blocks_exactly(client: Client):
+    """Blocks of odd sizes sent through the spliced add-block body make the file byte for byte."""
+    blocks = [random.Random(n).randbytes(n) for n in (BLOCK_SIZE, 1, 2, 3, 77_777, BLOCK_SIZE)]
+    handle = dbfs.create(client, "/data/blocks.bin")
+    for block in blocks:
+        dbfs.add_block(client, handle, block)
+    dbfs.close(client, handle)
+    expected = b"".join(blocks)
+    back = b"".join(
+        dbfs.read(client, "/data/blocks.bin", offset=o) for o in range(0, len(expected), BLOCK_SIZE)
+    )
+    assert back == expected
+
+
+def test_add_block_with_a_raw_body_is_retried_like_any_call(client: Client, emulator: Emulator):
+    """A refused add-block (503 before the handler) is resent by the client with the same bytes."""
+    handle = dbfs.create(client, "/data/retried.bin")
+    emulator.fault(pattern=f"POST {BASE}/add-block", status=503, retry_after="0")
+    dbfs.add_block(client, handle, b"\x00\xffpayload")
+    dbfs.close(client, handle)
+    assert statuses(emulator, "add-block") == [503, 200]
+    assert dbfs.read(client, "/data/retried.bin", offset=0) == b"\x00\xffpayload"
+
+
+def test_add_block_errors_map_as_before_with_a_raw_body(client: Client, emulator: Emulator):
+    """An error answer to a raw body is mapped to the same typed error, with its code and message."""
+    body = {"error_code": "INVALID_PARAMETER_VALUE", "message": "refused by a fault"}
+    emulator.fault(pattern=f"POST {BASE}/add-block", status=400, body=body)
+    handle = dbfs.create(client, "/data/refused.bin")
+    with pytest.raises(InvalidParameterValue) as info:
+        dbfs.add_block(client, handle, b"x")
+    assert (info.value.http_status, info.value.error_code) == (400, "INVALID_PARAMETER_VALUE")
+    assert "refused by a fault" in info.value.message
+
+
+def test_a_raw_body_and_a_body_together_are_refused(client: Client):
+    """Client.request takes a mapping body or pre-encoded JSON bytes, not both."""
+    with pytest.raises(ValueError, match="not both"):
+        client.request("POST", f"{BASE}/mkdirs", body={"path": "/x"}, raw_json=b'{"path":"/x"}')
 
 
 def test_get_status_of_a_missing_path_is_resource_does_not_exist(client: Client):

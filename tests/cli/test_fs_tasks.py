@@ -301,6 +301,9 @@ def test_mutations_print_what_they_did_as_json(workspace_env: Emulator, tmp_path
     source = tmp_path / "one.txt"
     source.write_bytes(b"one")
     copied = json.loads(run_cli("fs.cp", str(source), "dbfs:/m/n", "-o", "json").stdout)
+    seconds, rate = copied.pop("seconds"), copied.pop("bytes_per_second")  # the effective rate
+    assert isinstance(seconds, float | int) and seconds >= 0
+    assert rate is None if seconds == 0 else isinstance(rate, int) and rate > 0
     assert copied == {
         "copied": str(source),
         "to": "dbfs:/m/n",
@@ -387,3 +390,15 @@ def test_cp_dry_run_lists_the_copy_and_sends_no_write(workspace_env: Emulator, t
     assert "create" in result.stdout and "dbfs:/t/a.txt" in result.stdout
     assert result.stdout.strip().endswith("1 file(s) to copy (dry run: nothing copied)")
     assert [r for r in workspace_env.requests(DBFS) if r["method"] != "GET"] == []
+
+
+def test_a_large_copy_writes_no_progress_when_stderr_is_not_a_terminal(
+    workspace_env: Emulator, tmp_path: Path
+):
+    """Off a TTY fs.cp of several blocks prints its result and nothing else: no progress line."""
+    source = tmp_path / "three.bin"
+    source.write_bytes(b"z" * (3 * MB + 1))
+    result = run_cli("fs.cp", str(source), "dbfs:/quiet/three.bin", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "copying" not in result.stderr and "\r" not in result.stderr
+    assert json.loads(result.stdout)["bytes"] == 3 * MB + 1

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import base64
+import io
+import itertools
 import random
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from brickbook.change import Action
 from brickbook.context import Context
 from brickbook.errors import DestinationExists, UsageError
 from brickbook.ops.dbfs import apply_upload, copy, delete, plan_upload
+from brickbook.output import ProgressLine
 from tests.conftest import Emulator
 from tests.ops.emulator_api import api
 
@@ -162,3 +168,118 @@ def test_delete_of_a_non_empty_directory_needs_recursive(ctx: Context, emulator:
         delete(ctx, "/d", recursive=False)
     assert caught.value.hint == "add --recursive to delete it"
     assert remote_bytes(emulator, "/d/f") == b"x"
+
+
+# -- transfers: read-ahead and progress -----------------------------------------------------------------
+
+
+class Lines:
+    """A progress sink that keeps every line (a TTY would show each in place)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def update(self, text: str) -> None:
+        self.lines.append(text)
+
+    def clear(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def stepping(seconds: float) -> Callable[[], float]:
+    """A clock that moves ``seconds`` on every reading (a transfer that takes time, without sleeping)."""
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += seconds
+        return now[0]
+
+    return clock
+
+
+def test_upload_and_download_with_read_ahead_keep_every_byte_in_order(
+    ctx: Context, emulator: Emulator, tmp_path: Path
+):
+    """A 5.5 MB file of distinct blocks goes up and comes back byte for byte, blocks in order."""
+    data = blob(5 * MB + MB // 2, seed=3)
+    source, back = tmp_path / "up.bin", tmp_path / "back.bin"
+    source.write_bytes(data)
+    copy(ctx, str(source), "dbfs:/ra/up.bin", recursive=False, overwrite=False)
+    assert remote_bytes(emulator, "/ra/up.bin") == data
+    copy(ctx, "dbfs:/ra/up.bin", str(back), recursive=False, overwrite=False)
+    assert back.read_bytes() == data
+
+
+def test_copy_shows_files_bytes_rate_and_eta_and_returns_the_effective_rate(ctx: Context, tmp_path: Path):
+    """The live line counts bytes block by block with a rate and an ETA; the result gives the totals."""
+    source = tmp_path / "three.bin"
+    source.write_bytes(blob(3 * MB))
+    sink = Lines()
+    timed = replace(ctx, progress=sink, clock=stepping(0.5))
+    result = copy(timed, str(source), "dbfs:/p/three.bin", recursive=False, overwrite=False)
+    assert sink.lines[0].startswith("copying 0/1 files, 1.0 MiB of 3.0 MiB, ")
+    assert "MiB/s, ETA " in sink.lines[0]
+    assert sink.lines[-1].startswith("copying 1/1 files, 3.0 MiB of 3.0 MiB, ")
+    assert result["bytes"] == 3 * MB and result["seconds"] > 0
+    assert result["bytes_per_second"] == round(3 * MB / result["seconds"])
+
+
+def test_recursive_copy_counts_files_done_of_total(ctx: Context, tmp_path: Path):
+    """fs.cp -r of many small files shows files done of the total, ending at total/total."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"f{n:02d}.txt").write_bytes(b"x" * (n + 1))
+    sink = Lines()
+    result = copy(replace(ctx, progress=sink), str(folder), "dbfs:/many", recursive=True, overwrite=False)
+    assert len(result["files"]) == 12 and result["bytes"] == sum(range(1, 13))
+    done = [line.split(" files")[0] for line in sink.lines if line.startswith("copying")]
+    assert done[-1] == "copying 12/12"
+    assert all(f"of {sum(range(1, 13))} B" in line for line in sink.lines)
+
+
+def test_download_logs_transfer_progress_at_most_every_five_seconds(
+    ctx: Context, emulator: Emulator, tmp_path: Path
+):
+    """Each clock reading moves 2 s: a 6 MB download logs transfer.progress, never twice within 5 s."""
+    source = tmp_path / "six.bin"
+    source.write_bytes(blob(6 * MB))
+    copy(ctx, str(source), "dbfs:/p/six.bin", recursive=False, overwrite=False)
+    with capture_logs() as logs:
+        copy(
+            replace(ctx, clock=stepping(2)),
+            "dbfs:/p/six.bin",
+            str(tmp_path / "six.back"),
+            recursive=False,
+            overwrite=False,
+        )
+    events = [e for e in logs if e["event"] == "transfer.progress"]
+    assert events, "no transfer.progress event"
+    assert all(b["seconds"] - a["seconds"] >= 5 for a, b in itertools.pairwise(events))
+    assert {"files_done", "files", "bytes", "total_bytes", "bytes_per_second", "eta_seconds"} <= set(
+        events[0]
+    )
+    assert events[0]["total_bytes"] == 6 * MB
+
+
+class Tty(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_copy_draws_a_live_line_on_a_terminal_and_blanks_it_at_the_end(ctx: Context, tmp_path: Path):
+    """On a TTY the line is rewritten in place (carriage return, erase) and blanked when the copy ends."""
+    source = tmp_path / "two.bin"
+    source.write_bytes(blob(2 * MB))
+    screen = Tty()
+    timed = replace(ctx, progress=ProgressLine(screen), clock=stepping(0.5))
+    copy(timed, str(source), "dbfs:/tty/two.bin", recursive=False, overwrite=False)
+    drawn = screen.getvalue()
+    assert "\r\x1b[Kcopying 0/1 files, 1.0 MiB of 2.0 MiB, " in drawn
+    assert "\r\x1b[Kcopying 1/1 files, 2.0 MiB of 2.0 MiB, " in drawn
+    assert drawn.endswith("\r\x1b[K")

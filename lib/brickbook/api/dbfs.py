@@ -8,16 +8,21 @@ until it is done. Which of these calls may be resent is declared in ``brickbook.
 
 from __future__ import annotations
 
-import base64
+import binascii
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from brickbook.api.model import ApiObject
 from brickbook.client import Client
+from brickbook.retry import is_idempotent
 
 __all__ = [
     "BLOCK_SIZE",
     "FileInfo",
     "add_block",
+    "block_body",
     "close",
     "create",
     "delete",
@@ -53,10 +58,26 @@ def get_status(client: Client, path: str) -> FileInfo:
     return FileInfo.from_api(client.get(f"{BASE}/get-status", {"path": path}))
 
 
+def block_body(fields: Mapping[str, Any], key: str, data: bytes) -> bytes:
+    """Return the JSON body ``{**fields, key: base64(data)}`` as bytes, without ``json.dumps`` of the block.
+
+    The small fields are encoded once by ``json.dumps``; the base64 text (ASCII, nothing to escape) is
+    spliced in as bytes. Encoding a 1.4 MB string through ``json.dumps`` (httpx's ``json=``, which then
+    encodes the result again) costs more CPU than sending it; this costs one base64 pass and one join.
+    """
+    if key in fields:  # it would keep its place instead of coming last, where the splice goes
+        raise ValueError(f"{key!r} is both a field and the block's key")
+    head = json.dumps({**fields, key: ""}, separators=(",", ":")).encode()
+    return b"".join((head[:-2], binascii.b2a_base64(data, newline=False), b'"}'))
+
+
 def put(client: Client, path: str, contents: bytes, *, overwrite: bool = False) -> None:
     """Write a small file (at most 1 MB) in one call: ``POST /api/2.0/dbfs/put``."""
-    body = {"path": path, "contents": base64.b64encode(contents).decode("ascii"), "overwrite": overwrite}
-    client.post(f"{BASE}/put", body)
+    fields = {"path": path, "overwrite": overwrite}
+    body = block_body(fields, "contents", contents)
+    client.request(
+        "POST", f"{BASE}/put", raw_json=body, idempotent=is_idempotent("POST", f"{BASE}/put", fields)
+    )
 
 
 def create(client: Client, path: str, *, overwrite: bool = False) -> int:
@@ -74,8 +95,7 @@ def add_block(client: Client, handle: int, data: bytes) -> None:
     Resent after a transient failure; a duplicate append from a lost answer is caught by the uploader's
     final size check.
     """
-    body = {"handle": handle, "data": base64.b64encode(data).decode("ascii")}
-    client.post(f"{BASE}/add-block", body)
+    client.request("POST", f"{BASE}/add-block", raw_json=block_body({"handle": handle}, "data", data))
 
 
 def close(client: Client, handle: int) -> None:
@@ -90,7 +110,8 @@ def close(client: Client, handle: int) -> None:
 def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) -> bytes:
     """Read up to ``length`` bytes (at most 1 MB) at ``offset``: ``GET /api/2.0/dbfs/read``."""
     data = client.get(f"{BASE}/read", {"path": path, "offset": offset, "length": length})
-    return base64.b64decode(data.get("data") or "") if data.get("bytes_read") else b""
+    # a2b_base64 takes the ASCII text as it is (b64decode would first copy it into bytes).
+    return binascii.a2b_base64(data.get("data") or "") if data.get("bytes_read") else b""
 
 
 def delete(client: Client, path: str, *, recursive: bool = False) -> None:

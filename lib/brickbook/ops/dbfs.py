@@ -1,16 +1,16 @@
-"""DBFS transfers that stream in constant memory and never leave a half-written file behind.
+"""DBFS operations: copy, one-file sync, delete; streams that never leave a half-written file behind.
 
-- Upload: up to 1 MB in one ``put``; larger files block by block (1 MB raw) through create / add-block /
-  close, reading the source one block at a time. A failed block is resent by the client's retry
-  policy; an expired handle restarts the upload from the beginning; the final size is checked against
-  what was sent, and a mismatch (a block appended twice after a lost answer) restarts it too.
-- Download: 1 MB ranges through ``brickbook.localfs.atomic_writer``: into a temporary file beside the
-  target, renamed into place only when complete and of the expected size (any failure removes it); a
-  FIFO or device target is written in place, a link through to what it points to.
+- Upload and download stream block by block in constant memory, one block read ahead
+  (``brickbook.ops.dbfs_stream``, re-exported here): an expired handle or a wrong final size restarts
+  an upload; a download lands through ``localfs.atomic_writer`` (a FIFO or device target is written in
+  place, a link through to what it points to).
 - Copy (``copy``: planned, then applied unless ``dry_run``) checks every destination before the first
   byte moves: without ``overwrite`` an existing one stops the whole copy (exit 5), and so does a local
   folder where a file goes or a file where a folder goes, so nothing is half-copied. A local source
   folder is walked without leaving it (links out, broken links and loops are skipped and reported).
+  While it runs, ``ctx.progress`` shows files done of total, bytes, rate and ETA, and
+  ``transfer.progress`` is logged every few seconds (``brickbook.ops.transfer``); the result gives the
+  totals and the effective rate (``bytes``, ``seconds``, ``bytes_per_second``).
 - Sync one file (``plan_upload`` / ``apply_upload``): unchanged when the DBFS file has the same size and
   the same bytes. DBFS keeps no checksum, so the plan reads the remote file back and compares it with
   the local one block by block, stopping at the first difference; a different size is an update without
@@ -22,15 +22,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from brickbook.api import dbfs
-from brickbook.api.dbfs import BLOCK_SIZE, FileInfo
+from brickbook.api.dbfs import FileInfo
 from brickbook.change import Action, Change
 from brickbook.context import Context
 from brickbook.errors import (
@@ -41,8 +40,10 @@ from brickbook.errors import (
     TransferFailed,
     UsageError,
 )
-from brickbook.localfs import OVERWRITE_HINT, Skipped, atomic_writer, check_target, local_path, walk_files
+from brickbook.localfs import OVERWRITE_HINT, Skipped, check_target, local_path, walk_files
+from brickbook.ops.dbfs_stream import cat, copy_remote_file, download_file, read_ranges, upload_file
 from brickbook.ops.pool import run_bounded
+from brickbook.ops.transfer import TransferProgress
 from brickbook.paths import dbfs_path, is_dbfs, printable
 from brickbook.retry import is_partial_delete
 
@@ -57,95 +58,8 @@ __all__ = [
     "walk",
 ]
 
-MAX_UPLOAD_RESTARTS = 3
 MAX_DELETE_CALLS = 10_000
 MB = 1024 * 1024
-
-
-def _file_blocks(local: Path) -> Iterator[bytes]:
-    with local.open("rb") as handle:
-        while block := handle.read(BLOCK_SIZE):
-            yield block
-
-
-def _upload_blocks(ctx: Context, blocks: Callable[[], Iterable[bytes]], remote: str, overwrite: bool) -> int:
-    """Stream ``blocks()`` to ``remote``; return the bytes sent. ``blocks`` is called again on restart."""
-    log = ctx.log.bind(path=remote)
-    for attempt in range(1, MAX_UPLOAD_RESTARTS + 1):
-        # After a first attempt, a file at the target may be our own partial work: replacing it is ours.
-        handle = dbfs.create(ctx.client, remote, overwrite=overwrite or attempt > 1)
-        sent = 0
-        try:
-            for block in blocks():
-                dbfs.add_block(ctx.client, handle, block)
-                sent += len(block)
-        except ResourceDoesNotExist:
-            log.warning("dbfs.upload_restarted", reason="the upload handle expired", attempt=attempt)
-            continue
-        # A resent close whose first answer was lost, or an expired handle: the size check tells.
-        with contextlib.suppress(ResourceDoesNotExist):
-            dbfs.close(ctx.client, handle)
-        try:
-            actual = dbfs.get_status(ctx.client, remote).file_size
-        except ResourceDoesNotExist:
-            actual = -1
-        if actual == sent:
-            return sent
-        log.warning("dbfs.upload_restarted", reason=f"size {actual} != {sent} sent", attempt=attempt)
-    raise TransferFailed(f"upload to dbfs:{remote} did not complete after {MAX_UPLOAD_RESTARTS} attempts")
-
-
-def upload_file(ctx: Context, local: Path, remote: str, *, overwrite: bool) -> int:
-    """Upload a local file to DBFS in constant memory; return its size."""
-    try:
-        size = local.stat().st_size
-        if size <= BLOCK_SIZE:
-            dbfs.put(ctx.client, remote, local.read_bytes(), overwrite=overwrite)
-            return size
-        sent = _upload_blocks(ctx, functools.partial(_file_blocks, local), remote, overwrite)
-    except OSError as error:
-        raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
-    if sent != size:
-        raise TransferFailed(
-            f"{printable(str(local))} changed while it was uploaded ({sent} of {size} bytes sent)"
-        )
-    return sent
-
-
-def _ranges(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
-    offset = 0
-    while offset < size:
-        chunk = dbfs.read(ctx.client, remote, offset=offset, length=min(BLOCK_SIZE, size - offset))
-        if not chunk:
-            break
-        offset += len(chunk)
-        yield chunk
-
-
-def download_file(
-    ctx: Context, remote: str, local: Path, *, overwrite: bool, within: Path | None = None
-) -> int:
-    """Download a DBFS file through ``localfs.atomic_writer`` (renamed into place when complete)."""
-    info = dbfs.get_status(ctx.client, remote)
-    if info.is_dir:
-        raise UsageError(f"dbfs:{remote} is a directory").with_hint("add --recursive to copy it")
-    check_target(local, overwrite=overwrite, within=within)
-    written = 0
-    with atomic_writer(local, within=within) as handle:
-        for chunk in _ranges(ctx, remote, info.file_size):
-            handle.write(chunk)
-            written += len(chunk)
-        if written != info.file_size:
-            raise TransferFailed(f"dbfs:{remote}: read {written} of {info.file_size} bytes")
-    return written
-
-
-def cat(ctx: Context, remote: str) -> Iterator[bytes]:
-    """Yield a DBFS file's bytes, 1 MB at a time (the status check runs on the first ``next``)."""
-    info = dbfs.get_status(ctx.client, remote)
-    if info.is_dir:
-        raise UsageError(f"dbfs:{remote} is a directory")
-    yield from _ranges(ctx, remote, info.file_size)
 
 
 def walk(ctx: Context, remote: str) -> Iterator[FileInfo]:
@@ -204,7 +118,7 @@ def _same_bytes(ctx: Context, local: Path, remote: str, size: int) -> bool:
     """Compare a local file with a DBFS file of the same size, range by range; stop at a difference."""
     try:
         with local.open("rb") as handle:
-            for chunk in _ranges(ctx, remote, size):
+            for chunk in read_ranges(ctx, remote, size):
                 if handle.read(len(chunk)) != chunk:
                     return False
             return handle.read(1) == b""
@@ -249,14 +163,6 @@ def apply_upload(ctx: Context, change: Change) -> Change:
 # -- copy -----------------------------------------------------------------------------------------------
 
 
-def _copy_remote_file(ctx: Context, source: str, dest: str, overwrite: bool) -> int:
-    size = dbfs.get_status(ctx.client, source).file_size
-    if size <= BLOCK_SIZE:
-        dbfs.put(ctx.client, dest, b"".join(_ranges(ctx, source, size)), overwrite=overwrite)
-        return size
-    return _upload_blocks(ctx, lambda: _ranges(ctx, source, size), dest, overwrite)
-
-
 def _remote_kind(ctx: Context, path: str) -> str | None:
     """Return ``"dir"``, ``"file"`` or None when nothing is at ``path``."""
     try:
@@ -277,6 +183,7 @@ class _Copy:
     skipped: list[Skipped]
     reads: dict[str, Path]
     within: Path | None
+    sizes: dict[str, int]  # a remote source file's size, from the walk (for the ETA)
 
 
 def copy(
@@ -304,31 +211,55 @@ def copy(
             for a, b in plan.pairs
         ]
         return {**result, "files": files, "skipped": skipped, "dry_run": True}
-    sizes = _transfer(ctx, plan, overwrite)
+    progress = TransferProgress(ctx, files=len(plan.pairs), total_bytes=_total_bytes(plan))
+    try:
+        sizes = _transfer(ctx, plan, overwrite, progress)
+    finally:
+        progress.close()
     copied: list[dict[str, Any]] = [
         {"source": _label(a, plan.src_remote), "destination": _label(b, plan.dst_remote), "bytes": n}
         for (a, b), n in zip(plan.pairs, sizes, strict=True)
     ]
-    return {**result, "files": copied, "bytes": sum(sizes), "skipped": skipped}
+    return {**result, "files": copied, **progress.result(sum(sizes)), "skipped": skipped}
 
 
-def _transfer(ctx: Context, plan: _Copy, overwrite: bool) -> list[int]:
+def _total_bytes(plan: _Copy) -> int | None:
+    """Return the size of everything a copy moves (for the ETA), or None when a local file cannot tell."""
+    if plan.src_remote:
+        return sum(plan.sizes.get(a, 0) for a, _ in plan.pairs)
+    try:
+        return sum(plan.reads.get(a, Path(a)).stat().st_size for a, _ in plan.pairs)
+    except OSError:
+        return None  # the transfer itself reports the unreadable file
+
+
+def _counted(call: Callable[[], int], progress: TransferProgress) -> Callable[[], int]:
+    def run() -> int:
+        count = call()
+        progress.file_done()
+        return count
+
+    return run
+
+
+def _transfer(ctx: Context, plan: _Copy, overwrite: bool, progress: TransferProgress) -> list[int]:
     if plan.dst_remote:
         for directory in sorted({str(PurePosixPath(b).parent) for _, b in plan.pairs}):
             dbfs.mkdirs(ctx.client, directory)
     calls: list[Callable[[], int]] = []
     for a, b in plan.pairs:
         if plan.src_remote and plan.dst_remote:
-            calls.append(functools.partial(_copy_remote_file, ctx, a, b, overwrite))
+            call = functools.partial(copy_remote_file, ctx, a, b, overwrite, progress)
         elif plan.src_remote:
-            calls.append(
-                functools.partial(download_file, ctx, a, Path(b), overwrite=True, within=plan.within)
+            call = functools.partial(
+                download_file, ctx, a, Path(b), overwrite=True, within=plan.within, progress=progress
             )
         else:
             read = plan.reads.get(a, Path(a))
-            calls.append(functools.partial(upload_file, ctx, read, b, overwrite=overwrite))
+            call = functools.partial(upload_file, ctx, read, b, overwrite=overwrite, progress=progress)
+        calls.append(_counted(call, progress))
     try:
-        return run_bounded(ctx, calls, label="copying")
+        return run_bounded(ctx, calls)  # the live line is the progress's: files, bytes, rate, ETA
     except ResourceAlreadyExists as error:  # created by someone else since the check
         raise DestinationExists(error.message, error_code=error.error_code).with_hint(
             OVERWRITE_HINT
@@ -367,13 +298,14 @@ def _plan_copy(ctx: Context, source: str, dest: str, *, recursive: bool) -> _Cop
     files: list[tuple[str, str]] | None = None
     skipped: list[Skipped] = []
     reads: dict[str, Path] = {}
+    sizes: dict[str, int] = {}
     if src_remote:
-        if dbfs.get_status(ctx.client, src).is_dir:
-            files = [
-                (i.path, PurePosixPath(i.path).relative_to(src).as_posix())
-                for i in walk(ctx, src)
-                if not i.is_dir
-            ]
+        info = dbfs.get_status(ctx.client, src)
+        sizes[src] = info.file_size
+        if info.is_dir:
+            found = [i for i in walk(ctx, src) if not i.is_dir]
+            sizes = {i.path: i.file_size for i in found}
+            files = [(i.path, PurePosixPath(i.path).relative_to(src).as_posix()) for i in found]
         name = PurePosixPath(src).name
     else:
         local = Path(src)
@@ -402,7 +334,7 @@ def _plan_copy(ctx: Context, source: str, dest: str, *, recursive: bool) -> _Cop
         pairs = [(path, join(dst, rel)) for path, rel in files]
     # Files of a folder copy must land inside DEST: a link there that leads out of it is refused.
     within = Path(dst) if len(pairs) > 1 or recursive else None
-    return _Copy(src, dst, src_remote, dst_remote, pairs, skipped, reads, within)
+    return _Copy(src, dst, src_remote, dst_remote, pairs, skipped, reads, within, sizes)
 
 
 def _label(path: str, remote: bool) -> str:
