@@ -134,8 +134,13 @@ def run_timed(argv: Sequence[str], env: dict[str, str], *, cwd: Path | None = No
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env, cwd=cwd or REPO)
-        # wait4 reaps the child and returns its own rusage (ru_maxrss in KiB on Linux).
-        _, status, usage = os.wait4(process.pid, 0)
+        try:
+            # wait4 reaps the child and returns its own rusage (ru_maxrss in KiB on Linux).
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:  # Ctrl-C or SIGTERM of the harness: leave no side running
+            process.kill()
+            process.wait()
+            raise
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)

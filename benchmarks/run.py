@@ -12,6 +12,7 @@ import argparse
 import os
 import platform
 import shlex
+import signal
 import sys
 import tempfile
 import time
@@ -51,7 +52,7 @@ def _table(result: Result) -> list[str]:
         "",
         f"Bound: {result.bound}. Goal: {result.goal}.",
         "",
-        "| side | median wall (s) | min-max (s) | / brickbook | peak RSS (MiB) | requests (median) |",
+        f"| side | median wall (s) | min-max (s) | / brickbook | peak RSS (MiB) | {result.counted} |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for side in result.sides:
@@ -73,8 +74,10 @@ def _table(result: Result) -> list[str]:
     return [*lines, ""]
 
 
-def render(results: list[Result], *, command: str, size: str, repeat: int, seconds: float) -> str:
-    """Return the whole document for these results."""
+def render(
+    results: list[Result], *, command: str, size: str, repeat: int, seconds: float, load: float
+) -> str:
+    """Return the whole document for these results (``load``: the 1-minute load average at the start)."""
     lines = [
         "# Benchmarks: brickbook against the official SDK on the local emulator",
         "",
@@ -84,7 +87,8 @@ def render(results: list[Result], *, command: str, size: str, repeat: int, secon
         "figures are medians of the rounds. Peak RSS is the kernel's figure for the side's process.",
         "",
         f"- command: `{command}` (size `{size}`, {repeat} rounds; {seconds:.0f} s in all)",
-        f"- machine: {os.cpu_count()} cores ({_cpu_model()}), {platform.system()} {platform.release()}",
+        f"- machine: {os.cpu_count()} cores ({_cpu_model()}), {platform.system()} {platform.release()}; "
+        f"load average {load:.1f} at the start (shared machines: read ratios, not absolute times)",
         f"- Python {platform.python_version()} ({sys.implementation.name})",
         f"- brickbook {_version('brickbook')}, databricks-sdk {_version('databricks-sdk')}, "
         f"httpx {_version('httpx')}, uvicorn {_version('uvicorn')}, starlette {_version('starlette')}",
@@ -106,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these (repeatable)")
     parser.add_argument("--out", type=Path, help="default: docs/benchmarks.md; for smoke, a temp file")
     args = parser.parse_args(argv)
+    # A SIGTERM unwinds like Ctrl-C, so that every emulator the scenarios started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.out is None:
         # A smoke run proves the harness works; its numbers must not replace the document's.
         full = args.size == "full"
@@ -113,12 +119,18 @@ def main(argv: list[str] | None = None) -> None:
             REPO / "docs" / "benchmarks.md" if full else Path(tempfile.gettempdir()) / "benchmarks-smoke.md"
         )
     started = time.perf_counter()
+    load = os.getloadavg()[0]
     results = run_all(args.size, args.repeat, args.latency_ms, set(args.only or ()))
     command = "invoke bench " + shlex.join(
         [f"--size={args.size}", f"--repeat={args.repeat}", f"--latency-ms={args.latency_ms}"]
     )
     text = render(
-        results, command=command, size=args.size, repeat=args.repeat, seconds=time.perf_counter() - started
+        results,
+        command=command,
+        size=args.size,
+        repeat=args.repeat,
+        seconds=time.perf_counter() - started,
+        load=load,
     )
     args.out.write_text(text)
     print(f"bench: wrote {args.out} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)

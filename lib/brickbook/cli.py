@@ -262,15 +262,15 @@ def namespace_for(argv: Sequence[str]) -> Collection:
 
     ``brickbook jobs.list ...`` needs the ``jobs`` tasks alone: the other areas, the runbooks and their
     engine are not imported. Anything less clear-cut gets everything (no task named, a runbook or
-    ``demo``, listing or completion asked for before the task), and then parsing is what it always
-    was. Naming a few areas too many (a value that looks like ``fs.x``) only costs their import.
+    ``demo``, listing or completion asked for anywhere), and then parsing is what it always was.
+    Naming a few areas too many (a value that looks like ``fs.x``) only costs their import.
     """
     areas: list[str] = []
     for token in argv[1:]:
         if token == "--":
             break
-        if token in WHOLE_NAMESPACE_OPTIONS and not areas:
-            return build_namespace()
+        if token in WHOLE_NAMESPACE_OPTIONS or token.startswith(("--list=", "--complete=")):
+            return build_namespace()  # also after a task name: -l there is --log-format, costing only time
         head, dot, _ = token.partition(".")
         if token == "demo" or (dot and head == "runbook"):
             return build_namespace()

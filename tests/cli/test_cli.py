@@ -346,6 +346,10 @@ def test_a_runbook_or_a_listing_still_sees_every_task():
     everything = set(namespace_for(["brickbook", "--list"]).task_names)
     assert {"jobs.list", "clusters.list", "runbook.run-job", "demo"} <= everything
     assert set(namespace_for(["brickbook", "runbook.run-job", "--help"]).task_names) == everything
+    assert set(namespace_for(["brickbook", "jobs.list", "--list"]).task_names) == everything
+    assert (
+        set(namespace_for(["brickbook", "--complete", "--", "brickbook", "jobs."]).task_names) == everything
+    )
     assert set(namespace_for(["brickbook", "jobs.list", "fs.ls"]).task_names) == {
         name for name in everything if name.startswith(("jobs.", "fs."))
     }
