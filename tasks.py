@@ -17,9 +17,13 @@ def _test(c: Context, args: str = "") -> None:
     c.run(f"python -m pytest {args}", pty=False)
 
 
-def _bench(c: Context) -> None:
-    """Measure request overhead, DBFS transfer throughput and peak memory against the emulator."""
-    c.run("python -m benchmarks.transfers", pty=False)
+def _bench(c: Context, size: str = "full", repeat: int = 3, latency_ms: int = 50, only: str = "") -> None:
+    """Run brickbook and the official SDK side by side on the emulator; regenerate docs/benchmarks.md."""
+    scenarios = " ".join(f"--only {name}" for name in only.split(",") if name)
+    c.run(
+        f"python -m benchmarks.run --size {size} --repeat {repeat} --latency-ms {latency_ms} {scenarios}",
+        pty=False,
+    )
 
 
 def _lint(c: Context) -> None:
@@ -32,4 +36,15 @@ def _lint(c: Context) -> None:
 ns = build_namespace()
 ns.add_task(Task(_test, name="test", help={"args": "Extra arguments for pytest, e.g. '-k retry -x'."}))
 ns.add_task(Task(_lint, name="lint"))
-ns.add_task(Task(_bench, name="bench"))
+ns.add_task(
+    Task(
+        _bench,
+        name="bench",
+        help={
+            "size": "full (500 notebooks, 256 MiB, 20 runs; docs/benchmarks.md) or smoke (CI, < 1 min).",
+            "repeat": "Rounds per scenario; the document shows medians.",
+            "latency-ms": "Emulator latency for the second import scenario (0 skips it).",
+            "only": "Comma-separated: cold,import,import-latency,dbfs,runs,capacity (default: all).",
+        },
+    )
+)

@@ -2,9 +2,12 @@
 
 ``brickbook X`` anywhere (cron, CI) behaves like ``invoke X`` in the repository, because both run the
 same tasks, and every task turns failures into exit codes in one place, ``brickbook.command`` (whose
-docstring holds the exit-code table). Startup stays light: task modules import httpx, structlog and
-the API layer only when a task runs; importing this module loads nothing of the emulator (building the
-parser reads ``emulator.serve``'s options from the emulator's stdlib-only option table).
+docstring holds the exit-code table). Startup stays light (measured with ``python -X importtime``):
+task modules import httpx, structlog and the API layer only when a task runs; ``main`` loads only the
+task areas its command line names (``namespace_for``: ``brickbook jobs.list`` imports neither the other
+areas nor the runbooks and their engine), and the parser gets contexts only for the tasks named, so
+nothing of the emulator is imported unless ``emulator.serve`` is (its options come from the emulator's
+stdlib-only option table).
 
 The console script offers only the core options brickbook honours: ``--help/-h``, ``--version/-V``,
 ``--list/-l [NAMESPACE]`` with ``--list-format/-F flat|nested|json`` (for scripts), and shell completion
@@ -22,7 +25,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,19 +34,23 @@ from invoke.collection import Collection
 from invoke.completion.complete import complete, print_completion_script
 from invoke.exceptions import Exit, ParseError
 from invoke.parser.argument import Argument
+from invoke.parser.context import ParserContext
+from invoke.parser.parser import Parser
 from invoke.program import Program
 
 from brickbook import __version__
 from brickbook.command import RUNTIME_CONFIG_KEY
-from brickbook.tasks import namespace as primitives
+from brickbook.tasks import AREAS, collection
 
-__all__ = ["BrickbookProgram", "main", "program"]
+__all__ = ["BrickbookProgram", "build_namespace", "main", "namespace_for"]
 
 USAGE_EXIT_CODE = 2
 # What a shell reports for a program whose reader went away (128 + SIGPIPE).
 BROKEN_PIPE_EXIT_CODE = 141
 CORE_OPTIONS = ("help", "version", "list", "list-format", "complete", "print-completion-script")
 LIST_FORMATS = ("flat", "nested", "json")
+# Core options that read the whole namespace (listing, completion): with them, load every task.
+WHOLE_NAMESPACE_OPTIONS = ("-l", "--list", "--complete", "--print-completion-script")
 # Options every task takes: given before the task name, they deserve a pointer to where they go.
 TASK_OPTIONS = ("-o", "--output", "-p", "--profile", "-l", "--log-format", "-d", "--debug")
 _NO_IDEA = re.compile(r"^No idea what '(.*)' is!$", re.DOTALL)
@@ -145,6 +152,29 @@ class BrickbookProgram(Program):
         with _usage_errors():
             super().parse_tasks()
 
+    def _make_parser(self) -> Parser:
+        # invoke builds (and deep-copies, twice) a parser context for every task on every start. The
+        # parser enters a context only on a token equal to its name or alias, so contexts for the tasks
+        # this command line names (and --help's target) parse exactly alike, at a fraction of the cost;
+        # completion, which offers every task, still gets them all.
+        named = set(self.core.unparsed)
+        wanted = self.args.help.value
+        if isinstance(wanted, str):
+            named.add(wanted)
+        everything = bool(self.args.complete.value)
+        contexts = [
+            ParserContext(
+                name=primary,
+                aliases=aliases,
+                args=self.collection[primary].get_arguments(
+                    ignore_unknown_help=self.config.tasks.ignore_unknown_help
+                ),
+            )
+            for primary, aliases in self.collection.task_names.items()
+            if everything or primary in named or named.intersection(aliases)
+        ]
+        return Parser(initial=self.initial_context, contexts=contexts)
+
     def parse_cleanup(self) -> None:
         # invoke's parse_cleanup, less --list-depth, with usage errors of our own and two additions:
         # --version and --print-completion-script act even after a task name (they never run it), and
@@ -213,21 +243,58 @@ class BrickbookProgram(Program):
         raise Exit
 
 
-def build_namespace() -> Collection:
-    """Return everything ``brickbook`` serves: the primitive tasks, ``runbook.*`` and ``demo``."""
-    import runbooks
-    from runbooks.demo import demo
-
+def build_namespace(areas: Sequence[str] = AREAS, *, runbooks: bool = True) -> Collection:
+    """Return what ``brickbook`` serves: the primitive tasks of ``areas``, and ``runbook.*`` and ``demo``."""
     served = Collection()
-    for name, sub in primitives.collections.items():
-        served.add_collection(sub, name=name)
-    served.add_collection(runbooks.namespace, name="runbook")
-    served.add_task(demo)
+    for area in areas:
+        served.add_collection(collection(area), name=area)
+    if runbooks:
+        import runbooks as named_runbooks
+        from runbooks.demo import demo
+
+        served.add_collection(named_runbooks.namespace, name="runbook")
+        served.add_task(demo)
     return served
 
 
-namespace = build_namespace()
-program = BrickbookProgram(name="brickbook", binary="brickbook", version=__version__, namespace=namespace)
+def namespace_for(argv: Sequence[str]) -> Collection:
+    """Return the part of the namespace a command line can reach, so that a start imports only that.
+
+    ``brickbook jobs.list ...`` needs the ``jobs`` tasks alone: the other areas, the runbooks and their
+    engine are not imported. Anything less clear-cut gets everything (no task named, a runbook or
+    ``demo``, listing or completion asked for anywhere), and then parsing is what it always was.
+    Naming a few areas too many (a value that looks like ``fs.x``) only costs their import.
+    """
+    areas: list[str] = []
+    for token in argv[1:]:
+        if token == "--":
+            break
+        if token in WHOLE_NAMESPACE_OPTIONS or token.startswith(("--list=", "--complete=")):
+            return build_namespace()  # also after a task name: -l there is --log-format, costing only time
+        head, dot, _ = token.partition(".")
+        if token == "demo" or (dot and head == "runbook"):
+            return build_namespace()
+        if dot and head in AREAS and head not in areas:
+            areas.append(head)
+    if not areas:
+        return build_namespace()
+    return build_namespace([area for area in AREAS if area in areas], runbooks=False)
+
+
+def _program(served: Collection) -> BrickbookProgram:
+    return BrickbookProgram(name="brickbook", binary="brickbook", version=__version__, namespace=served)
+
+
+def __getattr__(name: str) -> Any:
+    # ``namespace`` (everything served) and ``program`` over it stay importable, built on first use:
+    # ``main`` builds only the part its command line needs.
+    if name == "namespace":
+        globals()["namespace"] = served = build_namespace()
+        return served
+    if name == "program":
+        globals()["program"] = built = _program(__getattr__("namespace"))
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ClosedStdout(io.TextIOBase):
@@ -272,7 +339,7 @@ def main() -> None:
     """Run the brickbook command line."""
     _guard_standard_streams()
     try:
-        program.run()
+        _program(namespace_for(sys.argv)).run()
     except BrokenPipeError:
         # The reader (e.g. `| head`) is gone: stop quietly instead of printing a traceback, and keep
         # the interpreter's final flush of stdout from failing again.

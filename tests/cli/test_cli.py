@@ -270,6 +270,91 @@ def test_startup_stays_light():
     assert done.stdout.strip() == ""
 
 
+# Runs `brickbook ARGS` in a fresh interpreter, then prints (to stderr) which of NAMES it imported.
+_IMPORTED_BY_A_RUN = """
+import sys
+names = sys.argv[1].split(",")
+sys.argv = ["brickbook", *sys.argv[2:]]
+from brickbook.cli import main
+try:
+    main()
+except SystemExit as stop:
+    code = stop.code
+else:
+    code = 0
+loaded = [n for n in names if n in sys.modules]
+print("imported:" + ",".join(loaded), "exit:" + str(code), file=sys.stderr)
+"""
+
+
+def _imported_by(names: tuple[str, ...], *args: str) -> tuple[list[str], str, str]:
+    """Run ``brickbook ARGS`` as a new process; return which of ``names`` it imported, its exit, stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_BY_A_RUN, ",".join(names), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    last = done.stderr.strip().splitlines()[-1]
+    imported, exit_code = last.removeprefix("imported:").split(" exit:")
+    return [n for n in imported.split(",") if n], exit_code, done.stdout
+
+
+# What no run that lists jobs or shows a task's help needs.
+_NOT_FOR_A_PRIMITIVE = (
+    "brickbook.emulator",
+    "starlette",
+    "uvicorn",
+    "runbooks",
+    "brickbook.runbook",
+    "brickbook.journal",
+    "brickbook.tasks.clusters",
+    "brickbook.tasks.workspace",
+    "brickbook.tasks.emulator",
+)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("jobs.list", "--help")])
+def test_help_imports_no_http_logging_retry_or_emulator(args: tuple[str, ...]):
+    """`brickbook --help` and a task's help load neither httpx, structlog, tenacity nor the emulator."""
+    heavy = ("httpx", "structlog", "tenacity", "brickbook.emulator", "starlette", "brickbook.client")
+    imported, exit_code, stdout = _imported_by(heavy, *args)
+    assert exit_code in ("0", "None")
+    assert "Usage: brickbook" in stdout
+    assert imported == []
+
+
+def test_task_help_imports_only_its_own_area():
+    """`brickbook jobs.list --help` imports the jobs tasks and no other area, runbook or engine."""
+    imported, _, stdout = _imported_by((*_NOT_FOR_A_PRIMITIVE, "brickbook.tasks.jobs"), "jobs.list", "--help")
+    assert "jobs.list" in stdout
+    assert imported == ["brickbook.tasks.jobs"]
+
+
+def test_a_one_request_task_imports_only_what_it_needs(workspace_env: Emulator):
+    """`brickbook jobs.list -o json` sends its request without the emulator, runbooks or other areas."""
+    imported, exit_code, stdout = _imported_by((*_NOT_FOR_A_PRIMITIVE, "httpx"), "jobs.list", "-o", "json")
+    assert exit_code in ("0", "None")
+    assert json.loads(stdout) == []
+    assert imported == ["httpx"]
+
+
+def test_a_runbook_or_a_listing_still_sees_every_task():
+    """Naming a runbook, or asking for --list, loads the whole namespace (the runbooks and every area)."""
+    from brickbook.cli import namespace_for
+
+    everything = set(namespace_for(["brickbook", "--list"]).task_names)
+    assert {"jobs.list", "clusters.list", "runbook.run-job", "demo"} <= everything
+    assert set(namespace_for(["brickbook", "runbook.run-job", "--help"]).task_names) == everything
+    assert set(namespace_for(["brickbook", "jobs.list", "--list"]).task_names) == everything
+    assert (
+        set(namespace_for(["brickbook", "--complete", "--", "brickbook", "jobs."]).task_names) == everything
+    )
+    assert set(namespace_for(["brickbook", "jobs.list", "fs.ls"]).task_names) == {
+        name for name in everything if name.startswith(("jobs.", "fs."))
+    }
+
+
 def test_help_after_a_task_with_positionals_shows_its_help(isolated_env: pytest.MonkeyPatch):
     """`brickbook TASK --help` shows the task's help even when the task takes positional arguments."""
     result = run_cli("workspace.get-status", "--help")
