@@ -125,7 +125,9 @@ def import_notebooks(size: Size, repeat: int, work: Path, latency_ms: int) -> li
 
         def fresh(argv: list[str]) -> Callable[[int], Sample]:
             def run(_: int) -> Sample:
-                emu.call("POST", "/_emulator/reset")
+                emu.call("POST", "/_emulator/reset")  # a reset clears rate limits too: set them again
+                if realistic:
+                    emu.call("POST", "/_emulator/rate-limits", {"preset": "realistic"})
                 emu.clear_journal()
                 return run_timed(argv, env)
 
@@ -148,6 +150,8 @@ def import_notebooks(size: Size, repeat: int, work: Path, latency_ms: int) -> li
         )
         # The rerun: the folder as brickbook left it, nothing changed locally.
         emu.call("POST", "/_emulator/reset")
+        if realistic:
+            emu.call("POST", "/_emulator/rate-limits", {"preset": "realistic"})
         run_timed(_brickbook("workspace.import-dir", "--src", str(source), "--dest", dest), env)
         run_timed(_sdk("import_dir.py", str(source), dest + "-sdk", "1"), env)
         _alternate(
