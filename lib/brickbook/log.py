@@ -7,8 +7,9 @@ stderr; results go to stdout. Every secret the invocation knows is masked in log
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -45,6 +46,31 @@ def redact_event(
     return event_dict
 
 
+# Called before each log line is written: a live progress line on the same terminal blanks itself first,
+# whichever op logs while it is shown (registered by ``output.ProgressLine``).
+_before_line: list[Callable[[], None]] = []
+
+
+def before_each_line(callback: Callable[[], None]) -> Callable[[], None]:
+    """Run ``callback`` before every log line is written; return the function that stops it."""
+    _before_line.append(callback)
+
+    def stop() -> None:
+        with contextlib.suppress(ValueError):
+            _before_line.remove(callback)
+
+    return stop
+
+
+def clear_live_lines(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Let live lines blank themselves before this event is written (a processor)."""
+    for callback in list(_before_line):
+        callback()
+    return event_dict
+
+
 def configure_logging(*, fmt: LogFormat = "auto", level: str = "info", stream: TextIO | None = None) -> None:
     """Configure structlog for this process: JSON lines unless stderr is a TTY (or ``fmt`` says)."""
     target = stream if stream is not None else sys.stderr
@@ -62,6 +88,7 @@ def configure_logging(*, fmt: LogFormat = "auto", level: str = "info", stream: T
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             redact_event,
+            clear_live_lines,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

@@ -177,10 +177,15 @@ class ProgressLine:
         self._stream = stream if stream is not None else sys.stderr
         self._active = self._stream.isatty()
         self._shown = False
+        self._stop_clearing: Callable[[], None] | None = None
 
     def update(self, text: str) -> None:
-        """Replace the line with ``text``."""
+        """Replace the line with ``text``; any log line written while it shows blanks it first."""
         if self._active:
+            if self._stop_clearing is None:
+                from brickbook.log import before_each_line  # here, not at import: --help stays light
+
+                self._stop_clearing = before_each_line(self.clear)
             self._stream.write("\r\x1b[K" + printable(redact(text)))
             self._stream.flush()
             self._shown = True
@@ -194,6 +199,9 @@ class ProgressLine:
 
     def close(self) -> None:
         """End the line so later output starts on a fresh one."""
+        if self._stop_clearing is not None:
+            self._stop_clearing()
+            self._stop_clearing = None
         if self._shown:
             self._stream.write("\n")
             self._stream.flush()

@@ -127,7 +127,8 @@ def render_report_text(data: Mapping[str, Any]) -> str:
         lines.append(f"  {step['outcome']:<{width}}  {step['name']}{took}{reason}")
         for change in step["changes"]:
             shown = Change.from_dict(change)
-            if shown.changed or data.get("dry_run"):
+            # A change the step's reason already spells out is not repeated beneath it.
+            if (shown.changed or data.get("dry_run")) and shown.describe() not in step["reason"]:
                 lines.append(f"  {'':<{width}}    {shown.describe()}")
     if data["runs"]:
         lines.append("runs:")

@@ -148,3 +148,16 @@ def test_progress_line_escapes_server_text():
     terminal = FakeTerminal()
     ProgressLine(terminal).update("RUNNING: \x1b[2Jcleared\nnext")
     assert terminal.getvalue() == "\r\x1b[KRUNNING: \\x1b[2Jcleared\\nnext"
+
+
+def test_any_log_line_blanks_the_live_progress_line_first():
+    """An op logging while the progress line shows never writes its line after the half-drawn one."""
+    terminal = FakeTerminal()
+    configure_logging(fmt="json", stream=terminal)
+    line = ProgressLine(terminal)
+    line.update("job 'etl' matches its spec")
+    get_logger().info("job.created", job_id=1)
+    assert terminal.getvalue().startswith("\r\x1b[Kjob 'etl' matches its spec\r\x1b[K{")
+    line.close()
+    get_logger().info("after.close")
+    assert terminal.getvalue().count("\r\x1b[K") == 2  # a closed line is no longer cleared
