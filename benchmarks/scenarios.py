@@ -8,15 +8,14 @@ journal, and the scenario's bound (what limits it, and the figure the goal is ju
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.datafiles import sha256, write_file
 from benchmarks.harness import BIN, TOKEN, Emulator, Sample, Side, child_env, median, run_timed, serving
 
 __all__ = ["SIZES", "Result", "Size", "run_all"]
@@ -186,30 +185,11 @@ def import_notebooks(size: Size, repeat: int, work: Path, latency_ms: int) -> li
     ]
 
 
-def _random_file(path: Path, mib: int) -> str:
-    digest = hashlib.sha256()
-    chunks = random.Random(11)  # noqa: S311 - test data, not cryptography
-    with path.open("wb") as handle:
-        for _ in range(mib):
-            chunk = chunks.randbytes(MIB)
-            digest.update(chunk)
-            handle.write(chunk)
-    return digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(MIB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def dbfs_transfers(size: Size, repeat: int, work: Path) -> list[Result]:
     """Upload then download N MiB through DBFS's 1 MiB blocks: ``brickbook fs.cp`` against the SDK."""
     mib = size.dbfs_mib
     source = work / "dbfs-in.bin"
-    expected = _random_file(source, mib)
+    expected = write_file(source, mib)
     up_ours, up_sdk = Side("brickbook fs.cp"), Side("SDK dbfs.upload")
     down_ours, down_sdk = Side("brickbook fs.cp"), Side("SDK dbfs.download")
     with serving() as emu:
@@ -218,7 +198,7 @@ def dbfs_transfers(size: Size, repeat: int, work: Path) -> list[Result]:
         def download(argv: list[str], target: Path) -> Sample:
             target.unlink(missing_ok=True)
             sample = run_timed(argv, env)
-            if _sha256(target) != expected:
+            if sha256(target) != expected:
                 raise RuntimeError(f"{' '.join(argv)} downloaded different bytes")
             return sample
 

@@ -7,8 +7,6 @@ absolute promises. The memory goal: a transfer's peak traced memory stays flat a
 
 from __future__ import annotations
 
-import hashlib
-import random
 import tempfile
 import time
 import tracemalloc
@@ -17,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.datafiles import sha256, write_file
 from brickbook.api import identity
 from brickbook.client import Client
 from brickbook.config import Config
@@ -43,27 +42,6 @@ def measured() -> Iterator[dict[str, float]]:
         result["seconds"] = time.perf_counter() - started
         result["peak_mb"] = (tracemalloc.get_traced_memory()[1] - start_mem) / CHUNK
         tracemalloc.stop()
-
-
-def write_file(path: Path, megabytes: int) -> str:
-    """Write reproducible pseudo-random data one MB at a time (never all in memory); return its SHA-256."""
-    digest = hashlib.sha256()
-    chunks = random.Random(11)  # noqa: S311 - test data, not cryptography
-    with path.open("wb") as handle:
-        for _ in range(megabytes):
-            chunk = chunks.randbytes(CHUNK)
-            digest.update(chunk)
-            handle.write(chunk)
-    return digest.hexdigest()
-
-
-def sha256(path: Path) -> str:
-    """Hash a file one MB at a time."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def main(sizes_mb: tuple[int, ...] = (16, 64), requests: int = 500) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.transfers import sha256, write_file
+from benchmarks.datafiles import sha256, write_file
 from tests.conftest import Emulator, run_cli
 
 MB = 1024 * 1024
