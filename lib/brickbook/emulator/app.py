@@ -27,6 +27,7 @@ from brickbook.emulator.routes.auth import AuthArea
 from brickbook.emulator.routes.clusters import ClustersArea
 from brickbook.emulator.routes.control import ControlPlane, ControlRoutes
 from brickbook.emulator.routes.dbfs import DbfsArea
+from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.secrets import SecretsArea
@@ -44,6 +45,7 @@ AREAS: tuple[AreaFactory, ...] = (
     AuthArea,
     TokensArea,
     DbfsArea,
+    FilesArea,
     WorkspaceArea,
     ReposArea,
     ClustersArea,
