@@ -8,6 +8,7 @@ event per call (``http.request``), plus one per retry (``http.retry``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import platform
 import random
@@ -29,7 +30,7 @@ from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, singl
 from brickbook.throttle import AdaptiveRates, PinnedRate, Rates, Throttle, TokenBucket
 from brickbook.tls import tls_error
 
-__all__ = ["Client", "flatten_query", "post_webhook"]
+__all__ = ["Client", "RawAnswer", "flatten_query", "post_webhook"]
 
 QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
@@ -401,6 +402,167 @@ class Client:
         assert isinstance(data, dict)
         return IssuedToken(access_token=token, expires_in=_lifetime(data.get("expires_in")))
 
+    # -- raw bodies (Files API) -----------------------------------------------------------------
+
+    def send_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        content: Callable[[], Iterator[bytes]] | None = None,
+        length: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> RawAnswer:
+        """Send one call with a raw body (``application/octet-stream``) and read its whole answer.
+
+        ``content()`` makes the body's chunks; it is called again for every attempt, so a retried
+        upload streams from the start. ``length`` is sent as Content-Length (else the body is chunked).
+        Whether the call may be resent is ``brickbook.retry``'s, judged on the query parameters
+        (``overwrite`` on a Files API upload), unless ``idempotent`` says.
+        """
+        with self.stream_raw(
+            method, path, query=query, content=content, length=length, headers=headers, idempotent=idempotent
+        ) as answer:
+            body = b"".join(answer.chunks)
+        return RawAnswer(answer.status, answer.headers, iter((body,)))
+
+    @contextlib.contextmanager
+    def stream_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        content: Callable[[], Iterator[bytes]] | None = None,
+        length: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> Iterator[RawAnswer]:
+        """Send one call and yield its answer with the body still on the connection (``chunks``).
+
+        Retries cover the request up to the answer's headers; the body is the caller's to read (a
+        download that breaks halfway resumes with a ``Range`` of its own). The connection is released
+        when the block ends.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = is_idempotent(method, path, query)
+        started = self._clock()
+        attempts = 0
+
+        def on_retry(attempt: int, wait: float, error: BaseException) -> None:
+            self._log.warning(
+                "http.retry",
+                method=method,
+                path=path,
+                attempt=attempt,
+                wait_seconds=round(wait, 3),
+                reason=str(error),
+            )
+
+        response: httpx.Response | None = None
+        try:
+            try:
+                for attempt in self._policy.retrying(method=method, idempotent=idempotent, on_retry=on_retry):
+                    with attempt:
+                        attempts += 1
+                        response = self._raw_attempt(
+                            method, path, query=query, content=content, length=length, headers=headers
+                        )
+            except _TokenFetchFailed as failed:
+                raise failed.error from failed.error.__cause__
+            except BrickbookError as error:
+                error.attempts = attempts
+                if attempts == 1 and error.hint is None:
+                    hint = single_attempt_hint(error, method, idempotent, self.config.retry)
+                    if hint:
+                        error.with_hint(hint)
+                raise
+        except BrickbookError as error:
+            self._log.debug(
+                "http.request",
+                method=method,
+                path=path,
+                status=getattr(error, "http_status", None),
+                error_code=error.error_code,
+                attempts=error.attempts,
+                duration_ms=round((self._clock() - started) * 1000),
+                request_id=getattr(error, "request_id", None),
+            )
+            raise
+        assert response is not None
+        self._log.debug(
+            "http.request",
+            method=method,
+            path=path,
+            status=response.status_code,
+            attempts=attempts,
+            duration_ms=round((self._clock() - started) * 1000),
+            request_id=response.headers.get("x-request-id"),
+        )
+        try:
+            yield RawAnswer(
+                response.status_code,
+                response.headers,
+                _raw_chunks(response, method, path, self.config.host),
+            )
+        finally:
+            response.close()
+
+    def _raw_attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None,
+        content: Callable[[], Iterator[bytes]] | None,
+        length: int | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """Send one attempt of a raw call; return the open answer when it succeeded, else raise."""
+        renewed = False
+        while True:
+            sent = {"Content-Type": "application/octet-stream"} if content is not None else {}
+            if length is not None:
+                sent["Content-Length"] = str(length)
+            sent.update(headers or {})
+            try:
+                token = self._auth.token()
+            except BrickbookError as failure:
+                raise _TokenFetchFailed(failure) from failure
+            sent["Authorization"] = f"Bearer {token}"
+            request = self._http.build_request(
+                method,
+                path,
+                params=tuple(flatten_query(query or {})),
+                content=content() if content is not None else None,
+                headers=sent,
+            )
+            with self.throttle.slot(method, path) as lane:
+                try:
+                    response = self._http.send(request, stream=True)
+                except httpx.TransportError as exc:
+                    raise _transport_error(exc, method, path, self.config.host) from exc
+            if response.is_success:
+                lane.answered(response.status_code)
+                return response
+            try:
+                response.read()
+            except httpx.TransportError as exc:
+                raise _transport_error(exc, method, path, self.config.host) from exc
+            finally:
+                response.close()
+            error = self._error(response, method, path)
+            lane.answered(response.status_code, error.retry_after)
+            refused = error.http_status in (401, 403) and error.error_code is None
+            if refused and self._auth.refreshable and not renewed:
+                self._auth.invalidate()
+                renewed = True
+                continue
+            raise error
+
 
 def _lifetime(value: object) -> float:
     """Read ``expires_in`` (seconds); a missing, odd or non-positive value means the usual hour."""
@@ -441,3 +603,30 @@ def post_webhook(
             path=shown,
             request_sent=not never_sent,
         ) from None
+
+
+class RawAnswer:
+    """An answer whose body is raw bytes (Files API): status, headers, and the body as chunks.
+
+    ``chunks`` reads the body from the connection as it is iterated (a streamed download); a failure
+    while reading is a ``TransportError``, as for any call.
+    """
+
+    def __init__(self, status: int, headers: Mapping[str, str], chunks: Iterator[bytes]) -> None:
+        self.status = status
+        self.headers = headers
+        self.chunks = chunks
+
+
+def _raw_chunks(response: httpx.Response, method: str, path: str, host: str) -> Iterator[bytes]:
+    try:
+        yield from response.iter_raw()
+    except httpx.TransportError as exc:
+        raise _transport_error(exc, method, path, host) from exc
+    except httpx.StreamError as exc:  # closed or consumed already: the caller stopped early
+        raise TransportError(
+            f"the answer could not be read ({method} {path}): {type(exc).__name__}",
+            method=method,
+            path=path,
+            request_sent=True,
+        ) from exc

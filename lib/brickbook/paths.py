@@ -5,6 +5,11 @@ C1): a newline in a workspace name breaks every listing that shows it, and nothi
 one. A command-line argument that was not valid UTF-8 arrives as a str with surrogate escapes; it is
 refused here, named in an escaped form, instead of failing later with ``UnicodeEncodeError``.
 ``printable`` is that escaped (and shortened) form, for any path a message must show.
+
+Which service a remote path goes to is decided here, once: ``/Volumes/<catalog>/<schema>/<volume>/...``
+(also written ``dbfs:/Volumes/...``, as the SDK and ``dbutils.fs`` accept it) names a Unity Catalog
+volume, served by the Files API (``is_volume``, ``volume_path``); any other ``dbfs:/`` path is DBFS. A
+local folder under ``/Volumes`` (macOS mounts disks there) is named relatively (``./``) or through a link.
 """
 
 from __future__ import annotations
@@ -18,12 +23,16 @@ __all__ = [
     "dbfs_path",
     "has_control_characters",
     "is_dbfs",
+    "is_remote",
     "is_valid_utf8",
+    "is_volume",
     "printable",
+    "volume_path",
     "workspace_path",
 ]
 
 DBFS_SCHEME = "dbfs:"
+VOLUMES = "/Volumes"
 # C0 controls, DEL and C1 controls.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # Messages show at most this many characters of a path (a 5 KB name must not make a 5 KB line).
@@ -92,3 +101,33 @@ def dbfs_path(path: str) -> str:
     if raw.startswith(DBFS_SCHEME):
         raw = raw[len(DBFS_SCHEME) :]
     return _normalise(raw, "DBFS path", "dbfs:/tmp/data.csv")
+
+
+def _bare(path: str) -> str:
+    raw = path.strip(" ")
+    return raw[len(DBFS_SCHEME) :] if raw.startswith(DBFS_SCHEME) else raw
+
+
+def is_volume(path: str) -> bool:
+    """Tell whether a command-line path names a Unity Catalog volume (``[dbfs:]/Volumes/...``)."""
+    bare = _bare(path)
+    return bare == VOLUMES or bare.startswith(VOLUMES + "/")
+
+
+def is_remote(path: str) -> bool:
+    """Tell whether a command-line path of a copy names the workspace side (DBFS or a volume)."""
+    return is_dbfs(path) or is_volume(path)
+
+
+def volume_path(path: str) -> str:
+    """Return the normalised ``/Volumes/<catalog>/<schema>/<volume>[/...]`` path, or raise UsageError."""
+    example = "/Volumes/main/default/landing/data.csv"
+    normal = _normalise(_bare(path), "volume path", example)
+    if (
+        not normal.startswith(VOLUMES + "/") or len(normal.split("/")) < 5
+    ):  # "", Volumes, catalog, schema, volume
+        raise UsageError(
+            f"volume path {printable(normal)} must name a volume: /Volumes/<catalog>/<schema>/<volume>/..., "
+            f"e.g. {example}"
+        )
+    return normal

@@ -87,6 +87,10 @@ IDEMPOTENT_MUTATIONS: tuple[tuple[str, re.Pattern[str], Callable[[Mapping[str, A
     # check in ``brickbook.ops.dbfs``, which restarts the upload.
     ("POST", re.compile(_API + r"dbfs/(add-block|close)$"), _always),
     ("POST", re.compile(_API + r"secrets/(put|acls/put)$"), _always),
+    # Files API (``overwrite`` is a query parameter there): an upload that overwrites writes the same
+    # bytes again. Without it a lost answer is settled by ``brickbook.ops.files``, comparing the bytes.
+    ("PUT", re.compile(_API + r"fs/files/"), _overwrites),
+    ("PUT", re.compile(_API + r"fs/directories/"), _always),
     ("PATCH", re.compile(_API + r"repos/\d+$"), _always),
     ("POST", re.compile(_API + r"sql/warehouses/[^/]+/(start|stop)$"), _always),
     ("POST", re.compile(_API + r"sql/statements/[^/]+/cancel$"), _always),

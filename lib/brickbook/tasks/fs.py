@@ -1,4 +1,8 @@
-"""DBFS tasks: ls, cp, rm, mkdirs, cat (``dbfs:/`` marks the remote side, as in the Databricks CLI)."""
+"""File tasks: ls, cp, rm, mkdirs, cat on DBFS and on Unity Catalog volumes.
+
+``dbfs:/`` marks the DBFS side, as in the Databricks CLI; ``/Volumes/<catalog>/<schema>/<volume>/...``
+(or ``dbfs:/Volumes/...``) a volume, served by the Files API (``brickbook.paths.is_volume`` decides).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 from brickbook.command import Invocation, command
 from brickbook.output import render_table
-from brickbook.paths import dbfs_path
+from brickbook.paths import dbfs_path, is_volume, volume_path
 
 __all__ = ["cat", "content_result", "cp", "ls", "mkdirs", "rm", "write_stdout"]
 
@@ -60,9 +64,13 @@ def _copies_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@command(help={"path": "DBFS path (dbfs:/... or /...)."}, text=_files_table)
+@command(help={"path": "DBFS path (dbfs:/... or /...) or volume path (/Volumes/...)."}, text=_files_table)
 def ls(inv: Invocation, path: str) -> list[Any]:
-    """List a DBFS directory (or describe a file)."""
+    """List a DBFS or volume directory (or describe a file)."""
+    if is_volume(path):
+        from brickbook.ops import files
+
+        return files.list_(inv.context, volume_path(path))
     from brickbook.api import dbfs
 
     return [f.raw for f in dbfs.list_(inv.client, dbfs_path(path))]
@@ -70,8 +78,8 @@ def ls(inv: Invocation, path: str) -> list[Any]:
 
 @command(
     help={
-        "src": "Source: a local path or dbfs:/...",
-        "dest": "Destination: a local path or dbfs:/...",
+        "src": "Source: a local path, dbfs:/... or /Volumes/...",
+        "dest": "Destination: a local path, dbfs:/... or /Volumes/...",
         "recursive": "Copy a directory and everything below it.",
         "overwrite": "Replace existing destination files (local or remote).",
         "dry_run": "Check and list what would be copied (action create or update), and copy nothing.",
@@ -87,20 +95,27 @@ def cp(
     overwrite: bool = False,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Copy files to, from or within DBFS, streaming in constant memory.
+    """Copy files to, from or within DBFS or a volume, streaming in constant memory.
 
     An existing destination file, local or remote, is kept unless --overwrite is given (exit 5). A
     local source folder is copied without leaving it: symbolic links that lead outside it, broken
     links and loops are skipped and listed. With --dry-run every check runs and nothing is copied.
     """
-    from brickbook.ops import dbfs
+    from brickbook.ops import dbfs, files
 
-    return dbfs.copy(inv.context, src, dest, recursive=recursive, overwrite=overwrite, dry_run=dry_run)
+    op = files.copy if is_volume(src) or is_volume(dest) else dbfs.copy
+    return op(inv.context, src, dest, recursive=recursive, overwrite=overwrite, dry_run=dry_run)
 
 
-@command(help={"path": "DBFS path to delete.", "recursive": "Delete a directory and its contents."})
+@command(help={"path": "DBFS or volume path to delete.", "recursive": "Delete a directory and its contents."})
 def rm(inv: Invocation, path: str, *, recursive: bool = False) -> dict[str, Any]:
-    """Delete a DBFS file or directory (large deletes are continued until done)."""
+    """Delete a DBFS or volume file or directory (large DBFS deletes are continued until done)."""
+    if is_volume(path):
+        from brickbook.ops import files
+
+        remote = volume_path(path)
+        files.delete(inv.context, remote, recursive=recursive)
+        return {"deleted": remote, "recursive": recursive}
     from brickbook.ops import dbfs
 
     remote = dbfs_path(path)
@@ -108,9 +123,15 @@ def rm(inv: Invocation, path: str, *, recursive: bool = False) -> dict[str, Any]
     return {"deleted": f"dbfs:{remote}", "recursive": recursive}
 
 
-@command(help={"path": "DBFS directory to create, with its parents."})
+@command(help={"path": "DBFS or volume directory to create, with its parents."})
 def mkdirs(inv: Invocation, path: str) -> dict[str, Any]:
-    """Create a DBFS directory and its parents (succeeds if it exists)."""
+    """Create a DBFS or volume directory and its parents (succeeds if it exists)."""
+    if is_volume(path):
+        from brickbook.ops import files
+
+        remote = volume_path(path)
+        files.mkdirs(inv.context, remote)
+        return {"created": remote}
     from brickbook.api import dbfs
 
     remote = dbfs_path(path)
@@ -118,18 +139,22 @@ def mkdirs(inv: Invocation, path: str) -> dict[str, Any]:
     return {"created": f"dbfs:{remote}"}
 
 
-@command(help={"path": "DBFS file to print."})
+@command(help={"path": "DBFS or volume file to print."})
 def cat(inv: Invocation, path: str) -> dict[str, str] | None:
-    """Print a DBFS file to stdout, streaming (bytes as they are).
+    """Print a DBFS or volume file to stdout, streaming (bytes as they are).
 
     With -o json it prints one object, {"path", "encoding": "utf-8" or "base64", "content"}, which
     holds the whole file in memory.
     """
-    from brickbook.ops import dbfs
+    from brickbook.ops import dbfs, files
 
-    remote = dbfs_path(path)
-    chunks = dbfs.cat(inv.context, remote)
+    if is_volume(path):
+        label = volume_path(path)
+        chunks = files.cat(inv.context, label)
+    else:
+        label = f"dbfs:{dbfs_path(path)}"
+        chunks = dbfs.cat(inv.context, label[len("dbfs:") :])
     if inv.output == "json":
-        return content_result(f"dbfs:{remote}", b"".join(chunks))
+        return content_result(label, b"".join(chunks))
     write_stdout(chunks)
     return None
