@@ -31,7 +31,9 @@ from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.secrets import SecretsArea
+from brickbook.emulator.routes.statements import StatementsArea
 from brickbook.emulator.routes.tokens import TokensArea
+from brickbook.emulator.routes.unity import UnityArea
 from brickbook.emulator.routes.workspace import WorkspaceArea
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state.identity import Identity
@@ -51,6 +53,8 @@ AREAS: tuple[AreaFactory, ...] = (
     ClustersArea,
     SecretsArea,
     JobsArea,
+    StatementsArea,  # SQL statements and query history on the shared engine (sql/)
+    UnityArea,
 )
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
