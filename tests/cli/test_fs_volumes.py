@@ -6,11 +6,19 @@ import json
 import random
 from pathlib import Path
 
-from tests.conftest import Emulator, run_cli
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, Emulator, run_cli
+from tests.volumes import create_volume
 
 VOL = "/Volumes/main/default/vol"
 FILES = "/api/2.0/fs/files"
 MB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def volume(workspace_env: Emulator) -> None:
+    create_volume(workspace_env.url, ADMIN_TOKEN)
 
 
 def blob(size: int, seed: int = 11) -> bytes:
@@ -73,6 +81,7 @@ def test_copy_within_volumes(workspace_env: Emulator, tmp_path: Path):
     """fs.cp between two volume paths streams the file across."""
     (tmp_path / "x").write_bytes(b"xyz")
     run_cli("fs.cp", str(tmp_path / "x"), f"{VOL}/x")
+    create_volume(workspace_env.url, ADMIN_TOKEN, "other")
     assert run_cli("fs.cp", f"{VOL}/x", "/Volumes/main/default/other/y").exit_code == 0
     assert run_cli("fs.cat", "/Volumes/main/default/other/y").stdout == "xyz"
 

@@ -10,6 +10,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import AlreadyExists, NotFound
 
 from tests.emulator.harness import ADMIN_TOKEN, Emu
+from tests.volumes import create_volume
 
 MB = 1024 * 1024
 VOL = "/Volumes/main/default/vol"
@@ -17,6 +18,11 @@ VOL = "/Volumes/main/default/vol"
 
 def client(emu: Emu) -> WorkspaceClient:
     return WorkspaceClient(host=emu.url, token=ADMIN_TOKEN)
+
+
+@pytest.fixture(autouse=True)
+def volume(sdk_env: Emu) -> None:
+    create_volume(sdk_env.url, ADMIN_TOKEN)
 
 
 def test_upload_download_and_metadata(sdk_env: Emu):

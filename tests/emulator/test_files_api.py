@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator.harness import Emu
+from tests.emulator.harness import ADMIN_TOKEN, ALICE, ALICE_TOKEN, Emu
+from tests.volumes import create_volume
 
 VOL = "/Volumes/main/default/vol"
 FILES = "/api/2.0/fs/files"
 DIRS = "/api/2.0/fs/directories"
+
+
+@pytest.fixture(autouse=True)
+def volume(emu: Emu) -> None:
+    create_volume(emu.url, ADMIN_TOKEN)
 
 
 def put(emu: Emu, path: str, data: bytes, **params: str) -> int:
@@ -179,8 +185,6 @@ def test_broken_upload_leaves_nothing(emu: Emu):
     import socket
     from urllib.parse import urlsplit
 
-    from tests.emulator.harness import ADMIN_TOKEN
-
     parts = urlsplit(emu.url)
     with socket.create_connection((parts.hostname, parts.port)) as sock:
         head = (
@@ -198,10 +202,40 @@ def test_broken_upload_leaves_nothing(emu: Emu):
 
 
 def test_reset_empties_volumes(emu: Emu):
-    """A control-API reset removes every file in every volume."""
+    """After a control-API reset the volume and its files are gone; a new volume of that name is empty."""
     put(emu, f"{VOL}/keep", b"x")
     emu.control("POST", "reset")
     assert emu.get(FILES + f"{VOL}/keep").status_code == 404
+    create_volume(emu.url, ADMIN_TOKEN)
+    assert emu.get(FILES + f"{VOL}/keep").status_code == 404
+
+
+def test_missing_volume_is_not_found(emu: Emu):
+    """A path in a volume Unity Catalog does not know is 404 NOT_FOUND."""
+    assert error(emu.request("PUT", FILES + "/Volumes/main/default/nope/x", content=b"x")) == (
+        404,
+        "NOT_FOUND",
+    )
+
+
+def test_volume_privileges_are_enforced(emu: Emu):
+    """A non-admin needs READ_VOLUME to read and WRITE_VOLUME to write, under USE_CATALOG/USE_SCHEMA."""
+    put(emu, f"{VOL}/f", b"data")
+    assert error(emu.get(FILES + f"{VOL}/f", token=ALICE_TOKEN)) == (403, "PERMISSION_DENIED")
+    grant(emu, "catalog", "main", ["USE_CATALOG"])
+    grant(emu, "schema", "main.default", ["USE_SCHEMA"])
+    grant(emu, "volume", "main.default.vol", ["READ_VOLUME"])
+    assert emu.get(FILES + f"{VOL}/f", token=ALICE_TOKEN).content == b"data"
+    refused = emu.request("PUT", FILES + f"{VOL}/g", content=b"x", token=ALICE_TOKEN)
+    assert error(refused) == (403, "PERMISSION_DENIED")
+    grant(emu, "volume", "main.default.vol", ["WRITE_VOLUME"])
+    assert emu.request("PUT", FILES + f"{VOL}/g", content=b"x", token=ALICE_TOKEN).status_code == 204
+
+
+def grant(emu: Emu, securable: str, name: str, privileges: list[str]) -> None:
+    body = {"changes": [{"principal": ALICE, "add": privileges}]}
+    response = emu.request("PATCH", f"/api/2.1/unity-catalog/permissions/{securable}/{name}", json=body)
+    assert response.status_code == 200, response.text
 
 
 def _volume_disk_root(emu: Emu, marker: str) -> Path:
@@ -214,5 +248,5 @@ def _volume_disk_root(emu: Emu, marker: str) -> Path:
         if isinstance(obj, VolumeFiles):
             root = obj.volumes.volume_root("main", "default", "vol")
             if (root / marker).exists():
-                return root
+                return Path(root)
     raise AssertionError("volume directory not found")

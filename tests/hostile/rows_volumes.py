@@ -15,6 +15,7 @@ import httpx
 from tests.conftest import ADMIN_TOKEN
 from tests.hostile.rows_files import PAYLOAD, fifo_behind_link, fifo_got, local_tree
 from tests.hostile.table import Row, Scene
+from tests.volumes import create_volume
 
 VOL = "/Volumes/main/default/vol"
 FILES = "/api/2.0/fs/files"
@@ -22,22 +23,20 @@ Done = subprocess.CompletedProcess[bytes]
 
 
 def volume_file(scene: Scene, path: str = f"{VOL}/data/copy.bin", data: bytes = PAYLOAD) -> None:
+    create_volume(scene.emulator.url, ADMIN_TOKEN)
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     httpx.put(f"{scene.emulator.url}{FILES}{path}", content=data, headers=headers).raise_for_status()
 
 
 def local_file(scene: Scene) -> None:
+    create_volume(scene.emulator.url, ADMIN_TOKEN)
     (scene.tmp / "in.bin").write_bytes(PAYLOAD)
 
 
 def socket_target(scene: Scene) -> None:
     volume_file(scene)
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(scene.tmp / "sock"))
-    _keep.append(server)
-
-
-_keep: list[socket.socket] = []
+    with socket.socket(socket.AF_UNIX) as server:  # the socket file stays after the socket closes
+        server.bind(str(scene.tmp / "sock"))
 
 
 def broken_downloads(scene: Scene) -> None:
@@ -58,6 +57,7 @@ def uploaded_once(scene: Scene, done: Done) -> None:
 
 
 def control_name_in_tree(scene: Scene) -> None:
+    create_volume(scene.emulator.url, ADMIN_TOKEN)
     root = local_tree(scene)
     (root / "bad\x1bname.txt").write_bytes(b"x")
 

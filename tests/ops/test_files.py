@@ -15,10 +15,16 @@ from brickbook.context import Context
 from brickbook.errors import DestinationExists, TransferFailed
 from brickbook.ops import files
 from tests.conftest import ADMIN_TOKEN, Emulator
+from tests.volumes import create_volume
 
 VOL = "/Volumes/main/default/vol"
 FILES = "/api/2.0/fs/files"
 MB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def volume(emulator: Emulator) -> None:
+    create_volume(emulator.url, ADMIN_TOKEN)
 
 
 def blob(size: int, seed: int = 3) -> bytes:

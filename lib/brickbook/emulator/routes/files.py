@@ -3,7 +3,9 @@
 Bodies stream: an upload goes to disk chunk by chunk as it arrives (never whole in memory), a download
 is read from disk 1 MiB at a time. ``GET`` answers a single ``Range: bytes=a-b`` (also ``a-`` and
 ``-n``) with 206 and ``Content-Range``; an unsatisfiable range is 416; a malformed one is ignored,
-as HTTP says. ``overwrite`` on upload defaults to true, as documented.
+as HTTP says. ``overwrite`` on upload defaults to true, as documented. The volume must exist in Unity
+Catalog, and the caller needs READ_VOLUME (reads) or WRITE_VOLUME (writes) on it, with USE_CATALOG
+and USE_SCHEMA above it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.state.volume_files import FileMeta, ImplicitVolumes, Place, VolumeFiles
+from brickbook.emulator.sql.service import SqlService
+from brickbook.emulator.state.volume_files import FileMeta, Place, VolumeFiles
 from brickbook.emulator.wire import caller, json_response
 
 __all__ = ["FilesArea"]
@@ -101,8 +104,8 @@ def _route(prefix: str, endpoint: Callable[[Request], Awaitable[Response]]) -> R
 
 class FilesArea:
     def __init__(self, context: AreaContext) -> None:
-        volumes = ImplicitVolumes(context.store, context.settings.data_dir)
-        self.state = VolumeFiles(volumes, context.clock)
+        # Unity Catalog says which volumes exist, where their files live and who may use them.
+        self.state = VolumeFiles(SqlService.for_context(context), context.clock)
 
     def routes(self) -> Sequence[BaseRoute]:
         return [_route(FILES, self.file), _route(DIRECTORIES, self.directory)]

@@ -103,6 +103,7 @@ class SqlService:
             weakref.finalize(self, shutil.rmtree, volumes, True)
         else:
             volumes = Path(data_dir) / "volumes"
+        self.volumes_dir = volumes
         self.catalogs = Catalogs(store, self.engine, clock, volumes, admin)
         self.statements = Statements(store, clock, lambda: self.hold_seconds)
         self._lock = threading.RLock()
@@ -148,6 +149,8 @@ class SqlService:
             self.engine.reset()
             for catalog, _ in self.store.items(CATALOG_KIND):
                 self.store.delete(CATALOG_KIND, catalog)
+            for stale in self.volumes_dir.glob("*"):  # the files of every volume go with it
+                shutil.rmtree(stale, ignore_errors=True)
             self.catalogs.ensure_defaults()
             self.store.put(_MARK_KIND, "engine", {})
 

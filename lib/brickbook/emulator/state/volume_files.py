@@ -18,9 +18,9 @@ that directory and enforces the API's rules:
   way is 409 ALREADY_EXISTS; deleting a directory that is not empty is 400 DIRECTORY_NOT_EMPTY.
 - Listing pages hold at most 1000 entries (the default), in name order; the page token is opaque.
 
-The volume catalog is a protocol (``Volumes``) so Unity Catalog can supply it: which volumes exist,
-where their files live, and whether a principal may read or write them. ``ImplicitVolumes`` stands in
-until then: every volume exists, under a directory this object owns, and nobody is denied.
+The volume catalog is a narrow protocol (``Volumes``), which Unity Catalog implements: which volumes
+exist, where their files live, and whether a principal may read or write them. A volume's files go
+with it: deleting the volume (or a control-API reset) is Unity Catalog's business.
 """
 
 from __future__ import annotations
@@ -30,11 +30,7 @@ import binascii
 import os
 import re
 import secrets
-import shutil
-import tempfile
 import threading
-import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,14 +38,12 @@ from typing import Any, BinaryIO, Protocol
 
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.identity import Principal
-from brickbook.emulator.state.store import Store
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_UPLOAD_BYTES",
     "UPLOAD_PREFIX",
     "FileMeta",
-    "ImplicitVolumes",
     "Place",
     "Upload",
     "VolumeFiles",
@@ -75,50 +69,6 @@ class Volumes(Protocol):
     ) -> None:
         """Raise PERMISSION_DENIED unless ``principal`` may read (or, with ``write``, write) the volume."""
         ...
-
-
-class ImplicitVolumes:
-    """Every volume exists and anyone may use it; files under a root that a reset empties.
-
-    The root's id is a store record (kind ``files.volumes``): when a control-API reset clears the store,
-    the next call sees the record gone and starts an empty root.
-    """
-
-    KIND = "files.volumes"
-
-    def __init__(self, store: Store, data_dir: Path | str | None) -> None:
-        self.store = store
-        if data_dir is None:
-            self.base = Path(tempfile.mkdtemp(prefix="brickbook-emulator-volumes-"))
-            weakref.finalize(self, shutil.rmtree, self.base, True)
-        else:
-            self.base = Path(data_dir) / "volumes"
-            self.base.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._current = ""
-
-    def _root(self) -> Path:
-        with self._lock:
-            record = self.store.get(self.KIND, "current")
-            if record is None or record["id"] != self._current:
-                if record is None:
-                    record = {"id": uuid.uuid4().hex}
-                    self.store.put(self.KIND, "current", record)
-                self._current = str(record["id"])
-                for stale in self.base.iterdir():
-                    if stale.name != self._current:
-                        shutil.rmtree(stale, ignore_errors=True)
-            return self.base / self._current
-
-    def volume_root(self, catalog: str, schema: str, volume: str) -> Path:
-        root = self._root() / catalog / schema / volume
-        root.mkdir(parents=True, exist_ok=True)
-        return root
-
-    def require_volume(
-        self, principal: Principal, catalog: str, schema: str, volume: str, *, write: bool
-    ) -> None:
-        return None
 
 
 def _bad(message: str) -> ApiError:
@@ -207,7 +157,9 @@ class VolumeFiles:
         api_path, below = _split(path)
         catalog, schema, volume, *rest = below
         self.volumes.require_volume(principal, catalog, schema, volume, write=write)
-        root = self.volumes.volume_root(catalog, schema, volume).resolve()
+        root = self.volumes.volume_root(catalog, schema, volume)
+        root.mkdir(parents=True, exist_ok=True)
+        root = root.resolve()
         disk = root.joinpath(*rest)
         # A link on the disk must not lead out of the volume: check the real path of what exists.
         probe = disk
