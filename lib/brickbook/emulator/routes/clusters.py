@@ -11,9 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES, SPARK_VERSIONS
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -46,11 +45,9 @@ def _offset(token: str) -> int:
     raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid page token: {token}")
 
 
-class ClustersArea:
+class ClustersArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.clusters = ClustersState(
-            context.store, context.clock, step_seconds=context.settings.cluster_start_seconds
-        )
+        self.clusters = context.services.clusters
 
     def routes(self) -> Sequence[BaseRoute]:
         table: list[tuple[str, Handler, str]] = [

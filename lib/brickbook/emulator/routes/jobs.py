@@ -11,7 +11,6 @@ Every call on a saved job or a run first asks state/job_access.py whether the ca
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,10 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.runtime.scheduler import Scheduler
-from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.job_access import JobAccess
 from brickbook.emulator.state.jobs import (
     JobsState,
@@ -33,7 +30,7 @@ from brickbook.emulator.state.jobs import (
     validate_tasks,
 )
 from brickbook.emulator.state.run_views import public_run, public_task_run
-from brickbook.emulator.state.runs import NewRun, RunsState
+from brickbook.emulator.state.runs import NewRun
 from brickbook.emulator.wire import base_url, caller, json_response, read_json
 
 __all__ = ["JobsArea"]
@@ -102,30 +99,18 @@ def _paged(key: str, items: list[dict[str, Any]], offset: int, limit: int) -> di
     return answer
 
 
-class JobsArea:
+class JobsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         self.jobs = JobsState(context.store, context.clock)
-        self.runs = RunsState(context.store, context.clock)
-        clusters = ClustersState(
-            context.store, context.clock, step_seconds=context.settings.cluster_start_seconds
-        )
-        self.access = JobAccess(context.store, self.jobs, self.runs, clusters)
+        self.runs = context.services.runs
+        self.access = JobAccess(context.store, self.jobs, self.runs, context.services.clusters)
         self.identity = context.identity
-        self.scheduler = Scheduler(self.runs, clusters, context.identity, context.clock)
-        for run in self.runs.recover():  # runs the previous process left unfinished (kill -9)
-            context.identity.revoke_context_tokens(run["run_id"])
-            for cluster_id in run.get("_clusters", {}).values():
-                with contextlib.suppress(ApiError):
-                    clusters.terminate(cluster_id, "JOB_FINISHED")
-
-    def shutdown(self) -> None:
-        """Stop the scheduler and kill every task process (for an app lifespan's shutdown)."""
-        self.scheduler.close()
+        self.scheduler = context.services.scheduler
 
     def routes(self) -> Sequence[BaseRoute]:
         table: list[tuple[str, Handler, str]] = [
             ("create", self.create, "POST"),
-            ("reset", self.reset, "POST"),
+            ("reset", self.reset_job, "POST"),
             ("update", self.update, "POST"),
             ("get", self.get, "GET"),
             ("list", self.list, "GET"),
@@ -154,7 +139,7 @@ class JobsArea:
         job_id = self.jobs.create(body, creator=caller(request), api_version=_version(request))
         return json_response({"job_id": job_id})
 
-    async def reset(self, request: Request) -> Response:
+    async def reset_job(self, request: Request) -> Response:
         body = await read_json(request)
         job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
         self.jobs.reset(job["job_id"], body.get("new_settings"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -108,11 +107,11 @@ class RunsState:
         self._store.put(RUN_KIND, str(record["run_id"]), record)
 
     @contextmanager
-    def editing(self, run_id: int, incarnation: str) -> Iterator[dict[str, Any] | None]:
+    def editing(self, run_id: int) -> Iterator[dict[str, Any] | None]:
         """Yield the live record to change in place (None if it was deleted or reset away); save it."""
         with self._store.transaction():
             record = self._store.get(RUN_KIND, str(run_id))
-            if record is None or record.get("_incarnation") != incarnation:
+            if record is None:
                 yield None
                 return
             before = json.dumps(record, sort_keys=True)
@@ -120,10 +119,10 @@ class RunsState:
             if json.dumps(record, sort_keys=True) != before:
                 self.put(record)
 
-    def active_ids(self) -> list[tuple[int, str]]:
-        """(run_id, incarnation) of every run the scheduler still has to drive, oldest first."""
+    def active_ids(self) -> list[int]:
+        """The id of every run the scheduler still has to drive, oldest first."""
         return [
-            (r["run_id"], r["_incarnation"])
+            r["run_id"]
             for _, r in self._store.items(RUN_KIND)
             if r["state"]["life_cycle_state"] not in TERMINAL
         ]
@@ -220,7 +219,6 @@ class RunsState:
             "job_parameters": job_parameters,
             "repair_history": [],
             "_base_url": new.base_url,
-            "_incarnation": uuid.uuid4().hex,
             "_timeout_seconds": new.timeout_seconds,
             "_max_concurrent": new.max_concurrent_runs,
             "_task_values": {},
