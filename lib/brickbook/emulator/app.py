@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaContext, AreaFactory
-from brickbook.emulator.errors import ApiError, error_response
+from brickbook.emulator.errors import ApiError
 from brickbook.emulator.faults import FaultBook, FaultMiddleware, RateLimiter, RateLimitMiddleware
 from brickbook.emulator.frontdoor import AuthMiddleware
 from brickbook.emulator.journal import RequestContextMiddleware, RequestJournal
@@ -36,7 +36,7 @@ from brickbook.emulator.services import build_services
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.store import Store
-from brickbook.emulator.wire import request_id
+from brickbook.emulator.wire import error_response, request_id
 
 __all__ = ["AREAS", "create_app"]
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.access import CLUSTER, owned, require
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES, is_known_spark_version
 from brickbook.emulator.state.identity import Principal
@@ -57,10 +57,6 @@ _STEP_MESSAGES = {
 }
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -75,46 +71,46 @@ def _check_size(spec: dict[str, Any]) -> None:
         low = autoscale.get("min_workers") if isinstance(autoscale, dict) else None
         high = autoscale.get("max_workers") if isinstance(autoscale, dict) else None
         if not (_is_int(low) and _is_int(high) and 0 <= low <= high and high >= 1):  # type: ignore[operator]
-            raise _invalid("autoscale needs integer min_workers >= 0 and max_workers >= min_workers.")
+            raise invalid("autoscale needs integer min_workers >= 0 and max_workers >= min_workers.")
     elif workers is None and not spec.get("is_single_node"):
-        raise _invalid("Either num_workers or autoscale must be specified.")
+        raise invalid("Either num_workers or autoscale must be specified.")
     if workers is not None and not (_is_int(workers) and workers >= 0):
-        raise _invalid(f"num_workers must be a non-negative integer, got {workers!r}.")
+        raise invalid(f"num_workers must be a non-negative integer, got {workers!r}.")
 
 
 def _check_nodes(spec: dict[str, Any]) -> None:
     if spec.get("node_type_id") is None and not (spec.get("instance_pool_id") or spec.get("policy_id")):
-        raise _invalid("Missing required field: node_type_id")
+        raise invalid("Missing required field: node_type_id")
     for field in ("node_type_id", "driver_node_type_id"):
         value = spec.get(field)
         if value is not None and value not in NODE_TYPES:
             supported = ", ".join(NODE_TYPES)
-            raise _invalid(f"Node type {value} is not supported. Supported node types: {supported}")
+            raise invalid(f"Node type {value} is not supported. Supported node types: {supported}")
 
 
 def _check_limits(spec: dict[str, Any]) -> None:
     minutes = spec.get("autotermination_minutes")
     if minutes is not None and not (_is_int(minutes) and (minutes == 0 or 10 <= minutes <= 10000)):
-        raise _invalid(
+        raise invalid(
             f"autotermination_minutes must be 0 (disabled) or between 10 and 10000, got {minutes!r}."
         )
     for field, limit in (("custom_tags", MAX_CUSTOM_TAGS), ("ssh_public_keys", MAX_SSH_KEYS)):
         value = spec.get(field)
         if value is not None and len(value) > limit:
-            raise _invalid(f"{field} has {len(value)} entries; at most {limit} are allowed.")
+            raise invalid(f"{field} has {len(value)} entries; at most {limit} are allowed.")
     for field in ("spark_conf", "spark_env_vars", "custom_tags"):
         value = spec.get(field)
         if value is not None and not isinstance(value, dict):
-            raise _invalid(f"{field} must be an object mapping names to values.")
+            raise invalid(f"{field} must be an object mapping names to values.")
 
 
 def validate_spec(spec: dict[str, Any]) -> None:
     """Check a create/edit spec as the service does; raise INVALID_PARAMETER_VALUE naming the field."""
     version = spec.get("spark_version")
     if not isinstance(version, str) or not version:
-        raise _invalid("Missing required field: spark_version")
+        raise invalid("Missing required field: spark_version")
     if not is_known_spark_version(version):
-        raise _invalid(f"Invalid spark version {version}.")
+        raise invalid(f"Invalid spark version {version}.")
     _check_size(spec)
     _check_nodes(spec)
     _check_limits(spec)
@@ -203,7 +199,7 @@ class ClustersState:
         with self._store.transaction():
             record = self._store.get(KIND, cluster_id) if cluster_id else None
             if record is None:
-                raise _invalid(f"Cluster {cluster_id} does not exist")
+                raise invalid(f"Cluster {cluster_id} does not exist")
             if self._advance(record, self._clock()):
                 self._store.put(KIND, cluster_id, record)
         return record
@@ -222,7 +218,7 @@ class ClustersState:
 
     def _not_for_job_clusters(self, record: dict[str, Any], action: str) -> None:
         if record["cluster_source"] == "JOB":
-            raise _invalid(f"Cluster {record['cluster_id']} was created by a job and cannot be {action}.")
+            raise invalid(f"Cluster {record['cluster_id']} was created by a job and cannot be {action}.")
 
     # -- API operations -------------------------------------------------------------------------
 
@@ -319,7 +315,7 @@ class ClustersState:
     ) -> None:
         """``clusters/resize``: only from RUNNING; one of num_workers or autoscale."""
         if num_workers is None and autoscale is None:
-            raise _invalid("Either num_workers or autoscale must be specified.")
+            raise invalid("Either num_workers or autoscale must be specified.")
         with self._store.transaction():
             record = self.authorized(caller, cluster_id, "CAN_MANAGE")
             if record["state"] != "RUNNING":
