@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.sql.service import SqlService
 from brickbook.emulator.state.volume_files import FileMeta, Place, VolumeFiles
@@ -102,7 +102,9 @@ def _route(prefix: str, endpoint: Callable[[Request], Awaitable[Response]]) -> R
     return route
 
 
-class FilesArea:
+class FilesArea(AreaBase):
+    """The Files API; its files belong to Unity Catalog's volumes, which reset with it."""
+
     def __init__(self, context: AreaContext) -> None:
         # Unity Catalog says which volumes exist, where their files live and who may use them.
         self.state = VolumeFiles(SqlService.for_context(context), context.clock)

@@ -25,8 +25,6 @@ with it: deleting the volume (or a control-API reset) is Unity Catalog's busines
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 import secrets
@@ -36,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.paging import decode_after, encode_after
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -69,10 +68,6 @@ class Volumes(Protocol):
     ) -> None:
         """Raise PERMISSION_DENIED unless ``principal`` may read (or, with ``write``, write) the volume."""
         ...
-
-
-def _bad(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
 
 
 def _not_found(path: str, what: str = "file or directory") -> ApiError:
@@ -118,27 +113,27 @@ class Upload:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > MAX_UPLOAD_BYTES:
-            raise _bad(f"A single upload may carry at most {MAX_UPLOAD_BYTES} bytes.")
+            raise invalid(f"A single upload may carry at most {MAX_UPLOAD_BYTES} bytes.")
         self.handle.write(data)
 
 
 def _split(path: object) -> tuple[str, list[str]]:
     """Check an API path and return it with its segments below ``/Volumes``."""
     if not isinstance(path, str) or not path:
-        raise _bad("A path is required.")
+        raise invalid("A path is required.")
     if len(path) > MAX_PATH_CHARS:
-        raise _bad(f"The path is longer than {MAX_PATH_CHARS} characters.")
+        raise invalid(f"The path is longer than {MAX_PATH_CHARS} characters.")
     if _CONTROL.search(path):
-        raise _bad("The path contains a control character.")
+        raise invalid("The path contains a control character.")
     trimmed = path.rstrip("/") if path != "/" else path
     parts = trimmed.split("/")
     if parts[:2] != ["", "Volumes"] or len(parts) < 5:
-        raise _bad(f"Path {path} is not in a volume: use /Volumes/<catalog>/<schema>/<volume>/...")
+        raise invalid(f"Path {path} is not in a volume: use /Volumes/<catalog>/<schema>/<volume>/...")
     below = parts[2:]
     if any(part in ("", ".", "..") for part in below):
-        raise _bad(f"Path {path} must be absolute and normalised (no empty, '.' or '..' segments).")
+        raise invalid(f"Path {path} must be absolute and normalised (no empty, '.' or '..' segments).")
     if any(part.startswith(UPLOAD_PREFIX) for part in below):
-        raise _bad(f"Path {path} uses a reserved name.")
+        raise invalid(f"Path {path} uses a reserved name.")
     return trimmed, below
 
 
@@ -167,7 +162,7 @@ class VolumeFiles:
             probe = probe.parent
         real = probe.resolve()
         if real != root and root not in real.parents:
-            raise _bad(f"Path {api_path} leads outside its volume.")
+            raise invalid(f"Path {api_path} leads outside its volume.")
         return Place(api_path, (catalog, schema, volume), root, disk)
 
     # -- files ------------------------------------------------------------------------------------
@@ -256,7 +251,7 @@ class VolumeFiles:
         with self._lock:
             self.directory_exists(place)
             if place.is_root:
-                raise _bad(f"{place.api_path} is a volume: delete it through Unity Catalog.")
+                raise invalid(f"{place.api_path} is a volume: delete it through Unity Catalog.")
             if any(True for _ in place.disk.iterdir()):
                 raise ApiError("DIRECTORY_NOT_EMPTY", f"The directory {place.api_path} is not empty.")
             place.disk.rmdir()
@@ -267,8 +262,8 @@ class VolumeFiles:
         """One page of a directory's entries in name order, and the token of the next page."""
         size = MAX_PAGE_SIZE if page_size is None or page_size > MAX_PAGE_SIZE else page_size
         if size < 1:
-            raise _bad("page_size must be positive.")
-        after = _token_name(page_token) if page_token else None
+            raise invalid("page_size must be positive.")
+        after = decode_after(page_token) or None
         with self._lock:
             self.directory_exists(place)
             names = sorted(
@@ -279,7 +274,7 @@ class VolumeFiles:
             page = names[:size]
             contents = [self._entry(place, name) for name in page]
         more = len(names) > size
-        return [c for c in contents if c is not None], (_name_token(page[-1]) if more else None)
+        return [c for c in contents if c is not None], (encode_after(page[-1]) if more else None)
 
     def _entry(self, place: Place, name: str) -> dict[str, Any] | None:
         disk = place.disk / name
@@ -297,14 +292,3 @@ class VolumeFiles:
         if not is_dir:
             entry["file_size"] = info.st_size
         return entry
-
-
-def _name_token(name: str) -> str:
-    return base64.urlsafe_b64encode(name.encode("utf-8", "surrogateescape")).decode("ascii")
-
-
-def _token_name(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8", "surrogateescape")
-    except (binascii.Error, ValueError) as exc:
-        raise _bad("page_token is not valid.") from exc
