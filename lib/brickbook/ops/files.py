@@ -1,13 +1,8 @@
 """Files in Unity Catalog volumes (the Files API): list, copy both ways, mkdirs, delete, cat.
 
-- Upload streams the local file as the request body, 1 MiB at a time, with its Content-Length: one
-  request per file, in constant memory. With ``overwrite`` a lost answer is simply resent (the same
-  bytes again). Without it a resend could be refused ALREADY_EXISTS by our own first copy, so the
-  client does not resend: the upload settles the lost answer itself, by reading back what is there. Our
-  bytes there: done. Nothing there: sent once more. Anything else: someone else's file, refused.
-- Download streams the answer through ``localfs.atomic_writer`` (a temporary file beside the target,
-  renamed into place only when complete and of the size HEAD announced; a FIFO or device is written in
-  place). A connection that breaks halfway is resumed with a ``Range`` from the bytes already written.
+- Streams (``brickbook.ops.files_stream``, re-exported here): upload in one request per file,
+  download through ``localfs.atomic_writer`` with resumption, both in constant memory; a lost upload
+  answer is settled without a false ALREADY_EXISTS.
 - Copy plans every pair, then checks every destination before the first byte moves (``overwrite``,
   folder/file conflicts), as DBFS copies do; progress goes through the same transfer line
   (``brickbook.ops.transfer.TransferProgress``). Local to volume, volume to local, volume to volume.
@@ -26,23 +21,27 @@ from typing import Any
 from brickbook.api import files
 from brickbook.api.files import DirectoryEntry
 from brickbook.change import Action
-from brickbook.client import RawAnswer
 from brickbook.context import Context
 from brickbook.errors import (
-    BrickbookError,
     DestinationExists,
-    NotFound,
-    ResourceConflict,
-    TransferFailed,
     UsageError,
 )
-from brickbook.localfs import OVERWRITE_HINT, Skipped, atomic_writer, check_target, local_path, walk_files
+from brickbook.localfs import OVERWRITE_HINT, Skipped, check_target, local_path, walk_files
+from brickbook.ops.files_stream import (
+    Stat,
+    cat,
+    copy_remote_file,
+    download_file,
+    missing,
+    stat,
+    upload_file,
+)
 from brickbook.ops.pool import run_bounded
 from brickbook.ops.transfer import TransferProgress
 from brickbook.paths import is_dbfs, is_volume, printable, volume_path
-from brickbook.retry import maybe_applied
 
 __all__ = [
+    "Stat",
     "cat",
     "copy",
     "delete",
@@ -54,38 +53,7 @@ __all__ = [
     "walk",
 ]
 
-CHUNK = 1024 * 1024
-MAX_RESUMES = 3
-PARTIAL_CONTENT = 206
-
-
 # -- looking --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stat:
-    """What is at a volume path: ``kind`` is ``"file"``, ``"dir"`` or None (nothing)."""
-
-    kind: str | None
-    size: int = 0
-
-
-def stat(ctx: Context, remote: str) -> Stat:
-    """Tell whether a volume path is a file (and its size), a directory, or nothing."""
-    try:
-        return Stat("file", files.get_metadata(ctx.client, remote).content_length)
-    except NotFound:
-        pass
-    try:
-        files.get_directory_metadata(ctx.client, remote)
-    except NotFound:
-        return Stat(None)
-    return Stat("dir")
-
-
-def _missing(remote: str) -> NotFound:
-    """HEAD answers a 404 without a body: say what is missing ourselves."""
-    return NotFound(f"no file or directory at {printable(remote)}", http_status=404, error_code="NOT_FOUND")
 
 
 def walk(ctx: Context, remote: str) -> Iterator[DirectoryEntry]:
@@ -112,7 +80,7 @@ def list_(ctx: Context, remote: str) -> list[dict[str, Any]]:
     if found.kind == "file":
         return [{"path": remote, "is_dir": False, "file_size": found.size, "modification_time": None}]
     if found.kind is None:
-        raise _missing(remote)
+        raise missing(remote)
     return [_row(entry) for entry in files.list_directory_contents(ctx.client, remote)]
 
 
@@ -139,7 +107,7 @@ def delete(ctx: Context, remote: str, *, recursive: bool) -> int:
         files.delete(ctx.client, remote)
         return 1
     if found.kind is None:
-        raise _missing(remote)
+        raise missing(remote)
     entries = list(walk(ctx, remote))
     if entries and not recursive:
         raise UsageError(f"{printable(remote)} is a directory that is not empty").with_hint(
@@ -153,155 +121,6 @@ def delete(ctx: Context, remote: str, *, recursive: bool) -> int:
         files.delete_directory(ctx.client, directory)
     files.delete_directory(ctx.client, remote)
     return len(entries) + 1
-
-
-# -- streams --------------------------------------------------------------------------------------------
-
-
-def _file_chunks(local: Path, progress: TransferProgress | None) -> Iterator[bytes]:
-    with local.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            if progress is not None:
-                progress.add(len(chunk))
-            yield chunk
-
-
-def _holds(ctx: Context, remote: str, local: Path, size: int) -> bool | None:
-    """Tell whether ``remote`` holds ``local``'s bytes: True, False, or None when nothing is there."""
-    found = stat(ctx, remote)
-    if found.kind is None:
-        return None
-    if found.kind != "file" or found.size != size:
-        return False
-    with local.open("rb") as handle, files.download(ctx.client, remote) as answer:
-        for chunk in answer.chunks:
-            if handle.read(len(chunk)) != chunk:
-                return False
-        return handle.read(1) == b""
-
-
-def upload_file(
-    ctx: Context, local: Path, remote: str, *, overwrite: bool, progress: TransferProgress | None = None
-) -> int:
-    """Stream a local file to a volume in one request; return its size.
-
-    Without ``overwrite`` an answer lost after sending is settled by reading back what is there.
-    """
-    try:
-        size = local.stat().st_size
-        content = functools.partial(_file_chunks, local, progress)
-        try:
-            files.upload(ctx.client, remote, content, length=size, overwrite=overwrite)
-        except ResourceConflict as error:
-            raise DestinationExists(f"{remote} exists", error_code=error.error_code).with_hint(
-                OVERWRITE_HINT
-            ) from error
-        except BrickbookError as error:
-            if overwrite or not maybe_applied(error):
-                raise
-            ctx.log.warning("files.upload_unsettled", path=remote, reason=str(error))
-            landed = _holds(ctx, remote, local, size)
-            if landed is False:
-                raise DestinationExists(f"{remote} exists").with_hint(OVERWRITE_HINT) from error
-            if landed is None:
-                files.upload(ctx.client, remote, content, length=size, overwrite=False)
-    except OSError as error:
-        raise UsageError(f"cannot read {printable(str(local))}: {error.strerror or error}") from None
-    return size
-
-
-def download_file(
-    ctx: Context,
-    remote: str,
-    local: Path,
-    *,
-    overwrite: bool,
-    within: Path | None = None,
-    progress: TransferProgress | None = None,
-) -> int:
-    """Download a volume file through ``localfs.atomic_writer``; resume a broken stream with ``Range``."""
-    found = stat(ctx, remote)
-    if found.kind == "dir":
-        raise UsageError(f"{printable(remote)} is a directory").with_hint("add --recursive to copy it")
-    if found.kind is None:
-        raise _missing(remote)
-    check_target(local, overwrite=overwrite, within=within)
-    written = 0
-    with atomic_writer(local, within=within) as handle:
-        for chunk in _resumed(ctx, remote, found.size):
-            handle.write(chunk)
-            written += len(chunk)
-            if progress is not None:
-                progress.add(len(chunk))
-        if written != found.size:
-            raise TransferFailed(f"{remote}: read {written} of {found.size} bytes")
-    return written
-
-
-def _resumed(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
-    """Yield a file's bytes; a stream that breaks is reopened where it broke (at most MAX_RESUMES times)."""
-    offset = 0
-    for attempt in range(MAX_RESUMES + 1):
-        if offset >= size and attempt:
-            return
-        try:
-            with files.download(ctx.client, remote, offset=offset) as answer:
-                _check_answer(remote, answer, offset, size)
-                for chunk in answer.chunks:
-                    offset += len(chunk)
-                    yield chunk
-            return
-        except BrickbookError as error:
-            if isinstance(error, TransferFailed) or attempt == MAX_RESUMES or not maybe_applied(error):
-                raise
-            ctx.log.warning("files.download_resumed", path=remote, offset=offset, reason=str(error))
-
-
-def _check_answer(remote: str, answer: RawAnswer, offset: int, size: int) -> None:
-    """Refuse an answer that is not the bytes ``offset..size`` of the file HEAD described."""
-    if offset and (
-        answer.status != PARTIAL_CONTENT
-        or not answer.headers.get("content-range", "").startswith(f"bytes {offset}-")
-    ):
-        raise TransferFailed(f"{remote}: the service did not resume at byte {offset}")
-    length = answer.headers.get("content-length")
-    if length is not None and length != str(size - offset):
-        raise TransferFailed(
-            f"{remote}: the service answered {length} bytes where {size - offset} were expected "
-            "(the file changed meanwhile?)"
-        )
-
-
-def cat(ctx: Context, remote: str) -> Iterator[bytes]:
-    """Yield a volume file's bytes as they arrive (the checks run on the first ``next``)."""
-    found = stat(ctx, remote)
-    if found.kind == "dir":
-        raise UsageError(f"{printable(remote)} is a directory")
-    if found.kind is None:
-        raise _missing(remote)
-    yield from _resumed(ctx, remote, found.size)
-
-
-def _copy_remote(
-    ctx: Context, source: str, dest: str, overwrite: bool, progress: TransferProgress | None = None
-) -> int:
-    """Copy one volume file to another path, streaming the download into the upload."""
-    size = stat(ctx, source).size
-
-    def content() -> Iterator[bytes]:
-        with files.download(ctx.client, source) as answer:
-            for chunk in answer.chunks:
-                if progress is not None:
-                    progress.add(len(chunk))
-                yield chunk
-
-    try:
-        files.upload(ctx.client, dest, content, length=size, overwrite=overwrite)
-    except ResourceConflict as error:
-        raise DestinationExists(f"{dest} exists", error_code=error.error_code).with_hint(
-            OVERWRITE_HINT
-        ) from error
-    return size
 
 
 # -- copy -----------------------------------------------------------------------------------------------
@@ -363,7 +182,7 @@ def _one(
     ctx: Context, plan: _Plan, a: str, b: str, *, overwrite: bool, progress: TransferProgress
 ) -> Callable[[], int]:
     if plan.src_remote and plan.dst_remote:
-        return functools.partial(_copy_remote, ctx, a, b, overwrite, progress)
+        return functools.partial(copy_remote_file, ctx, a, b, overwrite, progress)
     if plan.src_remote:
         return functools.partial(
             download_file, ctx, a, Path(b), overwrite=True, within=plan.within, progress=progress
@@ -416,7 +235,7 @@ def _plan(ctx: Context, source: str, dest: str, *, recursive: bool) -> _Plan:
     if src_remote:
         found = stat(ctx, src)
         if found.kind is None:
-            raise _missing(src)
+            raise missing(src)
         sizes[src] = found.size
         if found.kind == "dir":
             entries = [e for e in walk(ctx, src) if not e.is_directory]
