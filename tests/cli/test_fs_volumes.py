@@ -6,9 +6,10 @@ import json
 import random
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, Emulator, run_cli
+from tests.conftest import ADMIN_TOKEN, USER_TOKEN, Emulator, run_cli
 from tests.volumes import create_volume
 
 VOL = "/Volumes/main/default/vol"
@@ -135,3 +136,28 @@ def test_dbfs_to_volume_is_refused(workspace_env: Emulator, tmp_path: Path):
     """A copy between DBFS and a volume is a usage error naming the way round it."""
     result = run_cli("fs.cp", "dbfs:/x", f"{VOL}/x")
     assert result.exit_code == 2 and "local folder" in result.stderr
+
+
+def test_non_admin_is_denied_then_granted(
+    workspace_env: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A user without volume privileges is refused (exit 3); with READ_VOLUME and WRITE_VOLUME it works."""
+    (tmp_path / "x").write_text("x")
+    monkeypatch.setenv("DATABRICKS_TOKEN", USER_TOKEN)
+    denied = run_cli("fs.cp", str(tmp_path / "x"), f"{VOL}/x")
+    assert denied.exit_code == 3
+    assert "PERMISSION_DENIED" in denied.stderr and "USE CATALOG" in denied.stderr
+    for securable, name, privileges in [
+        ("catalog", "main", ["USE_CATALOG"]),
+        ("schema", "main.default", ["USE_SCHEMA"]),
+        ("volume", "main.default.vol", ["READ_VOLUME", "WRITE_VOLUME"]),
+    ]:
+        body = {"changes": [{"principal": "alice@example.com", "add": privileges}]}
+        response = httpx.patch(
+            f"{workspace_env.url}/api/2.1/unity-catalog/permissions/{securable}/{name}",
+            json=body,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert response.status_code == 200, response.text
+    assert run_cli("fs.cp", str(tmp_path / "x"), f"{VOL}/x").exit_code == 0
+    assert run_cli("fs.cat", f"{VOL}/x").stdout == "x"

@@ -26,6 +26,7 @@ from brickbook.errors import (
     BrickbookError,
     DestinationExists,
     NotFound,
+    PermissionDenied,
     ResourceConflict,
     TransferFailed,
     UsageError,
@@ -60,15 +61,24 @@ class Stat:
 
 
 def stat(ctx: Context, remote: str) -> Stat:
-    """Tell whether a volume path is a file (and its size), a directory, or nothing."""
+    """Tell whether a volume path is a file (and its size), a directory, or nothing.
+
+    HEAD answers carry no body, so a refusal says only "403": the service's reason (which privilege is
+    missing) is fetched with a one-entry listing of the volume, whose refusal has a body.
+    """
     try:
-        return Stat("file", files.get_metadata(ctx.client, remote).content_length)
-    except NotFound:
-        pass
-    try:
-        files.get_directory_metadata(ctx.client, remote)
-    except NotFound:
-        return Stat(None)
+        try:
+            return Stat("file", files.get_metadata(ctx.client, remote).content_length)
+        except NotFound:
+            pass
+        try:
+            files.get_directory_metadata(ctx.client, remote)
+        except NotFound:
+            return Stat(None)
+    except PermissionDenied as error:
+        volume = "/".join(remote.split("/")[:5])
+        next(iter(files.list_directory_contents(ctx.client, volume, page_size=1)), None)
+        raise error from None
     return Stat("dir")
 
 

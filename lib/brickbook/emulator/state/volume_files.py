@@ -180,6 +180,8 @@ class VolumeFiles:
 
     def commit(self, upload: Upload) -> None:
         """Move a complete body into place (ALREADY_EXISTS if a file appeared meanwhile, no overwrite)."""
+        upload.handle.flush()
+        os.fsync(upload.handle.fileno())  # with --data-dir an acknowledged upload survives a crash
         upload.handle.close()
         now = self.clock()
         os.utime(upload.part, (now, now))
