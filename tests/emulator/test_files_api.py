@@ -178,6 +178,12 @@ def test_symlink_out_of_the_volume_is_refused(emu: Emu, tmp_path: Path):
         "INVALID_PARAMETER_VALUE",
     )
     assert not (outside / "new").exists()
+    (root / "dangling").symlink_to(outside / "not-yet")
+    assert error(emu.request("PUT", FILES + f"{VOL}/dangling/x", content=b"y")) == (
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+    assert not (outside / "not-yet").exists()
 
 
 def test_broken_upload_leaves_nothing(emu: Emu):

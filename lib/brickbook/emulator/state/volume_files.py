@@ -158,7 +158,7 @@ class VolumeFiles:
         disk = root.joinpath(*rest)
         # A link on the disk must not lead out of the volume: check the real path of what exists.
         probe = disk
-        while not probe.exists() and probe != root:
+        while not (probe.exists() or probe.is_symlink()) and probe != root:  # a dangling link counts
             probe = probe.parent
         real = probe.resolve()
         if real != root and root not in real.parents:
