@@ -4,8 +4,8 @@ Catalog, schema and volume records (owner, comment, stamps) live in the store; t
 engine (catalogs and schemas are DuckDB databases and schemas; tables are whatever statements
 created, so ``tables`` reflects them). Table records hold only what DuckDB cannot know (owner,
 creation stamps). A managed volume's files live in a directory of their own (``volume_root``).
-Names are lower-cased, as Unity Catalog stores them. A ``main`` catalog with a ``default`` schema
-always exists after a reset.
+Names are lower-cased, as Unity Catalog stores them. Every catalog gets a ``default`` schema; a
+``main`` catalog exists after a reset.
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ class Catalogs:
         for name, _ in catalogs:
             self._engine.attach(name)
         if not catalogs:
-            admin = Principal(self._admin, is_admin=True)
-            self.create_catalog(admin, "main", comment="Main catalog (auto-created)")
-            self.create_schema(admin, "main", "default", comment="Default schema (auto-created)")
+            self.create_catalog(
+                Principal(self._admin, is_admin=True), "main", comment="Main catalog (auto-created)"
+            )
 
     def _stamp(self, principal: Principal, **fields: Any) -> dict[str, Any]:
         now = int(self._clock() * 1000)
@@ -113,6 +113,9 @@ class Catalogs:
         )
         self._engine.attach(name)
         self._store.put(CATALOG_KIND, name, record)
+        # Unity Catalog makes a default schema in every new catalog.
+        self._engine.create_schema(name, "default")
+        self.record_schema(principal, f"{name}.default", comment="Default schema (auto-created)")
         return self._clean(record)
 
     def catalog(self, name: str) -> dict[str, Any]:
