@@ -1,4 +1,4 @@
-"""The official databricks-sdk's Unity Catalog APIs (catalogs, schemas, tables, volumes, grants), unchanged."""
+"""The official databricks-sdk's Unity Catalog APIs (catalogs, schemas, tables, volumes, grants)."""
 
 from __future__ import annotations
 
