@@ -186,10 +186,10 @@ class StatementsArea:
         if not principal.in_notebook:
             raise ApiError("PERMISSION_DENIED", "Only code in a notebook run by the emulator may call this.")
         body = await read_json(request)
-        text = _text(body)
+        text, parameters = _text(body), bind_parameters(body.get("parameters"))
         catalog, schema = _session(body)
         statement, catalog, schema = await asyncio.to_thread(
-            self.service.run_sql, principal, text, catalog=catalog, schema=schema
+            self.service.run_sql, principal, text, catalog=catalog, schema=schema, parameters=parameters
         )
         return json_response({**self.book.response(statement), "catalog": catalog, "schema": schema})
 

@@ -58,6 +58,7 @@ class Translation:
     statement_type: str  # SELECT, INSERT, CREATE, DROP, ... (query history's statement_type)
     uses: list[TableUse] = field(default_factory=list)
     returns_counts: bool = False  # DML: Databricks answers num_affected_rows (+ num_inserted_rows)
+    parameters: set[str] = field(default_factory=set)  # the :name markers the statement uses
 
 
 def quote(name: str) -> str:
@@ -94,6 +95,7 @@ def translate(text: str, *, catalog: str, schema: str) -> Translation:
     translation = Translation(sql="", statement_type=tree.key.upper())
     _rewrite_functions(tree, catalog=catalog, schema=schema)
     _map_names(tree, translation, catalog=catalog, schema=schema)
+    translation.parameters = {str(p.name) for p in tree.find_all(exp.Placeholder) if p.name}
     translation.returns_counts = isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge)
     try:
         translation.sql = tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)

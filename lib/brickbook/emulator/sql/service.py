@@ -215,7 +215,9 @@ class SqlService:
         try:
             if statement.state != "RUNNING":
                 return
-            columns, batches = self.engine.execute(cursor, translation.sql, parameters)
+            # Values for markers the statement does not use are ignored (a script shares one set).
+            used = {name: value for name, value in parameters.items() if name in translation.parameters}
+            columns, batches = self.engine.execute(cursor, translation.sql, used)
             result = collect_result(
                 columns,
                 batches,
