@@ -244,3 +244,21 @@ def test_reset_forgets_tables_and_history(emu: Emu):
     assert emu.control("POST", "reset").status_code == 200
     assert run(emu, "SELECT * FROM t")["status"]["state"] == "FAILED"
     assert [q["query_text"] for q in emu.get(HISTORY).json()["res"]] == ["SELECT * FROM t"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("SELECT * FROM read_csv('/etc/passwd')", "table function read_csv() is not supported"),
+        ("COPY (SELECT 1) TO '/tmp/out.csv'", "COPY statements are not supported"),
+        ("PRAGMA version", "PRAGMA statements are not supported"),
+        ("SET x = 1", "SET statements are not supported"),
+        ("CREATE FUNCTION f() RETURNS INT RETURN 1", "CREATE FUNCTION statements are not supported"),
+        ("SELECT 1; SELECT 2", "exactly one statement"),
+    ],
+)
+def test_statements_that_would_reach_past_the_catalog_fail(emu: Emu, statement: str, message: str):
+    """File readers, COPY, PRAGMA, SET and functions fail clearly; one statement per request."""
+    answer = run(emu, statement)
+    assert answer["status"]["state"] == "FAILED"
+    assert message in answer["status"]["error"]["message"]

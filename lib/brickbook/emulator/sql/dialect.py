@@ -37,6 +37,23 @@ Access = Literal["read", "write", "create", "drop"]
 _PASS_THROUGH_COMMANDS = ("SHOW",)
 
 
+# What runs: queries, DML, DESCRIBE, and CREATE/DROP of tables, views and schemas. Everything else
+# (ATTACH, COPY, PRAGMA, SET, INSTALL, CALL, ...) would reach past Unity Catalog into the engine.
+_RUNNABLE = (
+    exp.Query,
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Describe,
+    exp.Values,
+)
+_KINDS = ("TABLE", "VIEW", "SCHEMA")
+_TABLE_FUNCTIONS = ("range",)
+
+
 class TranslationError(Exception):
     """The statement cannot run on the emulator's engine; the message says why."""
 
@@ -92,6 +109,12 @@ def translate(text: str, *, catalog: str, schema: str) -> Translation:
             f"{tree.key.upper()} statements are not supported by the brickbook emulator's statement"
             " execution (use the catalog and schema request fields and the permissions API)."
         )
+    if not isinstance(tree, _RUNNABLE) or (
+        isinstance(tree, exp.Create | exp.Drop) and str(tree.args.get("kind", "")).upper() not in _KINDS
+    ):
+        what = f"{tree.key.upper()} {tree.args.get('kind') or ''}".strip()
+        raise TranslationError(f"{what} statements are not supported by the brickbook emulator.")
+    _refuse_table_functions(tree)
     translation = Translation(sql="", statement_type=tree.key.upper())
     _rewrite_functions(tree, catalog=catalog, schema=schema)
     _map_names(tree, translation, catalog=catalog, schema=schema)
@@ -124,6 +147,17 @@ def _rewrite_functions(tree: exp.Expr, *, catalog: str, schema: str) -> None:
             table.replace(
                 exp.Subquery(this=inner, alias=alias or exp.TableAlias(this=exp.to_identifier("range")))
             )
+
+
+def _refuse_table_functions(tree: exp.Expr) -> None:
+    for table in tree.find_all(exp.Table):
+        function = table.this
+        if isinstance(function, exp.Func):
+            name = str(function.this if isinstance(function, exp.Anonymous) else function.sql_name()).lower()
+            if name not in _TABLE_FUNCTIONS:
+                raise TranslationError(
+                    f"The table function {name}() is not supported by the brickbook emulator."
+                )
 
 
 def _cte_names(tree: exp.Expr) -> set[str]:
