@@ -31,6 +31,7 @@ from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.secrets import SecretsArea
 from brickbook.emulator.routes.tokens import TokensArea
+from brickbook.emulator.routes.warehouses import WarehousesArea
 from brickbook.emulator.routes.workspace import WorkspaceArea
 from brickbook.emulator.services import build_services
 from brickbook.emulator.settings import EmulatorSettings
@@ -50,6 +51,7 @@ AREAS: tuple[AreaFactory, ...] = (
     ClustersArea,
     SecretsArea,
     JobsArea,
+    WarehousesArea,
 )
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
