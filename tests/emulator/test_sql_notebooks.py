@@ -19,6 +19,7 @@ from tests.emulator.jobs_harness import (
     run_now,
     wait_run,
 )
+from tests.emulator.sql_harness import AnyWarehouse
 from tests.fakes import FakeClock
 
 BUILD = """
@@ -112,7 +113,7 @@ def test_notebook_sql_route_is_for_notebooks_only(emu: Emu):
 
 def test_run_sql_task_runs_a_file_and_names_unsupported_kinds():
     """run_sql_task runs a workspace .sql file as the principal; query, alert and dashboard name the kind."""
-    service = SqlService(Store(), FakeClock(), data_dir=None, admin=ADMIN)
+    service = SqlService(Store(), FakeClock(), data_dir=None, admin=ADMIN, gate=AnyWarehouse())
     files: dict[str, str] = {"/q.sql": "CREATE TABLE t AS SELECT :n AS n;\nSELECT * FROM t;"}
 
     def read(path: str) -> str:
