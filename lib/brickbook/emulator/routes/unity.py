@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.privileges import SECURABLE_TYPES
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -35,7 +35,7 @@ def _check_max_results(request: Request) -> None:
     if raw is None:
         return
     if not raw.lstrip("-").isdigit() or not 0 <= int(raw) <= MAX_RESULTS:
-        raise ApiError("INVALID_PARAMETER_VALUE", f"max_results must be from 0 to {MAX_RESULTS}.")
+        raise invalid(f"max_results must be from 0 to {MAX_RESULTS}.")
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -45,8 +45,7 @@ def _flag(request: Request, name: str) -> bool:
 def _securable(request: Request) -> tuple[str, str]:
     kind = request.path_params["securable_type"].upper()
     if kind not in SECURABLE_TYPES:
-        raise ApiError(
-            "INVALID_PARAMETER_VALUE",
+        raise invalid(
             f"Securable type {kind[:40]} is not supported by the brickbook emulator"
             f" ({', '.join(t.lower() for t in SECURABLE_TYPES)}).",
         )

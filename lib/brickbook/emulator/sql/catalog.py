@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.engine import Engine
 from brickbook.emulator.sql.privileges import Privileges
 from brickbook.emulator.sql.results import databricks_type
@@ -39,8 +39,7 @@ def valid_name(name: Any, what: str) -> str:
     """A securable's own name, lower-cased; INVALID_PARAMETER_VALUE for anything else."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         shown = repr(name)[:80]
-        raise ApiError(
-            "INVALID_PARAMETER_VALUE",
+        raise invalid(
             f"Invalid {what} name {shown}: 1-255 characters, no dots, spaces or slashes.",
         )
     return name.lower()
@@ -239,9 +238,7 @@ class Catalogs:
     def table(self, full_name: str, *, columns: bool = True) -> dict[str, Any]:
         parts = full_name.lower().split(".")
         if len(parts) != 3:
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"Invalid table name '{full_name}': want catalog.schema.table."
-            )
+            raise invalid(f"Invalid table name '{full_name}': want catalog.schema.table.")
         catalog, schema, name = parts
         found = dict(self._tables_in(catalog, schema))
         if name not in found:
@@ -306,8 +303,7 @@ class Catalogs:
         name = valid_name(body.get("name"), "volume")
         volume_type = body.get("volume_type")
         if volume_type != "MANAGED":
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE",
+            raise invalid(
                 "volume_type must be MANAGED: the brickbook emulator has no external locations.",
             )
         parent = self.schema(f"{catalog}.{schema}")["full_name"]

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlglot
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
 from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
 from brickbook.emulator.sql.engine import Engine, EngineError
@@ -353,24 +353,22 @@ def bind_parameters(raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, list) or len(raw) > MAX_PARAMETERS:
-        raise ApiError("INVALID_PARAMETER_VALUE", f"parameters must be a list of at most {MAX_PARAMETERS}.")
+        raise invalid(f"parameters must be a list of at most {MAX_PARAMETERS}.")
     bound: dict[str, Any] = {}
     for item in raw:
         if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-            raise ApiError("INVALID_PARAMETER_VALUE", "Each parameter needs a name.")
+            raise invalid("Each parameter needs a name.")
         name = item["name"]
         if not _PARAMETER_NAME.fullmatch(name):
-            raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid parameter name {name[:64]!r}.")
+            raise invalid(f"Invalid parameter name {name[:64]!r}.")
         value, kind = item.get("value"), str(item.get("type") or "STRING").upper()
         if value is not None and not isinstance(value, str):
-            raise ApiError("INVALID_PARAMETER_VALUE", f"Parameter {name}: value must be a string.")
+            raise invalid(f"Parameter {name}: value must be a string.")
         try:
             bound[name] = None if value is None else _convert(value, kind)
         except (ValueError, decimal.InvalidOperation) as exc:
             shown = str(value)[:64]
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"Parameter {name}: {shown!r} is not a valid {kind[:32]}."
-            ) from exc
+            raise invalid(f"Parameter {name}: {shown!r} is not a valid {kind[:32]}.") from exc
     return bound
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.engine import Column
 from brickbook.emulator.sql.results import Result
 
@@ -211,8 +211,7 @@ class Statements:
             )
         count = len(statement.result.chunks)
         if not index.isdigit() or int(index) >= max(count, 1):
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE",
+            raise invalid(
                 f"chunk_index {index[:20]} is out of range (0-{max(count - 1, 0)}).",
             )
         if not count:
