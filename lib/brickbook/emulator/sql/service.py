@@ -28,7 +28,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlglot
 
@@ -43,15 +43,24 @@ from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
 if TYPE_CHECKING:
-    from brickbook.emulator.services import WarehouseGate
     from brickbook.emulator.settings import EmulatorSettings
 
-__all__ = ["SqlService", "StatementFailure"]
+__all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
 
 _PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 _USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
 MAX_PARAMETERS = 256
 _INT_TYPES = ("INT", "INTEGER", "BIGINT", "LONG", "SMALLINT", "SHORT", "TINYINT", "BYTE")
+
+
+class WarehouseGate(Protocol):
+    """What a statement needs of the warehouses area (services.WarehouseGate has the same shape).
+
+    Declared here, where it is used, so this module need not import the services that build it.
+    """
+
+    def require_running(self, warehouse_id: str, *, principal: str) -> None: ...
+    def note_activity(self, warehouse_id: str) -> None: ...
 
 
 class StatementFailure(Exception):
