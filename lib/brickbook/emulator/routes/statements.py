@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.catalog import valid_name
-from brickbook.emulator.sql.service import bind_parameters
+from brickbook.emulator.sql.parameters import bind_parameters
 from brickbook.emulator.sql.statements import HISTORY_KIND, TERMINAL
 from brickbook.emulator.state.paging import decode_offset, page_of
 from brickbook.emulator.wire import caller, json_response, read_json
