@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulator.harness import ALICE, ALICE_TOKEN, Emu, serving
-from tests.emulator.sql_harness import STATEMENTS, run, warehouse
+from tests.emulator.sql_harness import STATEMENTS, run, settled, warehouse
 
 HISTORY = "/api/2.0/sql/history/queries"
 
@@ -159,11 +159,7 @@ def test_wait_timeout_zero_answers_pending_then_succeeds(emu: Emu):
     """wait_timeout=0s answers PENDING at once; polling reaches SUCCEEDED."""
     answer = run(emu, "SELECT 42", wait_timeout="0s")
     assert answer["status"]["state"] == "PENDING"
-    for _ in range(500):
-        polled = emu.get(f"{STATEMENTS}/{answer['statement_id']}").json()
-        if polled["status"]["state"] == "SUCCEEDED":
-            break
-    assert polled["result"]["data_array"] == [["42"]]
+    assert settled(emu, answer["statement_id"])["result"]["data_array"] == [["42"]]
 
 
 def test_held_statement_outlives_wait_then_finishes_on_the_clock(held: Emu):
@@ -173,7 +169,7 @@ def test_held_statement_outlives_wait_then_finishes_on_the_clock(held: Emu):
     path = f"{STATEMENTS}/{answer['statement_id']}"
     assert held.get(path).json()["status"]["state"] == "RUNNING"
     held.clock.advance(31)
-    assert held.get(path).json()["result"]["data_array"] == [["7"]]
+    assert settled(held, answer["statement_id"])["result"]["data_array"] == [["7"]]
 
 
 def test_on_wait_timeout_cancel_ends_canceled(held: Emu):
@@ -278,3 +274,26 @@ def test_serverless_warehouse_starts_on_demand(emu: Emu):
     emu.clock.advance(60)
     assert run(emu, "SELECT 1")["status"]["state"] == "SUCCEEDED"
     assert emu.get(f"/api/2.0/sql/warehouses/{warehouse_id}").json()["state"] == "RUNNING"
+
+
+def test_results_close_after_an_hour(emu: Emu):
+    """An hour after it succeeded a statement is CLOSED and its chunks are gone (404)."""
+    statement_id = run(emu, "SELECT 1")["statement_id"]
+    emu.clock.advance(3601)
+    answer = emu.get(f"{STATEMENTS}/{statement_id}").json()
+    assert answer["status"]["state"] == "CLOSED" and "result" not in answer
+    chunk = emu.get(f"{STATEMENTS}/{statement_id}/result/chunks/0")
+    assert (chunk.status_code, chunk.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_history_filters_by_start_time(emu: Emu):
+    """query_start_time_range keeps statements that started inside it."""
+    early = run(emu, "SELECT 1")["statement_id"]
+    emu.clock.advance(100)
+    late = run(emu, "SELECT 2")["statement_id"]
+    listed = emu.get(HISTORY).json()["res"]
+    start = {q["query_id"]: q["query_start_time_ms"] for q in listed}
+    window = {"filter_by.query_start_time_range.start_time_ms": start[late]}
+    assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [late]
+    window = {"filter_by.query_start_time_range.end_time_ms": start[late]}
+    assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [early]

@@ -245,3 +245,18 @@ def test_data_persists_under_the_data_dir(tmp_path: Path):
     assert second.catalogs.table("sales.raw.t")["owner"] == ADMIN
     second.shutdown()
     store.close()
+
+
+@pytest.mark.parametrize("max_results", ["1", "149", "-1", "x"])
+def test_permissions_page_size_below_150_is_refused(emu: Emu, max_results: str):
+    """Permissions lists take max_results 0 or at least 150, as the service documents."""
+    response = emu.get(f"{UC}/permissions/catalog/main", params={"max_results": max_results})
+    assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert emu.get(f"{UC}/permissions/catalog/main", params={"max_results": "150"}).status_code == 200
+
+
+def test_unknown_securable_type_is_refused(emu: Emu):
+    """A securable type the emulator does not keep is INVALID_PARAMETER_VALUE naming the ones it does."""
+    response = emu.get(f"{UC}/permissions/share/x")
+    assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert "catalog, schema, table, volume" in response.json()["message"]

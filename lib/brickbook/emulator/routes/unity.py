@@ -24,6 +24,7 @@ __all__ = ["UnityArea"]
 
 BASE = "/api/2.1/unity-catalog"
 MAX_RESULTS = 10_000
+MIN_GRANTS_PAGE = 150
 
 
 def _listed(key: str, items: list[dict[str, Any]]) -> Response:
@@ -36,6 +37,15 @@ def _check_max_results(request: Request) -> None:
         return
     if not raw.lstrip("-").isdigit() or not 0 <= int(raw) <= MAX_RESULTS:
         raise invalid(f"max_results must be from 0 to {MAX_RESULTS}.")
+
+
+def _check_grants_page(request: Request) -> None:
+    """Permissions lists: ``max_results`` unset (everything), 0 (the server's page) or at least 150."""
+    raw = request.query_params.get("max_results")
+    if raw is None:
+        return
+    if not raw.isdigit() or 1 <= int(raw) <= MIN_GRANTS_PAGE - 1:
+        raise invalid(f"max_results must be 0 or at least {MIN_GRANTS_PAGE}, not {raw[:20]!r}.")
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -169,6 +179,7 @@ class UnityArea(AreaBase):
     async def get_permissions(self, request: Request) -> Response:
         """``GET permissions/{type}/{name}?principal=`` -> ``{privilege_assignments?}`` (direct grants)."""
         kind, name = _securable(request)
+        _check_grants_page(request)
         self.uc.exists(kind, name)
         assignments = self.uc.privileges.assignments(kind, name, request.query_params.get("principal"))
         return _listed("privilege_assignments", assignments)
@@ -189,6 +200,7 @@ class UnityArea(AreaBase):
     async def get_effective(self, request: Request) -> Response:
         """``GET effective-permissions/{type}/{name}?principal=`` -> grants with where each comes from."""
         kind, name = _securable(request)
+        _check_grants_page(request)
         self.uc.exists(kind, name)
         assignments = self.uc.privileges.effective(kind, name, request.query_params.get("principal"))
         return _listed("privilege_assignments", assignments)

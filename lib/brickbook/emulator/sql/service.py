@@ -6,8 +6,8 @@ It is a shared service (``context.services.sql``). What other areas call:
 - ``require_volume(principal, catalog, schema, volume, *, write)``: the volume exists and the
   principal may read it (USE_CATALOG, USE_SCHEMA, READ_VOLUME) or write it (WRITE_VOLUME); raises
   ``ApiError`` NOT_FOUND / PERMISSION_DENIED otherwise.
-- ``run_sql_task(user_name, sql_task, read_file=...) -> str | None``: a job's ``sql_task``; None on
-  success, else the error message.
+- ``run_sql_task(principal, sql_task, read_file=...) -> str | None``: a job's ``sql_task`` (``file``
+  on ``warehouse_id``) as the run's principal; None on success, else the error message.
 - ``run_sql(principal, text, catalog=, schema=, parameters=)``: run statements to completion (the
   notebook ``spark.sql`` path).
 
@@ -300,14 +300,9 @@ class SqlService:
             raise denied(needed, "VOLUME", full)
 
     def run_sql_task(
-        self,
-        user_name: str,
-        sql_task: Mapping[str, Any],
-        *,
-        read_file: Callable[[str], str],
-        is_admin: bool = False,
+        self, principal: Principal, sql_task: Mapping[str, Any], *, read_file: Callable[[str], str]
     ) -> str | None:
-        """Run a job's ``sql_task`` as ``user_name``: None when it succeeded, else the error message.
+        """Run a job's ``sql_task`` as the run's principal: None when it succeeded, else the error message.
 
         Only ``file: {path}`` (a workspace file of statements) runs; ``query``, ``alert`` and
         ``dashboard`` tasks fail naming the kind. ``parameters`` bind as ``:name`` STRING values.
@@ -320,13 +315,12 @@ class SqlService:
             return "sql_task needs file.path: the workspace path of a .sql file."
         warehouse_id = str(sql_task.get("warehouse_id") or "")
         try:
-            self.gate.require_running(warehouse_id, principal=user_name)
+            self.gate.require_running(warehouse_id, principal=principal.user_name)
             text = read_file(file["path"])
         except ApiError as exc:
             return exc.message
         raw = sql_task.get("parameters") or {}
         parameters = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
-        principal = Principal(user_name, is_admin=is_admin)
         last, _, _ = self.run_sql(principal, text, parameters=parameters, warehouse_id=warehouse_id)
         self.gate.note_activity(warehouse_id)
         if last.state == "SUCCEEDED":
