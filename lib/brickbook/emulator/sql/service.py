@@ -35,7 +35,7 @@ from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
 from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
 from brickbook.emulator.sql.engine import Engine, EngineError
 from brickbook.emulator.sql.privileges import denied
-from brickbook.emulator.sql.results import Result, collect_result
+from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result
 from brickbook.emulator.sql.statements import Statement, Statements, counts_result
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
@@ -200,6 +200,9 @@ class SqlService:
             if statement.state == "CANCELED":
                 return
             self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", _engine_message(str(exc))))
+        except ResultTooLarge as exc:
+            message = f"{exc}, the brickbook emulator's limit: add a LIMIT or set row_limit."
+            self.statements.finish(statement, "FAILED", error=("RESOURCE_EXHAUSTED", message))
         finally:
             statement.cursor = None
             cursor.close()
