@@ -21,7 +21,6 @@ from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.sql.service import SqlService
 from brickbook.emulator.state.volume_files import FileMeta, Place, VolumeFiles
 from brickbook.emulator.wire import caller, json_response
 
@@ -107,7 +106,7 @@ class FilesArea(AreaBase):
 
     def __init__(self, context: AreaContext) -> None:
         # Unity Catalog says which volumes exist, where their files live and who may use them.
-        self.state = VolumeFiles(SqlService.for_context(context), context.clock)
+        self.state = VolumeFiles(context.services.sql, context.clock)
 
     def routes(self) -> Sequence[BaseRoute]:
         return [_route(FILES, self.file), _route(DIRECTORIES, self.directory)]

@@ -15,7 +15,6 @@ the same engine as the run's principal and answers like ``GET statements/{id}`` 
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -24,11 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.area import AreaBase, AreaContext
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.catalog import valid_name
-from brickbook.emulator.sql.service import SqlService, bind_parameters
+from brickbook.emulator.sql.parameters import bind_parameters
 from brickbook.emulator.sql.statements import HISTORY_KIND, TERMINAL
+from brickbook.emulator.state.paging import decode_offset, page_of
 from brickbook.emulator.wire import caller, json_response, read_json
 
 __all__ = ["StatementsArea"]
@@ -39,26 +39,22 @@ _WAIT = re.compile(r"([0-9]{1,2})s")
 MAX_HISTORY_RESULTS = 1000
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
-
-
 def _wait_seconds(raw: Any) -> int:
     match = _WAIT.fullmatch(raw if isinstance(raw, str) else "")
     if raw is None:
         return 10
     seconds = int(match[1]) if match else -1
     if seconds != 0 and not 5 <= seconds <= 50:
-        raise _bad("wait_timeout must be 0s or from 5s to 50s.")
+        raise invalid("wait_timeout must be 0s or from 5s to 50s.")
     return seconds
 
 
 def _text(body: dict[str, Any]) -> str:
     text = body.get("statement")
     if not isinstance(text, str) or not text.strip():
-        raise _bad("statement is required.")
+        raise invalid("statement is required.")
     if len(text.encode()) > MAX_STATEMENT_BYTES:
-        raise _bad("statement is larger than 16 MiB.")
+        raise invalid("statement is larger than 16 MiB.")
     return text
 
 
@@ -66,7 +62,7 @@ def _row_limit(raw: Any) -> int | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0 or raw > 2**62:
-        raise _bad("row_limit must be a non-negative integer.")
+        raise invalid("row_limit must be a non-negative integer.")
     return raw
 
 
@@ -76,9 +72,9 @@ def _session(body: dict[str, Any]) -> tuple[str, str]:
     return catalog, schema
 
 
-class StatementsArea:
+class StatementsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.service = SqlService.for_context(context)
+        self.service = context.services.sql
         self.book = self.service.statements
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -91,33 +87,26 @@ class StatementsArea:
             Route("/_emulator/notebook/sql", self.notebook_sql, methods=["POST"]),
         ]
 
-    def reset(self) -> None:
-        self.service.reset()
-
-    def shutdown(self) -> None:
-        self.service.shutdown()
-
     async def execute(self, request: Request) -> Response:
         """``POST statements`` -> ``StatementResponse`` after at most ``wait_timeout``."""
-        self.service.check()
         body, principal = await read_json(request), caller(request)
         warehouse_id = body.get("warehouse_id")
         if not isinstance(warehouse_id, str) or not warehouse_id:
-            raise _bad("warehouse_id is required.")
+            raise invalid("warehouse_id is required.")
         text, wait = _text(body), _wait_seconds(body.get("wait_timeout"))
         on_timeout = body.get("on_wait_timeout") or "CONTINUE"
         if on_timeout not in ("CONTINUE", "CANCEL"):
-            raise _bad("on_wait_timeout must be CONTINUE or CANCEL.")
+            raise invalid("on_wait_timeout must be CONTINUE or CANCEL.")
         if (body.get("disposition") or "INLINE") != "INLINE" or (
             body.get("format") or "JSON_ARRAY"
         ) != "JSON_ARRAY":
-            raise _bad(
+            raise invalid(
                 "The brickbook emulator serves only INLINE JSON_ARRAY results (EXTERNAL_LINKS, ARROW_STREAM"
                 " and CSV are not supported)."
             )
         row_limit, parameters = _row_limit(body.get("row_limit")), bind_parameters(body.get("parameters"))
         catalog, schema = _session(body)
-        self.service.gate.require_running(warehouse_id)
+        self.service.gate.require_running(warehouse_id, principal=principal.user_name)
         statement = self.book.new(text=text, warehouse_id=warehouse_id, user_name=principal.user_name)
         self.service.submit(
             statement, principal, catalog=catalog, schema=schema, parameters=parameters, row_limit=row_limit
@@ -150,7 +139,6 @@ class StatementsArea:
 
     async def history(self, request: Request) -> Response:
         """``GET history/queries`` -> ``{res?, has_next_page, next_page_token?}``, newest first."""
-        self.service.check()
         principal, query = caller(request), request.query_params
         statuses = set(query.getlist("filter_by.statuses"))
         warehouses = set(query.getlist("filter_by.warehouse_ids"))
@@ -159,8 +147,9 @@ class StatementsArea:
         end = _int(query.get("filter_by.query_start_time_range.end_time_ms"), "end_time_ms")
         limit = _int(query.get("max_results"), "max_results") or 100
         if not 1 <= limit <= MAX_HISTORY_RESULTS:
-            raise _bad(f"max_results must be from 1 to {MAX_HISTORY_RESULTS}.")
-        offset = _token(query.get("page_token"))
+            raise invalid(f"max_results must be from 1 to {MAX_HISTORY_RESULTS}.")
+        token = query.get("page_token")
+        offset = decode_offset(token) if token else 0
         entries = [
             info
             for _, info in reversed(self.service.store.items(HISTORY_KIND))
@@ -171,13 +160,12 @@ class StatementsArea:
             and (start is None or info["query_start_time_ms"] >= start)
             and (end is None or info["query_start_time_ms"] < end)
         ]
-        page = entries[offset : offset + limit]
-        more = offset + limit < len(entries)
-        answer: dict[str, Any] = {"has_next_page": more}
-        if page:
-            answer["res"] = page
-        if more:
-            answer["next_page_token"] = base64.urlsafe_b64encode(str(offset + limit).encode()).decode()
+        page = page_of(entries, offset, limit)
+        answer: dict[str, Any] = {"has_next_page": page.next_token is not None}
+        if page.items:
+            answer["res"] = page.items
+        if page.next_token:
+            answer["next_page_token"] = page.next_token
         return json_response(answer)
 
     async def notebook_sql(self, request: Request) -> Response:
@@ -186,10 +174,10 @@ class StatementsArea:
         if not principal.in_notebook:
             raise ApiError("PERMISSION_DENIED", "Only code in a notebook run by the emulator may call this.")
         body = await read_json(request)
-        text = _text(body)
+        text, parameters = _text(body), bind_parameters(body.get("parameters"))
         catalog, schema = _session(body)
         statement, catalog, schema = await asyncio.to_thread(
-            self.service.run_sql, principal, text, catalog=catalog, schema=schema
+            self.service.run_sql, principal, text, catalog=catalog, schema=schema, parameters=parameters
         )
         return json_response({**self.book.response(statement), "catalog": catalog, "schema": schema})
 
@@ -198,14 +186,5 @@ def _int(raw: str | None, name: str) -> int | None:
     if raw is None or raw == "":
         return None
     if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise _bad(f"{name} must be a non-negative integer.")
+        raise invalid(f"{name} must be a non-negative integer.")
     return int(raw)
-
-
-def _token(raw: str | None) -> int:
-    if not raw:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(raw.encode()).decode())
-    except ValueError as exc:
-        raise _bad("page_token is not valid.") from exc

@@ -4,8 +4,8 @@ Catalog, schema and volume records (owner, comment, stamps) live in the store; t
 engine (catalogs and schemas are DuckDB databases and schemas; tables are whatever statements
 created, so ``tables`` reflects them). Table records hold only what DuckDB cannot know (owner,
 creation stamps). A managed volume's files live in a directory of their own (``volume_root``).
-Names are lower-cased, as Unity Catalog stores them. A ``main`` catalog with a ``default`` schema
-always exists after a reset.
+Names are lower-cased, as Unity Catalog stores them. Every catalog gets a ``default`` schema; a
+``main`` catalog exists after a reset.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.engine import Engine
 from brickbook.emulator.sql.privileges import Privileges
 from brickbook.emulator.sql.results import databricks_type
@@ -39,8 +39,7 @@ def valid_name(name: Any, what: str) -> str:
     """A securable's own name, lower-cased; INVALID_PARAMETER_VALUE for anything else."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         shown = repr(name)[:80]
-        raise ApiError(
-            "INVALID_PARAMETER_VALUE",
+        raise invalid(
             f"Invalid {what} name {shown}: 1-255 characters, no dots, spaces or slashes.",
         )
     return name.lower()
@@ -71,9 +70,13 @@ class Catalogs:
         for name, _ in catalogs:
             self._engine.attach(name)
         if not catalogs:
-            admin = Principal(self._admin, is_admin=True)
-            self.create_catalog(admin, "main", comment="Main catalog (auto-created)")
-            self.create_schema(admin, "main", "default", comment="Default schema (auto-created)")
+            self.create_catalog(
+                Principal(self._admin, is_admin=True), "main", comment="Main catalog (auto-created)"
+            )
+
+    def reset_volumes(self) -> None:
+        """Delete every volume's files (a reset: the store no longer knows the volumes)."""
+        shutil.rmtree(self._volumes_dir, ignore_errors=True)
 
     def _stamp(self, principal: Principal, **fields: Any) -> dict[str, Any]:
         now = int(self._clock() * 1000)
@@ -113,6 +116,9 @@ class Catalogs:
         )
         self._engine.attach(name)
         self._store.put(CATALOG_KIND, name, record)
+        # Unity Catalog makes a default schema in every new catalog.
+        self._engine.create_schema(name, "default")
+        self.record_schema(principal, f"{name}.default", comment="Default schema (auto-created)")
         return self._clean(record)
 
     def catalog(self, name: str) -> dict[str, Any]:
@@ -232,9 +238,7 @@ class Catalogs:
     def table(self, full_name: str, *, columns: bool = True) -> dict[str, Any]:
         parts = full_name.lower().split(".")
         if len(parts) != 3:
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"Invalid table name '{full_name}': want catalog.schema.table."
-            )
+            raise invalid(f"Invalid table name '{full_name}': want catalog.schema.table.")
         catalog, schema, name = parts
         found = dict(self._tables_in(catalog, schema))
         if name not in found:
@@ -299,8 +303,7 @@ class Catalogs:
         name = valid_name(body.get("name"), "volume")
         volume_type = body.get("volume_type")
         if volume_type != "MANAGED":
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE",
+            raise invalid(
                 "volume_type must be MANAGED: the brickbook emulator has no external locations.",
             )
         parent = self.schema(f"{catalog}.{schema}")["full_name"]

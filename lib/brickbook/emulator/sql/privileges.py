@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.grants import GRANT_KIND, Grants
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
@@ -90,24 +90,21 @@ class Privileges:
         Every change is checked before any is applied, so a bad one changes nothing.
         """
         if not isinstance(changes, list) or len(changes) > MAX_CHANGES:
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"changes must be a list of at most {MAX_CHANGES} changes."
-            )
+            raise invalid(f"changes must be a list of at most {MAX_CHANGES} changes.")
         allowed = PRIVILEGES[securable_type]
         checked: list[tuple[str, list[str], list[str]]] = []
         for change in changes:
             if not isinstance(change, Mapping) or not isinstance(change.get("principal"), str):
-                raise ApiError("INVALID_PARAMETER_VALUE", "Each change needs a principal.")
+                raise invalid("Each change needs a principal.")
             principal = change["principal"].strip()
             if not principal or len(principal) > 255:
-                raise ApiError("INVALID_PARAMETER_VALUE", "A principal must be 1 to 255 characters.")
+                raise invalid("A principal must be 1 to 255 characters.")
             add, remove = change.get("add") or [], change.get("remove") or []
             if not isinstance(add, list) or not isinstance(remove, list):
-                raise ApiError("INVALID_PARAMETER_VALUE", "add and remove are lists of privileges.")
+                raise invalid("add and remove are lists of privileges.")
             for privilege in [*add, *remove]:
                 if not isinstance(privilege, str) or privilege.upper() not in allowed:
-                    raise ApiError(
-                        "INVALID_PARAMETER_VALUE",
+                    raise invalid(
                         f"Privilege {str(privilege)[:64]} is not applicable to this entity"
                         f" [{securable_type.lower()}:{full_name}].",
                     )

@@ -1,25 +1,23 @@
 """The SQL service: one engine, one Unity Catalog and one statement book per emulator.
 
-Areas reach it with ``SqlService.for_context(context)`` (one per store). What other areas call:
+It is a shared service (``context.services.sql``). What other areas call:
 
 - ``volume_root(catalog, schema, volume) -> Path``: where a managed volume's files live.
 - ``require_volume(principal, catalog, schema, volume, *, write)``: the volume exists and the
   principal may read it (USE_CATALOG, USE_SCHEMA, READ_VOLUME) or write it (WRITE_VOLUME); raises
   ``ApiError`` NOT_FOUND / PERMISSION_DENIED otherwise.
-- ``run_sql_task(user_name, sql_task, read_file=...) -> str | None``: a job's ``sql_task``; None on
-  success, else the error message.
+- ``run_sql_task(principal, sql_task, read_file=...) -> str | None``: a job's ``sql_task`` (``file``
+  on ``warehouse_id``) as the run's principal; None on success, else the error message.
 - ``run_sql(principal, text, catalog=, schema=, parameters=)``: run statements to completion (the
   notebook ``spark.sql`` path).
 
-A statement needs a RUNNING warehouse: the ``WarehouseGate`` decides (``require_running`` raises the
-API error, ``note_activity`` keeps the warehouse from auto-stopping). Until the warehouses area
-provides one, any warehouse id is accepted.
+A statement needs a RUNNING warehouse: the ``WarehouseGate`` (the warehouses area) decides:
+``require_running`` raises the API error (a stopped classic warehouse; a serverless one starts on
+demand), ``note_activity`` restarts its auto-stop timer.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import json
 import re
 import shutil
@@ -37,38 +35,27 @@ from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
 from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
 from brickbook.emulator.sql.engine import Engine, EngineError
 from brickbook.emulator.sql.privileges import denied
-from brickbook.emulator.sql.results import Result, collect_result
+from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result
 from brickbook.emulator.sql.statements import Statement, Statements, counts_result
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
 if TYPE_CHECKING:
-    from brickbook.emulator.area import AreaContext
+    from brickbook.emulator.settings import EmulatorSettings
 
 __all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
 
-_SHARED: weakref.WeakKeyDictionary[Store, SqlService] = weakref.WeakKeyDictionary()
-_SHARED_LOCK = threading.Lock()
-_MARK_KIND = "sql_engine"  # a record whose absence means the store was reset
-_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-MAX_PARAMETERS = 256
 _USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
-_INT_TYPES = ("INT", "INTEGER", "BIGINT", "LONG", "SMALLINT", "SHORT", "TINYINT", "BYTE")
 
 
 class WarehouseGate(Protocol):
-    def require_running(self, warehouse_id: str) -> None: ...
+    """What a statement needs of the warehouses area (services.WarehouseGate has the same shape).
+
+    Declared here, where it is used, so this module need not import the services that build it.
+    """
+
+    def require_running(self, warehouse_id: str, *, principal: str) -> None: ...
     def note_activity(self, warehouse_id: str) -> None: ...
-
-
-class _AnyWarehouse:
-    """Accepts every warehouse id: the stand-in until the warehouses area provides its gate."""
-
-    def require_running(self, warehouse_id: str) -> None:
-        return None
-
-    def note_activity(self, warehouse_id: str) -> None:
-        return None
 
 
 class StatementFailure(Exception):
@@ -89,6 +76,7 @@ class SqlService:
         *,
         data_dir: Path | str | None,
         admin: str,
+        gate: WarehouseGate,
         chunk_rows: int = 100_000,
         hold_seconds: float = 0.0,
     ) -> None:
@@ -96,68 +84,41 @@ class SqlService:
         self.clock = clock
         self.chunk_rows = chunk_rows
         self.hold_seconds = hold_seconds
-        self.gate: WarehouseGate = _AnyWarehouse()
+        self.gate = gate
         self.engine = Engine(data_dir)
         if data_dir is None:
             volumes = Path(tempfile.mkdtemp(prefix="brickbook-emulator-volumes-"))
             weakref.finalize(self, shutil.rmtree, volumes, True)
         else:
             volumes = Path(data_dir) / "volumes"
-        self.volumes_dir = volumes
         self.catalogs = Catalogs(store, self.engine, clock, volumes, admin)
         self.statements = Statements(store, clock, lambda: self.hold_seconds)
         self._lock = threading.RLock()
-        self._ready()
+        self.catalogs.ensure_defaults()  # attaches what a data dir holds, or makes main.default
 
     @classmethod
-    def for_context(cls, context: AreaContext) -> SqlService:
-        with _SHARED_LOCK:
-            service = _SHARED.get(context.store)
-            if service is None:
-                settings = context.settings
-                service = cls(
-                    context.store,
-                    context.clock,
-                    data_dir=settings.data_dir,
-                    admin=settings.admin_user,
-                    chunk_rows=getattr(settings, "statement_chunk_rows", 100_000),
-                    hold_seconds=getattr(settings, "statement_hold_seconds", 0.0),
-                )
-                _SHARED[context.store] = service
-            return service
+    def from_settings(
+        cls, settings: EmulatorSettings, store: Store, clock: Callable[[], float], *, gate: WarehouseGate
+    ) -> SqlService:
+        return cls(
+            store,
+            clock,
+            data_dir=settings.data_dir,
+            admin=settings.admin_user,
+            gate=gate,
+            chunk_rows=settings.statement_chunk_rows,
+            hold_seconds=settings.statement_hold_seconds,
+        )
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def _ready(self) -> None:
-        """Set up main.default; after a store reset (the mark is gone) start from an empty engine."""
-        with self._lock:
-            if self.store.get(_MARK_KIND, "engine") is None:
-                if self.store.items(CATALOG_KIND):
-                    return self._adopt()
-                self.reset()
-                return None
-            return self._adopt()
-
-    def _adopt(self) -> None:
-        self.catalogs.ensure_defaults()
-        self.store.put(_MARK_KIND, "engine", {})
-
     def reset(self) -> None:
-        """Forget every statement, catalog, table and volume; back to an empty main.default."""
+        """Forget every statement, catalog, table and volume (the store was cleared): an empty main."""
         with self._lock:
             self.statements.forget_all()
             self.engine.reset()
-            for catalog, _ in self.store.items(CATALOG_KIND):
-                self.store.delete(CATALOG_KIND, catalog)
-            for stale in self.volumes_dir.glob("*"):  # the files of every volume go with it
-                shutil.rmtree(stale, ignore_errors=True)
+            self.catalogs.reset_volumes()
             self.catalogs.ensure_defaults()
-            self.store.put(_MARK_KIND, "engine", {})
-
-    def check(self) -> None:
-        """Notice a control-API reset that cleared the store (until areas get a reset hook)."""
-        if self.store.get(_MARK_KIND, "engine") is None:
-            self._ready()
 
     def shutdown(self) -> None:
         self.statements.shutdown()
@@ -218,7 +179,9 @@ class SqlService:
         try:
             if statement.state != "RUNNING":
                 return
-            columns, batches = self.engine.execute(cursor, translation.sql, parameters)
+            # Values for markers the statement does not use are ignored (a script shares one set).
+            used = {name: value for name, value in parameters.items() if name in translation.parameters}
+            columns, batches = self.engine.execute(cursor, translation.sql, used)
             result = collect_result(
                 columns,
                 batches,
@@ -237,6 +200,9 @@ class SqlService:
             if statement.state == "CANCELED":
                 return
             self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", _engine_message(str(exc))))
+        except ResultTooLarge as exc:
+            message = f"{exc}, the brickbook emulator's limit: add a LIMIT or set row_limit."
+            self.statements.finish(statement, "FAILED", error=("RESOURCE_EXHAUSTED", message))
         finally:
             statement.cursor = None
             cursor.close()
@@ -269,7 +235,6 @@ class SqlService:
         statements after it (and are returned, so a notebook session keeps them). Stops at the first
         statement that does not succeed (that one is returned).
         """
-        self.check()
         last: Statement | None = None
         for piece in split_statements(text) or [text]:
             last = self.statements.new(text=piece, warehouse_id=warehouse_id, user_name=principal.user_name)
@@ -329,7 +294,6 @@ class SqlService:
         self, principal: Principal, catalog: str, schema: str, volume: str, *, write: bool
     ) -> None:
         """The volume exists and ``principal`` may read (or write) its files; else the API error."""
-        self.check()
         full = f"{catalog}.{schema}.{volume}".lower()
         self.catalogs.volume(full)
         privileges = self.catalogs.privileges
@@ -339,14 +303,9 @@ class SqlService:
             raise denied(needed, "VOLUME", full)
 
     def run_sql_task(
-        self,
-        user_name: str,
-        sql_task: Mapping[str, Any],
-        *,
-        read_file: Callable[[str], str],
-        is_admin: bool = False,
+        self, principal: Principal, sql_task: Mapping[str, Any], *, read_file: Callable[[str], str]
     ) -> str | None:
-        """Run a job's ``sql_task`` as ``user_name``: None when it succeeded, else the error message.
+        """Run a job's ``sql_task`` as the run's principal: None when it succeeded, else the error message.
 
         Only ``file: {path}`` (a workspace file of statements) runs; ``query``, ``alert`` and
         ``dashboard`` tasks fail naming the kind. ``parameters`` bind as ``:name`` STRING values.
@@ -359,13 +318,12 @@ class SqlService:
             return "sql_task needs file.path: the workspace path of a .sql file."
         warehouse_id = str(sql_task.get("warehouse_id") or "")
         try:
-            self.gate.require_running(warehouse_id)
+            self.gate.require_running(warehouse_id, principal=principal.user_name)
             text = read_file(file["path"])
         except ApiError as exc:
             return exc.message
         raw = sql_task.get("parameters") or {}
         parameters = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
-        principal = Principal(user_name, is_admin=is_admin)
         last, _, _ = self.run_sql(principal, text, parameters=parameters, warehouse_id=warehouse_id)
         self.gate.note_activity(warehouse_id)
         if last.state == "SUCCEEDED":
@@ -389,51 +347,6 @@ def split_statements(text: str) -> list[str]:
     except sqlglot.errors.SqlglotError:
         return [text]
     return [tree.sql(dialect="databricks") for tree in trees if tree is not None]
-
-
-def bind_parameters(raw: Any) -> dict[str, Any]:
-    """``parameters[{name, value, type}]`` as DuckDB named parameters with Python values."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, list) or len(raw) > MAX_PARAMETERS:
-        raise ApiError("INVALID_PARAMETER_VALUE", f"parameters must be a list of at most {MAX_PARAMETERS}.")
-    bound: dict[str, Any] = {}
-    for item in raw:
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-            raise ApiError("INVALID_PARAMETER_VALUE", "Each parameter needs a name.")
-        name = item["name"]
-        if not _PARAMETER_NAME.fullmatch(name):
-            raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid parameter name {name[:64]!r}.")
-        value, kind = item.get("value"), str(item.get("type") or "STRING").upper()
-        if value is not None and not isinstance(value, str):
-            raise ApiError("INVALID_PARAMETER_VALUE", f"Parameter {name}: value must be a string.")
-        try:
-            bound[name] = None if value is None else _convert(value, kind)
-        except (ValueError, decimal.InvalidOperation) as exc:
-            shown = str(value)[:64]
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"Parameter {name}: {shown!r} is not a valid {kind[:32]}."
-            ) from exc
-    return bound
-
-
-def _convert(value: str, kind: str) -> Any:  # noqa: PLR0911 - one return per parameter type
-    base = kind.split("(", maxsplit=1)[0].strip()
-    if base in _INT_TYPES:
-        return int(value)
-    if base in ("DOUBLE", "FLOAT", "REAL"):
-        return float(value)
-    if base in ("DECIMAL", "DEC", "NUMERIC"):
-        return decimal.Decimal(value)
-    if base == "BOOLEAN":
-        if value.lower() not in ("true", "false"):
-            raise ValueError(value)
-        return value.lower() == "true"
-    if base == "DATE":
-        return dt.date.fromisoformat(value)
-    if base == "TIMESTAMP":
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value
 
 
 def _first_value(result: Any) -> str | None:

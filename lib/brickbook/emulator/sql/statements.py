@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.engine import Column
 from brickbook.emulator.sql.results import Result
 
@@ -37,6 +37,7 @@ HISTORY_KIND = "sql_query"
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "CLOSED")
 RESULT_TTL_SECONDS = 3600
 MAX_KEPT = 1000  # statements whose results are kept in memory; older ones leave only history
+RESULTS_BUDGET_BYTES = 1024 * 1024 * 1024  # past this, the oldest results are dropped (CLOSED)
 _HISTORY_STATUS = {
     "PENDING": "QUEUED",
     "RUNNING": "RUNNING",
@@ -132,6 +133,23 @@ class Statements:
             statement.cursor = None
         statement.done.set()
         self.record(statement)
+        if result is not None:
+            self._keep_within_budget()
+
+    def _keep_within_budget(self) -> None:
+        """Close the oldest statements' results while all results together exceed the budget."""
+        with self._lock:
+            kept = list(self._kept.values())
+        total = sum(s.result.total_bytes for s in kept if s.result is not None)
+        for statement in kept:
+            if total <= RESULTS_BUDGET_BYTES:
+                return
+            with statement.lock:
+                if statement.result is None:
+                    continue
+                total -= statement.result.total_bytes
+                statement.result = None
+                statement.state = "CLOSED"
 
     def get(self, statement_id: str, principal: Any) -> Statement:
         with self._lock:
@@ -211,8 +229,7 @@ class Statements:
             )
         count = len(statement.result.chunks)
         if not index.isdigit() or int(index) >= max(count, 1):
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE",
+            raise invalid(
                 f"chunk_index {index[:20]} is out of range (0-{max(count - 1, 0)}).",
             )
         if not count:
