@@ -59,6 +59,9 @@ def test_ls_mkdirs_json(workspace_env: Emulator, tmp_path: Path):
         (f"{VOL}/d/f.txt", False, 5),
         (f"{VOL}/d/sub", True, 0),
     ]
+    (one,) = json.loads(run_cli("fs.ls", f"{VOL}/d/f.txt", "-o", "json").stdout)
+    assert (one["path"], one["file_size"], one["is_dir"]) == (f"{VOL}/d/f.txt", 5, False)
+    assert isinstance(one["modification_time"], int)
     text = run_cli("fs.ls", f"{VOL}/d")
     assert text.exit_code == 0 and f"{VOL}/d/sub" in text.stdout
 
@@ -121,6 +124,13 @@ def test_missing_file_is_exit_4(workspace_env: Emulator):
     result = run_cli("fs.cat", f"{VOL}/none")
     assert result.exit_code == 4
     assert "no file or directory" in result.stderr and "/none" in result.stderr
+
+
+def test_missing_volume_is_named(workspace_env: Emulator):
+    """A path in a volume that does not exist exits 4 with the service's message naming the volume."""
+    result = run_cli("fs.ls", "/Volumes/main/default/nope/x")
+    assert result.exit_code == 4
+    assert "Volume 'main.default.nope' does not exist" in result.stderr
 
 
 def test_dry_run_copies_nothing(workspace_env: Emulator, tmp_path: Path):

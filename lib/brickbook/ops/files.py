@@ -78,9 +78,11 @@ def list_(ctx: Context, remote: str) -> list[dict[str, Any]]:
     """List a volume directory, or describe a file (NotFound when neither)."""
     found = stat(ctx, remote)
     if found.kind == "file":
-        return [{"path": remote, "is_dir": False, "file_size": found.size, "modification_time": None}]
+        return [
+            {"path": remote, "is_dir": False, "file_size": found.size, "modification_time": found.modified_ms}
+        ]
     if found.kind is None:
-        raise missing(remote)
+        raise missing(ctx, remote)
     return [_row(entry) for entry in files.list_directory_contents(ctx.client, remote)]
 
 
@@ -107,7 +109,7 @@ def delete(ctx: Context, remote: str, *, recursive: bool) -> int:
         files.delete(ctx.client, remote)
         return 1
     if found.kind is None:
-        raise missing(remote)
+        raise missing(ctx, remote)
     entries = list(walk(ctx, remote))
     if entries and not recursive:
         raise UsageError(f"{printable(remote)} is a directory that is not empty").with_hint(
@@ -235,7 +237,7 @@ def _plan(ctx: Context, source: str, dest: str, *, recursive: bool) -> _Plan:
     if src_remote:
         found = stat(ctx, src)
         if found.kind is None:
-            raise missing(src)
+            raise missing(ctx, src)
         sizes[src] = found.size
         if found.kind == "dir":
             entries = [e for e in walk(ctx, src) if not e.is_directory]

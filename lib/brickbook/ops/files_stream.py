@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +59,23 @@ class Stat:
 
     kind: str | None
     size: int = 0
+    modified_ms: int | None = None  # a file's last modification, epoch milliseconds, when known
+
+
+def _epoch_ms(http_date: str | None) -> int | None:
+    try:
+        return round(email.utils.parsedate_to_datetime(http_date or "").timestamp() * 1000)
+    except (TypeError, ValueError):
+        return None
+
+
+def _volume_of(remote: str) -> str:
+    return "/".join(remote.split("/")[:5])  # "", Volumes, catalog, schema, volume
+
+
+def _service_reason(ctx: Context, remote: str) -> None:
+    """Raise the service's own error for the volume of ``remote`` (HEAD answers carry no body)."""
+    next(iter(files.list_directory_contents(ctx.client, _volume_of(remote), page_size=1)), None)
 
 
 def stat(ctx: Context, remote: str) -> Stat:
@@ -68,7 +86,8 @@ def stat(ctx: Context, remote: str) -> Stat:
     """
     try:
         try:
-            return Stat("file", files.get_metadata(ctx.client, remote).content_length)
+            meta = files.get_metadata(ctx.client, remote)
+            return Stat("file", meta.content_length, _epoch_ms(meta.last_modified))
         except NotFound:
             pass
         try:
@@ -76,14 +95,17 @@ def stat(ctx: Context, remote: str) -> Stat:
         except NotFound:
             return Stat(None)
     except PermissionDenied as error:
-        volume = "/".join(remote.split("/")[:5])
-        next(iter(files.list_directory_contents(ctx.client, volume, page_size=1)), None)
+        _service_reason(ctx, remote)
         raise error from None
     return Stat("dir")
 
 
-def missing(remote: str) -> NotFound:
-    """HEAD answers a 404 without a body: say what is missing ourselves."""
+def missing(ctx: Context, remote: str) -> NotFound:
+    """The error for nothing at ``remote``: the service's when the volume itself is missing, else ours."""
+    try:
+        _service_reason(ctx, remote)
+    except NotFound as error:
+        return error
     return NotFound(f"no file or directory at {printable(remote)}", http_status=404, error_code="NOT_FOUND")
 
 
@@ -153,7 +175,7 @@ def download_file(
     if found.kind == "dir":
         raise UsageError(f"{printable(remote)} is a directory").with_hint("add --recursive to copy it")
     if found.kind is None:
-        raise missing(remote)
+        raise missing(ctx, remote)
     check_target(local, overwrite=overwrite, within=within)
     written = 0
     with atomic_writer(local, within=within) as handle:
@@ -207,7 +229,7 @@ def cat(ctx: Context, remote: str) -> Iterator[bytes]:
     if found.kind == "dir":
         raise UsageError(f"{printable(remote)} is a directory")
     if found.kind is None:
-        raise missing(remote)
+        raise missing(ctx, remote)
     yield from _resumed(ctx, remote, found.size)
 
 
