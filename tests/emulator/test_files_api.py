@@ -61,6 +61,16 @@ def test_range_answers_206_with_content_range(emu: Emu):
     assert tail.content == bytes(range(95, 100))
 
 
+def test_if_unmodified_since_refuses_a_newer_file(emu: Emu):
+    """If-Unmodified-Since before the file's modification is 412; at or after it the bytes come."""
+    put(emu, f"{VOL}/v.bin", b"abc")
+    stamp = emu.request("HEAD", FILES + f"{VOL}/v.bin").headers["last-modified"]
+    same = emu.get(FILES + f"{VOL}/v.bin", headers={"If-Unmodified-Since": stamp})
+    assert same.content == b"abc"
+    old = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert emu.get(FILES + f"{VOL}/v.bin", headers={"If-Unmodified-Since": old}).status_code == 412
+
+
 def test_unsatisfiable_range_is_416(emu: Emu):
     """A range starting past the end is 416 with the size in Content-Range."""
     put(emu, f"{VOL}/r.bin", b"abc")

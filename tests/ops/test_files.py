@@ -115,6 +115,19 @@ def test_broken_download_resumes_with_a_range(ctx: Context, emulator: Emulator, 
     assert len(ranges) == 2
 
 
+def test_resume_of_a_replaced_file_fails_without_mixing(ctx: Context, emulator: Emulator, tmp_path: Path):
+    """A resumed range carries If-Unmodified-Since: a file replaced meanwhile fails, nothing is left."""
+    data = b'{"partial":' + blob(4096 - 11)
+    remote_put(emulator, f"{VOL}/r.bin", data)
+    emulator.fault(pattern=f"GET {FILES}/*", reset_connection=True, times=1)
+    chunks = files.cat(ctx, f"{VOL}/r.bin")
+    assert next(chunks) == b'{"partial":'  # HEAD, then the first range, cut after these bytes
+    emulator.clock.advance(10)  # the replacement is stamped later than the first version
+    remote_put(emulator, f"{VOL}/r.bin", blob(4096, seed=9))
+    with pytest.raises(TransferFailed, match="changed while it was downloaded"):
+        b"".join(chunks)
+
+
 def test_failed_download_leaves_no_partial_file(ctx: Context, emulator: Emulator, tmp_path: Path):
     """A download whose answer is not the announced size fails and leaves nothing at the target."""
     remote_put(emulator, f"{VOL}/big.bin", blob(100_000))

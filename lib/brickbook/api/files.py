@@ -73,9 +73,17 @@ def upload(
 
 
 @contextlib.contextmanager
-def download(client: Client, path: str, *, offset: int = 0) -> Iterator[RawAnswer]:
-    """Open a file's bytes from ``offset`` on as a stream: ``GET /api/2.0/fs/files{path}`` (``Range``)."""
-    headers = {"Range": f"bytes={offset}-"} if offset else None
+def download(
+    client: Client, path: str, *, offset: int = 0, unmodified_since: str | None = None
+) -> Iterator[RawAnswer]:
+    """Open a file's bytes from ``offset`` on as a stream: ``GET /api/2.0/fs/files{path}`` (``Range``).
+
+    ``unmodified_since`` (an HTTP date, the ``last-modified`` HEAD gave) makes the service refuse with
+    412 a file that changed since, so a resumed download never mixes two versions.
+    """
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    if unmodified_since:
+        headers["If-Unmodified-Since"] = unmodified_since
     with client.stream_raw("GET", _url(FILES, path), headers=headers) as answer:
         yield answer
 

@@ -24,6 +24,7 @@ from brickbook.api import files
 from brickbook.client import RawAnswer
 from brickbook.context import Context
 from brickbook.errors import (
+    ApiError,
     BrickbookError,
     DestinationExists,
     NotFound,
@@ -51,6 +52,7 @@ __all__ = [
 CHUNK = 1024 * 1024
 MAX_RESUMES = 3
 PARTIAL_CONTENT = 206
+PRECONDITION_FAILED = 412
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,12 @@ class Stat:
 
     kind: str | None
     size: int = 0
-    modified_ms: int | None = None  # a file's last modification, epoch milliseconds, when known
+    last_modified: str | None = None  # a file's ``last-modified`` header (an HTTP date), when known
+
+    @property
+    def modified_ms(self) -> int | None:
+        """The last modification in epoch milliseconds, when known."""
+        return _epoch_ms(self.last_modified)
 
 
 def _epoch_ms(http_date: str | None) -> int | None:
@@ -87,7 +94,7 @@ def stat(ctx: Context, remote: str) -> Stat:
     try:
         try:
             meta = files.get_metadata(ctx.client, remote)
-            return Stat("file", meta.content_length, _epoch_ms(meta.last_modified))
+            return Stat("file", meta.content_length, meta.last_modified)
         except NotFound:
             pass
         try:
@@ -179,7 +186,7 @@ def download_file(
     check_target(local, overwrite=overwrite, within=within)
     written = 0
     with atomic_writer(local, within=within) as handle:
-        for chunk in _resumed(ctx, remote, found.size):
+        for chunk in _resumed(ctx, remote, found):
             handle.write(chunk)
             written += len(chunk)
             if progress is not None:
@@ -189,20 +196,27 @@ def download_file(
     return written
 
 
-def _resumed(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
-    """Yield a file's bytes; a stream that breaks is reopened where it broke (at most MAX_RESUMES times)."""
-    offset = 0
+def _resumed(ctx: Context, remote: str, found: Stat) -> Iterator[bytes]:
+    """Yield a file's bytes; a stream that breaks is reopened where it broke (at most MAX_RESUMES times).
+
+    A resumed range asks for the version HEAD described (``If-Unmodified-Since``): a file replaced in
+    between is a TransferFailed, never a mix of two versions.
+    """
+    offset, size = 0, found.size
     for attempt in range(MAX_RESUMES + 1):
         if offset >= size and attempt:
             return
+        since = found.last_modified if offset else None
         try:
-            with files.download(ctx.client, remote, offset=offset) as answer:
+            with files.download(ctx.client, remote, offset=offset, unmodified_since=since) as answer:
                 _check_answer(remote, answer, offset, size)
                 for chunk in answer.chunks:
                     offset += len(chunk)
                     yield chunk
             return
         except BrickbookError as error:
+            if isinstance(error, ApiError) and error.http_status == PRECONDITION_FAILED:
+                raise TransferFailed(f"{remote} changed while it was downloaded: copy it again") from error
             if isinstance(error, TransferFailed) or attempt == MAX_RESUMES or not maybe_applied(error):
                 raise
             ctx.log.warning("files.download_resumed", path=remote, offset=offset, reason=str(error))
@@ -230,7 +244,7 @@ def cat(ctx: Context, remote: str) -> Iterator[bytes]:
         raise UsageError(f"{printable(remote)} is a directory")
     if found.kind is None:
         raise missing(ctx, remote)
-    yield from _resumed(ctx, remote, found.size)
+    yield from _resumed(ctx, remote, found)
 
 
 def copy_remote_file(

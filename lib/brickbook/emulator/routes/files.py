@@ -2,10 +2,11 @@
 
 Bodies stream: an upload goes to disk chunk by chunk as it arrives (never whole in memory), a download
 is read from disk 1 MiB at a time. ``GET`` answers a single ``Range: bytes=a-b`` (also ``a-`` and
-``-n``) with 206 and ``Content-Range``; an unsatisfiable range is 416; a malformed one is ignored,
-as HTTP says. ``overwrite`` on upload defaults to true, as documented. The volume must exist in Unity
-Catalog, and the caller needs READ_VOLUME (reads) or WRITE_VOLUME (writes) on it, with USE_CATALOG
-and USE_SCHEMA above it.
+``-n``) with 206 and ``Content-Range``; an unsatisfiable range is 416; a malformed one is ignored, as
+HTTP says. ``If-Unmodified-Since`` (the SDK sends it on resumed ranges) refuses a file modified after
+that date with 412 (code FAILED_PRECONDITION: the code is this emulator's choice). ``overwrite`` on
+upload defaults to true, as documented. The volume must exist in Unity Catalog, and the caller needs
+READ_VOLUME (reads) or WRITE_VOLUME (writes) on it, with USE_CATALOG and USE_SCHEMA above it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,20 @@ def _range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _unmodified_since(header: str | None, meta: FileMeta) -> None:
+    """Refuse with 412 a file modified after the ``If-Unmodified-Since`` date (seconds, as HTTP dates)."""
+    if not header:
+        return
+    try:
+        since = email.utils.parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError):
+        return  # an unparseable date is ignored, as HTTP says
+    if int(meta.last_modified) > since:
+        raise ApiError(
+            "FAILED_PRECONDITION", "The file was modified after the If-Unmodified-Since date.", status=412
+        )
+
+
 def _meta_headers(meta: FileMeta, length: int) -> dict[str, str]:
     return {
         "content-length": str(length),
@@ -121,6 +136,7 @@ class FilesArea(AreaBase):
             return Response(status_code=204)
         handle, meta = self.state.open_file(place)
         try:
+            _unmodified_since(request.headers.get("if-unmodified-since"), meta)
             wanted = _range(request.headers.get("range"), meta.size)
         except BaseException:
             handle.close()
