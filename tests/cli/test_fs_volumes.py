@@ -171,3 +171,14 @@ def test_non_admin_is_denied_then_granted(
         assert response.status_code == 200, response.text
     assert run_cli("fs.cp", str(tmp_path / "x"), f"{VOL}/x").exit_code == 0
     assert run_cli("fs.cat", f"{VOL}/x").stdout == "x"
+
+
+def test_file_over_5_gib_is_refused_before_any_request(workspace_env: Emulator, tmp_path: Path):
+    """A local file larger than one Files API upload (5 GiB) exits 2 and nothing is sent."""
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(5 * 1024**3 + 1)  # sparse: no disk used
+    result = run_cli("fs.cp", str(big), f"{VOL}/big.bin")
+    assert result.exit_code == 2
+    assert "at most 5368709120 bytes (5 GiB)" in result.stderr
+    assert not [r for r in workspace_env.requests(FILES) if r["method"] == "PUT"]

@@ -30,6 +30,7 @@ from brickbook.localfs import OVERWRITE_HINT, Skipped, check_target, local_path,
 from brickbook.ops.files_stream import (
     Stat,
     cat,
+    check_upload_size,
     copy_remote_file,
     download_file,
     missing,
@@ -149,6 +150,9 @@ def copy(
     The result has the shape of a DBFS copy's (``files``, ``bytes``, ``seconds``, ``skipped``).
     """
     plan = _plan(ctx, source, dest, recursive=recursive)
+    if not plan.src_remote:
+        for a, _ in plan.pairs:
+            check_upload_size(Path(a), plan.sizes.get(a, 0))
     existing = _check_destinations(ctx, plan, overwrite=overwrite)
     result: dict[str, Any] = {"copied": plan.src, "to": plan.dst}
     skipped = [{"path": s.path, "reason": s.reason} for s in plan.skipped]

@@ -40,8 +40,10 @@ from brickbook.retry import maybe_applied
 
 __all__ = [
     "MAX_RESUMES",
+    "MAX_UPLOAD_BYTES",
     "Stat",
     "cat",
+    "check_upload_size",
     "copy_remote_file",
     "download_file",
     "missing",
@@ -52,6 +54,7 @@ __all__ = [
 CHUNK = 1024 * 1024
 MAX_RESUMES = 3
 PARTIAL_CONTENT = 206
+MAX_UPLOAD_BYTES = 5 * 1024**3  # the Files API's limit for one PUT
 PRECONDITION_FAILED = 412
 
 
@@ -138,6 +141,15 @@ def _holds(ctx: Context, remote: str, local: Path, size: int) -> bool | None:
         return handle.read(1) == b""
 
 
+def check_upload_size(local: Path, size: int) -> None:
+    """Refuse a file larger than one Files API upload may carry (5 GiB), before any request."""
+    if size > MAX_UPLOAD_BYTES:
+        raise UsageError(
+            f"{printable(str(local))} is {size} bytes: one Files API upload carries at most "
+            f"{MAX_UPLOAD_BYTES} bytes (5 GiB)"
+        )
+
+
 def upload_file(
     ctx: Context, local: Path, remote: str, *, overwrite: bool, progress: TransferProgress | None = None
 ) -> int:
@@ -147,6 +159,7 @@ def upload_file(
     """
     try:
         size = local.stat().st_size
+        check_upload_size(local, size)
         content = functools.partial(_file_chunks, local, progress)
         try:
             files.upload(ctx.client, remote, content, length=size, overwrite=overwrite)
