@@ -86,7 +86,7 @@ def test_dbutils_fs_on_volumes(sdk_env: Emu):
 
 @pytest.mark.slow
 def test_large_upload_falls_back_to_one_put(sdk_env: Emu):
-    """A 60 MiB w.files.upload (the SDK tries multipart first, which the emulator does not offer) lands whole."""
+    """A 60 MiB w.files.upload lands whole: the SDK tries multipart first, which the emulator refuses."""
     data = random.Random(9).randbytes(60 * MB)
     w = client(sdk_env)
     w.files.upload(f"{VOL}/big.bin", io.BytesIO(data), overwrite=True)
