@@ -81,7 +81,10 @@ def download(
     ``unmodified_since`` (an HTTP date, the ``last-modified`` HEAD gave) makes the service refuse with
     412 a file that changed since, so a resumed download never mixes two versions.
     """
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    # identity: the bytes as stored, so ranges, Content-Length and the written file all count the same.
+    headers = {"Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
     if unmodified_since:
         headers["If-Unmodified-Since"] = unmodified_since
     with client.stream_raw("GET", _url(FILES, path), headers=headers) as answer:
