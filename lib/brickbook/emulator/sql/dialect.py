@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 DUCKDB_PREFIX = "uc_"
-Access = Literal["read", "write", "create", "drop"]
+Access = Literal["read", "write", "create", "replace", "drop"]  # replace: CREATE OR REPLACE
 # Statements sqlglot keeps as opaque commands that DuckDB understands the same way and that read no table.
 _PASS_THROUGH_COMMANDS = ("SHOW",)
 
@@ -203,6 +203,8 @@ def _map_names(tree: exp.Expr, translation: Translation, *, catalog: str, schema
                 if isinstance(tree, exp.Drop)
                 else "write"
             )
+        if access == "create" and tree.args.get("replace"):
+            access = "replace"
         translation.uses.append(TableUse("TABLE", full, access))
         cat, sch, name = full.split(".")
         table.set("catalog", exp.to_identifier(duckdb_catalog(cat), quoted=True))

@@ -152,8 +152,13 @@ class SqlService:
                     privileges.require_owner(principal, "SCHEMA", full)
                 return
             privileges.require_use(principal, "TABLE", full)
-            if access == "create":
+            if access in ("create", "replace"):
                 privileges.require(principal, "SCHEMA", full.rsplit(".", 1)[0], "CREATE_TABLE")
+                if access == "replace" and self.catalogs.owner_of("TABLE", full) not in (
+                    None,
+                    principal.user_name,
+                ):
+                    privileges.require_owner(principal, "TABLE", full)  # replacing another's table
             elif access == "drop":
                 privileges.require_owner(principal, "TABLE", full)
             else:
@@ -209,7 +214,7 @@ class SqlService:
 
     def _after(self, principal: Principal, translation: Translation) -> None:
         for use in translation.uses:
-            if use.kind == "TABLE" and use.access == "create":
+            if use.kind == "TABLE" and use.access in ("create", "replace"):
                 self.catalogs.record_table(principal, use.full_name)
             elif use.kind == "TABLE" and use.access == "drop":
                 self.catalogs.forget_table(use.full_name)
@@ -346,7 +351,8 @@ def split_statements(text: str) -> list[str]:
         trees = sqlglot.parse(text, read="databricks")
     except sqlglot.errors.SqlglotError:
         return [text]
-    return [tree.sql(dialect="databricks") for tree in trees if tree is not None]
+    pieces = [tree.sql(dialect="databricks") for tree in trees if tree is not None]
+    return [text] if len(pieces) == 1 else pieces  # one statement runs as written
 
 
 def _first_value(result: Any) -> str | None:
