@@ -22,6 +22,7 @@ from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime.scheduler import Scheduler
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.dbfs import DbfsState
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.runs import RunsState
 from brickbook.emulator.state.store import Store
@@ -58,6 +59,7 @@ class Services:
     """Every shared service of one emulator app."""
 
     workspace: WorkspaceState
+    dbfs: DbfsState
     clusters: ClustersState
     runs: RunsState
     scheduler: Scheduler
@@ -94,6 +96,7 @@ def build_services(
                 clusters.terminate(cluster_id, "JOB_FINISHED")
     return Services(
         workspace=WorkspaceState(store, clock, home_names(settings)),
+        dbfs=DbfsState(store, clock, settings.data_dir, settings.dbfs_delete_batch),
         clusters=clusters,
         runs=runs,
         scheduler=scheduler,

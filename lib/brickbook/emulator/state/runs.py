@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from brickbook.emulator.errors import ApiError, invalid
-from brickbook.emulator.runtime.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_state
+from brickbook.emulator.state.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_state
 from brickbook.emulator.state.jobs import JOB_KIND
 from brickbook.emulator.state.run_rules import check_legacy_params, history_entry, rerun_keys
 from brickbook.emulator.state.run_views import public_task_run
