@@ -127,11 +127,15 @@ class DbfsState:
             self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._streams: dict[int, _Stream] = {}
+        (self.root / "blobs").mkdir(parents=True, exist_ok=True)
         for stale in self.root.iterdir():  # uploads a previous process left, and older layouts
-            if stale.name != "blobs":
-                shutil.rmtree(stale, ignore_errors=True)
-        for sub in ("blobs", "incoming"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            if stale.name == "blobs":
+                continue
+            if (stale / "blobs").is_dir():  # an older version's <volume>/blobs: adopt its files
+                for blob in (stale / "blobs").iterdir():
+                    blob.replace(self.root / "blobs" / blob.name)
+            shutil.rmtree(stale, ignore_errors=True)
+        (self.root / "incoming").mkdir(parents=True, exist_ok=True)
 
     def reset(self) -> None:
         """Drop every file's bytes, upload and open stream (the store's records went with a reset)."""
