@@ -65,6 +65,11 @@ class Services:
     scheduler: Scheduler
     warehouses: WarehousesState  # statements see it as a WarehouseGate
 
+    @property
+    def warehouse_gate(self) -> WarehouseGate:
+        """The warehouses as statements see them."""
+        return self.warehouses
+
     def _with_lifecycle(self) -> Iterator[Service]:
         for field in fields(self):
             value = getattr(self, field.name)
