@@ -13,12 +13,10 @@ state/warehouses.py for the behaviour behind it).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Protocol, runtime_checkable
 
-from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime.scheduler import Scheduler
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state.clusters import ClustersState
@@ -94,11 +92,7 @@ def build_services(
     clusters = ClustersState(store, clock, step_seconds=settings.cluster_start_seconds)
     runs = RunsState(store, clock)
     scheduler = Scheduler(runs, clusters, identity, clock)
-    for run in runs.recover():
-        identity.revoke_context_tokens(run["run_id"])
-        for cluster_id in run.get("_clusters", {}).values():
-            with contextlib.suppress(ApiError):  # deleted meanwhile: nothing to tear down
-                clusters.terminate(cluster_id, "JOB_FINISHED")
+    scheduler.recover()
     return Services(
         workspace=WorkspaceState(store, clock, home_names(settings)),
         dbfs=DbfsState(store, clock, settings.data_dir, settings.dbfs_delete_batch),

@@ -85,6 +85,14 @@ class Scheduler:
                 self._thread.start()
         self._wake.set()
 
+    def recover(self) -> None:
+        """End the runs a previous process left unfinished (``kill -9``): their tokens and job clusters."""
+        for run in self.runs.recover():
+            self.identity.revoke_context_tokens(run["run_id"])
+            for cluster_id in run.get("_clusters", {}).values():
+                with contextlib.suppress(ApiError):  # deleted meanwhile: nothing to tear down
+                    self.clusters.terminate(cluster_id, "JOB_FINISHED")
+
     def reset(self) -> None:
         """Kill every child and forget every context token: the control API's reset cleared the runs."""
         with self._lock:
