@@ -141,7 +141,11 @@ def test_row_limit_truncates(emu: Emu):
     [
         ("wait_timeout", "3s", "wait_timeout must be 0s or from 5s to 50s"),
         ("on_wait_timeout", "LATER", "on_wait_timeout must be CONTINUE or CANCEL"),
-        ("disposition", "EXTERNAL_LINKS", "only INLINE JSON_ARRAY"),
+        (
+            "format",
+            "ARROW_STREAM",
+            "The format field must be JSON_ARRAY when the disposition field is INLINE",
+        ),
         ("row_limit", -1, "row_limit must be a non-negative integer"),
     ],
 )
@@ -297,3 +301,11 @@ def test_history_filters_by_start_time(emu: Emu):
     assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [late]
     window = {"filter_by.query_start_time_range.end_time_ms": start[late]}
     assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [early]
+
+
+def test_external_links_are_not_implemented(emu: Emu):
+    """EXTERNAL_LINKS answers 501 NOT_IMPLEMENTED, as a warehouse without external links does."""
+    body = {"warehouse_id": warehouse(emu), "statement": "SELECT 1", "disposition": "EXTERNAL_LINKS"}
+    response = emu.post(STATEMENTS, json=body)
+    assert (response.status_code, response.json()["error_code"]) == (501, "NOT_IMPLEMENTED")
+    assert response.json()["message"] == "ExternalLinks disposition is not yet implemented"

@@ -3,8 +3,10 @@
 ``POST statements`` validates the request (a malformed one is an HTTP 400), checks the warehouse,
 then waits up to ``wait_timeout`` for the statement; an execution failure is HTTP 200 with
 ``status.state`` FAILED. ``wait_timeout`` is ``0s`` or ``5s``-``50s``; with ``0s`` the answer is
-PENDING at once. Only INLINE ``JSON_ARRAY`` results exist here: EXTERNAL_LINKS, ARROW_STREAM and
-CSV are refused with INVALID_PARAMETER_VALUE.
+PENDING at once. Only INLINE ``JSON_ARRAY`` results exist here, refused as a warehouse without
+external links refuses them: EXTERNAL_LINKS is 501 NOT_IMPLEMENTED "ExternalLinks disposition is not
+yet implemented", another format with INLINE is 400 "The format field must be JSON_ARRAY when the
+disposition field is INLINE.".
 
 ``POST /_emulator/notebook/sql`` is the emulator's own: code in a notebook the emulator runs
 (``spark.sql``) calls it with the run's context token; it runs the statements to completion on
@@ -58,6 +60,16 @@ def _text(body: dict[str, Any]) -> str:
     return text
 
 
+def _check_result_form(body: dict[str, Any]) -> None:
+    disposition, form = body.get("disposition") or "INLINE", body.get("format") or "JSON_ARRAY"
+    if disposition == "EXTERNAL_LINKS":
+        raise ApiError("NOT_IMPLEMENTED", "ExternalLinks disposition is not yet implemented")
+    if disposition != "INLINE":
+        raise invalid("disposition must be INLINE or EXTERNAL_LINKS.")
+    if form != "JSON_ARRAY":
+        raise invalid("The format field must be JSON_ARRAY when the disposition field is INLINE.")
+
+
 def _row_limit(raw: Any) -> int | None:
     if raw is None:
         return None
@@ -97,13 +109,7 @@ class StatementsArea(AreaBase):
         on_timeout = body.get("on_wait_timeout") or "CONTINUE"
         if on_timeout not in ("CONTINUE", "CANCEL"):
             raise invalid("on_wait_timeout must be CONTINUE or CANCEL.")
-        if (body.get("disposition") or "INLINE") != "INLINE" or (
-            body.get("format") or "JSON_ARRAY"
-        ) != "JSON_ARRAY":
-            raise invalid(
-                "The brickbook emulator serves only INLINE JSON_ARRAY results (EXTERNAL_LINKS, ARROW_STREAM"
-                " and CSV are not supported)."
-            )
+        _check_result_form(body)
         row_limit, parameters = _row_limit(body.get("row_limit")), bind_parameters(body.get("parameters"))
         catalog, schema = _session(body)
         self.service.gate.require_running(warehouse_id, principal=principal.user_name)
