@@ -309,3 +309,20 @@ def test_external_links_are_not_implemented(emu: Emu):
     response = emu.post(STATEMENTS, json=body)
     assert (response.status_code, response.json()["error_code"]) == (501, "NOT_IMPLEMENTED")
     assert response.json()["message"] == "ExternalLinks disposition is not yet implemented"
+
+
+@pytest.mark.slow
+def test_a_million_rows_span_ten_default_chunks(emu: Emu):
+    """1,000,000 rows come in ten chunks of 100,000 (the default), every row once, in order."""
+    answer = run(emu, "SELECT id FROM range(1000000)", wait_timeout="50s")
+    manifest = answer["manifest"]
+    assert manifest["total_row_count"] == 1_000_000 and manifest["total_chunk_count"] == 10
+    expected, chunk = 0, answer["result"]
+    while True:
+        assert chunk["row_offset"] == expected
+        assert chunk["data_array"][0] == [str(expected)] and chunk["row_count"] == 100_000
+        expected += chunk["row_count"]
+        if "next_chunk_index" not in chunk:
+            break
+        chunk = emu.get(chunk["next_chunk_internal_link"]).json()
+    assert expected == 1_000_000
