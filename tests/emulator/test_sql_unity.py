@@ -273,3 +273,16 @@ def test_replacing_another_users_table_needs_ownership(emu: Emu):
         sql(emu, "CREATE OR REPLACE TABLE mine AS SELECT 2 AS x", ALICE_TOKEN)["status"]["state"]
         == "SUCCEEDED"
     )
+
+
+def test_getting_a_table_needs_privileges(emu: Emu):
+    """A non-admin's GET of a table is 403 until the path to it is usable and a privilege is held."""
+    sql(emu, "CREATE TABLE t AS SELECT 1 AS x")
+    denied = emu.get(f"{UC}/tables/main.default.t", token=ALICE_TOKEN)
+    assert (denied.status_code, denied.json()["error_code"]) == (403, "PERMISSION_DENIED")
+    assert "User does not have USE CATALOG on Catalog 'main'" in denied.json()["message"]
+    grant(emu, "catalog", "main", "USE_CATALOG")
+    grant(emu, "schema", "main.default", "USE_SCHEMA")
+    assert emu.get(f"{UC}/tables/main.default.t", token=ALICE_TOKEN).json()["full_name"] == "main.default.t"
+    missing = emu.get(f"{UC}/tables/main.default.nope", token=ALICE_TOKEN)
+    assert missing.json()["error_code"] == "TABLE_DOES_NOT_EXIST"
