@@ -50,8 +50,8 @@ def test_select_succeeds_with_manifest_and_string_values(emu: Emu):
 
 def test_databricks_dialect_translates(emu: Emu):
     """current_catalog(), CREATE TABLE ... USING DELTA and backticked three-level names work."""
-    assert run(emu, "SELECT current_catalog(), current_schema()")["result"]["data_array"] == [
-        ["main", "default"]
+    assert run(emu, "SELECT current_catalog(), current_schema(), current_user()")["result"]["data_array"] == [
+        ["main", "default", "admin@example.com"]
     ]
     created = run(emu, "CREATE TABLE `main`.`default`.`people` (id INT, name STRING) USING DELTA")
     assert created["status"]["state"] == "SUCCEEDED"

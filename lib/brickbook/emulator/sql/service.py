@@ -129,7 +129,7 @@ class SqlService:
     def prepare(self, principal: Principal, text: str, *, catalog: str, schema: str) -> Translation:
         """Translate and authorise one statement; StatementFailure when it may not or cannot run."""
         try:
-            translation = translate(text, catalog=catalog, schema=schema)
+            translation = translate(text, catalog=catalog, schema=schema, user=principal.user_name)
         except TranslationError as exc:
             raise StatementFailure("BAD_REQUEST", str(exc), "42601") from exc
         for use in translation.uses:
