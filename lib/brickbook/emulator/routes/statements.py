@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,6 +60,15 @@ def _text(body: dict[str, Any]) -> str:
     if len(text.encode()) > MAX_STATEMENT_BYTES:
         raise invalid("statement is larger than 16 MiB.")
     return text
+
+
+async def _finished(done: threading.Event, seconds: float) -> None:
+    """Wait (real time, at most ``seconds``) for a statement to end, without holding a thread."""
+    deadline = time.monotonic() + seconds
+    delay = 0.002
+    while not done.is_set() and time.monotonic() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _check_result_form(body: dict[str, Any]) -> None:
@@ -122,7 +133,7 @@ class StatementsArea(AreaBase):
             failed_early = statement.state == "FAILED" and not self.book.held(statement)
             return json_response(self.book.response(statement, state=None if failed_early else "PENDING"))
         if not self.book.held(statement):
-            await asyncio.to_thread(statement.done.wait, wait)
+            await _finished(statement.done, wait)
         if on_timeout == "CANCEL" and self.book.visible_state(statement) not in TERMINAL:
             self.book.cancel(statement)
         return json_response(self.book.response(statement))
