@@ -326,3 +326,21 @@ def test_a_million_rows_span_ten_default_chunks(emu: Emu):
             break
         chunk = emu.get(chunk["next_chunk_internal_link"]).json()
     assert expected == 1_000_000
+
+
+def test_control_api_sets_the_hold_until_reset(emu: Emu):
+    """PUT /_emulator/sql/statement-hold holds new statements; only the admin may; reset restores it."""
+    assert (
+        emu.request(
+            "PUT", "/_emulator/sql/statement-hold", json={"seconds": 20}, token=ALICE_TOKEN
+        ).status_code
+        == 403
+    )
+    bad = emu.request("PUT", "/_emulator/sql/statement-hold", json={"seconds": -1})
+    assert (bad.status_code, bad.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert emu.request("PUT", "/_emulator/sql/statement-hold", json={"seconds": 20}).json() == {
+        "seconds": 20.0
+    }
+    assert run(emu, "SELECT 1", wait_timeout="5s")["status"]["state"] == "RUNNING"
+    emu.control("POST", "reset")
+    assert run(emu, "SELECT 1", wait_timeout="5s")["status"]["state"] == "SUCCEEDED"

@@ -8,6 +8,10 @@ external links refuses them: EXTERNAL_LINKS is 501 NOT_IMPLEMENTED "ExternalLink
 yet implemented", another format with INLINE is 400 "The format field must be JSON_ARRAY when the
 disposition field is INLINE.".
 
+``PUT /_emulator/sql/statement-hold {seconds}`` (admin token) changes the statement hold (see
+sql/statements.py) until the next reset, so a test on a shared emulator can make statements outlive
+``wait_timeout``.
+
 ``POST /_emulator/notebook/sql`` is the emulator's own: code in a notebook the emulator runs
 (``spark.sql``) calls it with the run's context token; it runs the statements to completion on
 the same engine as the run's principal and answers like ``GET statements/{id}`` plus the session's
@@ -33,7 +37,7 @@ from brickbook.emulator.sql.catalog import valid_name
 from brickbook.emulator.sql.parameters import bind_parameters
 from brickbook.emulator.sql.statements import HISTORY_KIND, TERMINAL
 from brickbook.emulator.state.paging import decode_offset, page_of
-from brickbook.emulator.wire import caller, json_response, read_json
+from brickbook.emulator.wire import caller, json_response, read_json, require_admin
 
 __all__ = ["StatementsArea"]
 
@@ -41,6 +45,7 @@ BASE = "/api/2.0/sql/statements"
 MAX_STATEMENT_BYTES = 16 * 1024 * 1024
 _WAIT = re.compile(r"([0-9]{1,2})s")
 MAX_HISTORY_RESULTS = 1000
+MAX_HOLD = 86400
 
 
 def _wait_seconds(raw: Any) -> int:
@@ -108,6 +113,7 @@ class StatementsArea(AreaBase):
             Route(BASE + "/{statement_id}/cancel", self.cancel, methods=["POST"]),
             Route("/api/2.0/sql/history/queries", self.history, methods=["GET"]),
             Route("/_emulator/notebook/sql", self.notebook_sql, methods=["POST"]),
+            Route("/_emulator/sql/statement-hold", self.set_hold, methods=["PUT"]),
         ]
 
     async def execute(self, request: Request) -> Response:
@@ -184,6 +190,18 @@ class StatementsArea(AreaBase):
         if page.next_token:
             answer["next_page_token"] = page.next_token
         return json_response(answer)
+
+    async def set_hold(self, request: Request) -> Response:
+        """``PUT /_emulator/sql/statement-hold {seconds}`` (admin): new statements report RUNNING that long.
+
+        The control API's reset restores ``--statement-hold-seconds``.
+        """
+        require_admin(request)
+        seconds = (await read_json(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_HOLD:
+            raise invalid(f"seconds must be a number from 0 to {MAX_HOLD}.")
+        self.service.hold_seconds = float(seconds)
+        return json_response({"seconds": float(seconds)})
 
     async def notebook_sql(self, request: Request) -> Response:
         """``POST /_emulator/notebook/sql {statement, catalog?, schema?}``: run to completion (notebooks)."""

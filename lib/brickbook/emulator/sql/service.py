@@ -83,7 +83,8 @@ class SqlService:
         self.store = store
         self.clock = clock
         self.chunk_rows = chunk_rows
-        self.hold_seconds = hold_seconds
+        self.hold_seconds = hold_seconds  # the control API may change it until the next reset
+        self._configured_hold = hold_seconds
         self.gate = gate
         self.engine = Engine(data_dir)
         if data_dir is None:
@@ -116,6 +117,7 @@ class SqlService:
         """Forget every statement, catalog, table and volume (the store was cleared): an empty main."""
         with self._lock:
             self.statements.forget_all()
+            self.hold_seconds = self._configured_hold
             self.engine.reset()
             self.catalogs.reset_volumes()
             self.catalogs.ensure_defaults()
