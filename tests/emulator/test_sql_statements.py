@@ -62,6 +62,13 @@ def test_databricks_dialect_translates(emu: Emu):
         "num_inserted_rows",
     ]
     assert run(emu, "SELECT name FROM people ORDER BY id")["result"]["data_array"] == [["ada"], ["bob"]]
+    described = run(emu, "DESCRIBE TABLE people")
+    assert [c["name"] for c in described["manifest"]["schema"]["columns"]] == [
+        "col_name",
+        "data_type",
+        "comment",
+    ]
+    assert described["result"]["data_array"] == [["id", "int", None], ["name", "string", None]]
 
 
 def test_multi_chunk_result_is_walked_by_links(small_chunks: Emu):

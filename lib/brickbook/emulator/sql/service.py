@@ -35,7 +35,7 @@ from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
 from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
 from brickbook.emulator.sql.engine import Engine, EngineError
 from brickbook.emulator.sql.privileges import denied
-from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result
+from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result, describe_result
 from brickbook.emulator.sql.statements import Statement, Statements, counts_result
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
@@ -201,6 +201,8 @@ class SqlService:
                 result = counts_result(count, translation.statement_type)
             elif translation.statement_type in ("CREATE", "DROP", "ALTER", "COMMAND"):
                 result = Result([])
+            elif translation.statement_type == "DESCRIBE":
+                result = describe_result(result)
             self._after(principal, translation)
             self.statements.finish(statement, "SUCCEEDED", result=result)
         except EngineError as exc:
