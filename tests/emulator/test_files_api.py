@@ -141,6 +141,13 @@ def test_listing_pages(emu: Emu):
     assert names == ["0", "1", "2", "3", "4"]
 
 
+@pytest.mark.parametrize("size", ["-1", "x", "\u00b2"])
+def test_bad_page_size_is_invalid(emu: Emu, size: str):
+    """A page_size that is not a whole number is 400 INVALID_PARAMETER_VALUE."""
+    emu.request("PUT", DIRS + f"{VOL}/p")
+    assert error(emu.get(DIRS + f"{VOL}/p", params={"page_size": size})) == (400, "INVALID_PARAMETER_VALUE")
+
+
 def test_list_missing_directory_is_not_found(emu: Emu):
     """Listing a missing directory, or a file, is 404 NOT_FOUND."""
     assert error(emu.get(DIRS + f"{VOL}/none")) == (404, "NOT_FOUND")

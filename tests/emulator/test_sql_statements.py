@@ -50,8 +50,8 @@ def test_select_succeeds_with_manifest_and_string_values(emu: Emu):
 
 def test_databricks_dialect_translates(emu: Emu):
     """current_catalog(), CREATE TABLE ... USING DELTA and backticked three-level names work."""
-    assert run(emu, "SELECT current_catalog(), current_schema()")["result"]["data_array"] == [
-        ["main", "default"]
+    assert run(emu, "SELECT current_catalog(), current_schema(), current_user()")["result"]["data_array"] == [
+        ["main", "default", "admin@example.com"]
     ]
     created = run(emu, "CREATE TABLE `main`.`default`.`people` (id INT, name STRING) USING DELTA")
     assert created["status"]["state"] == "SUCCEEDED"
@@ -62,6 +62,13 @@ def test_databricks_dialect_translates(emu: Emu):
         "num_inserted_rows",
     ]
     assert run(emu, "SELECT name FROM people ORDER BY id")["result"]["data_array"] == [["ada"], ["bob"]]
+    described = run(emu, "DESCRIBE TABLE people")
+    assert [c["name"] for c in described["manifest"]["schema"]["columns"]] == [
+        "col_name",
+        "data_type",
+        "comment",
+    ]
+    assert described["result"]["data_array"] == [["id", "int", None], ["name", "string", None]]
 
 
 def test_multi_chunk_result_is_walked_by_links(small_chunks: Emu):
@@ -141,7 +148,11 @@ def test_row_limit_truncates(emu: Emu):
     [
         ("wait_timeout", "3s", "wait_timeout must be 0s or from 5s to 50s"),
         ("on_wait_timeout", "LATER", "on_wait_timeout must be CONTINUE or CANCEL"),
-        ("disposition", "EXTERNAL_LINKS", "only INLINE JSON_ARRAY"),
+        (
+            "format",
+            "ARROW_STREAM",
+            "The format field must be JSON_ARRAY when the disposition field is INLINE",
+        ),
         ("row_limit", -1, "row_limit must be a non-negative integer"),
     ],
 )
@@ -297,3 +308,46 @@ def test_history_filters_by_start_time(emu: Emu):
     assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [late]
     window = {"filter_by.query_start_time_range.end_time_ms": start[late]}
     assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [early]
+
+
+def test_external_links_are_not_implemented(emu: Emu):
+    """EXTERNAL_LINKS answers 501 NOT_IMPLEMENTED, as a warehouse without external links does."""
+    body = {"warehouse_id": warehouse(emu), "statement": "SELECT 1", "disposition": "EXTERNAL_LINKS"}
+    response = emu.post(STATEMENTS, json=body)
+    assert (response.status_code, response.json()["error_code"]) == (501, "NOT_IMPLEMENTED")
+    assert response.json()["message"] == "ExternalLinks disposition is not yet implemented"
+
+
+@pytest.mark.slow
+def test_a_million_rows_span_ten_default_chunks(emu: Emu):
+    """1,000,000 rows come in ten chunks of 100,000 (the default), every row once, in order."""
+    answer = run(emu, "SELECT id FROM range(1000000)", wait_timeout="50s")
+    manifest = answer["manifest"]
+    assert manifest["total_row_count"] == 1_000_000 and manifest["total_chunk_count"] == 10
+    expected, chunk = 0, answer["result"]
+    while True:
+        assert chunk["row_offset"] == expected
+        assert chunk["data_array"][0] == [str(expected)] and chunk["row_count"] == 100_000
+        expected += chunk["row_count"]
+        if "next_chunk_index" not in chunk:
+            break
+        chunk = emu.get(chunk["next_chunk_internal_link"]).json()
+    assert expected == 1_000_000
+
+
+def test_control_api_sets_the_hold_until_reset(emu: Emu):
+    """PUT /_emulator/sql/statement-hold holds new statements; only the admin may; reset restores it."""
+    assert (
+        emu.request(
+            "PUT", "/_emulator/sql/statement-hold", json={"seconds": 20}, token=ALICE_TOKEN
+        ).status_code
+        == 403
+    )
+    bad = emu.request("PUT", "/_emulator/sql/statement-hold", json={"seconds": -1})
+    assert (bad.status_code, bad.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert emu.request("PUT", "/_emulator/sql/statement-hold", json={"seconds": 20}).json() == {
+        "seconds": 20.0
+    }
+    assert run(emu, "SELECT 1", wait_timeout="5s")["status"]["state"] == "RUNNING"
+    emu.control("POST", "reset")
+    assert run(emu, "SELECT 1", wait_timeout="5s")["status"]["state"] == "SUCCEEDED"

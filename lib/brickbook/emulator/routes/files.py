@@ -22,7 +22,8 @@ from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.state.volume_files import FileMeta, Place, VolumeFiles
+from brickbook.emulator.state.paging import page_size
+from brickbook.emulator.state.volume_files import MAX_PAGE_SIZE, FileMeta, Place, VolumeFiles
 from brickbook.emulator.wire import caller, json_response
 
 __all__ = ["FilesArea"]
@@ -38,15 +39,6 @@ def _flag(value: str | None, field: str, default: bool) -> bool:
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise ApiError("INVALID_PARAMETER_VALUE", f"{field} must be true or false.")
-
-
-def _page_size(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ApiError("INVALID_PARAMETER_VALUE", "page_size must be an integer.") from exc
 
 
 def _range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -179,7 +171,9 @@ class FilesArea(AreaBase):
             return Response(status_code=200)
         query = request.query_params
         contents, token = self.state.list_directory(
-            place, page_size=_page_size(query.get("page_size")), page_token=query.get("page_token")
+            place,
+            page_size=page_size(query.get("page_size"), MAX_PAGE_SIZE),
+            page_token=query.get("page_token"),
         )
         body: dict[str, object] = {"contents": contents} if contents else {}
         if token:

@@ -3,8 +3,14 @@
 ``POST statements`` validates the request (a malformed one is an HTTP 400), checks the warehouse,
 then waits up to ``wait_timeout`` for the statement; an execution failure is HTTP 200 with
 ``status.state`` FAILED. ``wait_timeout`` is ``0s`` or ``5s``-``50s``; with ``0s`` the answer is
-PENDING at once. Only INLINE ``JSON_ARRAY`` results exist here: EXTERNAL_LINKS, ARROW_STREAM and
-CSV are refused with INVALID_PARAMETER_VALUE.
+PENDING at once. Only INLINE ``JSON_ARRAY`` results exist here, refused as a warehouse without
+external links refuses them: EXTERNAL_LINKS is 501 NOT_IMPLEMENTED "ExternalLinks disposition is not
+yet implemented", another format with INLINE is 400 "The format field must be JSON_ARRAY when the
+disposition field is INLINE.".
+
+``PUT /_emulator/sql/statement-hold {seconds}`` (admin token) changes the statement hold (see
+sql/statements.py) until the next reset, so a test on a shared emulator can make statements outlive
+``wait_timeout``.
 
 ``POST /_emulator/notebook/sql`` is the emulator's own: code in a notebook the emulator runs
 (``spark.sql``) calls it with the run's context token; it runs the statements to completion on
@@ -16,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +37,7 @@ from brickbook.emulator.sql.catalog import valid_name
 from brickbook.emulator.sql.parameters import bind_parameters
 from brickbook.emulator.sql.statements import HISTORY_KIND, TERMINAL
 from brickbook.emulator.state.paging import decode_offset, page_of
-from brickbook.emulator.wire import caller, json_response, read_json
+from brickbook.emulator.wire import caller, json_response, read_json, require_admin
 
 __all__ = ["StatementsArea"]
 
@@ -37,6 +45,7 @@ BASE = "/api/2.0/sql/statements"
 MAX_STATEMENT_BYTES = 16 * 1024 * 1024
 _WAIT = re.compile(r"([0-9]{1,2})s")
 MAX_HISTORY_RESULTS = 1000
+MAX_HOLD = 86400
 
 
 def _wait_seconds(raw: Any) -> int:
@@ -56,6 +65,25 @@ def _text(body: dict[str, Any]) -> str:
     if len(text.encode()) > MAX_STATEMENT_BYTES:
         raise invalid("statement is larger than 16 MiB.")
     return text
+
+
+async def _finished(done: threading.Event, seconds: float) -> None:
+    """Wait (real time, at most ``seconds``) for a statement to end, without holding a thread."""
+    deadline = time.monotonic() + seconds
+    delay = 0.002
+    while not done.is_set() and time.monotonic() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _check_result_form(body: dict[str, Any]) -> None:
+    disposition, form = body.get("disposition") or "INLINE", body.get("format") or "JSON_ARRAY"
+    if disposition == "EXTERNAL_LINKS":
+        raise ApiError("NOT_IMPLEMENTED", "ExternalLinks disposition is not yet implemented")
+    if disposition != "INLINE":
+        raise invalid("disposition must be INLINE or EXTERNAL_LINKS.")
+    if form != "JSON_ARRAY":
+        raise invalid("The format field must be JSON_ARRAY when the disposition field is INLINE.")
 
 
 def _row_limit(raw: Any) -> int | None:
@@ -85,6 +113,7 @@ class StatementsArea(AreaBase):
             Route(BASE + "/{statement_id}/cancel", self.cancel, methods=["POST"]),
             Route("/api/2.0/sql/history/queries", self.history, methods=["GET"]),
             Route("/_emulator/notebook/sql", self.notebook_sql, methods=["POST"]),
+            Route("/_emulator/sql/statement-hold", self.set_hold, methods=["PUT"]),
         ]
 
     async def execute(self, request: Request) -> Response:
@@ -97,13 +126,7 @@ class StatementsArea(AreaBase):
         on_timeout = body.get("on_wait_timeout") or "CONTINUE"
         if on_timeout not in ("CONTINUE", "CANCEL"):
             raise invalid("on_wait_timeout must be CONTINUE or CANCEL.")
-        if (body.get("disposition") or "INLINE") != "INLINE" or (
-            body.get("format") or "JSON_ARRAY"
-        ) != "JSON_ARRAY":
-            raise invalid(
-                "The brickbook emulator serves only INLINE JSON_ARRAY results (EXTERNAL_LINKS, ARROW_STREAM"
-                " and CSV are not supported)."
-            )
+        _check_result_form(body)
         row_limit, parameters = _row_limit(body.get("row_limit")), bind_parameters(body.get("parameters"))
         catalog, schema = _session(body)
         self.service.gate.require_running(warehouse_id, principal=principal.user_name)
@@ -116,7 +139,7 @@ class StatementsArea(AreaBase):
             failed_early = statement.state == "FAILED" and not self.book.held(statement)
             return json_response(self.book.response(statement, state=None if failed_early else "PENDING"))
         if not self.book.held(statement):
-            await asyncio.to_thread(statement.done.wait, wait)
+            await _finished(statement.done, wait)
         if on_timeout == "CANCEL" and self.book.visible_state(statement) not in TERMINAL:
             self.book.cancel(statement)
         return json_response(self.book.response(statement))
@@ -167,6 +190,18 @@ class StatementsArea(AreaBase):
         if page.next_token:
             answer["next_page_token"] = page.next_token
         return json_response(answer)
+
+    async def set_hold(self, request: Request) -> Response:
+        """``PUT /_emulator/sql/statement-hold {seconds}`` (admin): new statements report RUNNING that long.
+
+        The control API's reset restores ``--statement-hold-seconds``.
+        """
+        require_admin(request)
+        seconds = (await read_json(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_HOLD:
+            raise invalid(f"seconds must be a number from 0 to {MAX_HOLD}.")
+        self.service.hold_seconds = float(seconds)
+        return json_response({"seconds": float(seconds)})
 
     async def notebook_sql(self, request: Request) -> Response:
         """``POST /_emulator/notebook/sql {statement, catalog?, schema?}``: run to completion (notebooks)."""

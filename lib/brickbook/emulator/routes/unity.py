@@ -108,7 +108,8 @@ class UnityArea(AreaBase):
         )
 
     async def get_catalog(self, request: Request) -> Response:
-        return json_response(self.uc.catalog(request.path_params["name"]))
+        """``GET catalogs/{name}`` -> ``CatalogInfo``; a non-admin needs a privilege on it."""
+        return json_response(self.uc.visible(caller(request), "CATALOG", request.path_params["name"]))
 
     async def delete_catalog(self, request: Request) -> Response:
         """``DELETE catalogs/{name}?force=`` -> ``{}``; CATALOG_NOT_EMPTY without force."""
@@ -129,7 +130,8 @@ class UnityArea(AreaBase):
         return json_response(created)
 
     async def get_schema(self, request: Request) -> Response:
-        return json_response(self.uc.schema(request.path_params["full_name"]))
+        """``GET schemas/{full_name}`` -> ``SchemaInfo``; a non-admin needs USE_CATALOG and a privilege."""
+        return json_response(self.uc.visible(caller(request), "SCHEMA", request.path_params["full_name"]))
 
     async def delete_schema(self, request: Request) -> Response:
         """``DELETE schemas/{full_name}?force=`` -> ``{}``; SCHEMA_NOT_EMPTY without force."""
@@ -151,7 +153,8 @@ class UnityArea(AreaBase):
         return _listed("tables", tables)
 
     async def get_table(self, request: Request) -> Response:
-        return json_response(self.uc.table(request.path_params["full_name"]))
+        """``GET tables/{full_name}`` -> ``TableInfo``; a non-admin needs the USE privileges and one more."""
+        return json_response(self.uc.visible(caller(request), "TABLE", request.path_params["full_name"]))
 
     async def delete_table(self, request: Request) -> Response:
         self.uc.delete_table(caller(request), request.path_params["full_name"])
@@ -170,7 +173,8 @@ class UnityArea(AreaBase):
         return json_response(self.uc.create_volume(caller(request), await read_json(request)))
 
     async def get_volume(self, request: Request) -> Response:
-        return json_response(self.uc.volume(request.path_params["name"]))
+        """``GET volumes/{name}`` -> ``VolumeInfo``; a non-admin needs the USE privileges and one more."""
+        return json_response(self.uc.visible(caller(request), "VOLUME", request.path_params["name"]))
 
     async def delete_volume(self, request: Request) -> Response:
         self.uc.delete_volume(caller(request), request.path_params["name"])

@@ -362,19 +362,22 @@ class Catalogs:
             return self.table(full_name, columns=False)
         return self.volume(full_name)
 
+    def visible(self, principal: Principal, securable_type: str, full_name: str) -> dict[str, Any]:
+        """The securable's info for ``principal``: it exists, its parents are usable, a privilege is held."""
+        info = self.exists(securable_type, full_name)
+        name = str(info["full_name"])
+        if securable_type != "CATALOG":
+            self.privileges.require_use(principal, securable_type, name)
+        if not self._sees(principal, securable_type, name):
+            raise ApiError(
+                "PERMISSION_DENIED",
+                f"User does not have any privilege on {securable_type.capitalize()} '{name}'.",
+            )
+        return self.table(name) if securable_type == "TABLE" else info
+
     def _sees(self, principal: Principal, securable_type: str, full_name: str) -> bool:
-        """Whether a list shows the securable: admins and owners see all, others what they hold grants on."""
-        if self.privileges.owns(principal, securable_type, full_name):
-            return True
-        names = {principal.user_name, *principal.groups, "account users"}
-        return any(
-            who in names and privs
-            for _, name in [(securable_type, full_name)]
-            for who, privs in self.privileges.direct(securable_type, name).items()
-        ) or any(
-            self.privileges.holds(principal, securable_type, full_name, p)
-            for p in ("USE_CATALOG", "USE_SCHEMA", "SELECT", "READ_VOLUME", "BROWSE")
-        )
+        """Whether a list shows it: admins and owners see all, others what they hold any privilege on."""
+        return self.privileges.holds_any(principal, securable_type, full_name)
 
     def _forget(self, kind: str, key: str) -> None:
         if kind == VOLUME_KIND:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from brickbook.emulator.errors import ApiError, invalid
-from brickbook.emulator.state.grants import GRANT_KIND, Grants
+from brickbook.emulator.state.grants import GRANT_KIND, Grants, Held
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
@@ -149,17 +149,23 @@ class Privileges:
         )
 
     def holds(self, principal: Principal, securable_type: str, full_name: str, privilege: str) -> bool:
+        """Owner (or admin), or ``privilege`` / ALL_PRIVILEGES granted on it or a parent."""
         if self.owns(principal, securable_type, full_name):
             return True
-        chain = [_key(kind, name) for kind, name in ancestors(securable_type, full_name)]
-        if self._grants.holds(chain, principal, privilege, also=("ALL_PRIVILEGES",)):
-            return True
-        everyone = Principal(_ALL_USERS, is_admin=False)  # grants to 'account users' count for all
-        return any(
-            h.principal == _ALL_USERS
-            for h in self._grants.effective(chain, everyone)
-            if h.privilege in (privilege, "ALL_PRIVILEGES")
+        accepted = (privilege, "ALL_PRIVILEGES")
+        return any(h.privilege in accepted for h in self._held(principal, securable_type, full_name))
+
+    def holds_any(self, principal: Principal, securable_type: str, full_name: str) -> bool:
+        """Owner (or admin), or any privilege granted on it or a parent."""
+        return self.owns(principal, securable_type, full_name) or bool(
+            self._held(principal, securable_type, full_name)
         )
+
+    def _held(self, principal: Principal, securable_type: str, full_name: str) -> list[Held]:
+        chain = [_key(kind, name) for kind, name in ancestors(securable_type, full_name)]
+        held = self._grants.effective(chain, principal)
+        everyone = Principal(_ALL_USERS, is_admin=False)  # grants to 'account users' count for all
+        return held + [h for h in self._grants.effective(chain, everyone) if h.principal == _ALL_USERS]
 
     def require(self, principal: Principal, securable_type: str, full_name: str, privilege: str) -> None:
         if not self.holds(principal, securable_type, full_name, privilege):

@@ -22,7 +22,15 @@ from typing import Any
 
 from brickbook.emulator.sql.engine import Column
 
-__all__ = ["MAX_RESULT_BYTES", "Result", "ResultTooLarge", "collect_result", "column_json", "databricks_type"]
+__all__ = [
+    "MAX_RESULT_BYTES",
+    "Result",
+    "ResultTooLarge",
+    "collect_result",
+    "column_json",
+    "databricks_type",
+    "describe_result",
+]
 
 # What one statement's result may hold (the JSON of every chunk); the service caps INLINE results too.
 MAX_RESULT_BYTES = 256 * 1024 * 1024
@@ -186,6 +194,20 @@ class Result:
             offsets.append(total)
             total += count
         return offsets
+
+
+def describe_result(described: Result) -> Result:
+    """DuckDB's DESCRIBE rows as Databricks answers ``DESCRIBE TABLE``: col_name, data_type, comment."""
+    rows = [
+        [name, databricks_type(str(kind))[1].lower(), None]
+        for chunk in described.chunks
+        for name, kind, *_ in json.loads(chunk)
+    ]
+    columns = [Column("col_name", "VARCHAR"), Column("data_type", "VARCHAR"), Column("comment", "VARCHAR")]
+    result = Result(columns)
+    if rows:
+        _flush(result, rows, MAX_RESULT_BYTES)
+    return result
 
 
 def collect_result(

@@ -35,7 +35,7 @@ from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
 from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
 from brickbook.emulator.sql.engine import Engine, EngineError
 from brickbook.emulator.sql.privileges import denied
-from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result
+from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result, describe_result
 from brickbook.emulator.sql.statements import Statement, Statements, counts_result
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
@@ -83,7 +83,8 @@ class SqlService:
         self.store = store
         self.clock = clock
         self.chunk_rows = chunk_rows
-        self.hold_seconds = hold_seconds
+        self.hold_seconds = hold_seconds  # the control API may change it until the next reset
+        self._configured_hold = hold_seconds
         self.gate = gate
         self.engine = Engine(data_dir)
         if data_dir is None:
@@ -116,6 +117,7 @@ class SqlService:
         """Forget every statement, catalog, table and volume (the store was cleared): an empty main."""
         with self._lock:
             self.statements.forget_all()
+            self.hold_seconds = self._configured_hold
             self.engine.reset()
             self.catalogs.reset_volumes()
             self.catalogs.ensure_defaults()
@@ -129,7 +131,7 @@ class SqlService:
     def prepare(self, principal: Principal, text: str, *, catalog: str, schema: str) -> Translation:
         """Translate and authorise one statement; StatementFailure when it may not or cannot run."""
         try:
-            translation = translate(text, catalog=catalog, schema=schema)
+            translation = translate(text, catalog=catalog, schema=schema, user=principal.user_name)
         except TranslationError as exc:
             raise StatementFailure("BAD_REQUEST", str(exc), "42601") from exc
         for use in translation.uses:
@@ -152,8 +154,13 @@ class SqlService:
                     privileges.require_owner(principal, "SCHEMA", full)
                 return
             privileges.require_use(principal, "TABLE", full)
-            if access == "create":
+            if access in ("create", "replace"):
                 privileges.require(principal, "SCHEMA", full.rsplit(".", 1)[0], "CREATE_TABLE")
+                if access == "replace" and self.catalogs.owner_of("TABLE", full) not in (
+                    None,
+                    principal.user_name,
+                ):
+                    privileges.require_owner(principal, "TABLE", full)  # replacing another's table
             elif access == "drop":
                 privileges.require_owner(principal, "TABLE", full)
             else:
@@ -194,6 +201,8 @@ class SqlService:
                 result = counts_result(count, translation.statement_type)
             elif translation.statement_type in ("CREATE", "DROP", "ALTER", "COMMAND"):
                 result = Result([])
+            elif translation.statement_type == "DESCRIBE":
+                result = describe_result(result)
             self._after(principal, translation)
             self.statements.finish(statement, "SUCCEEDED", result=result)
         except EngineError as exc:
@@ -209,7 +218,7 @@ class SqlService:
 
     def _after(self, principal: Principal, translation: Translation) -> None:
         for use in translation.uses:
-            if use.kind == "TABLE" and use.access == "create":
+            if use.kind == "TABLE" and use.access in ("create", "replace"):
                 self.catalogs.record_table(principal, use.full_name)
             elif use.kind == "TABLE" and use.access == "drop":
                 self.catalogs.forget_table(use.full_name)
@@ -346,7 +355,8 @@ def split_statements(text: str) -> list[str]:
         trees = sqlglot.parse(text, read="databricks")
     except sqlglot.errors.SqlglotError:
         return [text]
-    return [tree.sql(dialect="databricks") for tree in trees if tree is not None]
+    pieces = [tree.sql(dialect="databricks") for tree in trees if tree is not None]
+    return [text] if len(pieces) == 1 else pieces  # one statement runs as written
 
 
 def _first_value(result: Any) -> str | None:

@@ -90,6 +90,7 @@ class Statements:
             user_name=user_name,
             submitted_at=now,
             hold_until=now + self._hold_seconds(),
+            statement_type=_first_word(text),
         )
         with self._lock:
             self._kept[statement.statement_id] = statement
@@ -262,6 +263,11 @@ class Statements:
         if statement.error is not None:
             info["error_message"] = statement.error[1][:MAX_QUERY_TEXT]
         self._store.put(HISTORY_KIND, statement.statement_id, info)
+
+
+def _first_word(text: str) -> str:
+    words = text.split(None, 1)
+    return words[0].upper()[:32] if words and words[0].isalpha() else "OTHER"
 
 
 def counts_result(count: int, statement_type: str) -> Result:

@@ -259,12 +259,10 @@ class VolumeFiles:
             place.disk.rmdir()
 
     def list_directory(
-        self, place: Place, *, page_size: int | None, page_token: str | None
+        self, place: Place, *, page_size: int, page_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a directory's entries in name order, and the token of the next page."""
-        size = MAX_PAGE_SIZE if page_size is None or page_size > MAX_PAGE_SIZE else page_size
-        if size < 1:
-            raise invalid("page_size must be positive.")
+        """One page of at most ``page_size`` entries in name order, and the token of the next page."""
+        size = page_size
         after = decode_after(page_token) or None
         with self._lock:
             self.directory_exists(place)
