@@ -188,3 +188,11 @@ def test_pack_splits_by_subfolder_under_the_budget_parents_first():
         ("/p/big", ["c.txt"]),
     ]
     assert sorted(u.remote for u in rest) == ["/p/big/d.txt", "/p/huge.bin", "/p/j"]
+
+
+def test_names_a_zip_could_misread_are_imported_alone():
+    """A backslash, a control character or bytes that are not UTF-8 in a name keep the file out of a zip."""
+    uploads = [_upload(f"/p/{name}", 10) for name in ("ok.txt", "a\\b.txt", "tab\there.txt", "bad\udcff.txt")]
+    archives, rest = pack("/p", uploads)
+    assert [n for n, _ in archives[0].uploads] == ["ok.txt"]
+    assert len(rest) == 3

@@ -73,6 +73,9 @@ class Archive:
 def _entry_name(relative: PurePosixPath, upload: Import) -> str | None:
     """The name a file takes in a zip (a notebook gets its extension back); None when it cannot go in."""
     kind = upload.kind
+    text = str(relative)
+    if "\\" in text or not text.isprintable() or text != text.encode("utf-8", "replace").decode("utf-8"):
+        return None  # a name a zip might carry otherwise (a separator, bytes that are not UTF-8): alone
     if kind.format == ImportFormat.AUTO:
         # AUTO decides remotely from the name and header, as the zip's unpacking does.
         return None if relative.suffix.lower() == ".ipynb" else str(relative)
