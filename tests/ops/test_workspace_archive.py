@@ -17,7 +17,7 @@ from brickbook.context import Context
 from brickbook.errors import DestinationExists
 from brickbook.ops.notebooks import NotebookSource
 from brickbook.ops.workspace import apply_import_dir, plan_import_dir
-from brickbook.ops.workspace_archive import pack
+from brickbook.ops.workspace_archive import pack, send_archive
 from brickbook.ops.workspace_objects import Import
 from tests.conftest import Emulator
 from tests.ops.emulator_api import api
@@ -196,3 +196,17 @@ def test_names_a_zip_could_misread_are_imported_alone():
     archives, rest = pack("/p", uploads)
     assert [n for n, _ in archives[0].uploads] == ["ok.txt"]
     assert len(rest) == 3
+
+
+def test_archives_split_by_subfolder_are_sent_parents_first(ctx: Context, emulator: Emulator, project: Path):
+    """Split under a small budget, each subfolder is its own zip, imported after its parent's folder."""
+    plan = plan_import_dir(ctx, project, "/Shared/p", overwrite=False)
+    uploads = [c.payload for c in plan if isinstance(c.payload, Import)]
+    archives, rest = pack("/Shared/p", uploads, budget=800)
+    assert [a.root for a in archives] == ["/Shared/p", "/Shared/p/etl", "/Shared/p/etl/daily"]
+    emulator.control("DELETE", "requests")
+    for archive in archives:
+        send_archive(ctx, archive)
+    assert len(imports(emulator)) == 3
+    assert exported(emulator, "/Shared/p/etl/daily/nb1") == HEADER + b"print(1)\n"
+    assert [u.remote for u in rest] == ["/Shared/p/etl/explore"]
