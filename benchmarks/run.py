@@ -3,7 +3,8 @@
 The document is regenerated whole: the exact command, the machine, the versions, then one table per
 scenario with each side's median wall time and peak RSS, the brickbook/SDK ratio from the same run, the
 requests the emulator journalled, the bound and the goal. What profiling taught is kept in
-``benchmarks/notes.md`` and appended as written (measurements change; lessons are edited by hand).
+``benchmarks/notes.md``, one ``## area`` section each, and rendered as the document's last section,
+"What profiling taught us" (measurements change; lessons are edited by hand).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from benchmarks.harness import REPO, median
 from benchmarks.scenarios import SIZES, Result, run_all
 
-__all__ = ["main", "render"]
+__all__ = ["lessons", "main", "render"]
 
 NOTES = Path(__file__).resolve().parent / "notes.md"
 SCENARIOS = ("cold", "import", "import-latency", "dbfs", "runs", "capacity")
@@ -98,8 +99,24 @@ def render(
     for result in results:
         lines += _table(result)
     if NOTES.exists():
-        lines += [NOTES.read_text().rstrip(), ""]
+        lines += lessons(NOTES.read_text())
     return "\n".join(lines)
+
+
+def lessons(notes: str) -> list[str]:
+    """The "What profiling taught us" section: each ``## area`` of the notes as a subsection, in order.
+
+    ``benchmarks/notes.md`` is kept simple for merges: one ``## `` heading per area (cold start, import,
+    DBFS, runs, ...) and free text below it; anything before the first heading is left out.
+    """
+    lines = ["## What profiling taught us", ""]
+    inside = False
+    for line in notes.rstrip().splitlines():
+        heading = line.startswith("## ")
+        inside = inside or heading
+        if inside:
+            lines.append("#" + line if heading else line)
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these (repeatable)")
     parser.add_argument("--out", type=Path, help="default: docs/benchmarks.md; for smoke, a temp file")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     # A SIGTERM unwinds like Ctrl-C, so that every emulator the scenarios started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.out is None:

@@ -66,9 +66,13 @@ def _sdk(script: str, *args: str) -> list[str]:
 def _alternate(
     repeat: int, sides: list[tuple[Side, Callable[[int], Sample]]], emulator: Emulator | None = None
 ) -> None:
-    """Run every side once per round, in turn; record the samples and, with an emulator, request counts."""
+    """Run every side once per round, in turn; record the samples and, with an emulator, request counts.
+
+    The order flips every round (A B, B A, A B, ...) so that neither side always runs first, on a
+    cold page cache or right after the other side's load.
+    """
     for round_number in range(repeat):
-        for side, run in sides:
+        for side, run in sides if round_number % 2 == 0 else sides[::-1]:
             if emulator is not None:
                 emulator.clear_journal()
             side.samples.append(run(round_number))
@@ -242,11 +246,12 @@ def concurrent_runs(size: Size, repeat: int, work: Path) -> Result:
     """Trigger N short notebook runs at once and wait for all; count runs/get calls in the journal."""
     n = size.runs
     ours, sdk = (
-        Side(f"brickbook, {n} threads (trigger_job + wait_for_run)"),
+        Side(f"brickbook, {n} triggers + one wait_for_runs"),
         Side(f"SDK, {n} x run_now_and_wait"),
     )
     delays: dict[str, list[float]] = {ours.name: [], sdk.name: []}
     gets: dict[str, list[int]] = {ours.name: [], sdk.name: []}
+    lists: dict[str, list[int]] = {ours.name: [], sdk.name: []}
     with serving() as emu:
         env = child_env(emu, work)
         code = f"# Databricks notebook source\nimport time\ntime.sleep({size.run_seconds})\n"
@@ -279,6 +284,7 @@ def concurrent_runs(size: Size, repeat: int, work: Path) -> Result:
                 sample = run_timed(argv, env)
                 entries = emu.requests()
                 gets[side.name].append(sum(1 for e in entries if e["path"].endswith("/jobs/runs/get")))
+                lists[side.name].append(sum(1 for e in entries if e["path"].endswith("/jobs/runs/list")))
                 for run_id, returned in json.loads(sample.stdout).items():
                     ended = emu.call("GET", f"/api/2.2/jobs/runs/get?run_id={run_id}")["end_time"] / 1000
                     delays[side.name].append(returned - ended)
@@ -297,7 +303,8 @@ def concurrent_runs(size: Size, repeat: int, work: Path) -> Result:
         side.requests = gets[side.name]
     notes = [
         f"{side.name}: median delay from a run's end to its waiter returning "
-        f"{median(delays[side.name]):.2f} s; runs/get calls per round {gets[side.name]}"
+        f"{median(delays[side.name]):.2f} s; runs/get calls per round {gets[side.name]}, "
+        f"runs/list calls {lists[side.name]}"
         for side in (ours, sdk)
     ]
     return Result(

@@ -1,8 +1,9 @@
-"""Trigger N runs of one job at once with brickbook's ops and wait for each: ``python -m ... JOB_ID N``.
+"""Trigger N runs of one job at once with brickbook's ops and wait for all: ``python -m ... JOB_ID N``.
 
-Each of N threads triggers a run (``ops.runs.trigger_job``) and waits on it (``ops.runs.wait_for_run``),
-sharing one client and its rate limiter, as a runbook that fans out would. Prints one JSON object: run
-id -> the wall-clock time (epoch seconds) at which its waiter returned.
+N threads trigger the runs (``ops.runs.trigger_job``, sharing one client and its rate limiter), then
+one shared waiter waits for all of them (``ops.runs.wait_for_runs``: one active-only ``runs/list``
+per poll, one ``runs/get`` per run once it has ended), as a runbook that fans out would. Prints one
+JSON object: run id -> the wall-clock time (epoch seconds) at which the waiter returned it.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ def main(job_id: int, count: int) -> None:
     with Client(resolve_config()) as client:
         ctx = Context(client=client)
 
-        def run_and_wait(_: int) -> tuple[int, float]:
-            run_id = runs.trigger_job(ctx, job_id, params=None, idempotency_token=None)
-            runs.wait_for_run(ctx, run_id, timeout=None)
-            return run_id, time.time()
+        def trigger(_: int) -> int:
+            return runs.trigger_job(ctx, job_id, params=None, idempotency_token=None)
 
         with ThreadPoolExecutor(count) as pool:
-            returned = dict(pool.map(run_and_wait, range(count)))
-    print(json.dumps(returned))
+            run_ids = list(pool.map(trigger, range(count)))
+        settled = runs.wait_for_runs(ctx, run_ids, timeout=None)
+        returned = time.time()
+    print(json.dumps(dict.fromkeys(settled, returned)))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,8 @@ def error_envelope(error: BaseException, exit_code: int, message: str) -> dict[s
     result = getattr(error, "result", None)
     if isinstance(result, Mapping):  # a failed or timed-out run: what it ended as, task by task
         envelope["run"] = result
+    elif isinstance(result, list):  # several runs waited on together (jobs.wait-runs)
+        envelope["runs"] = result
     return envelope
 
 

@@ -11,7 +11,7 @@ Time, sleep and the jitter's randomness come from the context too, so tests neve
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -20,9 +20,10 @@ from brickbook.errors import RunFailed, UsageError, WaitTimeout
 if TYPE_CHECKING:
     from brickbook.context import Context
 
-__all__ = ["Observation", "PollSettings", "parse_duration", "wait_for"]
+__all__ = ["Observation", "PollSettings", "parse_duration", "wait_for", "wait_for_all"]
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smh]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
 # A deadline longer than this is a typo (or an attempt to overflow the clock arithmetic): 366 days.
@@ -115,3 +116,76 @@ def wait_for(
             delay = min(settings.cap_seconds, delay * settings.factor)
     finally:
         progress.close()
+
+
+def _some(items: list[str]) -> str:
+    return "; ".join(items[:3]) + (f"; and {len(items) - 3} more" if len(items) > 3 else "")
+
+
+def wait_for_all(
+    ctx: Context,
+    observe: Callable[[list[K]], Mapping[K, Observation[T]]],
+    keys: Sequence[K],
+    *,
+    what: str,
+    timeout: float | None,
+    poll: PollSettings | None = None,
+) -> dict[K, T]:
+    """Poll many objects on one schedule until every one has settled; return the values by key.
+
+    ``observe`` gets the keys not settled yet and answers for those it saw (one request may cover
+    many of them, e.g. a listing); a key it leaves out is looked at again next time. One that settles
+    badly does not stop the wait for the others: once all have settled, RunFailed (exit 7) names every
+    failure, its ``result`` the values by key. The deadline raises WaitTimeout, its ``result`` the last
+    values seen. The pause between polls is a tenth of the time waited so far, at least
+    ``poll.initial_seconds`` (1 s) and at most ``poll.cap_seconds`` (the configured
+    ``poll_max_seconds``), jittered: many objects share each request, so polling often is cheap, and
+    an object that ends is seen within about a tenth of its run time.
+    """
+    settings = poll or PollSettings(cap_seconds=ctx.client.config.poll_max_seconds)
+    progress = ctx.progress
+    started = ctx.clock()
+    pending = list(dict.fromkeys(keys))
+    total = len(pending)
+    values: dict[K, T] = {}
+    states: dict[K, str] = {}
+    failures: list[str] = []
+    try:
+        while pending:
+            seen = observe(pending)
+            elapsed = ctx.clock() - started
+            for key, look in seen.items():
+                values[key] = look.value
+                if states.get(key) != look.state:
+                    progress.clear()
+                    ctx.log.info(
+                        "wait.state",
+                        what=f"{what} {key}",
+                        state=look.state,
+                        elapsed_seconds=round(elapsed, 1),
+                    )
+                    states[key] = look.state
+                if look.done and look.failure:
+                    failures.append(f"{key} {look.failure}")
+            pending = [k for k in pending if not (k in seen and seen[k].done)]
+            progress.update(f"{what}: {total - len(pending)}/{total} settled  {elapsed:.0f}s")
+            if not pending:
+                break
+            if timeout is not None and elapsed >= timeout:
+                raise WaitTimeout(
+                    f"{len(pending)} of {total} {what} still going after {elapsed:.0f}s (timeout "
+                    f"{timeout:g}s): {', '.join(str(k) for k in pending[:3])}"
+                    f"{' ...' if len(pending) > 3 else ''}; they keep going remotely: "
+                    "wait again or cancel them",
+                    result=values,
+                )
+            pause = min(settings.cap_seconds, max(settings.initial_seconds, elapsed / 10))
+            pause *= 1 - settings.jitter + 2 * settings.jitter * ctx.rng.random()
+            if timeout is not None:
+                pause = min(pause, max(0.0, timeout - elapsed))
+            ctx.sleep(pause)
+    finally:
+        progress.close()
+    if failures:
+        raise RunFailed(f"{len(failures)} of {total} {what} failed: {_some(failures)}", result=values)
+    return values

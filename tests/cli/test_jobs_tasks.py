@@ -387,3 +387,35 @@ def test_lost_submit_response_is_retried_into_one_run(jobs_env: Path, workspace_
     assert len(workspace_env.requests("/api/2.2/jobs/runs/submit")) == 2
     listed = run_cli("jobs.list-runs", "-o", "json")
     assert [r["run_name"] for r in json.loads(listed.stdout)].count("lost-answer") == 1
+
+
+def test_wait_runs_waits_for_several_runs_and_names_each_failure(jobs_env: Path, workspace_env: Emulator):
+    """wait-runs waits for all the runs named; one failed run is exit 7 naming it, with every summary."""
+    put_notebook(jobs_env, "/Shared/fine", 'dbutils.notebook.exit("ok")')
+    put_notebook(jobs_env, "/Shared/broken", "1 / 0")
+    fine = create_job(jobs_env, {"name": "fine", "tasks": [notebook_task("t", "/Shared/fine")]})
+    broken = create_job(jobs_env, {"name": "broken", "tasks": [notebook_task("boom", "/Shared/broken")]})
+    started = [
+        json.loads(run_cli("jobs.run-now", str(job), "--no-wait", "-o", "json").stdout)["triggered"]
+        for job in (fine, fine, broken)
+    ]
+    ok = run_cli("jobs.wait-runs", "--run-id", str(started[0]), "--run-id", str(started[1]), "-o", "json")
+    assert ok.exit_code == 0, ok.stderr
+    assert [s["result_state"] for s in json.loads(ok.stdout)] == ["SUCCESS", "SUCCESS"]
+    args = [a for run in started for a in ("--run-id", str(run))]
+    failed = run_cli("jobs.wait-runs", *args, "-o", "json")
+    assert failed.exit_code == 7
+    assert f"1 of 3 runs failed: run {started[2]} ended TERMINATED FAILED" in failed.stderr
+    assert "boom: ZeroDivisionError" in failed.stderr
+    envelope = json.loads(failed.stdout)
+    assert [r["result_state"] for r in envelope["runs"]] == ["SUCCESS", "SUCCESS", "FAILED"]
+
+
+def test_wait_runs_needs_run_ids_that_are_numbers(jobs_env: Path, workspace_env: Emulator):
+    """No --run-id, or one that is not a number, is exit 2 before any request."""
+    none = run_cli("jobs.wait-runs")
+    assert none.exit_code == 2 and "name at least one run with --run-id" in none.stderr
+    bad = run_cli("jobs.wait-runs", "--run-id", "7", "--run-id", "x7")
+    assert bad.exit_code == 2 and "--run-id must be a number" in bad.stderr
+    assert run_cli("jobs.wait-runs", "--run-id", "7", "--timeout", "").exit_code == 2
+    assert workspace_env.requests("/api/2.2/jobs") == []

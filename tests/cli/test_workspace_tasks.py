@@ -384,10 +384,24 @@ def test_import_dir_overwrite_is_retried_after_a_lost_response(workspace_env: Em
 
 def test_import_dir_new_file_with_a_lost_response_is_settled_by_content(workspace_env: Emulator, tree: Path):
     """Without --overwrite, a resent import that finds its own content there succeeds (no exit 5 or 6)."""
+    ok("workspace.mkdirs", "/Shared/project/lib")  # folders that exist: their new files go one by one
     workspace_env.fault(pattern=f"POST {WS}/import", status=500, after_handler=True, retry_after=0)
     changes = json.loads(ok("workspace.import-dir", str(tree), "/Shared/project", "-o", "json"))
     assert {c["action"] for c in changes} == {"created"}
     assert sorted(r["status"] for r in imports(workspace_env)) == [200, 200, 400, 500]
+
+
+def test_import_dir_of_a_new_folder_is_one_zip_and_a_lost_answer_is_settled(
+    workspace_env: Emulator, tree: Path
+):
+    """A new folder is one zip import; its answer lost, each file is found there with our content."""
+    changes = json.loads(ok("workspace.import-dir", str(tree), "/Shared/fresh", "-o", "json"))
+    assert [c["action"] for c in changes] == ["created"] * 3 and len(imports(workspace_env)) == 1
+    workspace_env.control("DELETE", "requests")
+    workspace_env.fault(pattern=f"POST {WS}/import", status=500, after_handler=True, retry_after=0)
+    changes = json.loads(ok("workspace.import-dir", str(tree), "/Shared/project", "-o", "json"))
+    assert {c["action"] for c in changes} == {"created"}
+    assert sorted(r["status"] for r in imports(workspace_env)) == [400, 400, 400, 500]
 
 
 @pytest.mark.parametrize("overwrite", [False, True], ids=["plain", "overwrite"])

@@ -398,6 +398,14 @@ ROWS = [
         r"^error: --state must be one of PENDING, RUNNING, RESTARTING, RESIZING, TERMINATING, TERMINATED, "
         r"ERROR, UNKNOWN, not 'BOGUS'",
     ),
+    Row("jobs-wait-runs-none", ["jobs.wait-runs"], 2, r"^error: name at least one run with --run-id"),
+    Row(
+        "jobs-wait-runs-bad-id",
+        ["jobs.wait-runs", "--run-id", "7", "--run-id", "-1"],
+        2,
+        r"^error: --run-id must be a number, not '-1'",
+    ),
+    Row("jobs-wait-runs-empty-timeout", ["jobs.wait-runs", "--run-id", "7", "--timeout", ""], 2, TIMEOUT),
     Row(
         "jobs-run-now-empty-timeout",
         ["jobs.run-now", "{job_id}", "--timeout", ""],

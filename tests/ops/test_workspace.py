@@ -147,6 +147,7 @@ def test_a_notebook_where_a_folder_goes_is_refused_at_plan_time(ctx: Context, em
 
 def test_a_lost_answer_on_a_create_is_resent_once_and_settled(ctx: Context, emulator: Emulator, tree: Path):
     """Without overwrite, a create whose answer was lost is sent again; its refusal finds our content."""
+    api(emulator, "POST", f"{WS}/mkdirs", {"path": "/Shared/p/lib"})  # existing folders: file by file
     plan = plan_import_dir(ctx, tree, "/Shared/p", overwrite=False)
     emulator.fault(pattern=f"POST {WS}/import", status=500, after_handler=True, retry_after=0)
     assert apply_import_dir(ctx, plan) == plan

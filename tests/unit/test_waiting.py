@@ -17,7 +17,7 @@ from brickbook.config import Config
 from brickbook.context import Context, ProgressSink
 from brickbook.errors import RunFailed, UsageError, WaitTimeout
 from brickbook.output import ProgressLine
-from brickbook.waiting import Observation, PollSettings, parse_duration, wait_for
+from brickbook.waiting import Observation, PollSettings, parse_duration, wait_for, wait_for_all
 from tests.conftest import ADMIN_TOKEN
 from tests.fakes import FakeTime
 
@@ -194,3 +194,77 @@ def test_parse_duration_refuses_more_than_a_year():
     assert parse_duration("8784h") == 366 * 24 * 3600
     with pytest.raises(UsageError, match="at most 366 days"):
         parse_duration("8785h")
+
+
+# -- many objects on one schedule ----------------------------------------------------------------------
+
+
+def ends_at(time: FakeTime, ends: dict[str, float], fail: frozenset[str] = frozenset()):
+    """Return an observe() for objects that settle at the given fake times (those in ``fail`` badly)."""
+    asked: list[list[str]] = []
+
+    def observe(pending: list[str]) -> dict[str, Observation[str]]:
+        asked.append(list(pending))
+        return {
+            key: Observation(
+                value=f"{key}@{time.now:g}",
+                state="DONE" if time.now >= ends[key] else "RUNNING",
+                done=time.now >= ends[key],
+                failure="ended FAILED" if key in fail and time.now >= ends[key] else None,
+            )
+            for key in pending
+        }
+
+    observe.asked = asked  # type: ignore[attr-defined]
+    return observe
+
+
+def test_wait_for_all_asks_only_for_what_is_pending_and_returns_each_value(offline: Client):
+    """Settled objects are not asked for again; the values come back by key."""
+    time = FakeTime()
+    observe = ends_at(time, {"a": 2, "b": 5})
+    values = wait_for_all(
+        context(offline, time, rng=Midpoint()), observe, ["a", "b"], what="runs", timeout=None
+    )
+    assert set(values) == {"a", "b"} and values["b"] == "b@5"
+    assert observe.asked[-1] == ["b"] and ["a", "b"] in observe.asked
+
+
+def test_wait_for_all_pauses_a_tenth_of_the_time_waited_at_least_one_second(offline: Client):
+    """About 1 s between polls at first, then a tenth of the time waited, capped (a 10 s run: within 1 s)."""
+    time = FakeTime()
+    settings = PollSettings(initial_seconds=1.0, cap_seconds=30.0)
+    ctx = context(offline, time, rng=Midpoint())
+    wait_for_all(ctx, ends_at(time, {"a": 10.3}), ["a"], what="runs", timeout=None, poll=settings)
+    assert time.sleeps[:10] == [1.0] * 10 and time.now - 10.3 <= 1.0
+    time = FakeTime()
+    wait_for_all(
+        context(offline, time, rng=Midpoint()),
+        ends_at(time, {"a": 1000}),
+        ["a"],
+        what="runs",
+        timeout=None,
+        poll=settings,
+    )
+    assert time.sleeps[-1] == 30.0 and len(time.sleeps) < 80
+
+
+def test_wait_for_all_waits_for_the_others_then_names_every_failure(offline: Client):
+    """A failure does not stop the wait: RunFailed comes once all settled, naming each failed key."""
+    time = FakeTime()
+    observe = ends_at(time, {"a": 1, "b": 4, "c": 8}, fail=frozenset({"a", "c"}))
+    with pytest.raises(RunFailed) as info:
+        wait_for_all(context(offline, time), observe, ["a", "b", "c"], what="runs", timeout=None)
+    assert info.value.exit_code == 7 and info.value.message.startswith("2 of 3 runs failed: a ended FAILED")
+    assert set(info.value.result) == {"a", "b", "c"} and time.now >= 8
+
+
+def test_wait_for_all_deadline_names_what_is_still_going(offline: Client):
+    """The deadline raises WaitTimeout (exit 8) after exactly that much fake time, naming the pending keys."""
+    time = FakeTime()
+    with pytest.raises(WaitTimeout) as info:
+        wait_for_all(
+            context(offline, time), ends_at(time, {"a": 1, "b": 99}), ["a", "b"], what="runs", timeout=20
+        )
+    assert info.value.exit_code == 8 and "1 of 2 runs still going after 20s" in info.value.message
+    assert sum(time.sleeps) == pytest.approx(20)

@@ -7,7 +7,8 @@
   that declares parameters, else the legacy ``notebook_params``, which fill a notebook's widgets).
 - ``wait_for_run`` polls ``runs/get`` through the shared waiter: FAILED, TIMEDOUT, CANCELED, SKIPPED,
   INTERNAL_ERROR and UPSTREAM_FAILED raise RunFailed (exit 7) naming the failed tasks and their errors;
-  the local deadline raises WaitTimeout (exit 8).
+  the local deadline raises WaitTimeout (exit 8). ``wait_for_runs`` waits for many runs on one
+  schedule: one active-only ``runs/list`` per poll for all of them, ``runs/get`` once each has ended.
 - ``task_outputs`` returns the output of every task run (``runs/get-output`` answers for task runs only,
   not for a multi-task run); ``summarize`` shapes a run and its outputs for reports and ``-o json``.
 - ``watch`` / ``follow_run`` wait for a run this invocation started: on Ctrl-C or SIGTERM it is cancelled
@@ -18,6 +19,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from brickbook.api import jobs
 from brickbook.api.jobs import LifeCycleState, ResultState, Run
 from brickbook.errors import ApiError, Interrupted, RunFailed, TransportError, WaitTimeout
-from brickbook.waiting import Observation, wait_for
+from brickbook.ops.pool import run_bounded
+from brickbook.waiting import Observation, wait_for, wait_for_all
 
 if TYPE_CHECKING:
     from brickbook.context import Context
@@ -40,6 +44,7 @@ __all__ = [
     "latest_run",
     "new_idempotency_token",
     "observe_run",
+    "observe_runs",
     "repair",
     "submit_run",
     "summarize",
@@ -47,11 +52,13 @@ __all__ = [
     "task_outputs",
     "trigger_job",
     "wait_for_run",
+    "wait_for_runs",
     "watch",
 ]
 
 OnInterrupt = Literal["cancel", "detach"]
 SUCCESSFUL_RESULTS = frozenset({ResultState.SUCCESS, ResultState.SUCCESS_WITH_FAILURES})
+RUNS_PAGE = 25  # the most runs/list returns per page (Jobs API 2.2)
 
 
 def new_idempotency_token(ctx: Context) -> str:
@@ -100,7 +107,10 @@ def _task_counts(run: Run) -> str:
 
 def observe_run(ctx: Context, run_id: int) -> Observation[Run]:
     """Look at a run once: its state, whether it settled, and whether it settled badly."""
-    run = jobs.get_run(ctx.client, run_id)
+    return _observation(jobs.get_run(ctx.client, run_id))
+
+
+def _observation(run: Run) -> Observation[Run]:
     life, result = run.life_cycle_state, run.result_state
     state = f"{life} {result}" if result else str(life)
     failure = None
@@ -180,6 +190,71 @@ def wait_for_run(ctx: Context, run_id: int, *, timeout: float | None) -> Run:
         errors = [f"{o['task_key']}: {o['error']}" for o in outputs if o.get("error")]
         detail = f" ({'; '.join(errors)})" if errors else ""
         raise RunFailed(f"{failed.message}{detail}", result=summarize(run, outputs)) from None
+
+
+def _active_runs(ctx: Context, most: int) -> dict[int, Run] | None:
+    """The workspace's active runs by id (``runs/list``, active only); None when there are over ``most``."""
+    listed = jobs.list_runs(ctx.client, active_only=True, limit=RUNS_PAGE)
+    active = {r.run_id: r for r in itertools.islice(listed, most + 1)}
+    return None if len(active) > most else active
+
+
+def observe_runs(
+    ctx: Context, run_ids: list[int], active: Mapping[int, Run] | None
+) -> dict[int, Observation[Run]]:
+    """Look at many runs: those ``active`` shows going as listed, the others with ``runs/get`` each.
+
+    ``active`` is an active-only ``runs/list`` (``None``: read every run). A run it does not show has
+    ended, or is too new to be listed yet; ``runs/get`` (concurrently) tells, with its end state and tasks.
+    """
+    listed = active or {}
+    seen = {i: _observation(listed[i]) for i in run_ids if i in listed and not listed[i].is_terminal}
+    unknown = [i for i in run_ids if i not in seen]
+    looks = run_bounded(ctx, [functools.partial(observe_run, ctx, i) for i in unknown])
+    seen.update(zip(unknown, looks, strict=True))
+    return seen
+
+
+def wait_for_runs(ctx: Context, run_ids: list[int], *, timeout: float | None) -> dict[int, Run]:
+    """Wait for many runs on one schedule until all settle; return them by id, or raise.
+
+    Each poll is one active-only ``runs/list`` for all of them (``observe_runs``), and one ``runs/get``
+    per run only once it has left the list; in a workspace with so many active runs that the listing
+    costs more requests than reading each run, each run is read instead. The pause between polls is a
+    tenth of the time waited so far, at least 1 s (``brickbook.waiting.wait_for_all``). One failed
+    run does not stop the wait for the others: once all have settled, RunFailed (exit 7) names every
+    run that ended badly with its failed tasks' errors, its ``result`` the summaries of all runs; the
+    deadline raises WaitTimeout with the summaries as they are.
+    """
+    busy = False  # the workspace has too many active runs for the listing to be the cheaper way
+
+    def observe(pending: list[int]) -> dict[int, Observation[Run]]:
+        nonlocal busy
+        active = None
+        if not busy and len(run_ids) > 1:
+            # Worth it while it takes no more requests than one runs/get per run.
+            active = _active_runs(ctx, RUNS_PAGE * len(pending))
+            busy = active is None
+        return observe_runs(ctx, pending, active)
+
+    try:
+        return wait_for_all(ctx, observe, run_ids, what="runs", timeout=timeout)
+    except WaitTimeout as waiting:
+        assert isinstance(waiting.result, dict)
+        raise WaitTimeout(waiting.message, result=[summarize(r) for r in waiting.result.values()]) from None
+    except RunFailed as failed:
+        assert isinstance(failed.result, dict)
+        found: dict[int, Run] = failed.result
+        reasons, summaries = [], []
+        for run_id, run in found.items():
+            failure = _observation(run).failure
+            outputs = task_outputs(ctx, run) if failure else None
+            summaries.append(summarize(run, outputs))
+            if failure:
+                errors = [f"{o['task_key']}: {o['error']}" for o in outputs or () if o.get("error")]
+                reasons.append(f"run {run_id} {failure}" + (f" ({'; '.join(errors)})" if errors else ""))
+        shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+        raise RunFailed(f"{len(reasons)} of {len(found)} runs failed: {shown}", result=summaries) from None
 
 
 def watch(ctx: Context, run_id: int, wait: Callable[[], Run], *, on_interrupt: OnInterrupt) -> Run:

@@ -20,7 +20,7 @@ needs no export: ``brickbook.ops.deployed``. Exporting to local files: ``brickbo
 from __future__ import annotations
 
 import functools
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -34,6 +34,7 @@ from brickbook.localfs import OVERWRITE_HINT, walk_files
 from brickbook.ops.deployed import Deployed, DeployRecord
 from brickbook.ops.notebooks import NotebookSource, classify_local, import_kind
 from brickbook.ops.pool import run_bounded
+from brickbook.ops.workspace_archive import pack, send_archive
 from brickbook.ops.workspace_objects import (
     Import,
     canonical,
@@ -199,7 +200,7 @@ def _local_imports(
     return uploads, skips
 
 
-def _remote_objects(ctx: Context, dest: str, folders: Collection[str]) -> dict[str, ObjectInfo]:
+def _remote_objects(ctx: Context, dest: str, folders: Collection[str]) -> dict[str, ObjectInfo] | None:
     """The objects in ``dest`` and in those of its subfolders named in ``folders``, by canonical path.
 
     One ``list`` per folder that exists (the folders of one level concurrently); folders the local tree
@@ -208,7 +209,7 @@ def _remote_objects(ctx: Context, dest: str, folders: Collection[str]) -> dict[s
     try:
         top = workspace.list_(ctx.client, dest)
     except ResourceDoesNotExist:
-        return {}
+        return None
     # Listing a notebook or file answers the object itself.
     if len(top) == 1 and canonical(top[0].path) == canonical(dest) and not top[0].is_directory:
         raise DestinationExists(f"{dest} is a {kind_of(top[0])}, not a folder").with_hint(
@@ -222,6 +223,19 @@ def _remote_objects(ctx: Context, dest: str, folders: Collection[str]) -> dict[s
         more = [i.path for i in below if i.is_directory and canonical(i.path) in folders]
         level = run_bounded(ctx, [functools.partial(workspace.list_, ctx.client, p) for p in more])
     return found
+
+
+def _new_folder(dest: str, remote: str, listed: dict[str, ObjectInfo] | None) -> str | None:
+    """The top folder between ``dest`` (included) and ``remote`` that the listing showed missing."""
+    if listed is None:
+        return dest
+    below = PurePosixPath(remote).relative_to(dest).parent.parts
+    folder = PurePosixPath(dest)
+    for part in below:
+        folder = folder / part
+        if canonical(str(folder)) not in listed:
+            return str(folder)
+    return None
 
 
 def plan_import_dir(
@@ -248,7 +262,9 @@ def plan_import_dir(
         record = DeployRecord.load(state_dir, kind="import", host=host, folder=canonical(dest))
     uploads, skips = _local_imports(source, dest, overwrite, record)
     folders = {canonical(str(a)) for u in uploads for a in PurePosixPath(u.remote).parents}
-    remote = _remote_objects(ctx, dest, folders)
+    listed = _remote_objects(ctx, dest, folders)
+    remote = listed or {}
+    uploads = [replace(u, new_folder=_new_folder(dest, u.remote, listed)) for u in uploads]
     for upload in uploads:
         for ancestor in PurePosixPath(upload.remote).parents:
             blocking = remote.get(canonical(str(ancestor)))
@@ -297,14 +313,30 @@ def _remember(ctx: Context, changes: list[Change]) -> None:
 def apply_import_dir(ctx: Context, changes: list[Change]) -> list[Change]:
     """Send the create and update changes of an import plan, concurrently; return every change, in order.
 
-    Folders that new objects go into are created first (``mkdirs``). A plan made with a ``state_dir``
-    then records what is deployed (``brickbook.ops.deployed``), even when nothing changed.
+    A folder the plan found missing is imported whole, as zip archives (``brickbook.ops.workspace_archive``:
+    one request per folder under the 10 MB limit instead of one per file); anything else is imported
+    file by file, into folders created first (``mkdirs``). A plan made with a ``state_dir`` then
+    records what is deployed (``brickbook.ops.deployed``), even when nothing changed.
     """
-    todo = [c for c in changes if c.changed and isinstance(c.payload, Import)]
-    new_dirs = {str(PurePosixPath(c.target).parent) for c in todo if c.action is Action.CREATE}
+    todo = [c.payload for c in changes if c.changed and isinstance(c.payload, Import)]
+    grouped: dict[str, list[Import]] = defaultdict(list)
+    for upload in todo:
+        if upload.new_folder is not None:
+            grouped[upload.new_folder].append(upload)
+    singles = [u for u in todo if u.new_folder is None]
+    archives = []
+    for root, uploads in sorted(grouped.items()):
+        packed, rest = pack(root, uploads)
+        archives += packed
+        singles += rest
+    # Parents first: a subfolder's archive needs the folder its parent's archive creates.
+    for depth in sorted({a.depth for a in archives}):
+        level = [functools.partial(send_archive, ctx, a) for a in archives if a.depth == depth]
+        run_bounded(ctx, level, label="importing folders")
+    new_dirs = {str(PurePosixPath(u.remote).parent) for u in singles if u.seen is None}
     for directory in _leaf_dirs(new_dirs):
         workspace.mkdirs(ctx.client, directory)
-    run_bounded(ctx, [functools.partial(send, ctx, c.payload) for c in todo], label="importing")
+    run_bounded(ctx, [functools.partial(send, ctx, u) for u in singles], label="importing")
     _remember(ctx, changes)
     return list(changes)
 

@@ -57,6 +57,7 @@ class Import:
     overwrite: bool  # sent with overwrite=true: an update, or the caller allowed replacing
     record: DeployRecord | None = None  # the folder's deploy record (shared), written after apply
     seen: ObjectInfo | None = None  # what the plan's listing showed at ``remote``
+    new_folder: str | None = None  # the top folder above ``remote`` that the plan found missing
 
     @property
     def digest(self) -> str:

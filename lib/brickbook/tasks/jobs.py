@@ -26,6 +26,7 @@ __all__ = [
     "reset",
     "run_now",
     "submit",
+    "wait_runs",
 ]
 
 SPEC_HELP = {
@@ -153,6 +154,36 @@ def delete(inv: Invocation, job_id: str) -> dict[str, Any]:
     number = parse_id(job_id, "JOB_ID")
     jobs.delete(inv.client, number)
     return {"deleted": number}
+
+
+MAX_WAITED_RUNS = 1000  # more run ids than one invocation should hold open; the API's own run cap is 2000
+
+
+def _summaries_text(summaries: list[dict[str, Any]]) -> str:
+    return render_table(summaries, ["run_id", "job_id", "life_cycle_state", "result_state", "run_page_url"])
+
+
+@command(
+    help={
+        "run_id": "A run to wait for (repeatable); all are waited for on one schedule.",
+        "timeout": WAIT_HELP["timeout"],
+    },
+    iterable=["run_id"],
+    text=_summaries_text,
+)
+def wait_runs(inv: Invocation, *, run_id: list[str] | None = None, timeout: str | None = None) -> list[Any]:
+    """Wait for several runs at once (one runs/list per poll): exit 7 naming each run that failed."""
+    from brickbook.ops import runs
+
+    given = run_id or []
+    if not given:
+        raise UsageError("name at least one run with --run-id")
+    if len(given) > MAX_WAITED_RUNS:
+        raise UsageError(f"at most {MAX_WAITED_RUNS} --run-id values, not {len(given)}")
+    numbers = list(dict.fromkeys(parse_id(value, "--run-id") for value in given))
+    seconds = _seconds(timeout)
+    settled = runs.wait_for_runs(inv.context, numbers, timeout=seconds)
+    return [runs.summarize(settled[number]) for number in numbers]
 
 
 @command(
