@@ -210,3 +210,14 @@ def test_archives_split_by_subfolder_are_sent_parents_first(ctx: Context, emulat
     assert len(imports(emulator)) == 3
     assert exported(emulator, "/Shared/p/etl/daily/nb1") == HEADER + b"print(1)\n"
     assert [u.remote for u in rest] == ["/Shared/p/etl/explore"]
+
+
+def test_an_archive_unpacked_elsewhere_is_settled_file_by_file(ctx: Context, emulator: Emulator):
+    """The zip's layout is not documented: entries that did not land where expected are imported alone."""
+    from brickbook.ops.workspace_archive import Archive
+
+    upload = _upload("/Shared/q/nb0", 10, fmt=ImportFormat.SOURCE)
+    # A service that kept a top folder would put the entry at /Shared/q/q/nb0: make the zip say so.
+    send_archive(ctx, Archive("/Shared/q", [("q/nb0.py", upload)]))
+    assert exported(emulator, "/Shared/q/nb0") == upload.content
+    assert exported(emulator, "/Shared/q/q/nb0") == upload.content  # left as the service made it

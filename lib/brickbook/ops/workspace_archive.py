@@ -16,6 +16,10 @@ merges into an existing folder is not documented), without ``overwrite``:
   verdict (the answer lost: it may have been applied) is settled per file: each is imported alone,
   and a refusal of that is settled by comparing the content there
   (``brickbook.ops.workspace_objects.send``), so our own zip, or an identical run's, is success.
+- The layout of the zip's entries (relative to the folder, no top-level folder, as the folder exports)
+  is not documented, so an accepted archive is checked with one listing of its folder: if what it
+  should have made there is missing, the archive is settled per file too and the surprise is logged
+  (``workspace.archive_layout_unexpected``), never trusted silently.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from brickbook.context import Context
 from brickbook.errors import BrickbookError, ResourceAlreadyExists, ResourceDoesNotExist
 from brickbook.ops.notebooks import LANGUAGE_EXTENSION
 from brickbook.ops.pool import run_bounded
-from brickbook.ops.workspace_objects import Import, send
+from brickbook.ops.workspace_objects import Import, canonical, send
 from brickbook.retry import maybe_applied
 
 __all__ = ["ARCHIVE_BUDGET", "Archive", "pack", "send_archive"]
@@ -174,5 +178,20 @@ def send_archive(ctx: Context, archive: Archive) -> None:
             if not maybe_applied(error):
                 raise
             _settle_per_file(ctx, archive, error.message)
+        else:
+            _check_layout(ctx, archive)
         ctx.log.info("workspace.archive_imported", path=archive.root, files=len(archive.uploads))
         return
+
+
+def _check_layout(ctx: Context, archive: Archive) -> None:
+    """Settle the archive per file when its folder does not hold what the archive should have made."""
+    base = PurePosixPath(archive.root)
+    expected = {
+        canonical(str(base / PurePosixPath(u.remote).relative_to(base).parts[0])) for _, u in archive.uploads
+    }
+    there = {canonical(item.path) for item in workspace.list_(ctx.client, archive.root)}
+    missing = expected - there
+    if missing:
+        ctx.log.warning("workspace.archive_layout_unexpected", path=archive.root, missing=len(missing))
+        _settle_per_file(ctx, archive, f"{len(missing)} entries were not where the archive put them")
