@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from brickbook.api import sql
 from brickbook.api.sql import TERMINAL, ResultChunk, StatementResponse, StatementState, WarehouseState
-from brickbook.errors import RunFailed, WaitTimeout, WarehouseNotRunning
+from brickbook.errors import RunFailed, UsageError, WaitTimeout, WarehouseNotRunning
 from brickbook.ops import warehouses
+from brickbook.options import shown
 from brickbook.waiting import Observation, wait_for
 
 if TYPE_CHECKING:
@@ -39,11 +41,14 @@ __all__ = [
     "Executed",
     "RowFormat",
     "Statement",
+    "check_warehouse_id",
     "ensure_ready",
     "execute",
     "export",
     "observe_statement",
+    "read_statement",
     "rows",
+    "statement_params",
     "write_rows",
 ]
 
@@ -51,6 +56,11 @@ RowFormat = Literal["csv", "json"]
 # The server holds the submit this long for a quick answer; a longer statement is polled instead.
 DEFAULT_WAIT_TIMEOUT = "5s"
 _FLUSH_CHARS = 1 << 20  # text is written in pieces of about this size
+MAX_STATEMENT_BYTES = 16 * 1024 * 1024  # the Statement Execution API's limit on the text
+MAX_PARAMS = 256
+MAX_PARAM_VALUE = 64 * 1024
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,64 @@ class Executed:
     def statement_id(self) -> str:
         """Return the statement's id."""
         return self.response.statement_id
+
+
+# -- checks before any request -------------------------------------------------------------------
+
+
+def check_warehouse_id(value: str, what: str = "WAREHOUSE_ID") -> str:
+    """Check a warehouse id before any request: letters, digits, ``-``, ``_``, ``.``; at most 100."""
+    if not _ID.fullmatch(value):
+        raise UsageError(f"{what} must be a warehouse id such as 1234567890abcdef, not {shown(value)}")
+    return value
+
+
+def read_statement(statement: str | None, file: str | None) -> str:
+    """Return the SQL text given inline or in ``--file`` (exactly one; not blank; at most 16 MiB)."""
+    from pathlib import Path
+
+    statement = statement or None  # left out on the command line: ""
+    if (statement is None) == (file is None):
+        raise UsageError('give the statement either inline ("SELECT ...") or with --file FILE, not both')
+    if file is not None:
+        try:
+            with Path(file).open("rb") as stream:
+                raw = stream.read(MAX_STATEMENT_BYTES + 1)
+        except OSError as error:
+            raise UsageError(f"--file: cannot read {shown(file)}: {error.strerror or error}") from None
+        try:
+            statement = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"--file: {shown(file)} is not UTF-8 text") from None
+        size = len(raw)
+    else:
+        assert statement is not None  # one of the two is set: checked above
+        size = len(statement.encode("utf-8", "surrogatepass"))
+    if size > MAX_STATEMENT_BYTES:
+        raise UsageError("the statement is larger than 16 MiB, the most the Statement Execution API takes")
+    if not statement.strip():
+        raise UsageError("the statement is empty")
+    if "\x00" in statement:
+        raise UsageError("the statement contains a NUL character")
+    return statement
+
+
+def statement_params(param: list[str] | None) -> dict[str, str]:
+    """Read ``--param name=value`` (a ``:name`` in the text); names are SQL identifiers, values bounded."""
+    from brickbook.options import parse_params
+
+    params = parse_params(param)
+    if len(params) > MAX_PARAMS:
+        raise UsageError(f"at most {MAX_PARAMS} --param values, not {len(params)}")
+    for name, value in params.items():
+        bare = name[1:] if name.startswith(":") else name
+        if not _PARAM_NAME.fullmatch(bare):
+            raise UsageError(
+                f"--param name must be a SQL identifier such as day or min_total, not {shown(name)}"
+            )
+        if len(value) > MAX_PARAM_VALUE or "\x00" in value:
+            raise UsageError(f"--param {bare}: the value must be at most 64 KiB of text without NUL")
+    return {name.lstrip(":"): value for name, value in params.items()}
 
 
 def _left(ctx: Context, started: float, timeout: float | None) -> float | None:

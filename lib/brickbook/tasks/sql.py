@@ -47,20 +47,15 @@ SPEC_HELP = {
     "json": "The warehouse spec as inline JSON, or @path to a JSON file (the body of sql/warehouses).",
     "file": "The warehouse spec as a .json, .yaml or .yml file.",
 }
-MAX_STATEMENT_BYTES = 16 * 1024 * 1024  # the Statement Execution API's limit on the text
-MAX_PARAMS = 256
-MAX_PARAM_VALUE = 64 * 1024
 TABLE_BATCH = 1000  # rows per table block on a terminal: the widths are measured per block
 QUERY_STATUSES = ("QUEUED", "STARTED", "COMPILING", "COMPILED", "RUNNING", "FINISHED", "FAILED", "CANCELED")
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
 
 
 def warehouse_id_arg(value: str, what: str = "WAREHOUSE_ID") -> str:
-    """Check a warehouse id before any request: letters, digits, ``-``, ``_``, ``.``; at most 100."""
-    if not _ID.fullmatch(value):
-        raise UsageError(f"{what} must be a warehouse id such as 1234567890abcdef, not {shown(value)}")
-    return value
+    """Check a warehouse id before any request (``brickbook.ops.sql.check_warehouse_id``)."""
+    from brickbook.ops.sql import check_warehouse_id
+
+    return check_warehouse_id(value, what)
 
 
 def _timeout(timeout: str | None) -> float | None:
@@ -196,54 +191,6 @@ def delete(inv: Invocation, warehouse_id: str) -> Any:
 # -- execute -----------------------------------------------------------------------------------------
 
 
-def read_statement(statement: str | None, file: str | None) -> str:
-    """Return the SQL text given inline or in ``--file`` (exactly one; not blank; at most 16 MiB)."""
-    from pathlib import Path
-
-    statement = statement or None  # left out on the command line: ""
-    if (statement is None) == (file is None):
-        raise UsageError('give the statement either inline ("SELECT ...") or with --file FILE, not both')
-    if file is not None:
-        try:
-            with Path(file).open("rb") as stream:
-                raw = stream.read(MAX_STATEMENT_BYTES + 1)
-        except OSError as error:
-            raise UsageError(f"--file: cannot read {shown(file)}: {error.strerror or error}") from None
-        try:
-            statement = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"--file: {shown(file)} is not UTF-8 text") from None
-        size = len(raw)
-    else:
-        assert statement is not None  # one of the two is set: checked above
-        size = len(statement.encode("utf-8", "surrogatepass"))
-    if size > MAX_STATEMENT_BYTES:
-        raise UsageError("the statement is larger than 16 MiB, the most the Statement Execution API takes")
-    if not statement.strip():
-        raise UsageError("the statement is empty")
-    if "\x00" in statement:
-        raise UsageError("the statement contains a NUL character")
-    return statement
-
-
-def statement_params(param: list[str] | None) -> dict[str, str]:
-    """Read ``--param name=value`` (a ``:name`` in the text); names are SQL identifiers, values bounded."""
-    from brickbook.options import parse_params
-
-    params = parse_params(param)
-    if len(params) > MAX_PARAMS:
-        raise UsageError(f"at most {MAX_PARAMS} --param values, not {len(params)}")
-    for name, value in params.items():
-        bare = name[1:] if name.startswith(":") else name
-        if not _PARAM_NAME.fullmatch(bare):
-            raise UsageError(
-                f"--param name must be a SQL identifier such as day or min_total, not {shown(name)}"
-            )
-        if len(value) > MAX_PARAM_VALUE or "\x00" in value:
-            raise UsageError(f"--param {bare}: the value must be at most 64 KiB of text without NUL")
-    return {name.lstrip(":"): value for name, value in params.items()}
-
-
 def schema_arg(value: str | None, what: str) -> str | None:
     """Check a --catalog or --schema name (one Unity Catalog name part)."""
     if value is None:
@@ -328,8 +275,8 @@ def execute(
     from brickbook.localfs import check_target, local_path
     from brickbook.ops import sql as ops
 
-    text = read_statement(statement, file)
-    params = statement_params(param)
+    text = ops.read_statement(statement, file)
+    params = ops.statement_params(param)
     seconds = _timeout(timeout)
     catalog, schema = schema_arg(catalog, "--catalog"), schema_arg(schema, "--schema")
     fmt = inv.requested_output
