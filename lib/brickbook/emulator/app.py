@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaContext, AreaFactory
-from brickbook.emulator.errors import ApiError, error_response
+from brickbook.emulator.errors import ApiError
 from brickbook.emulator.faults import FaultBook, FaultMiddleware, RateLimiter, RateLimitMiddleware
 from brickbook.emulator.frontdoor import AuthMiddleware
 from brickbook.emulator.journal import RequestContextMiddleware, RequestJournal
@@ -32,10 +32,11 @@ from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.secrets import SecretsArea
 from brickbook.emulator.routes.tokens import TokensArea
 from brickbook.emulator.routes.workspace import WorkspaceArea
+from brickbook.emulator.services import build_services
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.store import Store
-from brickbook.emulator.wire import request_id
+from brickbook.emulator.wire import error_response, request_id
 
 __all__ = ["AREAS", "create_app"]
 
@@ -80,16 +81,21 @@ def create_app(settings: EmulatorSettings, *, areas: Sequence[AreaFactory] = ARE
     """Build the emulator's state and its one route table."""
     store = Store(settings.data_dir)
     identity = Identity(settings, store, settings.clock)
-    context = AreaContext(settings=settings, store=store, identity=identity, clock=settings.clock)
+    services = build_services(settings, store, identity, settings.clock)
+    context = AreaContext(
+        settings=settings, store=store, identity=identity, clock=settings.clock, services=services
+    )
+    built = [factory(context) for factory in areas]
     plane = ControlPlane(
         store=store,
         identity=identity,
         faults=FaultBook(settings.faults),
         rate_limits=RateLimiter(settings.clock, settings.rate_limits),
         journal=RequestJournal(),
+        services=services,
+        areas=tuple(built),
     )
     routes: list[BaseRoute] = [*ControlRoutes(plane).routes()]
-    built = [factory(context) for factory in areas]
     for area in built:
         routes.extend(area.routes())
     routes += [
@@ -100,11 +106,10 @@ def create_app(settings: EmulatorSettings, *, areas: Sequence[AreaFactory] = ARE
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        # Areas with background work (the jobs scheduler and its child processes) stop before the store.
+        # Background work (the jobs scheduler and its child processes) stops before the store closes.
         for area in built:
-            shutdown = getattr(area, "shutdown", None)
-            if callable(shutdown):
-                shutdown()
+            area.shutdown()
+        services.shutdown()
         store.close()
 
     return Starlette(

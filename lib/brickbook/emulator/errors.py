@@ -4,25 +4,21 @@ Two families:
 
 - API errors: ``{"error_code": "CODE", "message": ..., "details": [RequestInfo]}`` with the HTTP status
   the real service uses for that code (MLflow's table, except INVALID_STATE -> 400). State and route
-  code raise ``ApiError``; the app turns it into that body.
+  code raise ``ApiError`` (plain Python: state/ never needs HTTP types); wire.py renders it.
 - Front-door auth errors: a legacy *integer* ``error_code`` (401 for a missing credential, 403 for a
-  bad one, plus ``X-Databricks-Reason-Phrase``), produced before any route runs.
+  bad one, plus ``X-Databricks-Reason-Phrase``), produced before any route runs (wire.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 __all__ = [
     "STATUS_BY_CODE",
     "ApiError",
     "code_for_status",
     "error_body",
-    "error_response",
-    "invalid_token_response",
-    "missing_credential_response",
+    "invalid",
 ]
 
 STATUS_BY_CODE: dict[str, int] = {
@@ -107,22 +103,6 @@ def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
     }
 
 
-def error_response(error: ApiError, request_id: str) -> JSONResponse:
-    return JSONResponse(
-        error_body(error.code, error.message, request_id), status_code=error.status, headers=error.headers
-    )
-
-
-def missing_credential_response(request_id: str) -> JSONResponse:
-    """HTTP 401 with the front door's integer code: no credential, or not a bearer token."""
-    message = f"Credential was not sent or was of an unsupported type for this API. [ReqId: {request_id}]"
-    return JSONResponse({"error_code": 401, "message": message}, status_code=401)
-
-
-def invalid_token_response(request_id: str) -> JSONResponse:
-    """HTTP 403 with the front door's integer code: unknown, expired or revoked token."""
-    return JSONResponse(
-        {"error_code": 403, "message": f"Invalid access token. [ReqId: {request_id}]"},
-        status_code=403,
-        headers={"X-Databricks-Reason-Phrase": "Invalid access token."},
-    )
+def invalid(message: str) -> ApiError:
+    """400 INVALID_PARAMETER_VALUE, the answer to a request field the service refuses."""
+    return ApiError("INVALID_PARAMETER_VALUE", message)

@@ -20,9 +20,10 @@ from typing import Any
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from brickbook.emulator.errors import ApiError, code_for_status, error_body, error_response
+from brickbook.emulator.errors import ApiError, code_for_status, error_body
 from brickbook.emulator.journal import is_control_path
 from brickbook.emulator.settings import FaultRule, RateLimitRule
+from brickbook.emulator.wire import error_response
 
 __all__ = [
     "ConnectionDropped",

@@ -12,8 +12,8 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from brickbook.emulator.errors import invalid_token_response, missing_credential_response
 from brickbook.emulator.state.identity import Identity
+from brickbook.emulator.wire import invalid_token_response, missing_credential_response
 
 __all__ = ["AuthMiddleware", "is_public_path"]
 

@@ -1,4 +1,4 @@
-"""Request parsing and response helpers that every route module shares."""
+"""Request parsing and response helpers that every route module shares, and the error answers' HTTP form."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, error_body
 from brickbook.emulator.state.identity import Principal
 
 __all__ = [
     "base_url",
     "caller",
+    "error_response",
+    "invalid_token_response",
     "json_response",
+    "missing_credential_response",
     "parse_json_object",
     "read_json",
     "request_id",
@@ -105,3 +108,24 @@ def _depth_exceeds(data: Any, limit: int) -> bool:
 
 def json_response(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
+
+
+def error_response(error: ApiError, request_id: str) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.code, error.message, request_id), status_code=error.status, headers=error.headers
+    )
+
+
+def missing_credential_response(request_id: str) -> JSONResponse:
+    """HTTP 401 with the front door's integer code: no credential, or not a bearer token."""
+    message = f"Credential was not sent or was of an unsupported type for this API. [ReqId: {request_id}]"
+    return JSONResponse({"error_code": 401, "message": message}, status_code=401)
+
+
+def invalid_token_response(request_id: str) -> JSONResponse:
+    """HTTP 403 with the front door's integer code: unknown, expired or revoked token."""
+    return JSONResponse(
+        {"error_code": 403, "message": f"Invalid access token. [ReqId: {request_id}]"},
+        status_code=403,
+        headers={"X-Databricks-Reason-Phrase": "Invalid access token."},
+    )

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.state.identity import Identity, Principal, stable_id
 from brickbook.emulator.wire import base_url, caller, json_response
 
@@ -54,7 +54,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return (client_id, secret) if sep else None
 
 
-class AuthArea:
+class AuthArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         self.identity: Identity = context.identity
         self.workspace_id = context.settings.workspace_id

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -11,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES, SPARK_VERSIONS
+from brickbook.emulator.state.paging import decode_offset, page_of
 from brickbook.emulator.wire import caller, json_response, read_json
 
 __all__ = ["ClustersArea"]
@@ -32,25 +30,9 @@ def _cluster_id(data: dict[str, Any]) -> str:
     return value
 
 
-def _page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _offset(token: str) -> int:
-    try:
-        label, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if label == "offset" and number.isdigit():
-            return int(number)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid page token: {token}")
-
-
-class ClustersArea:
+class ClustersArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.clusters = ClustersState(
-            context.store, context.clock, step_seconds=context.settings.cluster_start_seconds
-        )
+        self.clusters = context.services.clusters
 
     def routes(self) -> Sequence[BaseRoute]:
         table: list[tuple[str, Handler, str]] = [
@@ -147,15 +129,14 @@ class ClustersArea:
                 "INVALID_PARAMETER_VALUE", f"page_size must be a non-negative integer: {size_text}"
             )
         size = min(int(size_text), MAX_PAGE_SIZE) or MAX_PAGE_SIZE
-        start = _offset(query["page_token"]) if query.get("page_token") else 0
-        page: dict[str, Any] = {}
-        if found[start : start + size]:
-            page["clusters"] = found[start : start + size]
-        if start + size < len(found):
-            page["next_page_token"] = _page_token(start + size)
-        if start > 0:
-            page["prev_page_token"] = _page_token(max(0, start - size))
-        return json_response(page)
+        start = decode_offset(query["page_token"]) if query.get("page_token") else 0
+        page = page_of(found, start, size)
+        answer: dict[str, Any] = {"clusters": page.items} if page.items else {}
+        if page.next_token is not None:
+            answer["next_page_token"] = page.next_token
+        if page.prev_token is not None:
+            answer["prev_page_token"] = page.prev_token
+        return json_response(answer)
 
     async def list_node_types(self, request: Request) -> Response:
         return json_response({"node_types": list(NODE_TYPES.values())})

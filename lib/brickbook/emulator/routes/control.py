@@ -14,9 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from brickbook.emulator.area import Area
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.faults import FaultBook, RateLimiter
 from brickbook.emulator.journal import RequestJournal
+from brickbook.emulator.services import Services
 from brickbook.emulator.settings import FaultRule, rate_limits_from_json
 from brickbook.emulator.state.identity import CREDENTIAL_KINDS, Identity
 from brickbook.emulator.state.store import Store
@@ -34,10 +36,19 @@ class ControlPlane:
     faults: FaultBook
     rate_limits: RateLimiter
     journal: RequestJournal
+    services: Services
+    areas: tuple[Area, ...]
 
     def reset(self) -> None:
-        """Forget all API state, faults, rate limits and the journal; issued OAuth tokens stay valid."""
+        """Forget all API state, faults, rate limits and the journal; issued OAuth tokens stay valid.
+
+        The store is cleared first, then every shared service and every area resets what it keeps
+        outside the store (child processes, files, handles), so none has to notice a reset by itself.
+        """
         self.store.clear(keep=CREDENTIAL_KINDS)
+        self.services.reset()
+        for area in self.areas:
+            area.reset()
         self.faults.clear()
         self.rate_limits.clear()
         self.journal.clear()

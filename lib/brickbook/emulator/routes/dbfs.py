@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.dbfs import BLOCK_LIMIT, DEFAULT_READ_LENGTH, DbfsState, Upload
 from brickbook.emulator.wire import json_response, parse_json_object
@@ -208,7 +208,7 @@ def _boundary(content_type: str) -> bytes:
     raise ApiError("MALFORMED_REQUEST", "A multipart body needs a boundary.")
 
 
-class DbfsArea:
+class DbfsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         self.state = DbfsState.for_context(context)
 

@@ -11,7 +11,6 @@ Every call on a saved job or a run first asks state/job_access.py whether the ca
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,21 +18,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
-from brickbook.emulator.errors import ApiError
-from brickbook.emulator.runtime.scheduler import Scheduler
-from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.area import AreaBase, AreaContext
+from brickbook.emulator.errors import invalid
 from brickbook.emulator.state.job_access import JobAccess
 from brickbook.emulator.state.jobs import (
     JobsState,
-    decode_page_token,
-    encode_page_token,
     public_job,
     queue_enabled,
     validate_tasks,
 )
+from brickbook.emulator.state.paging import decode_offset, page_of
 from brickbook.emulator.state.run_views import public_run, public_task_run
-from brickbook.emulator.state.runs import NewRun, RunsState
+from brickbook.emulator.state.runs import NewRun
 from brickbook.emulator.wire import base_url, caller, json_response, read_json
 
 __all__ = ["JobsArea"]
@@ -41,10 +37,6 @@ __all__ = ["JobsArea"]
 VERSIONS = ("2.1", "2.2")
 RUN_TYPES = ("JOB_RUN", "WORKFLOW_RUN", "SUBMIT_RUN")
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _invalid(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
 
 
 def _version(request: Request) -> str:
@@ -58,7 +50,7 @@ def _int(query: Mapping[str, str], name: str, default: int | None = None) -> int
     try:
         return int(raw)
     except ValueError as exc:
-        raise _invalid(f"{name} must be an integer, got {raw!r}.") from exc
+        raise invalid(f"{name} must be an integer, got {raw!r}.") from exc
 
 
 def _flag(query: Mapping[str, str], name: str) -> bool:
@@ -67,7 +59,7 @@ def _flag(query: Mapping[str, str], name: str) -> bool:
 
 def _required_id(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise _invalid(f"{name} is required and must be an integer.")
+        raise invalid(f"{name} is required and must be an integer.")
     return int(value)
 
 
@@ -76,56 +68,44 @@ def _page(query: Mapping[str, str], version: str) -> int | None:
     if version != "2.2":
         return None
     token = query.get("page_token")
-    return decode_page_token(token) if token else 0
+    return decode_offset(token) if token else 0
 
 
 def _offset_and_limit(query: Mapping[str, str], *, default: int, maximum: int) -> tuple[int, int]:
     limit = _int(query, "limit", default) or maximum
     if not 1 <= limit <= maximum:
-        raise _invalid(f"limit must be between 1 and {maximum}, got {limit}.")
+        raise invalid(f"limit must be between 1 and {maximum}, got {limit}.")
     token = query.get("page_token")
-    offset = decode_page_token(token) if token else _int(query, "offset", 0) or 0
+    offset = decode_offset(token) if token else _int(query, "offset", 0) or 0
     if offset < 0:
-        raise _invalid("offset must not be negative.")
+        raise invalid("offset must not be negative.")
     return offset, limit
 
 
 def _paged(key: str, items: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
     """A list answer: the key left out when empty, as the real service does."""
-    page = items[offset : offset + limit]
-    answer: dict[str, Any] = {key: page} if page else {}
-    answer["has_more"] = offset + limit < len(items)
-    if answer["has_more"]:
-        answer["next_page_token"] = encode_page_token(offset + limit)
-    if offset > 0:
-        answer["prev_page_token"] = encode_page_token(max(0, offset - limit))
+    page = page_of(items, offset, limit)
+    answer: dict[str, Any] = {key: page.items} if page.items else {}
+    answer["has_more"] = page.next_token is not None
+    if page.next_token is not None:
+        answer["next_page_token"] = page.next_token
+    if page.prev_token is not None:
+        answer["prev_page_token"] = page.prev_token
     return answer
 
 
-class JobsArea:
+class JobsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         self.jobs = JobsState(context.store, context.clock)
-        self.runs = RunsState(context.store, context.clock)
-        clusters = ClustersState(
-            context.store, context.clock, step_seconds=context.settings.cluster_start_seconds
-        )
-        self.access = JobAccess(context.store, self.jobs, self.runs, clusters)
+        self.runs = context.services.runs
+        self.access = JobAccess(context.store, self.jobs, self.runs, context.services.clusters)
         self.identity = context.identity
-        self.scheduler = Scheduler(self.runs, clusters, context.identity, context.clock)
-        for run in self.runs.recover():  # runs the previous process left unfinished (kill -9)
-            context.identity.revoke_context_tokens(run["run_id"])
-            for cluster_id in run.get("_clusters", {}).values():
-                with contextlib.suppress(ApiError):
-                    clusters.terminate(cluster_id, "JOB_FINISHED")
-
-    def shutdown(self) -> None:
-        """Stop the scheduler and kill every task process (for an app lifespan's shutdown)."""
-        self.scheduler.close()
+        self.scheduler = context.services.scheduler
 
     def routes(self) -> Sequence[BaseRoute]:
         table: list[tuple[str, Handler, str]] = [
             ("create", self.create, "POST"),
-            ("reset", self.reset, "POST"),
+            ("reset", self.reset_job, "POST"),
             ("update", self.update, "POST"),
             ("get", self.get, "GET"),
             ("list", self.list, "GET"),
@@ -154,7 +134,7 @@ class JobsArea:
         job_id = self.jobs.create(body, creator=caller(request), api_version=_version(request))
         return json_response({"job_id": job_id})
 
-    async def reset(self, request: Request) -> Response:
+    async def reset_job(self, request: Request) -> Response:
         body = await read_json(request)
         job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
         self.jobs.reset(job["job_id"], body.get("new_settings"))
@@ -230,12 +210,12 @@ class JobsArea:
         body = await read_json(request)
         tasks = body.get("tasks")
         if not tasks:
-            raise _invalid("tasks is required.")
+            raise invalid("tasks is required.")
         validate_tasks(tasks, body.get("job_clusters"))
         self.access.check_clusters(caller(request), tasks)
         timeout = body.get("timeout_seconds", 0)
         if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
-            raise _invalid("timeout_seconds must be a non-negative integer.")
+            raise invalid("timeout_seconds must be a non-negative integer.")
         run, _ = self.runs.start(
             NewRun(
                 tasks=tasks,
@@ -274,10 +254,10 @@ class JobsArea:
         """``GET runs/list``: the runs the caller may view, newest started first; ``limit`` 1-25 (0: 25)."""
         query = request.query_params
         if _flag(query, "active_only") and _flag(query, "completed_only"):
-            raise _invalid("active_only and completed_only cannot both be true.")
+            raise invalid("active_only and completed_only cannot both be true.")
         run_type = query.get("run_type")
         if run_type is not None and run_type not in RUN_TYPES:
-            raise _invalid(f"run_type must be one of {', '.join(RUN_TYPES)}.")
+            raise invalid(f"run_type must be one of {', '.join(RUN_TYPES)}.")
         offset, limit = _offset_and_limit(query, default=20, maximum=25)
         records = self.runs.list_runs(
             job_id=_int(query, "job_id"),
@@ -312,7 +292,7 @@ class JobsArea:
         all_queued = body.get("all_queued_runs") is True
         job_id = body.get("job_id")
         if job_id is None and not all_queued:
-            raise _invalid("Set job_id, or all_queued_runs to cancel every queued run.")
+            raise invalid("Set job_id, or all_queued_runs to cancel every queued run.")
         principal = caller(request)
         if job_id is not None:
             job_id = self.access.job(principal, _required_id(job_id, "job_id"), "CAN_MANAGE_RUN")["job_id"]
@@ -345,10 +325,10 @@ def _only(tasks: list[dict[str, Any]], only: Any) -> list[dict[str, Any]]:
     if only is None:
         return tasks
     if not isinstance(only, list) or not all(isinstance(k, str) for k in only):
-        raise _invalid("only must be a list of task keys.")
+        raise invalid("only must be a list of task keys.")
     unknown = sorted(set(only) - {t["task_key"] for t in tasks})
     if unknown:
-        raise _invalid(f"Task(s) {', '.join(unknown)} are not part of the job.")
+        raise invalid(f"Task(s) {', '.join(unknown)} are not part of the job.")
     chosen = [dict(t) for t in tasks if t["task_key"] in only]
     for task in chosen:
         task["depends_on"] = [d for d in task.get("depends_on", []) if d["task_key"] in only]

@@ -13,9 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.state.repos import RepoState
-from brickbook.emulator.state.workspace import WorkspaceState, home_names
 from brickbook.emulator.wire import caller, json_response, read_json
 
 __all__ = ["ReposArea"]
@@ -23,11 +22,10 @@ __all__ = ["ReposArea"]
 BASE = "/api/2.0/repos"
 
 
-class ReposArea:
+class ReposArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        workspace = WorkspaceState(context.store, context.clock, home_names(context.settings))
         allow_remote = context.settings.allow_remote_repos
-        self.state = RepoState(context.store, workspace, allow_remote=allow_remote)
+        self.state = RepoState(context.store, context.services.workspace, allow_remote=allow_remote)
 
     def routes(self) -> Sequence[BaseRoute]:
         return [

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.state.secrets import SecretsState
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -21,7 +21,7 @@ __all__ = ["SecretsArea"]
 BASE = "/api/2.0/secrets"
 
 
-class SecretsArea:
+class SecretsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         self.state = SecretsState(context.store, context.clock)
 

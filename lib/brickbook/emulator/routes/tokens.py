@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.wire import caller, json_response, read_json
@@ -16,7 +16,7 @@ from brickbook.emulator.wire import caller, json_response, read_json
 __all__ = ["TokensArea"]
 
 
-class TokensArea:
+class TokensArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         self.identity: Identity = context.identity
 

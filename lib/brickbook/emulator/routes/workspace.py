@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.state.workspace import WorkspaceState, home_names
+from brickbook.emulator.state.workspace import WorkspaceState
 from brickbook.emulator.wire import caller, json_response, read_json
 
 __all__ = ["WorkspaceArea", "parse_multipart"]
@@ -52,9 +52,9 @@ def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-class WorkspaceArea:
+class WorkspaceArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.state = WorkspaceState(context.store, context.clock, home_names(context.settings))
+        self.state: WorkspaceState = context.services.workspace
 
     def routes(self) -> Sequence[BaseRoute]:
         return [

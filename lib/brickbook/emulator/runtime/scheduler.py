@@ -8,9 +8,10 @@ attempt (new task run id, attempt_number + 1) when the task's policy asks for on
 RUNNING -> TERMINATING (its job clusters are terminated, its context token revoked) -> TERMINATED.
 Durations, timeouts and retry intervals are measured on the injected clock, so tests move time.
 
-A run whose record vanished (control-API reset) has its processes killed. When the store is closed
-(app shutdown) the thread kills every child and ends; an ``atexit`` hook does the same at interpreter
-exit, and each child also exits by itself when the emulator process is gone.
+A run whose record vanished (``runs/delete`` of an unfinished run) has its processes killed; a
+control-API reset calls ``reset()``, which kills every child and forgets the context tokens. When the
+store is closed (app shutdown) the thread kills every child and ends; an ``atexit`` hook does the same
+at interpreter exit, and each child also exits by itself when the emulator process is gone.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ class Scheduler:
         self.identity = identity
         self.clock = clock
         self.launcher = launcher or Launcher()
-        # (run incarnation, task run id) -> (child, job run id): ids restart after a control-API reset.
-        self._children: dict[tuple[str, int], tuple[Child, int]] = {}
+        # task run id -> (child, job run id); reset() empties it, since ids restart after a reset.
+        self._children: dict[int, tuple[Child, int]] = {}
         self._tokens: dict[int, str] = {}  # job run id -> context token, in memory only
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -83,6 +84,16 @@ class Scheduler:
                 )
                 self._thread.start()
         self._wake.set()
+
+    def reset(self) -> None:
+        """Kill every child and forget every context token: the control API's reset cleared the runs."""
+        with self._lock:
+            self._tokens.clear()  # the tokens' records went with the store
+            self.kill_children()
+
+    def shutdown(self) -> None:
+        """Stop the thread and kill every child process (the app is stopping)."""
+        self.close()
 
     def close(self) -> None:
         """Stop the thread and kill every child process."""
@@ -108,9 +119,10 @@ class Scheduler:
                     if not active and not self._children:
                         self._thread = None
                         return
-                for run_id, incarnation in active:
-                    self.tick(run_id, incarnation)
-                self._reap_orphans(set(active))
+                for run_id in active:
+                    self.tick(run_id)
+                with self._lock:
+                    self._reap_orphans(set(active))
                 self._wake.wait(_TICK_SECONDS)
         except sqlite3.ProgrammingError:  # the store was closed: the app is shutting down for good
             self._stop.set()
@@ -121,26 +133,26 @@ class Scheduler:
             if self._stop.is_set():
                 self.kill_children()
 
-    def _reap_orphans(self, active: set[tuple[int, str]]) -> None:
+    def _reap_orphans(self, active: set[int]) -> None:
         for key, (child, run_id) in list(self._children.items()):
-            if (run_id, key[0]) not in active:
+            if run_id not in active:
                 self.launcher.kill(child)
                 self.launcher.discard(child)
-                del self._children[key]
-        for run_id in [r for r in self._tokens if r not in {run for run, _ in active}]:
+                self._children.pop(key, None)
+        for run_id in [r for r in self._tokens if r not in active]:
             self._revoke(run_id)
 
-    def tick(self, run_id: int, incarnation: str) -> None:
+    def tick(self, run_id: int) -> None:
         """Advance one run as far as it can go now."""
         try:
-            with self.runs.editing(run_id, incarnation) as run:
+            with self.runs.editing(run_id) as run:
                 if run is not None:
                     self._advance(run, self.runs.now_ms())
         except sqlite3.ProgrammingError:
             raise
         except Exception as exc:  # a bug must not leave a run RUNNING forever
             _log.exception("jobs scheduler failed on run %s", run_id)
-            with self.runs.editing(run_id, incarnation) as run:
+            with self.runs.editing(run_id) as run:
                 if run is not None:
                     message = f"brickbook emulator error: {exc}"
                     run["state"] = make_state("INTERNAL_ERROR", result="FAILED", message=message)
@@ -237,11 +249,11 @@ class Scheduler:
 
     def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
         child = self.launcher.launch(task["run_id"], spec)
-        self._children[(run["_incarnation"], task["run_id"])] = (child, run["run_id"])
+        self._children[task["run_id"]] = (child, run["run_id"])
 
     def child(self, run: dict[str, Any], task_run_id: int) -> Child | None:
-        entry = self._children.get((run["_incarnation"], task_run_id))
+        entry = self._children.get(task_run_id)
         return None if entry is None else entry[0]
 
     def drop_child(self, run: dict[str, Any], task_run_id: int) -> None:
-        self._children.pop((run["_incarnation"], task_run_id), None)
+        self._children.pop(task_run_id, None)

@@ -1,8 +1,9 @@
 """Object permissions: may principal P do action A on object O. One rule for every area.
 
-An object is a ``Resource``: its type (which fixes the permission levels, weakest first), its name
-and its grants, ``{user name or group: level}``. A principal holds the strongest level granted to
-its user name or to one of its groups (``users``); workspace admins hold every level on everything.
+An object is a ``Resource``: its type (which fixes the permission levels, weakest first: a
+``grants.Levels``), its name and its grants, ``{user name or group: level}``. A principal holds the
+strongest level granted to its user name or to one of its groups (``users``; see state/grants.py,
+the grants model every area shares); workspace admins hold every level on everything.
 An action needs a level; holding that level or a stronger one allows it.
 
 Grants come today from ownership and a few fixed rules; the Permissions API (``/api/2.0/permissions``,
@@ -24,6 +25,8 @@ Levels, and what they allow here:
   < CAN_MANAGE (edit, resize, permanent-delete, pin, unpin);
 - workspace object: CAN_READ (list, get-status, export) < CAN_RUN < CAN_EDIT (import, mkdirs)
   < CAN_MANAGE (delete);
+- SQL warehouse: CAN_VIEW < CAN_USE (start, run statements) < CAN_MONITOR < CAN_MANAGE (edit,
+  stop, delete) < IS_OWNER (see state/warehouses.py);
 - secret scope: READ < WRITE < MANAGE (see state/secrets.py).
 
 A refusal is HTTP 403 ``PERMISSION_DENIED`` worded as the real service words it: "User
@@ -37,12 +40,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.grants import USERS, Levels, memberships
 from brickbook.emulator.state.identity import Principal
 
 __all__ = [
     "CLUSTER",
     "JOB",
     "SECRET_SCOPE",
+    "SQL_WAREHOUSE",
     "USERS",
     "WORKSPACE",
     "ObjectType",
@@ -54,7 +59,6 @@ __all__ = [
     "workspace_object",
 ]
 
-USERS = "users"  # the group every non-admin principal is in
 HOME_ROOTS = ("Users", "Repos")
 
 
@@ -68,25 +72,28 @@ class ObjectType:
     """A kind of object: its permission levels, weakest first, and how a refusal names it."""
 
     label: str  # "job" in "... permissions on job 12"; empty for workspace paths
-    levels: tuple[str, ...]
+    levels: Levels
     template: str = "User {user} does not have {levels} permissions on {object}."
 
     def rank(self, level: str | None) -> int:
         """The position of ``level`` among this type's levels; -1 for none or an unknown level."""
-        return self.levels.index(level) if level in self.levels else -1
+        return self.levels.rank(level)
 
     def denied(self, user: str, needed: str, name: str) -> str:
-        enough = sorted(["Admin", *(_display(level) for level in self.levels[self.rank(needed) :])])
+        enough = sorted(["Admin", *(_display(level) for level in self.levels.at_least(needed))])
         target = f"{self.label} {name}" if self.label else name
         return self.template.format(user=user, levels=" or ".join(enough), needed=needed, object=target)
 
 
-JOB = ObjectType("job", ("CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER"))
-CLUSTER = ObjectType("cluster", ("CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE"))
-WORKSPACE = ObjectType("", ("CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"))
+JOB = ObjectType("job", Levels(("CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER")))
+CLUSTER = ObjectType("cluster", Levels(("CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE")))
+WORKSPACE = ObjectType("", Levels(("CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE")))
+SQL_WAREHOUSE = ObjectType(
+    "warehouse", Levels(("CAN_VIEW", "CAN_USE", "CAN_MONITOR", "CAN_MANAGE", "IS_OWNER"))
+)
 SECRET_SCOPE = ObjectType(
     "scope",
-    ("READ", "WRITE", "MANAGE"),
+    Levels(("READ", "WRITE", "MANAGE")),
     "User {user} does not have {needed} permission on {object} to perform this action.",
 )
 
@@ -103,8 +110,7 @@ class Resource:
 def _held(principal: Principal, resource: Resource) -> int:
     if principal.is_admin:
         return len(resource.type.levels) - 1
-    granted = (resource.grants.get(who) for who in (principal.user_name, *principal.groups))
-    return max((resource.type.rank(level) for level in granted), default=-1)
+    return resource.type.levels.strongest(resource.grants.get(who) for who in memberships(principal))
 
 
 def may(principal: Principal, resource: Resource, needed: str) -> bool:

@@ -1,12 +1,12 @@
 """Clusters: specs, the state machine and its rules (Clusters API 2.1, the SDK's ``State``). No HTTP here.
 
-Lifecycles need no background thread: each record stores its state and when it entered it, and every
-read advances it lazily by the injected clock. Each step (PENDING, RESTARTING, RESIZING -> RUNNING;
-TERMINATING -> TERMINATED) takes ``settings.cluster_start_seconds``. A RUNNING cluster with
-``autotermination_minutes`` set terminates (INACTIVITY) once idle that long; activity is what
-``touch`` records (the Jobs engine calls it when a run uses the cluster), or the cluster becoming RUNNING.
-``spark_conf["brickbook.emulator.fail_start"] = "true"`` makes every start fail: PENDING -> TERMINATING
--> TERMINATED with SPARK_STARTUP_FAILURE.
+Lifecycles need no background thread: each record stores its state and when it entered it, and every read
+advances it lazily by the injected clock (the shared model of state/lifecycle.py). Each step (PENDING,
+RESTARTING, RESIZING -> RUNNING; TERMINATING -> TERMINATED) takes ``settings.cluster_start_seconds``. A
+RUNNING cluster with ``autotermination_minutes`` set terminates (INACTIVITY) once idle that long; activity is
+what ``touch`` records (the Jobs engine calls it when a run uses the cluster), or the cluster becoming
+RUNNING. ``spark_conf["brickbook.emulator.fail_start"] = "true"`` makes every start fail: PENDING ->
+TERMINATING -> TERMINATED with SPARK_STARTUP_FAILURE.
 
 Permissions (state/access.py): the creator and admins hold CAN_MANAGE; start, restart and delete
 (terminate) need CAN_RESTART, edit, resize, permanent-delete, pin and unpin CAN_MANAGE. Reads are open
@@ -25,10 +25,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.access import CLUSTER, owned, require
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES, is_known_spark_version
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.lifecycle import Lifecycle, Transition
 from brickbook.emulator.state.store import Store
 
 __all__ = ["ClustersState"]
@@ -56,10 +57,6 @@ _STEP_MESSAGES = {
 }
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -74,46 +71,46 @@ def _check_size(spec: dict[str, Any]) -> None:
         low = autoscale.get("min_workers") if isinstance(autoscale, dict) else None
         high = autoscale.get("max_workers") if isinstance(autoscale, dict) else None
         if not (_is_int(low) and _is_int(high) and 0 <= low <= high and high >= 1):  # type: ignore[operator]
-            raise _invalid("autoscale needs integer min_workers >= 0 and max_workers >= min_workers.")
+            raise invalid("autoscale needs integer min_workers >= 0 and max_workers >= min_workers.")
     elif workers is None and not spec.get("is_single_node"):
-        raise _invalid("Either num_workers or autoscale must be specified.")
+        raise invalid("Either num_workers or autoscale must be specified.")
     if workers is not None and not (_is_int(workers) and workers >= 0):
-        raise _invalid(f"num_workers must be a non-negative integer, got {workers!r}.")
+        raise invalid(f"num_workers must be a non-negative integer, got {workers!r}.")
 
 
 def _check_nodes(spec: dict[str, Any]) -> None:
     if spec.get("node_type_id") is None and not (spec.get("instance_pool_id") or spec.get("policy_id")):
-        raise _invalid("Missing required field: node_type_id")
+        raise invalid("Missing required field: node_type_id")
     for field in ("node_type_id", "driver_node_type_id"):
         value = spec.get(field)
         if value is not None and value not in NODE_TYPES:
             supported = ", ".join(NODE_TYPES)
-            raise _invalid(f"Node type {value} is not supported. Supported node types: {supported}")
+            raise invalid(f"Node type {value} is not supported. Supported node types: {supported}")
 
 
 def _check_limits(spec: dict[str, Any]) -> None:
     minutes = spec.get("autotermination_minutes")
     if minutes is not None and not (_is_int(minutes) and (minutes == 0 or 10 <= minutes <= 10000)):
-        raise _invalid(
+        raise invalid(
             f"autotermination_minutes must be 0 (disabled) or between 10 and 10000, got {minutes!r}."
         )
     for field, limit in (("custom_tags", MAX_CUSTOM_TAGS), ("ssh_public_keys", MAX_SSH_KEYS)):
         value = spec.get(field)
         if value is not None and len(value) > limit:
-            raise _invalid(f"{field} has {len(value)} entries; at most {limit} are allowed.")
+            raise invalid(f"{field} has {len(value)} entries; at most {limit} are allowed.")
     for field in ("spark_conf", "spark_env_vars", "custom_tags"):
         value = spec.get(field)
         if value is not None and not isinstance(value, dict):
-            raise _invalid(f"{field} must be an object mapping names to values.")
+            raise invalid(f"{field} must be an object mapping names to values.")
 
 
 def validate_spec(spec: dict[str, Any]) -> None:
     """Check a create/edit spec as the service does; raise INVALID_PARAMETER_VALUE naming the field."""
     version = spec.get("spark_version")
     if not isinstance(version, str) or not version:
-        raise _invalid("Missing required field: spark_version")
+        raise invalid("Missing required field: spark_version")
     if not is_known_spark_version(version):
-        raise _invalid(f"Invalid spark version {version}.")
+        raise invalid(f"Invalid spark version {version}.")
     _check_size(spec)
     _check_nodes(spec)
     _check_limits(spec)
@@ -125,60 +122,68 @@ class ClustersState:
     def __init__(self, store: Store, clock: Callable[[], float], *, step_seconds: float = 1.0) -> None:
         self._store = store
         self._clock = clock
-        self._step = step_seconds
+        self._life = Lifecycle(
+            steps={**dict.fromkeys(TRANSITIONAL, "RUNNING"), "TERMINATING": "TERMINATED"},
+            step_seconds=step_seconds,
+            idle_state="RUNNING",
+            idle_target="TERMINATING",
+            idle_seconds=self._idle_seconds,
+            next_state=self._next_state,
+            on_transition=self._on_transition,
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _enter(self, record: dict[str, Any], state: str, at: float, message: str | None = None) -> None:
-        record["state"] = state
-        record["since"] = at
+        self._life.enter(record, state, at)
         record["state_message"] = _STEP_MESSAGES.get(state, "") if message is None else message
 
     def _terminate(self, record: dict[str, Any], at: float, code: str, **parameters: str) -> None:
         self._enter(record, "TERMINATING", at)
+        self._set_reason(record, code, **parameters)
+
+    @staticmethod
+    def _set_reason(record: dict[str, Any], code: str, **parameters: str) -> None:
         record["termination_reason"] = {
             "code": code,
             "type": _REASON_TYPES.get(code, "SERVICE_FAULT"),
             "parameters": parameters,
         }
 
+    @staticmethod
+    def _next_state(record: dict[str, Any], step: Transition) -> str:
+        """A start that is set to fail terminates instead of running."""
+        if step.source == "PENDING" and step.target == "RUNNING" and record.get("fail_start"):
+            return "TERMINATING"
+        return step.target
+
+    def _on_transition(self, record: dict[str, Any], step: Transition) -> None:
+        record["state_message"] = _STEP_MESSAGES.get(step.target, "")
+        if step.target == "RUNNING":
+            if step.source == "RESTARTING":
+                record["last_restarted_time"] = _ms(step.at)
+        elif step.cause == "idle":
+            minutes = str(record["spec"]["autotermination_minutes"])
+            self._set_reason(record, "INACTIVITY", inactivity_duration_min=minutes)
+            record["terminated_message"] = f"Inactive cluster terminated (inactive for {minutes} minutes)."
+        elif step.target == "TERMINATING":  # a start that failed
+            message = "Spark failed to start: injected by spark_conf brickbook.emulator.fail_start"
+            self._set_reason(record, "SPARK_STARTUP_FAILURE", databricks_error_message=message)
+        elif step.target == "TERMINATED":
+            record["state_message"] = record.get("terminated_message", "")
+            record["terminated_time"] = _ms(step.at)
+            if record.pop("start_after_termination", False):
+                self._start(record, step.at)
+
     def _advance(self, record: dict[str, Any], now: float) -> bool:
         """Apply every transition due by ``now``; say whether anything changed."""
-        changed = False
-        while True:
-            state, due = record["state"], record["since"] + self._step
-            if state in TRANSITIONAL and now >= due:
-                if state == "PENDING" and record.get("fail_start"):
-                    message = "Spark failed to start: injected by spark_conf brickbook.emulator.fail_start"
-                    self._terminate(record, due, "SPARK_STARTUP_FAILURE", databricks_error_message=message)
-                else:
-                    if state == "RESTARTING":
-                        record["last_restarted_time"] = _ms(due)
-                    self._enter(record, "RUNNING", due, "")
-                    record["last_activity"] = due
-            elif state == "TERMINATING" and now >= due:
-                self._enter(record, "TERMINATED", due, record.get("terminated_message", ""))
-                record["terminated_time"] = _ms(due)
-                if record.pop("start_after_termination", False):
-                    self._start(record, due)
-            elif state == "RUNNING" and now >= self._idle_deadline(record):
-                minutes = str(record["spec"]["autotermination_minutes"])
-                self._terminate(
-                    record, self._idle_deadline(record), "INACTIVITY", inactivity_duration_min=minutes
-                )
-                record["terminated_message"] = (
-                    f"Inactive cluster terminated (inactive for {minutes} minutes)."
-                )
-            else:
-                return changed
-            changed = True
+        return self._life.advance(record, now)
 
-    def _idle_deadline(self, record: dict[str, Any]) -> float:
-        """When a RUNNING cluster autoterminates if nothing touches it (never for job clusters)."""
+    @staticmethod
+    def _idle_seconds(record: dict[str, Any]) -> float:
+        """How long a RUNNING cluster may idle before it autoterminates (0: never, as for job clusters)."""
         minutes = record["spec"].get("autotermination_minutes") or 0
-        if not minutes or record["cluster_source"] == "JOB":
-            return float("inf")
-        return float(record["last_activity"]) + minutes * 60
+        return 0.0 if record["cluster_source"] == "JOB" else float(minutes * 60)
 
     def _start(self, record: dict[str, Any], at: float) -> None:
         self._enter(record, "PENDING", at)
@@ -194,7 +199,7 @@ class ClustersState:
         with self._store.transaction():
             record = self._store.get(KIND, cluster_id) if cluster_id else None
             if record is None:
-                raise _invalid(f"Cluster {cluster_id} does not exist")
+                raise invalid(f"Cluster {cluster_id} does not exist")
             if self._advance(record, self._clock()):
                 self._store.put(KIND, cluster_id, record)
         return record
@@ -213,7 +218,7 @@ class ClustersState:
 
     def _not_for_job_clusters(self, record: dict[str, Any], action: str) -> None:
         if record["cluster_source"] == "JOB":
-            raise _invalid(f"Cluster {record['cluster_id']} was created by a job and cannot be {action}.")
+            raise invalid(f"Cluster {record['cluster_id']} was created by a job and cannot be {action}.")
 
     # -- API operations -------------------------------------------------------------------------
 
@@ -310,7 +315,7 @@ class ClustersState:
     ) -> None:
         """``clusters/resize``: only from RUNNING; one of num_workers or autoscale."""
         if num_workers is None and autoscale is None:
-            raise _invalid("Either num_workers or autoscale must be specified.")
+            raise invalid("Either num_workers or autoscale must be specified.")
         with self._store.transaction():
             record = self.authorized(caller, cluster_id, "CAN_MANAGE")
             if record["state"] != "RUNNING":
@@ -364,7 +369,7 @@ class ClustersState:
         """Record activity (a run using the cluster), which postpones autotermination."""
         with self._store.transaction():
             record = self._load(cluster_id)
-            record["last_activity"] = self._clock()
+            self._life.touch(record, self._clock())
             self._store.put(KIND, cluster_id, record)
 
     def ensure_running(self, cluster_id: str) -> str:

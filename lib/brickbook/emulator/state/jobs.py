@@ -15,15 +15,14 @@ saved job is state/job_access.py's business.
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.paging import encode_offset
 from brickbook.emulator.state.store import Store
 
 __all__ = [
@@ -31,8 +30,6 @@ __all__ = [
     "PAGE_SIZE",
     "SUPPORTED_TASK_KINDS",
     "JobsState",
-    "decode_page_token",
-    "encode_page_token",
     "job_does_not_exist",
     "validate_tasks",
 ]
@@ -74,41 +71,21 @@ MAX_TAGS = 25
 MAX_CONCURRENT_RUNS = 1000
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
-
-
 def job_does_not_exist(job_id: object) -> ApiError:
     """The real answer for an unknown job: HTTP 400, which the SDK maps to ResourceDoesNotExist."""
-    return _invalid(f"Job {job_id} does not exist.")
-
-
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def decode_page_token(token: str) -> int:
-    """The offset inside an opaque page token; a token we did not issue is INVALID_PARAMETER_VALUE."""
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        offset = json.loads(base64.urlsafe_b64decode(padded))["o"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _invalid(f"Invalid page token: {token!r}.") from exc
-    if not isinstance(offset, int) or offset < 0:
-        raise _invalid(f"Invalid page token: {token!r}.")
-    return offset
+    return invalid(f"Job {job_id} does not exist.")
 
 
 def _task_kind(task: Mapping[str, Any]) -> str:
     key = task.get("task_key")
     kinds = [k for k in (*SUPPORTED_TASK_KINDS, *OTHER_TASK_KINDS) if task.get(k) is not None]
     if not kinds:
-        raise _invalid(f"Task {key} must specify one of: {', '.join(SUPPORTED_TASK_KINDS)}.")
+        raise invalid(f"Task {key} must specify one of: {', '.join(SUPPORTED_TASK_KINDS)}.")
     if len(kinds) > 1:
-        raise _invalid(f"Task {key} specifies more than one task type: {', '.join(kinds)}.")
+        raise invalid(f"Task {key} specifies more than one task type: {', '.join(kinds)}.")
     kind = kinds[0]
     if kind not in SUPPORTED_TASK_KINDS:
-        raise _invalid(f"Task {key}: {kind} is not supported by the brickbook emulator.")
+        raise invalid(f"Task {key}: {kind} is not supported by the brickbook emulator.")
     return kind
 
 
@@ -116,41 +93,41 @@ def _check_task_body(task: Mapping[str, Any], kind: str) -> None:
     key = task["task_key"]
     body = task[kind]
     if not isinstance(body, dict):
-        raise _invalid(f"Task {key}: {kind} must be an object.")
+        raise invalid(f"Task {key}: {kind} must be an object.")
     if kind == "notebook_task":
         path = body.get("notebook_path")
         if not isinstance(path, str) or not path:
-            raise _invalid(f"Task {key}: notebook_task.notebook_path is required.")
+            raise invalid(f"Task {key}: notebook_task.notebook_path is required.")
         params = body.get("base_parameters", {})
         if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-            raise _invalid(f"Task {key}: notebook_task.base_parameters must map names to strings.")
+            raise invalid(f"Task {key}: notebook_task.base_parameters must map names to strings.")
     else:
         path = body.get("python_file")
         if not isinstance(path, str) or not path:
-            raise _invalid(f"Task {key}: spark_python_task.python_file is required.")
+            raise invalid(f"Task {key}: spark_python_task.python_file is required.")
         params = body.get("parameters", [])
         if not isinstance(params, list) or not all(isinstance(v, str) for v in params):
-            raise _invalid(f"Task {key}: spark_python_task.parameters must be a list of strings.")
+            raise invalid(f"Task {key}: spark_python_task.parameters must be a list of strings.")
     if body.get("source", "WORKSPACE") != "WORKSPACE":
-        raise _invalid(f"Task {key}: source {body['source']} is not supported by the brickbook emulator.")
+        raise invalid(f"Task {key}: source {body['source']} is not supported by the brickbook emulator.")
 
 
 def _check_task(task: Any, job_cluster_keys: set[str]) -> None:
     if not isinstance(task, dict):
-        raise _invalid("Each task must be an object.")
+        raise invalid("Each task must be an object.")
     key = task.get("task_key")
     if not isinstance(key, str) or not _TASK_KEY.match(key):
-        raise _invalid(f"Invalid task_key {key!r}: use 1-100 letters, digits, '_' or '-'.")
+        raise invalid(f"Invalid task_key {key!r}: use 1-100 letters, digits, '_' or '-'.")
     _check_task_body(task, _task_kind(task))
     compute = [f for f in COMPUTE_FIELDS if task.get(f) is not None]
     if len(compute) > 1:
-        raise _invalid(f"Task {key} can set only one of {', '.join(COMPUTE_FIELDS)}; it sets {compute}.")
+        raise invalid(f"Task {key} can set only one of {', '.join(COMPUTE_FIELDS)}; it sets {compute}.")
     cluster_key = task.get("job_cluster_key")
     if cluster_key is not None and cluster_key not in job_cluster_keys:
-        raise _invalid(f"Task {key} refers to job cluster {cluster_key!r}, which is not defined.")
+        raise invalid(f"Task {key} refers to job cluster {cluster_key!r}, which is not defined.")
     run_if = task.get("run_if", "ALL_SUCCESS")
     if run_if not in RUN_IF:
-        raise _invalid(f"Task {key}: run_if must be one of {', '.join(RUN_IF)}.")
+        raise invalid(f"Task {key}: run_if must be one of {', '.join(RUN_IF)}.")
     for name in ("timeout_seconds", "max_retries", "min_retry_interval_millis"):
         value = task.get(name, 0)
         # max_retries -1 means "retry forever" on the real service.
@@ -159,23 +136,23 @@ def _check_task(task: Any, job_cluster_keys: set[str]) -> None:
             or isinstance(value, bool)
             or value < (-1 if name == "max_retries" else 0)
         ):
-            raise _invalid(f"Task {key}: {name} must be a non-negative integer.")
+            raise invalid(f"Task {key}: {name} must be a non-negative integer.")
 
 
 def _check_dag(tasks: list[dict[str, Any]]) -> None:
     keys = [t["task_key"] for t in tasks]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
-        raise _invalid(f"Task keys must be unique: {', '.join(duplicates)} appear more than once.")
+        raise invalid(f"Task keys must be unique: {', '.join(duplicates)} appear more than once.")
     graph: dict[str, list[str]] = {}
     for task in tasks:
         deps = task.get("depends_on", [])
         if not isinstance(deps, list) or not all(isinstance(d, dict) for d in deps):
-            raise _invalid(f"Task {task['task_key']}: depends_on must be a list of {{task_key}} objects.")
+            raise invalid(f"Task {task['task_key']}: depends_on must be a list of {{task_key}} objects.")
         graph[task["task_key"]] = [d.get("task_key") for d in deps]
         for dep in graph[task["task_key"]]:
             if dep not in graph and dep not in keys:
-                raise _invalid(f"Task {task['task_key']} depends on {dep}, which is not in the job.")
+                raise invalid(f"Task {task['task_key']} depends on {dep}, which is not in the job.")
     _check_acyclic(graph)
 
 
@@ -197,7 +174,7 @@ def _check_acyclic(graph: Mapping[str, list[str]]) -> None:
                 continue
             if dep in on_path:
                 cycle = [*path[path.index(dep) :], dep]
-                raise _invalid(f"The task dependencies form a cycle: {' -> '.join(cycle)}.")
+                raise invalid(f"The task dependencies form a cycle: {' -> '.join(cycle)}.")
             if dep not in done:
                 on_path.add(dep)
                 path.append(dep)
@@ -207,20 +184,20 @@ def _check_acyclic(graph: Mapping[str, list[str]]) -> None:
 def validate_tasks(tasks: Any, job_clusters: Any = None) -> None:
     """Check a task list (and the job clusters it may refer to); raise INVALID_PARAMETER_VALUE."""
     if not isinstance(tasks, list):
-        raise _invalid("tasks must be a list.")
+        raise invalid("tasks must be a list.")
     if len(tasks) > MAX_TASKS:
-        raise _invalid(f"A job can have at most {MAX_TASKS} tasks.")
+        raise invalid(f"A job can have at most {MAX_TASKS} tasks.")
     clusters = job_clusters or []
     if not isinstance(clusters, list) or not all(isinstance(c, dict) for c in clusters):
-        raise _invalid("job_clusters must be a list of objects.")
+        raise invalid("job_clusters must be a list of objects.")
     cluster_keys = [c.get("job_cluster_key") for c in clusters]
     for cluster in clusters:
         if not isinstance(cluster.get("job_cluster_key"), str) or not isinstance(
             cluster.get("new_cluster"), dict
         ):
-            raise _invalid("Each job cluster needs a job_cluster_key and a new_cluster.")
+            raise invalid("Each job cluster needs a job_cluster_key and a new_cluster.")
     if len(set(cluster_keys)) != len(cluster_keys):
-        raise _invalid("job_cluster_key values must be unique.")
+        raise invalid("job_cluster_key values must be unique.")
     for task in tasks:
         _check_task(task, {str(k) for k in cluster_keys})
     _check_dag(tasks)
@@ -229,31 +206,31 @@ def validate_tasks(tasks: Any, job_clusters: Any = None) -> None:
 def _validate_settings(settings: dict[str, Any]) -> None:
     name = settings.get("name", "Untitled")
     if not isinstance(name, str) or len(name.encode()) > MAX_NAME_BYTES:
-        raise _invalid(f"name must be a string of at most {MAX_NAME_BYTES} bytes.")
+        raise invalid(f"name must be a string of at most {MAX_NAME_BYTES} bytes.")
     description = settings.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        raise _invalid(f"description must be a string of at most {MAX_DESCRIPTION} characters.")
+        raise invalid(f"description must be a string of at most {MAX_DESCRIPTION} characters.")
     limit = settings.get("max_concurrent_runs", 1)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= MAX_CONCURRENT_RUNS:
-        raise _invalid(f"max_concurrent_runs must be an integer from 0 to {MAX_CONCURRENT_RUNS}.")
+        raise invalid(f"max_concurrent_runs must be an integer from 0 to {MAX_CONCURRENT_RUNS}.")
     timeout = settings.get("timeout_seconds", 0)
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
-        raise _invalid("timeout_seconds must be a non-negative integer.")
+        raise invalid("timeout_seconds must be a non-negative integer.")
     tags = settings.get("tags", {})
     if not isinstance(tags, dict) or len(tags) > MAX_TAGS:
-        raise _invalid(f"tags must be an object with at most {MAX_TAGS} entries.")
+        raise invalid(f"tags must be an object with at most {MAX_TAGS} entries.")
     parameters = settings.get("parameters", [])
     if not isinstance(parameters, list) or not all(
         isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("default"), str)
         for p in parameters
     ):
-        raise _invalid("parameters must be a list of {name, default} objects with string values.")
+        raise invalid("parameters must be a list of {name, default} objects with string values.")
     names = [p["name"] for p in parameters]
     if len(set(names)) != len(names):
-        raise _invalid("Job parameter names must be unique.")
+        raise invalid("Job parameter names must be unique.")
     queue = settings.get("queue", {})
     if not isinstance(queue, dict) or not isinstance(queue.get("enabled", False), bool):
-        raise _invalid("queue must be an object {enabled: bool}.")
+        raise invalid("queue must be an object {enabled: bool}.")
     validate_tasks(settings.get("tasks", []), settings.get("job_clusters"))
 
 
@@ -262,7 +239,7 @@ def _merge_by_key(current: list[dict[str, Any]], updates: list[Any], key: str) -
     index = {item.get(key): i for i, item in enumerate(merged)}
     for item in updates:
         if not isinstance(item, dict):
-            raise _invalid(f"Each entry must be an object with a {key}.")
+            raise invalid(f"Each entry must be an object with a {key}.")
         if item.get(key) in index:
             merged[index[item[key]]] = dict(item)
         else:
@@ -274,7 +251,7 @@ def _merge_by_key(current: list[dict[str, Any]], updates: list[Any], key: str) -
 def _remove_fields(settings: dict[str, Any], fields: Any) -> None:
     """Apply ``fields_to_remove``: top-level names, ``tasks/<key>`` or ``job_clusters/<key>``."""
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-        raise _invalid("fields_to_remove must be a list of strings.")
+        raise invalid("fields_to_remove must be a list of strings.")
     for field in fields:
         array, sep, item_key = field.partition("/")
         if sep and array in ("tasks", "job_clusters"):
@@ -326,7 +303,7 @@ class JobsState:
     def record(self, job_id: Any) -> dict[str, Any]:
         """The stored job (with its internal fields); unknown -> the real 400 "does not exist"."""
         if isinstance(job_id, bool) or not isinstance(job_id, int | str):
-            raise _invalid("job_id is required and must be an integer.")
+            raise invalid("job_id is required and must be an integer.")
         found = self._store.get(JOB_KIND, str(job_id))
         if found is None:
             raise job_does_not_exist(job_id)
@@ -335,7 +312,7 @@ class JobsState:
     def reset(self, job_id: Any, new_settings: Any) -> None:
         """Replace every setting of a job."""
         if not isinstance(new_settings, dict):
-            raise _invalid("new_settings is required.")
+            raise invalid("new_settings is required.")
         with self._store.transaction():
             record = self.record(job_id)
             settings = copy.deepcopy(new_settings)
@@ -406,7 +383,7 @@ def public_job(record: Mapping[str, Any], *, page: int | None, expand: bool = Tr
             more = more or len(items) > (page + 1) * PAGE_SIZE
     if more:
         job["has_more"] = True
-        job["next_page_token"] = encode_page_token(page + 1)
+        job["next_page_token"] = encode_offset(page + 1)
         for name in JOB_ARRAYS:  # the SDK extends every array while paging: none may be missing
             settings.setdefault(name, [])
     return job

@@ -20,8 +20,6 @@ the caller manages, as the real service does.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import os
 import posixpath
@@ -36,6 +34,7 @@ from urllib.parse import unquote, urlparse
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.access import may, require
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.paging import decode_after, encode_after
 from brickbook.emulator.state.store import Store
 from brickbook.emulator.state.workspace import REPO_KIND, WorkspaceState, canonical_path
 
@@ -172,7 +171,7 @@ class RepoState:
         prefix = canonical_path(path_prefix) if isinstance(path_prefix, str) and path_prefix else "/"
         if prefix == "/":
             prefix = "/Repos"
-        after = self._decode_token(page_token)
+        after = decode_after(page_token)
         matches = sorted(
             (record["path"], int(key), record)
             for key, record in self._store.items(REPO_KIND)
@@ -183,7 +182,7 @@ class RepoState:
         page = matches[:PAGE_SIZE]
         token = None
         if len(matches) > PAGE_SIZE:
-            token = base64.urlsafe_b64encode(page[-1][0].encode()).decode()
+            token = encode_after(page[-1][0])
         return [self._info(repo_id, record) for _, repo_id, record in page], token
 
     def update(
@@ -286,11 +285,3 @@ class RepoState:
             if not local.exists():
                 raise ApiError("GIT_REMOTE_ERROR", f"Could not clone {url}: no such repository.", status=400)
         return source
-
-    def _decode_token(self, token: object) -> str:
-        if token is None or token == "":
-            return ""
-        try:
-            return base64.urlsafe_b64decode(str(token).encode()).decode()
-        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-            raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid next_page_token {token!r}.") from exc

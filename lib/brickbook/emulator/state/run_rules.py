@@ -12,16 +12,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import invalid
 from brickbook.emulator.runtime.dag import SUCCESS_LIKE, render_status
 
 __all__ = ["MAX_LEGACY_PARAMS_BYTES", "check_legacy_params", "history_entry", "rerun_keys"]
 
 MAX_LEGACY_PARAMS_BYTES = 10_000
-
-
-def _invalid(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
 
 
 def check_legacy_params(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,25 +28,25 @@ def check_legacy_params(body: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(notebook_params, dict) or not all(
             isinstance(v, str) for v in notebook_params.values()
         ):
-            raise _invalid("notebook_params must map names to strings.")
+            raise invalid("notebook_params must map names to strings.")
         overriding["notebook_params"] = notebook_params
     python_params = body.get("python_params")
     if python_params is not None:
         if not isinstance(python_params, list) or not all(isinstance(v, str) for v in python_params):
-            raise _invalid("python_params must be a list of strings.")
+            raise invalid("python_params must be a list of strings.")
         if not all(v.isascii() for v in python_params):
-            raise _invalid("python_params must be ASCII.")
+            raise invalid("python_params must be ASCII.")
         overriding["python_params"] = python_params
     for name, value in overriding.items():
         if len(json.dumps(value).encode()) > MAX_LEGACY_PARAMS_BYTES:
-            raise _invalid(f"{name} is larger than {MAX_LEGACY_PARAMS_BYTES} bytes when serialised as JSON.")
+            raise invalid(f"{name} is larger than {MAX_LEGACY_PARAMS_BYTES} bytes when serialised as JSON.")
     if body.get("jar_params") is not None and "notebook_params" in overriding:
-        raise _invalid("notebook_params cannot be combined with jar_params.")
+        raise invalid("notebook_params cannot be combined with jar_params.")
     job_parameters = body.get("job_parameters")
     if job_parameters is not None and (
         not isinstance(job_parameters, dict) or not all(isinstance(v, str) for v in job_parameters.values())
     ):
-        raise _invalid("job_parameters must map names to strings.")
+        raise invalid("job_parameters must map names to strings.")
     return overriding
 
 
@@ -58,13 +54,13 @@ def rerun_keys(record: Mapping[str, Any], body: Mapping[str, Any]) -> set[str]:
     current = {t["task_key"]: t for t in record["tasks"] if not t.get("_superseded")}
     rerun, all_failed = body.get("rerun_tasks"), body.get("rerun_all_failed_tasks")
     if bool(rerun) == bool(all_failed):
-        raise _invalid("Set exactly one of rerun_tasks and rerun_all_failed_tasks.")
+        raise invalid("Set exactly one of rerun_tasks and rerun_all_failed_tasks.")
     if rerun:
         if not isinstance(rerun, list) or not all(isinstance(k, str) for k in rerun):
-            raise _invalid("rerun_tasks must be a list of task keys.")
+            raise invalid("rerun_tasks must be a list of task keys.")
         unknown = sorted(set(rerun) - set(current))
         if unknown:
-            raise _invalid(f"Task(s) {', '.join(unknown)} are not part of run {record['run_id']}.")
+            raise invalid(f"Task(s) {', '.join(unknown)} are not part of run {record['run_id']}.")
         keys = set(rerun)
     else:
         keys = {k for k, t in current.items() if t["state"].get("result_state") not in SUCCESS_LIKE}
@@ -75,7 +71,7 @@ def rerun_keys(record: Mapping[str, Any], body: Mapping[str, Any]) -> set[str]:
             grew = not extra <= keys
             keys |= extra
     if not keys:
-        raise _invalid(f"Run {record['run_id']} has no tasks to repair.")
+        raise invalid(f"Run {record['run_id']} has no tasks to repair.")
     return keys
 
 

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from brickbook.emulator.runtime.dag import render_status
-from brickbook.emulator.state.jobs import PAGE_SIZE, encode_page_token
+from brickbook.emulator.state.jobs import PAGE_SIZE
+from brickbook.emulator.state.paging import encode_offset
 
 __all__ = ["public_run", "public_task_run"]
 
@@ -52,7 +53,7 @@ def public_run(
             more = more or len(items) > (page + 1) * PAGE_SIZE
         if more:
             run["has_more"] = True
-            run["next_page_token"] = encode_page_token(page + 1)
+            run["next_page_token"] = encode_offset(page + 1)
     if not more and not page:  # while paging the SDK extends every array: keep them all then
         for name in ("job_clusters", "job_parameters", "repair_history"):
             if not run.get(name):

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.runtime.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_state
 from brickbook.emulator.state.jobs import JOB_KIND
 from brickbook.emulator.state.run_rules import check_legacy_params, history_entry, rerun_keys
@@ -39,13 +38,9 @@ _TASK_SPEC_FIELDS = (
 )  # fmt: skip
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
-
-
 def run_does_not_exist(run_id: object) -> ApiError:
     """The real answer for an unknown run: HTTP 400, which the SDK maps to ResourceDoesNotExist."""
-    return _invalid(f"Run {run_id} does not exist.")
+    return invalid(f"Run {run_id} does not exist.")
 
 
 class NewRun:
@@ -98,7 +93,7 @@ class RunsState:
     @staticmethod
     def _key(run_id: Any) -> str:
         if isinstance(run_id, bool) or not isinstance(run_id, int | str) or not str(run_id).isdigit():
-            raise _invalid("run_id is required and must be an integer.")
+            raise invalid("run_id is required and must be an integer.")
         return str(int(run_id))
 
     def get(self, run_id: int) -> dict[str, Any] | None:
@@ -108,11 +103,11 @@ class RunsState:
         self._store.put(RUN_KIND, str(record["run_id"]), record)
 
     @contextmanager
-    def editing(self, run_id: int, incarnation: str) -> Iterator[dict[str, Any] | None]:
+    def editing(self, run_id: int) -> Iterator[dict[str, Any] | None]:
         """Yield the live record to change in place (None if it was deleted or reset away); save it."""
         with self._store.transaction():
             record = self._store.get(RUN_KIND, str(run_id))
-            if record is None or record.get("_incarnation") != incarnation:
+            if record is None:
                 yield None
                 return
             before = json.dumps(record, sort_keys=True)
@@ -120,10 +115,10 @@ class RunsState:
             if json.dumps(record, sort_keys=True) != before:
                 self.put(record)
 
-    def active_ids(self) -> list[tuple[int, str]]:
-        """(run_id, incarnation) of every run the scheduler still has to drive, oldest first."""
+    def active_ids(self) -> list[int]:
+        """The id of every run the scheduler still has to drive, oldest first."""
         return [
-            (r["run_id"], r["_incarnation"])
+            r["run_id"]
             for _, r in self._store.items(RUN_KIND)
             if r["state"]["life_cycle_state"] not in TERMINAL
         ]
@@ -165,7 +160,7 @@ class RunsState:
         """Create a run (or find the one its idempotency token made); return (record, created)."""
         token = new.body.get("idempotency_token")
         if token is not None and (not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS):
-            raise _invalid(f"idempotency_token must be a string of at most {MAX_TOKEN_CHARS} characters.")
+            raise invalid(f"idempotency_token must be a string of at most {MAX_TOKEN_CHARS} characters.")
         overriding = check_legacy_params(new.body)
         scope = str(new.job["job_id"]) if new.job is not None else "submit"
         with self._store.transaction():
@@ -174,7 +169,7 @@ class RunsState:
                 if seen is not None:
                     existing = self.get(seen["run_id"])
                     if existing is None:
-                        raise _invalid(
+                        raise invalid(
                             f"The run {seen['run_id']} started with this idempotency_token was deleted."
                         )
                     return existing, False
@@ -220,7 +215,6 @@ class RunsState:
             "job_parameters": job_parameters,
             "repair_history": [],
             "_base_url": new.base_url,
-            "_incarnation": uuid.uuid4().hex,
             "_timeout_seconds": new.timeout_seconds,
             "_max_concurrent": new.max_concurrent_runs,
             "_task_values": {},
@@ -298,7 +292,7 @@ class RunsState:
         key = int(self._key(run_id))
         if key == record["run_id"]:
             if len(record["tasks"]) != 1:
-                raise _invalid(
+                raise invalid(
                     "Retrieving the output of runs with multiple tasks is not supported. "
                     "Please retrieve the output of each individual task run instead."
                 )
@@ -347,12 +341,12 @@ class RunsState:
         with self._store.transaction():
             record = self.record(run_id)
             if int(self._key(run_id)) != record["run_id"]:
-                raise _invalid("Repair a job run, not a task run.")
+                raise invalid("Repair a job run, not a task run.")
             if record["state"]["life_cycle_state"] not in TERMINAL:
                 raise ApiError("INVALID_STATE", f"Run {run_id} is still active and cannot be repaired.")
             repairs = [h["id"] for h in record["repair_history"] if h["type"] == "REPAIR"]
             if repairs and body.get("latest_repair_id") != repairs[-1]:
-                raise _invalid(
+                raise invalid(
                     f"latest_repair_id must be the id of the latest repair of this run ({repairs[-1]})."
                 )
             keys = rerun_keys(record, body)

@@ -3,17 +3,18 @@
 Rules enforced: scope names are letters, digits and ``-_.@``, at most 128 characters, unique ignoring
 case, at most ``max_scopes`` (1000) per workspace; keys are letters, digits and ``-_.``, at most 128
 characters; values at most 128 KB, at most ``max_secrets_per_scope`` (1000) per scope. Permissions are
-READ < WRITE < MANAGE, checked by the emulator's one permission rule (state/access.py): admins may do
-anything; anyone else gets the most powerful of the grants to their user name and to their groups
-(``users``). The creator of a scope gets MANAGE, and so does
+READ < WRITE < MANAGE, kept in the shared grants model (state/grants.py) and checked by the emulator's
+one permission rule (state/access.py): admins may do anything; anyone else gets the most powerful of
+the grants to their user name and to their groups (``users``). The creator of a scope gets MANAGE, and so does
 ``users`` when the scope is created with ``initial_manage_principal="users"``.
 
 Only Databricks-backed scopes exist (an Azure Key Vault scope is refused with BAD_REQUEST), and the
 workspace behaves as Premium tier: ``initial_manage_principal`` may be left out. ACL principals are not
 checked against the workspace's users and groups (the real service refuses unknown ones).
 
-Store: kind ``secret_scope``, key the lower-cased scope name, value ``{"name", "backend_type",
-"acls": {principal: permission}}``; kind ``secret``, key ``"<lower-cased scope>/<key>"``, value
+Store: kind ``secret_scope``, key the lower-cased scope name, value ``{"name", "backend_type"}``; the
+ACLs are grants on securable ``secret_scope:<lower-cased name>``, one level per principal; kind
+``secret``, key ``"<lower-cased scope>/<key>"``, value
 ``{"key", "value" (base64 of the bytes), "last_updated_timestamp" (epoch ms)}``. Values are kept as
 given, not encrypted: with ``--data-dir`` they sit in plain base64 in the SQLite file on disk, so an
 emulator's data directory must never hold real secrets.
@@ -29,6 +30,7 @@ from typing import Any
 
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.access import SECRET_SCOPE, Resource, require
+from brickbook.emulator.state.grants import Grants
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
@@ -90,6 +92,11 @@ def _permission(value: object) -> str:
     return text
 
 
+def _securable(scope_name: str) -> str:
+    """The grants key of a scope (names are unique ignoring case)."""
+    return f"secret_scope:{scope_name.lower()}"
+
+
 def _value_bytes(string_value: object, bytes_value: object) -> bytes:
     """The secret as bytes from exactly one of ``string_value`` (UTF-8) and ``bytes_value`` (base64)."""
     if (string_value is None) == (bytes_value is None):
@@ -126,6 +133,7 @@ class SecretsState:
         max_secrets_per_scope: int = MAX_SECRETS_PER_SCOPE,
     ) -> None:
         self._store = store
+        self._grants = Grants(store)
         self._clock = clock
         self._max_scopes = max_scopes
         self._max_secrets = max_secrets_per_scope
@@ -148,9 +156,6 @@ class SecretsState:
                 f"Scope backend type {backend_type!r} is not supported: brickbook emulator only has "
                 "DATABRICKS-backed scopes.",
             )
-        acls = {caller.user_name: "MANAGE"}
-        if initial_manage_principal == "users":
-            acls["users"] = "MANAGE"
         with self._store.transaction():
             if self._store.get(SCOPE_KIND, name.lower()) is not None:
                 raise ApiError("RESOURCE_ALREADY_EXISTS", f"Scope {name} already exists!")
@@ -160,9 +165,12 @@ class SecretsState:
                     f"Cannot create scope {name}: the workspace already has the maximum of "
                     f"{self._max_scopes} secret scopes.",
                 )
-            self._store.put(
-                SCOPE_KIND, name.lower(), {"name": name, "backend_type": "DATABRICKS", "acls": acls}
-            )
+            self._store.put(SCOPE_KIND, name.lower(), {"name": name, "backend_type": "DATABRICKS"})
+            securable = _securable(name)
+            self._grants.drop(securable)
+            self._grants.replace(securable, caller.user_name, ["MANAGE"])
+            if initial_manage_principal == "users":
+                self._grants.replace(securable, "users", ["MANAGE"])
 
     def delete_scope(self, caller: Principal, *, scope: object) -> None:
         """``scopes/delete``: the scope, its secrets and its ACLs (needs MANAGE)."""
@@ -173,6 +181,7 @@ class SecretsState:
                 if key.startswith(prefix):
                     self._store.delete(SECRET_KIND, key)
             self._store.delete(SCOPE_KIND, record["name"].lower())
+            self._grants.drop(_securable(record["name"]))
 
     def list_scopes(self) -> list[dict[str, Any]]:
         """``scopes/list``: every scope in the workspace, as the service lists them to any user."""
@@ -253,33 +262,35 @@ class SecretsState:
 
     def put_acl(self, caller: Principal, *, scope: object, principal: object, permission: object) -> None:
         """``acls/put``: create or overwrite a principal's grant (needs MANAGE)."""
-        with self._store.transaction():  # read-modify-write of the scope record
+        with self._store.transaction():
             record = self._authorize(caller, scope, "MANAGE")
             who = _required("principal", principal)
-            record["acls"][who] = _permission(permission)
-            self._store.put(SCOPE_KIND, record["name"].lower(), record)
+            self._grants.replace(_securable(record["name"]), who, [_permission(permission)])
 
     def get_acl(self, caller: Principal, *, scope: object, principal: object) -> dict[str, str]:
         """``acls/get``: one principal's grant (needs MANAGE)."""
         record = self._authorize(caller, scope, "MANAGE")
         who = _required("principal", principal)
-        if who not in record["acls"]:
+        acls = self._grants.levels_on(_securable(record["name"]))
+        if who not in acls:
             raise ApiError("RESOURCE_DOES_NOT_EXIST", self._missing_acl(record, who))
-        return {"principal": who, "permission": record["acls"][who]}
+        return {"principal": who, "permission": acls[who]}
 
     def list_acls(self, caller: Principal, *, scope: object) -> list[dict[str, str]]:
         """``acls/list``: every grant on the scope (needs MANAGE)."""
         record = self._authorize(caller, scope, "MANAGE")
-        return [{"principal": who, "permission": level} for who, level in record["acls"].items()]
+        acls = self._grants.levels_on(_securable(record["name"]))
+        return [{"principal": who, "permission": level} for who, level in acls.items()]
 
     def delete_acl(self, caller: Principal, *, scope: object, principal: object) -> None:
         """``acls/delete``: remove a principal's grant (needs MANAGE)."""
-        with self._store.transaction():  # read-modify-write of the scope record
+        with self._store.transaction():
             record = self._authorize(caller, scope, "MANAGE")
             who = _required("principal", principal)
-            if record["acls"].pop(who, None) is None:
+            securable = _securable(record["name"])
+            if not self._grants.of(securable, who):
                 raise ApiError("RESOURCE_DOES_NOT_EXIST", self._missing_acl(record, who))
-            self._store.put(SCOPE_KIND, record["name"].lower(), record)
+            self._grants.replace(securable, who, [])
 
     # -- internals ------------------------------------------------------------------------------------
 
@@ -293,7 +304,8 @@ class SecretsState:
     def _authorize(self, caller: Principal, scope: object, needed: str) -> dict[str, Any]:
         """The scope's record, if the caller holds at least ``needed`` on it; else PERMISSION_DENIED."""
         record = self._scope(scope)
-        require(caller, Resource(SECRET_SCOPE, record["name"], record["acls"]), needed)
+        acls = self._grants.levels_on(_securable(record["name"]))
+        require(caller, Resource(SECRET_SCOPE, record["name"], acls), needed)
         return record
 
     def _count(self, record: dict[str, Any]) -> int:

@@ -15,8 +15,7 @@ Every API operation takes the calling ``Principal`` first and checks it with sta
 (``workspace_object``: home folders are their user's alone, ``/Shared`` is everyone's, elsewhere every
 user reads and creators manage); ``list`` and folder exports leave out what the caller may not read.
 
-Other areas build their own view with ``WorkspaceState(context.store, context.clock,
-home_names(context.settings))`` (all state is in the store), then read notebooks with
+Other areas use the emulator's one instance, ``context.services.workspace``, and read notebooks with
 ``read_notebook(path) -> (language, SOURCE bytes with the header)`` and files with
 ``read_file(path) -> bytes``. Paths are canonical as state/workspace_paths.py says. ``/``, ``/Users``,
 ``/Shared``, ``/Repos`` and each principal's ``/Users/<name>`` and ``/Repos/<name>`` exist from the

@@ -1,0 +1,98 @@
+"""Shared services: the state more than one area uses, built once per app and handed to every area.
+
+An area reads what it shares from ``context.services`` (``AreaContext``) instead of building its own
+copy: the clusters a job runs on are the clusters the Clusters API serves, the runs the scheduler
+drives are the runs the Jobs API lists. Adding a service is one field here and one line in
+``build_services``; a service that keeps anything outside the store (threads, child processes, files,
+an engine's own database) implements ``reset()`` (the control API's reset, after the store was
+cleared) and ``shutdown()`` (the app stopping, before the store closes).
+
+``WarehouseGate`` is what statement execution asks of the SQL warehouses area (see
+state/warehouses.py for the behaviour behind it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from typing import Protocol, runtime_checkable
+
+from brickbook.emulator.errors import ApiError
+from brickbook.emulator.runtime.scheduler import Scheduler
+from brickbook.emulator.settings import EmulatorSettings
+from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.identity import Identity
+from brickbook.emulator.state.runs import RunsState
+from brickbook.emulator.state.store import Store
+from brickbook.emulator.state.workspace import WorkspaceState
+from brickbook.emulator.state.workspace_paths import home_names
+
+__all__ = ["Service", "Services", "WarehouseGate", "build_services"]
+
+
+@runtime_checkable
+class Service(Protocol):
+    """A shared service with state outside the store."""
+
+    def reset(self) -> None:
+        """Forget everything, as the control API's reset does to the store."""
+
+    def shutdown(self) -> None:
+        """Release threads, processes and files; the app is stopping."""
+
+
+class WarehouseGate(Protocol):
+    """What a statement needs from the SQL warehouses area before it runs."""
+
+    def require_running(self, warehouse_id: str, *, principal: str) -> None:
+        """Return once the warehouse can run a statement for ``principal`` now; else raise ``ApiError``."""
+
+    def note_activity(self, warehouse_id: str) -> None:
+        """Record activity on the warehouse, which restarts its auto-stop timer."""
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every shared service of one emulator app."""
+
+    workspace: WorkspaceState
+    clusters: ClustersState
+    runs: RunsState
+    scheduler: Scheduler
+
+    def _with_lifecycle(self) -> Iterator[Service]:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, Service):
+                yield value
+
+    def reset(self) -> None:
+        """Reset every service that keeps state outside the store (the store was just cleared)."""
+        for service in self._with_lifecycle():
+            service.reset()
+
+    def shutdown(self) -> None:
+        """Shut every service down, in reverse order of construction."""
+        for service in reversed(list(self._with_lifecycle())):
+            service.shutdown()
+
+
+def build_services(
+    settings: EmulatorSettings, store: Store, identity: Identity, clock: Callable[[], float]
+) -> Services:
+    """Build the shared services, and recover what a previous process left unfinished (``kill -9``)."""
+    clusters = ClustersState(store, clock, step_seconds=settings.cluster_start_seconds)
+    runs = RunsState(store, clock)
+    scheduler = Scheduler(runs, clusters, identity, clock)
+    for run in runs.recover():
+        identity.revoke_context_tokens(run["run_id"])
+        for cluster_id in run.get("_clusters", {}).values():
+            with contextlib.suppress(ApiError):  # deleted meanwhile: nothing to tear down
+                clusters.terminate(cluster_id, "JOB_FINISHED")
+    return Services(
+        workspace=WorkspaceState(store, clock, home_names(settings)),
+        clusters=clusters,
+        runs=runs,
+        scheduler=scheduler,
+    )
