@@ -150,6 +150,8 @@ def settings_from_args(args: argparse.Namespace, token: str | None) -> EmulatorS
         allow_remote_repos=args.allow_remote_repos,
         cluster_start_seconds=args.cluster_start_seconds,
         dbfs_delete_batch=args.dbfs_delete_batch,
+        statement_chunk_rows=args.statement_chunk_rows,
+        statement_hold_seconds=args.statement_hold_seconds,
     )
 
 

@@ -30,7 +30,9 @@ from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.secrets import SecretsArea
+from brickbook.emulator.routes.statements import StatementsArea
 from brickbook.emulator.routes.tokens import TokensArea
+from brickbook.emulator.routes.unity import UnityArea
 from brickbook.emulator.routes.workspace import WorkspaceArea
 from brickbook.emulator.services import build_services
 from brickbook.emulator.settings import EmulatorSettings
@@ -50,6 +52,8 @@ AREAS: tuple[AreaFactory, ...] = (
     ClustersArea,
     SecretsArea,
     JobsArea,
+    StatementsArea,  # SQL statements and query history on the shared engine (sql/)
+    UnityArea,
 )
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -246,6 +246,8 @@ class EmulatorSettings:
     allow_remote_repos: bool = False  # record non-local Git URLs without content instead of refusing them
     cluster_start_seconds: float = 1.0  # each cluster lifecycle step: start, restart, resize, terminate
     dbfs_delete_batch: int = 10_000  # files one DBFS recursive delete removes before a 503 PARTIAL_DELETE
+    statement_chunk_rows: int = 100_000  # rows per result chunk of a SQL statement
+    statement_hold_seconds: float = 0.0  # SQL statements show RUNNING this long (emulator clock) at first
 
     def __post_init__(self) -> None:
         if not self.admin_token:
@@ -258,7 +260,15 @@ class EmulatorSettings:
             raise ValueError("every principal needs its own non-empty token")
         if not self.host:
             raise ValueError("host must not be empty")
-        for name in ("port", "token_ttl_seconds", "latency_ms", "dbfs_delete_batch", "cluster_start_seconds"):
+        for name in (
+            "port",
+            "token_ttl_seconds",
+            "latency_ms",
+            "dbfs_delete_batch",
+            "cluster_start_seconds",
+            "statement_chunk_rows",
+            "statement_hold_seconds",
+        ):
             _check_range(name, getattr(self, name), *_LIMITS[name])
 
 
@@ -270,6 +280,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "latency_ms": (0, 600_000),
     "dbfs_delete_batch": (1, 1_000_000_000),
     "cluster_start_seconds": (0, 86400),
+    "statement_chunk_rows": (1, 1_000_000),
+    "statement_hold_seconds": (0, 86400),
 }
 
 
@@ -399,6 +411,20 @@ OPTIONS: tuple[Option, ...] = (
         "how long a cluster takes to start, restart, resize or terminate",
         kind="float",
         default=1.0,
+        metavar="S",
+    ),
+    Option(
+        "statement-chunk-rows",
+        "rows per chunk of a SQL statement's result",
+        kind="int",
+        default=100_000,
+        metavar="N",
+    ),
+    Option(
+        "statement-hold-seconds",
+        "SQL statements report RUNNING this long (emulator clock) before their outcome shows",
+        kind="float",
+        default=0.0,
         metavar="S",
     ),
 )

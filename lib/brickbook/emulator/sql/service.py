@@ -1,0 +1,451 @@
+"""The SQL service: one engine, one Unity Catalog and one statement book per emulator.
+
+Areas reach it with ``SqlService.for_context(context)`` (one per store). What other areas call:
+
+- ``volume_root(catalog, schema, volume) -> Path``: where a managed volume's files live.
+- ``require_volume(principal, catalog, schema, volume, *, write)``: the volume exists and the
+  principal may read it (USE_CATALOG, USE_SCHEMA, READ_VOLUME) or write it (WRITE_VOLUME); raises
+  ``ApiError`` NOT_FOUND / PERMISSION_DENIED otherwise.
+- ``run_sql_task(user_name, sql_task, read_file=...) -> str | None``: a job's ``sql_task``; None on
+  success, else the error message.
+- ``run_sql(principal, text, catalog=, schema=, parameters=)``: run statements to completion (the
+  notebook ``spark.sql`` path).
+
+A statement needs a RUNNING warehouse: the ``WarehouseGate`` decides (``require_running`` raises the
+API error, ``note_activity`` keeps the warehouse from auto-stopping). Until the warehouses area
+provides one, any warehouse id is accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import re
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import sqlglot
+
+from brickbook.emulator.errors import ApiError
+from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
+from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
+from brickbook.emulator.sql.engine import Engine, EngineError
+from brickbook.emulator.sql.privileges import denied
+from brickbook.emulator.sql.results import Result, collect_result
+from brickbook.emulator.sql.statements import Statement, Statements, counts_result
+from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.store import Store
+
+if TYPE_CHECKING:
+    from brickbook.emulator.area import AreaContext
+
+__all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
+
+_SHARED: weakref.WeakKeyDictionary[Store, SqlService] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+_MARK_KIND = "sql_engine"  # a record whose absence means the store was reset
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+MAX_PARAMETERS = 256
+_USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
+_INT_TYPES = ("INT", "INTEGER", "BIGINT", "LONG", "SMALLINT", "SHORT", "TINYINT", "BYTE")
+
+
+class WarehouseGate(Protocol):
+    def require_running(self, warehouse_id: str) -> None: ...
+    def note_activity(self, warehouse_id: str) -> None: ...
+
+
+class _AnyWarehouse:
+    """Accepts every warehouse id: the stand-in until the warehouses area provides its gate."""
+
+    def require_running(self, warehouse_id: str) -> None:
+        return None
+
+    def note_activity(self, warehouse_id: str) -> None:
+        return None
+
+
+class StatementFailure(Exception):
+    """A statement that ends FAILED: ``error_code`` (ServiceErrorCode) and the engine's message."""
+
+    def __init__(self, error_code: str, message: str, sql_state: str | None = None) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.message = message
+        self.sql_state = sql_state
+
+
+class SqlService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float],
+        *,
+        data_dir: Path | str | None,
+        admin: str,
+        chunk_rows: int = 100_000,
+        hold_seconds: float = 0.0,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.chunk_rows = chunk_rows
+        self.hold_seconds = hold_seconds
+        self.gate: WarehouseGate = _AnyWarehouse()
+        self.engine = Engine(data_dir)
+        if data_dir is None:
+            volumes = Path(tempfile.mkdtemp(prefix="brickbook-emulator-volumes-"))
+            weakref.finalize(self, shutil.rmtree, volumes, True)
+        else:
+            volumes = Path(data_dir) / "volumes"
+        self.catalogs = Catalogs(store, self.engine, clock, volumes, admin)
+        self.statements = Statements(store, clock, lambda: self.hold_seconds)
+        self._lock = threading.RLock()
+        self._ready()
+
+    @classmethod
+    def for_context(cls, context: AreaContext) -> SqlService:
+        with _SHARED_LOCK:
+            service = _SHARED.get(context.store)
+            if service is None:
+                settings = context.settings
+                service = cls(
+                    context.store,
+                    context.clock,
+                    data_dir=settings.data_dir,
+                    admin=settings.admin_user,
+                    chunk_rows=getattr(settings, "statement_chunk_rows", 100_000),
+                    hold_seconds=getattr(settings, "statement_hold_seconds", 0.0),
+                )
+                _SHARED[context.store] = service
+            return service
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def _ready(self) -> None:
+        """Set up main.default; after a store reset (the mark is gone) start from an empty engine."""
+        with self._lock:
+            if self.store.get(_MARK_KIND, "engine") is None:
+                if self.store.items(CATALOG_KIND):
+                    return self._adopt()
+                self.reset()
+                return None
+            return self._adopt()
+
+    def _adopt(self) -> None:
+        self.catalogs.ensure_defaults()
+        self.store.put(_MARK_KIND, "engine", {})
+
+    def reset(self) -> None:
+        """Forget every statement, catalog, table and volume; back to an empty main.default."""
+        with self._lock:
+            self.statements.forget_all()
+            self.engine.reset()
+            for catalog, _ in self.store.items(CATALOG_KIND):
+                self.store.delete(CATALOG_KIND, catalog)
+            self.catalogs.ensure_defaults()
+            self.store.put(_MARK_KIND, "engine", {})
+
+    def check(self) -> None:
+        """Notice a control-API reset that cleared the store (until areas get a reset hook)."""
+        if self.store.get(_MARK_KIND, "engine") is None:
+            self._ready()
+
+    def shutdown(self) -> None:
+        self.statements.shutdown()
+        self.engine.close()
+
+    # -- statements -------------------------------------------------------------------------------
+
+    def prepare(self, principal: Principal, text: str, *, catalog: str, schema: str) -> Translation:
+        """Translate and authorise one statement; StatementFailure when it may not or cannot run."""
+        try:
+            translation = translate(text, catalog=catalog, schema=schema)
+        except TranslationError as exc:
+            raise StatementFailure("BAD_REQUEST", str(exc), "42601") from exc
+        for use in translation.uses:
+            self._authorise(principal, use.kind, use.full_name, use.access)
+        return translation
+
+    def _authorise(self, principal: Principal, kind: str, full: str, access: str) -> None:
+        catalog = full.split(".", maxsplit=1)[0]
+        if self.store.get(CATALOG_KIND, catalog) is None:
+            raise StatementFailure(
+                "BAD_REQUEST", f"[NO_SUCH_CATALOG_EXCEPTION] Catalog '{catalog}' was not found.", "42704"
+            )
+        privileges = self.catalogs.privileges
+        try:
+            if kind == "SCHEMA":
+                privileges.require(principal, "CATALOG", catalog, "USE_CATALOG")
+                if access == "create":
+                    privileges.require(principal, "CATALOG", catalog, "CREATE_SCHEMA")
+                else:
+                    privileges.require_owner(principal, "SCHEMA", full)
+                return
+            privileges.require_use(principal, "TABLE", full)
+            if access == "create":
+                privileges.require(principal, "SCHEMA", full.rsplit(".", 1)[0], "CREATE_TABLE")
+            elif access == "drop":
+                privileges.require_owner(principal, "TABLE", full)
+            else:
+                privileges.require(principal, "TABLE", full, "SELECT" if access == "read" else "MODIFY")
+        except ApiError as exc:
+            message = f"[INSUFFICIENT_PERMISSIONS] Insufficient privileges: {exc.message}"
+            raise StatementFailure("PERMISSION_DENIED", message, "42501") from exc
+
+    def execute(
+        self,
+        statement: Statement,
+        translation: Translation,
+        principal: Principal,
+        *,
+        catalog: str,
+        schema: str,
+        parameters: Mapping[str, Any],
+        row_limit: int | None,
+    ) -> None:
+        """Run a prepared statement to its end (in a worker thread); record what it created or dropped."""
+        cursor = self.engine.cursor(catalog, schema)
+        statement.cursor = cursor
+        try:
+            if statement.state != "RUNNING":
+                return
+            columns, batches = self.engine.execute(cursor, translation.sql, parameters)
+            result = collect_result(
+                columns,
+                batches,
+                chunk_rows=self.chunk_rows,
+                row_limit=row_limit,
+                stop=lambda: statement.state != "RUNNING",
+            )
+            if translation.returns_counts:
+                count = int(_first_value(result) or 0)
+                result = counts_result(count, translation.statement_type)
+            elif translation.statement_type in ("CREATE", "DROP", "ALTER", "COMMAND"):
+                result = Result([])
+            self._after(principal, translation)
+            self.statements.finish(statement, "SUCCEEDED", result=result)
+        except EngineError as exc:
+            if statement.state == "CANCELED":
+                return
+            self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", _engine_message(str(exc))))
+        finally:
+            statement.cursor = None
+            cursor.close()
+
+    def _after(self, principal: Principal, translation: Translation) -> None:
+        for use in translation.uses:
+            if use.kind == "TABLE" and use.access == "create":
+                self.catalogs.record_table(principal, use.full_name)
+            elif use.kind == "TABLE" and use.access == "drop":
+                self.catalogs.forget_table(use.full_name)
+            elif use.kind == "SCHEMA" and use.access == "create":
+                if self.store.get("uc_schema", use.full_name) is None:
+                    self.catalogs.record_schema(principal, use.full_name)
+            elif use.kind == "SCHEMA" and use.access == "drop":
+                self.catalogs.forget_schema(use.full_name)
+
+    def run_sql(
+        self,
+        principal: Principal,
+        text: str,
+        *,
+        catalog: str = "main",
+        schema: str = "default",
+        parameters: Mapping[str, Any] | None = None,
+        warehouse_id: str = "",
+    ) -> tuple[Statement, str, str]:
+        """Run every statement in ``text`` in order, synchronously: the last Statement, catalog, schema.
+
+        ``USE CATALOG c`` / ``USE [SCHEMA] s`` / ``USE c.s`` change the catalog and schema of the
+        statements after it (and are returned, so a notebook session keeps them). Stops at the first
+        statement that does not succeed (that one is returned).
+        """
+        self.check()
+        last: Statement | None = None
+        for piece in split_statements(text) or [text]:
+            last = self.statements.new(text=piece, warehouse_id=warehouse_id, user_name=principal.user_name)
+            use = _USE.fullmatch(piece.strip().rstrip(";").strip())
+            if use is not None:
+                catalog, schema = _apply_use(use, catalog, schema)
+                self.statements.finish(last, "SUCCEEDED", result=Result([]))
+                continue
+            self.submit(
+                last, principal, catalog=catalog, schema=schema, parameters=parameters or {}, row_limit=None
+            )
+            last.done.wait()
+            if last.state != "SUCCEEDED":
+                break
+        assert last is not None
+        return last, catalog, schema
+
+    def submit(
+        self,
+        statement: Statement,
+        principal: Principal,
+        *,
+        catalog: str,
+        schema: str,
+        parameters: Mapping[str, Any],
+        row_limit: int | None,
+    ) -> None:
+        """Prepare ``statement``; a failure ends it FAILED at once, else it starts in a worker."""
+        try:
+            translation = self.prepare(principal, statement.text, catalog=catalog, schema=schema)
+        except StatementFailure as failure:
+            error = (failure.error_code, failure.message)
+            self.statements.finish(statement, "FAILED", error=error, sql_state=failure.sql_state)
+            return
+        statement.statement_type = translation.statement_type
+
+        def work(running: Statement) -> None:
+            self.execute(
+                running,
+                translation,
+                principal,
+                catalog=catalog,
+                schema=schema,
+                parameters=parameters,
+                row_limit=row_limit,
+            )
+
+        self.statements.start(statement, work)
+
+    # -- what other areas call --------------------------------------------------------------------
+
+    def volume_root(self, catalog: str, schema: str, volume: str) -> Path:
+        """The directory holding the files of the managed volume ``catalog.schema.volume``."""
+        return self.catalogs.volume_root(catalog.lower(), schema.lower(), volume.lower())
+
+    def require_volume(
+        self, principal: Principal, catalog: str, schema: str, volume: str, *, write: bool
+    ) -> None:
+        """The volume exists and ``principal`` may read (or write) its files; else the API error."""
+        self.check()
+        full = f"{catalog}.{schema}.{volume}".lower()
+        self.catalogs.volume(full)
+        privileges = self.catalogs.privileges
+        privileges.require_use(principal, "VOLUME", full)
+        needed = "WRITE_VOLUME" if write else "READ_VOLUME"
+        if not privileges.holds(principal, "VOLUME", full, needed):
+            raise denied(needed, "VOLUME", full)
+
+    def run_sql_task(
+        self,
+        user_name: str,
+        sql_task: Mapping[str, Any],
+        *,
+        read_file: Callable[[str], str],
+        is_admin: bool = False,
+    ) -> str | None:
+        """Run a job's ``sql_task`` as ``user_name``: None when it succeeded, else the error message.
+
+        Only ``file: {path}`` (a workspace file of statements) runs; ``query``, ``alert`` and
+        ``dashboard`` tasks fail naming the kind. ``parameters`` bind as ``:name`` STRING values.
+        """
+        for kind in ("query", "alert", "dashboard"):
+            if kind in sql_task:
+                return f"sql_task {kind} tasks are not supported by the brickbook emulator; use a file."
+        file = sql_task.get("file")
+        if not isinstance(file, Mapping) or not isinstance(file.get("path"), str):
+            return "sql_task needs file.path: the workspace path of a .sql file."
+        warehouse_id = str(sql_task.get("warehouse_id") or "")
+        try:
+            self.gate.require_running(warehouse_id)
+            text = read_file(file["path"])
+        except ApiError as exc:
+            return exc.message
+        raw = sql_task.get("parameters") or {}
+        parameters = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+        principal = Principal(user_name, is_admin=is_admin)
+        last, _, _ = self.run_sql(principal, text, parameters=parameters, warehouse_id=warehouse_id)
+        self.gate.note_activity(warehouse_id)
+        if last.state == "SUCCEEDED":
+            return None
+        return last.error[1] if last.error else f"The statement ended {last.state}."
+
+
+def _apply_use(use: re.Match[str], catalog: str, schema: str) -> tuple[str, str]:
+    keyword, first, second = (use.group(1) or "").upper(), use.group(2).lower(), use.group(3)
+    if second is not None:
+        return first, second.lower()
+    if keyword == "CATALOG":
+        return first, "default"
+    return catalog, first
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a script, each as its own text (comments and empty statements dropped)."""
+    try:
+        trees = sqlglot.parse(text, read="databricks")
+    except sqlglot.errors.SqlglotError:
+        return [text]
+    return [tree.sql(dialect="databricks") for tree in trees if tree is not None]
+
+
+def bind_parameters(raw: Any) -> dict[str, Any]:
+    """``parameters[{name, value, type}]`` as DuckDB named parameters with Python values."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list) or len(raw) > MAX_PARAMETERS:
+        raise ApiError("INVALID_PARAMETER_VALUE", f"parameters must be a list of at most {MAX_PARAMETERS}.")
+    bound: dict[str, Any] = {}
+    for item in raw:
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise ApiError("INVALID_PARAMETER_VALUE", "Each parameter needs a name.")
+        name = item["name"]
+        if not _PARAMETER_NAME.fullmatch(name):
+            raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid parameter name {name[:64]!r}.")
+        value, kind = item.get("value"), str(item.get("type") or "STRING").upper()
+        if value is not None and not isinstance(value, str):
+            raise ApiError("INVALID_PARAMETER_VALUE", f"Parameter {name}: value must be a string.")
+        try:
+            bound[name] = None if value is None else _convert(value, kind)
+        except (ValueError, decimal.InvalidOperation) as exc:
+            shown = str(value)[:64]
+            raise ApiError(
+                "INVALID_PARAMETER_VALUE", f"Parameter {name}: {shown!r} is not a valid {kind[:32]}."
+            ) from exc
+    return bound
+
+
+def _convert(value: str, kind: str) -> Any:  # noqa: PLR0911 - one return per parameter type
+    base = kind.split("(", maxsplit=1)[0].strip()
+    if base in _INT_TYPES:
+        return int(value)
+    if base in ("DOUBLE", "FLOAT", "REAL"):
+        return float(value)
+    if base in ("DECIMAL", "DEC", "NUMERIC"):
+        return decimal.Decimal(value)
+    if base == "BOOLEAN":
+        if value.lower() not in ("true", "false"):
+            raise ValueError(value)
+        return value.lower() == "true"
+    if base == "DATE":
+        return dt.date.fromisoformat(value)
+    if base == "TIMESTAMP":
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def _first_value(result: Any) -> str | None:
+    if not result.chunks:
+        return None
+    rows = json.loads(result.chunks[0])
+    return rows[0][0] if rows and rows[0] else None
+
+
+def _engine_message(text: str) -> str:
+    """DuckDB's message in Databricks words where they differ, without the engine's catalog prefix."""
+    text = re.sub(r'"?uc_([A-Za-z0-9_]+)"?\.', r"\1.", text)
+    text = text.replace("uc_", "")
+    if "Table with name" in text and "does not exist" in text:
+        return f"[TABLE_OR_VIEW_NOT_FOUND] {text.splitlines()[0]}"
+    if "Parameter/argument count mismatch" in text or ("parameter" in text.lower() and "not" in text.lower()):
+        return f"[UNBOUND_SQL_PARAMETER] {text.splitlines()[0]}"
+    return text.splitlines()[0] if text else "The statement failed."
