@@ -149,6 +149,7 @@ def settings_from_args(args: argparse.Namespace, token: str | None) -> EmulatorS
         rate_limits=rate_limits,
         allow_remote_repos=args.allow_remote_repos,
         cluster_start_seconds=args.cluster_start_seconds,
+        warehouse_start_seconds=args.warehouse_start_seconds,
         dbfs_delete_batch=args.dbfs_delete_batch,
         statement_chunk_rows=args.statement_chunk_rows,
         statement_hold_seconds=args.statement_hold_seconds,

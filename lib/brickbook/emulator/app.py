@@ -33,6 +33,7 @@ from brickbook.emulator.routes.secrets import SecretsArea
 from brickbook.emulator.routes.statements import StatementsArea
 from brickbook.emulator.routes.tokens import TokensArea
 from brickbook.emulator.routes.unity import UnityArea
+from brickbook.emulator.routes.warehouses import WarehousesArea
 from brickbook.emulator.routes.workspace import WorkspaceArea
 from brickbook.emulator.services import build_services
 from brickbook.emulator.settings import EmulatorSettings
@@ -54,6 +55,7 @@ AREAS: tuple[AreaFactory, ...] = (
     JobsArea,
     StatementsArea,  # SQL statements and query history on the shared engine (sql/)
     UnityArea,
+    WarehousesArea,
 )
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -25,6 +25,7 @@ from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.runs import RunsState
 from brickbook.emulator.state.store import Store
+from brickbook.emulator.state.warehouses import WarehousesState
 from brickbook.emulator.state.workspace import WorkspaceState
 from brickbook.emulator.state.workspace_paths import home_names
 
@@ -60,6 +61,7 @@ class Services:
     clusters: ClustersState
     runs: RunsState
     scheduler: Scheduler
+    warehouses: WarehousesState  # statements see it as a WarehouseGate
 
     def _with_lifecycle(self) -> Iterator[Service]:
         for field in fields(self):
@@ -95,4 +97,7 @@ def build_services(
         clusters=clusters,
         runs=runs,
         scheduler=scheduler,
+        warehouses=WarehousesState(
+            store, clock, identity.principal, step_seconds=settings.warehouse_start_seconds
+        ),
     )

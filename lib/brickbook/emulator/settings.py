@@ -245,6 +245,7 @@ class EmulatorSettings:
     workspace_id: str = "1234567890123456"
     allow_remote_repos: bool = False  # record non-local Git URLs without content instead of refusing them
     cluster_start_seconds: float = 1.0  # each cluster lifecycle step: start, restart, resize, terminate
+    warehouse_start_seconds: float = 1.0  # each SQL warehouse lifecycle step: start, stop
     dbfs_delete_batch: int = 10_000  # files one DBFS recursive delete removes before a 503 PARTIAL_DELETE
     statement_chunk_rows: int = 100_000  # rows per result chunk of a SQL statement
     statement_hold_seconds: float = 0.0  # SQL statements show RUNNING this long (emulator clock) at first
@@ -260,16 +261,8 @@ class EmulatorSettings:
             raise ValueError("every principal needs its own non-empty token")
         if not self.host:
             raise ValueError("host must not be empty")
-        for name in (
-            "port",
-            "token_ttl_seconds",
-            "latency_ms",
-            "dbfs_delete_batch",
-            "cluster_start_seconds",
-            "statement_chunk_rows",
-            "statement_hold_seconds",
-        ):
-            _check_range(name, getattr(self, name), *_LIMITS[name])
+        for name, limits in _LIMITS.items():
+            _check_range(name, getattr(self, name), *limits)
 
 
 # Inclusive bounds of the numeric settings: every input is bounded (a TTL of 10**30 seconds would
@@ -282,6 +275,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "cluster_start_seconds": (0, 86400),
     "statement_chunk_rows": (1, 1_000_000),
     "statement_hold_seconds": (0, 86400),
+    "warehouse_start_seconds": (0, 86400),
 }
 
 
@@ -425,6 +419,13 @@ OPTIONS: tuple[Option, ...] = (
         "SQL statements report RUNNING this long (emulator clock) before their outcome shows",
         kind="float",
         default=0.0,
+        metavar="S",
+    ),
+    Option(
+        "warehouse-start-seconds",
+        "how long a SQL warehouse takes to start or stop",
+        kind="float",
+        default=1.0,
         metavar="S",
     ),
 )

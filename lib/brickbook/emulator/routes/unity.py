@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.sql.privileges import SECURABLE_TYPES
 from brickbook.emulator.sql.service import SqlService
@@ -54,7 +54,7 @@ def _securable(request: Request) -> tuple[str, str]:
     return kind, request.path_params["full_name"].lower()
 
 
-class UnityArea:
+class UnityArea(AreaBase):  # the statements area resets the shared SQL service
     def __init__(self, context: AreaContext) -> None:
         self.service = SqlService.for_context(context)
         self.uc = self.service.catalogs
