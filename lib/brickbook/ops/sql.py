@@ -153,12 +153,16 @@ def _left(ctx: Context, started: float, timeout: float | None) -> float | None:
 def ensure_ready(ctx: Context, warehouse_id: str, *, start: bool, timeout: float | None) -> bool:
     """Make sure the warehouse runs before a statement goes to it; return whether this call started it.
 
-    RUNNING: nothing to do. STARTING: wait for RUNNING. STOPPED or STOPPING: start it when ``start``,
-    otherwise ``WarehouseNotRunning`` (exit 5) before anything is sent.
+    RUNNING: nothing to do. STARTING: wait for RUNNING. A serverless warehouse starts on demand: the
+    statement is sent as it is. Otherwise, STOPPED or STOPPING: start it when ``start``, else
+    ``WarehouseNotRunning`` (exit 5) before anything is sent.
     """
-    state = warehouse_state(ctx, warehouse_id)
+    info = sql.get_warehouse(ctx.client, warehouse_id)
+    state = info.state
     if state == WarehouseState.RUNNING:
         return False
+    if info.enable_serverless_compute and state not in warehouses.GONE:
+        return False  # serverless warehouses start on demand, within seconds: the statement waits
     if state == WarehouseState.STARTING:
         warehouses.wait_for_state(ctx, warehouse_id, WarehouseState.RUNNING, timeout=timeout)
         return False
