@@ -16,6 +16,7 @@ from databricks.sdk.service.sql import (
 )
 
 from tests.emulator.harness import ADMIN, ADMIN_TOKEN, Emu, serving
+from tests.emulator.sql_harness import warehouse
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +31,11 @@ def w(sdk_env: Emu) -> WorkspaceClient:
     return WorkspaceClient(host=sdk_env.url, token=ADMIN_TOKEN)
 
 
-def test_execute_statement_returns_typed_result(w: WorkspaceClient):
+def test_execute_statement_returns_typed_result(w: WorkspaceClient, sdk_env: Emu):
     """execute_statement parses the status, manifest schema and inline rows."""
     response = w.statement_execution.execute_statement(
         statement="SELECT id, CAST(id AS STRING) AS label FROM range(3)",
-        warehouse_id="wh1",
+        warehouse_id=warehouse(sdk_env),
         wait_timeout="10s",
     )
     assert response.status is not None and response.status.state == StatementState.SUCCEEDED
@@ -57,7 +58,7 @@ def test_multi_chunk_result_through_get_statement_result_chunk_n(
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none"))
     w = WorkspaceClient(host=chunky.url, token=ADMIN_TOKEN)
     first = w.statement_execution.execute_statement(
-        statement="SELECT id FROM range(2500)", warehouse_id="wh1", wait_timeout="30s"
+        statement="SELECT id FROM range(2500)", warehouse_id=warehouse(chunky), wait_timeout="30s"
     )
     assert first.statement_id and first.manifest and first.result
     assert first.manifest.total_chunk_count == 3 and first.manifest.total_row_count == 2500
@@ -71,18 +72,20 @@ def test_multi_chunk_result_through_get_statement_result_chunk_n(
     assert [int(r[0]) for r in rows] == list(range(2500))
 
 
-def test_failed_statement_is_a_response_not_an_exception(w: WorkspaceClient):
+def test_failed_statement_is_a_response_not_an_exception(w: WorkspaceClient, sdk_env: Emu):
     """A failing statement comes back FAILED with its error, as on the real service."""
-    response = w.statement_execution.execute_statement(statement="SELECT * FROM nowhere", warehouse_id="wh1")
+    response = w.statement_execution.execute_statement(
+        statement="SELECT * FROM nowhere", warehouse_id=warehouse(sdk_env)
+    )
     assert response.status and response.status.state == StatementState.FAILED
     assert response.status.error and "nowhere" in (response.status.error.message or "")
 
 
-def test_parameters_and_cancel(w: WorkspaceClient):
+def test_parameters_and_cancel(w: WorkspaceClient, sdk_env: Emu):
     """Named parameters bind; cancel_execution on a finished statement is accepted."""
     response = w.statement_execution.execute_statement(
         statement="SELECT :word AS w",
-        warehouse_id="wh1",
+        warehouse_id=warehouse(sdk_env),
         parameters=[StatementParameterListItem(name="word", value="hello")],
     )
     assert response.result and response.result.data_array == [["hello"]]
@@ -90,12 +93,16 @@ def test_parameters_and_cancel(w: WorkspaceClient):
     w.statement_execution.cancel_execution(response.statement_id)
 
 
-def test_query_history_list(w: WorkspaceClient):
+def test_query_history_list(w: WorkspaceClient, sdk_env: Emu):
     """query_history.list reads the recorded statements with their status and user."""
-    ok = w.statement_execution.execute_statement(statement="SELECT 1", warehouse_id="wh1").statement_id
-    w.statement_execution.execute_statement(statement="SELECT * FROM nowhere", warehouse_id="wh2")
+    ok = w.statement_execution.execute_statement(
+        statement="SELECT 1", warehouse_id=warehouse(sdk_env)
+    ).statement_id
+    w.statement_execution.execute_statement(
+        statement="SELECT * FROM nowhere", warehouse_id=warehouse(sdk_env, "other")
+    )
     listed = w.query_history.list(
-        filter_by=QueryFilter(statuses=[QueryStatus.FINISHED], warehouse_ids=["wh1"])
+        filter_by=QueryFilter(statuses=[QueryStatus.FINISHED], warehouse_ids=[warehouse(sdk_env)])
     )
     assert [(q.query_id, q.status, q.user_name) for q in listed.res or []] == [
         (ok, QueryStatus.FINISHED, ADMIN)

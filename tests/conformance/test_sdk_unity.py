@@ -8,6 +8,7 @@ from databricks.sdk.errors import NotFound, PermissionDenied, ResourceConflict
 from databricks.sdk.service.catalog import PermissionsChange, Privilege, VolumeType
 
 from tests.emulator.harness import ADMIN, ADMIN_TOKEN, ALICE, ALICE_TOKEN, Emu
+from tests.emulator.sql_harness import warehouse
 
 
 @pytest.fixture
@@ -43,10 +44,11 @@ def test_duplicate_catalog_is_a_conflict(w: WorkspaceClient):
     assert caught.value.error_code == "CATALOG_ALREADY_EXISTS"
 
 
-def test_tables_list_and_get(w: WorkspaceClient):
+def test_tables_list_and_get(w: WorkspaceClient, sdk_env: Emu):
     """tables.list/get reflect a table a statement created, with its columns."""
     w.statement_execution.execute_statement(
-        statement="CREATE TABLE main.default.t (id BIGINT, name STRING) USING DELTA", warehouse_id="wh"
+        statement="CREATE TABLE main.default.t (id BIGINT, name STRING) USING DELTA",
+        warehouse_id=warehouse(sdk_env),
     )
     assert [t.full_name for t in w.tables.list("main", "default")] == ["main.default.t"]
     table = w.tables.get("main.default.t")
@@ -67,9 +69,11 @@ def test_volumes(w: WorkspaceClient):
     assert list(w.volumes.list("main", "default")) == []
 
 
-def test_grants_update_get_and_effective(w: WorkspaceClient):
+def test_grants_update_get_and_effective(w: WorkspaceClient, sdk_env: Emu):
     """grants.update adds privileges; get shows direct grants; get_effective adds the inherited ones."""
-    w.statement_execution.execute_statement(statement="CREATE TABLE t AS SELECT 1 AS x", warehouse_id="wh")
+    w.statement_execution.execute_statement(
+        statement="CREATE TABLE t AS SELECT 1 AS x", warehouse_id=warehouse(sdk_env)
+    )
     w.grants.update(
         "CATALOG", "main", changes=[PermissionsChange(principal=ALICE, add=[Privilege.USE_CATALOG])]
     )
@@ -89,10 +93,14 @@ def test_grants_update_get_and_effective(w: WorkspaceClient):
     assert held == {(Privilege.SELECT, None), (Privilege.USE_CATALOG, "main")}
 
 
-def test_non_admin_denied_until_granted(w: WorkspaceClient, alice: WorkspaceClient):
+def test_non_admin_denied_until_granted(w: WorkspaceClient, alice: WorkspaceClient, sdk_env: Emu):
     """Alice's SELECT fails until she holds USE_CATALOG, USE_SCHEMA and SELECT; she may not grant."""
-    w.statement_execution.execute_statement(statement="CREATE TABLE t AS SELECT 1 AS x", warehouse_id="wh")
-    failed = alice.statement_execution.execute_statement(statement="SELECT * FROM t", warehouse_id="wh")
+    w.statement_execution.execute_statement(
+        statement="CREATE TABLE t AS SELECT 1 AS x", warehouse_id=warehouse(sdk_env)
+    )
+    failed = alice.statement_execution.execute_statement(
+        statement="SELECT * FROM t", warehouse_id=warehouse(sdk_env)
+    )
     assert failed.status and failed.status.error and "USE CATALOG" in (failed.status.error.message or "")
     with pytest.raises(PermissionDenied):
         alice.grants.update(
@@ -106,5 +114,7 @@ def test_non_admin_denied_until_granted(w: WorkspaceClient, alice: WorkspaceClie
     w.grants.update(
         "CATALOG", "main", changes=[PermissionsChange(principal=ALICE, add=[Privilege.USE_CATALOG])]
     )
-    answer = alice.statement_execution.execute_statement(statement="SELECT * FROM t", warehouse_id="wh")
+    answer = alice.statement_execution.execute_statement(
+        statement="SELECT * FROM t", warehouse_id=warehouse(sdk_env)
+    )
     assert answer.result and answer.result.data_array == [["1"]]

@@ -115,9 +115,9 @@ def test_notebook_run_returns_the_child_exit_value(emu: Emu):
     assert out["notebook_output"]["result"] == "child got 5"
 
 
-def test_spark_is_a_stub_that_says_so(emu: Emu):
-    """Using spark raises NotImplementedError naming the missing Spark."""
-    _, out = run_notebook(emu, "spark.sql('SELECT 1')")
+def test_spark_context_is_a_stub_that_says_so(emu: Emu):
+    """Using sc (only spark.sql and spark.table exist) raises NotImplementedError naming the missing Spark."""
+    _, out = run_notebook(emu, "sc.parallelize([1])")
     assert out["error"] == "NotImplementedError: no Spark in the brickbook emulator"
 
 

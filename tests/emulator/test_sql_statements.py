@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests.emulator.harness import ALICE, ALICE_TOKEN, Emu, serving
+from tests.emulator.sql_harness import STATEMENTS, run, warehouse
 
-STATEMENTS = "/api/2.0/sql/statements"
 HISTORY = "/api/2.0/sql/history/queries"
-
-
-def run(emu: Emu, statement: str, token: str = "", **fields: Any) -> dict[str, Any]:
-    body = {"warehouse_id": "wh1", "statement": statement, **fields}
-    kwargs: dict[str, Any] = {"token": token} if token else {}
-    response = emu.post(STATEMENTS, json=body, **kwargs)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +120,7 @@ def test_named_parameters_are_bound_not_formatted(emu: Emu):
 def test_bad_parameter_value_is_refused(emu: Emu):
     """A value that is not of its type is 400 INVALID_PARAMETER_VALUE, and nothing runs."""
     body = {
-        "warehouse_id": "wh1",
+        "warehouse_id": warehouse(emu),
         "statement": "SELECT :n",
         "parameters": [{"name": "n", "value": "x", "type": "INT"}],
     }
@@ -157,7 +147,9 @@ def test_row_limit_truncates(emu: Emu):
 )
 def test_bad_request_fields_are_400(emu: Emu, field: str, value: object, message: str):
     """Malformed requests are rejected outright with INVALID_PARAMETER_VALUE."""
-    response = emu.post(STATEMENTS, json={"warehouse_id": "wh1", "statement": "SELECT 1", field: value})
+    response = emu.post(
+        STATEMENTS, json={"warehouse_id": warehouse(emu), "statement": "SELECT 1", field: value}
+    )
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert message in response.json()["message"]
@@ -217,12 +209,13 @@ def test_history_records_every_statement_newest_first(emu: Emu):
     """Query history lists each statement with status, warehouse and user; filters and pages work."""
     ok = run(emu, "SELECT 1")["statement_id"]
     failed = run(emu, "SELECT * FROM nowhere")["statement_id"]
-    other = run(emu, "SELECT 2", warehouse_id="wh2")["statement_id"]
+    other = run(emu, "SELECT 2", on="other")["statement_id"]
     listed = emu.get(HISTORY).json()
     assert [q["query_id"] for q in listed["res"]] == [other, failed, ok]
     assert listed["has_next_page"] is False
     assert listed["res"][1]["status"] == "FAILED" and "nowhere" in listed["res"][1]["error_message"]
-    finished = emu.get(HISTORY, params={"filter_by.statuses": "FINISHED", "filter_by.warehouse_ids": "wh1"})
+    only = {"filter_by.statuses": "FINISHED", "filter_by.warehouse_ids": warehouse(emu)}
+    finished = emu.get(HISTORY, params=only)
     assert [q["query_id"] for q in finished.json()["res"]] == [ok]
     first = emu.get(HISTORY, params={"max_results": 2}).json()
     assert first["has_next_page"] is True
@@ -244,3 +237,44 @@ def test_reset_forgets_tables_and_history(emu: Emu):
     assert emu.control("POST", "reset").status_code == 200
     assert run(emu, "SELECT * FROM t")["status"]["state"] == "FAILED"
     assert [q["query_text"] for q in emu.get(HISTORY).json()["res"]] == ["SELECT * FROM t"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("SELECT * FROM read_csv('/etc/passwd')", "table function read_csv() is not supported"),
+        ("COPY (SELECT 1) TO '/tmp/out.csv'", "COPY statements are not supported"),
+        ("PRAGMA version", "PRAGMA statements are not supported"),
+        ("SET x = 1", "SET statements are not supported"),
+        ("CREATE FUNCTION f() RETURNS INT RETURN 1", "CREATE FUNCTION statements are not supported"),
+        ("SELECT 1; SELECT 2", "exactly one statement"),
+    ],
+)
+def test_statements_that_would_reach_past_the_catalog_fail(emu: Emu, statement: str, message: str):
+    """File readers, COPY, PRAGMA, SET and functions fail clearly; one statement per request."""
+    answer = run(emu, statement)
+    assert answer["status"]["state"] == "FAILED"
+    assert message in answer["status"]["error"]["message"]
+
+
+def test_statement_needs_a_running_warehouse(emu: Emu):
+    """A stopped classic warehouse refuses statements (400 INVALID_STATE); an unknown one is 404."""
+    spec = {"name": "classic", "cluster_size": "2X-Small", "enable_serverless_compute": False}
+    warehouse_id = emu.post("/api/2.0/sql/warehouses", json=spec).json()["id"]
+    emu.post(f"/api/2.0/sql/warehouses/{warehouse_id}/stop")
+    emu.clock.advance(60)
+    refused = emu.post(STATEMENTS, json={"warehouse_id": warehouse_id, "statement": "SELECT 1"})
+    assert (refused.status_code, refused.json()["error_code"]) == (400, "INVALID_STATE")
+    assert "is not running" in refused.json()["message"]
+    missing = emu.post(STATEMENTS, json={"warehouse_id": "nope", "statement": "SELECT 1"})
+    assert missing.status_code == 404
+    assert emu.get(HISTORY).json() == {"has_next_page": False}
+
+
+def test_serverless_warehouse_starts_on_demand(emu: Emu):
+    """A stopped serverless warehouse runs the statement (it starts at once)."""
+    warehouse_id = warehouse(emu)
+    emu.post(f"/api/2.0/sql/warehouses/{warehouse_id}/stop")
+    emu.clock.advance(60)
+    assert run(emu, "SELECT 1")["status"]["state"] == "SUCCEEDED"
+    assert emu.get(f"/api/2.0/sql/warehouses/{warehouse_id}").json()["state"] == "RUNNING"

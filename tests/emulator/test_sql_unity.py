@@ -11,20 +11,15 @@ from brickbook.emulator.errors import ApiError
 from brickbook.emulator.sql.service import SqlService
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
-from tests.emulator.harness import ADMIN, ALICE, ALICE_TOKEN, Emu
+from tests.emulator.harness import ADMIN, ADMIN_TOKEN, ALICE, ALICE_TOKEN, Emu
+from tests.emulator.sql_harness import AnyWarehouse, run
 from tests.fakes import FakeClock
 
 UC = "/api/2.1/unity-catalog"
 
 
-def sql(emu: Emu, statement: str, token: str | None = None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {} if token is None else {"token": token}
-    response = emu.post(
-        "/api/2.0/sql/statements", json={"warehouse_id": "wh", "statement": statement}, **kwargs
-    )
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
+def sql(emu: Emu, statement: str, token: str = ADMIN_TOKEN) -> dict[str, Any]:
+    return run(emu, statement, token)
 
 
 def grant(emu: Emu, kind: str, name: str, *privileges: str, principal: str = ALICE) -> None:
@@ -206,7 +201,7 @@ def test_lists_show_a_non_admin_what_they_may_use(emu: Emu):
 
 def test_require_volume_checks_existence_and_privileges(tmp_path: Path):
     """require_volume: NOT_FOUND for a missing volume, PERMISSION_DENIED until READ/WRITE_VOLUME."""
-    service = SqlService(Store(), FakeClock(), data_dir=tmp_path, admin=ADMIN)
+    service = SqlService(Store(), FakeClock(), data_dir=tmp_path, admin=ADMIN, gate=AnyWarehouse())
     admin, alice = Principal(ADMIN, is_admin=True), Principal(ALICE, is_admin=False)
     with pytest.raises(ApiError) as missing:
         service.require_volume(admin, "main", "default", "files", write=False)
@@ -235,14 +230,14 @@ def test_data_persists_under_the_data_dir(tmp_path: Path):
     from brickbook.emulator.state.store import Store as FileStore
 
     store = FileStore(tmp_path)
-    first = SqlService(store, FakeClock(), data_dir=tmp_path, admin=ADMIN)
+    first = SqlService(store, FakeClock(), data_dir=tmp_path, admin=ADMIN, gate=AnyWarehouse())
     admin = Principal(ADMIN, is_admin=True)
     first.catalogs.create_catalog(admin, "sales")
     first.run_sql(admin, "CREATE SCHEMA sales.raw; CREATE TABLE sales.raw.t AS SELECT 3 AS x")
     first.shutdown()
     store.close()
     store = FileStore(tmp_path)
-    second = SqlService(store, FakeClock(), data_dir=tmp_path, admin=ADMIN)
+    second = SqlService(store, FakeClock(), data_dir=tmp_path, admin=ADMIN, gate=AnyWarehouse())
     statement, _, _ = second.run_sql(admin, "SELECT x FROM sales.raw.t")
     assert statement.result is not None and statement.result.chunk(statement.statement_id, 0)[
         "data_array"

@@ -53,9 +53,9 @@ AREAS: tuple[AreaFactory, ...] = (
     ClustersArea,
     SecretsArea,
     JobsArea,
+    WarehousesArea,
     StatementsArea,  # SQL statements and query history on the shared engine (sql/)
     UnityArea,
-    WarehousesArea,
 )
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -21,6 +21,7 @@ from typing import Protocol, runtime_checkable
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime.scheduler import Scheduler
 from brickbook.emulator.settings import EmulatorSettings
+from brickbook.emulator.sql.service import SqlService
 from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.runs import RunsState
@@ -62,6 +63,7 @@ class Services:
     runs: RunsState
     scheduler: Scheduler
     warehouses: WarehousesState  # statements see it as a WarehouseGate
+    sql: SqlService  # the SQL engine and Unity Catalog: statements, UC routes, volumes for the Files API
 
     def _with_lifecycle(self) -> Iterator[Service]:
         for field in fields(self):
@@ -92,12 +94,14 @@ def build_services(
         for cluster_id in run.get("_clusters", {}).values():
             with contextlib.suppress(ApiError):  # deleted meanwhile: nothing to tear down
                 clusters.terminate(cluster_id, "JOB_FINISHED")
+    warehouses = WarehousesState(
+        store, clock, identity.principal, step_seconds=settings.warehouse_start_seconds
+    )
     return Services(
         workspace=WorkspaceState(store, clock, home_names(settings)),
         clusters=clusters,
         runs=runs,
         scheduler=scheduler,
-        warehouses=WarehousesState(
-            store, clock, identity.principal, step_seconds=settings.warehouse_start_seconds
-        ),
+        warehouses=warehouses,
+        sql=SqlService.from_settings(settings, store, clock, gate=warehouses),
     )

@@ -273,9 +273,9 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "latency_ms": (0, 600_000),
     "dbfs_delete_batch": (1, 1_000_000_000),
     "cluster_start_seconds": (0, 86400),
+    "warehouse_start_seconds": (0, 86400),
     "statement_chunk_rows": (1, 1_000_000),
     "statement_hold_seconds": (0, 86400),
-    "warehouse_start_seconds": (0, 86400),
 }
 
 
@@ -408,6 +408,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="S",
     ),
     Option(
+        "warehouse-start-seconds",
+        "how long a SQL warehouse takes to start or stop",
+        kind="float",
+        default=1.0,
+        metavar="S",
+    ),
+    Option(
         "statement-chunk-rows",
         "rows per chunk of a SQL statement's result",
         kind="int",
@@ -419,13 +426,6 @@ OPTIONS: tuple[Option, ...] = (
         "SQL statements report RUNNING this long (emulator clock) before their outcome shows",
         kind="float",
         default=0.0,
-        metavar="S",
-    ),
-    Option(
-        "warehouse-start-seconds",
-        "how long a SQL warehouse takes to start or stop",
-        kind="float",
-        default=1.0,
         metavar="S",
     ),
 )

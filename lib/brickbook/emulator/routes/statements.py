@@ -24,10 +24,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from brickbook.emulator.area import AreaContext
+from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.sql.catalog import valid_name
-from brickbook.emulator.sql.service import SqlService, bind_parameters
+from brickbook.emulator.sql.service import bind_parameters
 from brickbook.emulator.sql.statements import HISTORY_KIND, TERMINAL
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -76,9 +76,9 @@ def _session(body: dict[str, Any]) -> tuple[str, str]:
     return catalog, schema
 
 
-class StatementsArea:
+class StatementsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.service = SqlService.for_context(context)
+        self.service = context.services.sql
         self.book = self.service.statements
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -91,15 +91,8 @@ class StatementsArea:
             Route("/_emulator/notebook/sql", self.notebook_sql, methods=["POST"]),
         ]
 
-    def reset(self) -> None:
-        self.service.reset()
-
-    def shutdown(self) -> None:
-        self.service.shutdown()
-
     async def execute(self, request: Request) -> Response:
         """``POST statements`` -> ``StatementResponse`` after at most ``wait_timeout``."""
-        self.service.check()
         body, principal = await read_json(request), caller(request)
         warehouse_id = body.get("warehouse_id")
         if not isinstance(warehouse_id, str) or not warehouse_id:
@@ -117,7 +110,7 @@ class StatementsArea:
             )
         row_limit, parameters = _row_limit(body.get("row_limit")), bind_parameters(body.get("parameters"))
         catalog, schema = _session(body)
-        self.service.gate.require_running(warehouse_id)
+        self.service.gate.require_running(warehouse_id, principal=principal.user_name)
         statement = self.book.new(text=text, warehouse_id=warehouse_id, user_name=principal.user_name)
         self.service.submit(
             statement, principal, catalog=catalog, schema=schema, parameters=parameters, row_limit=row_limit
@@ -150,7 +143,6 @@ class StatementsArea:
 
     async def history(self, request: Request) -> Response:
         """``GET history/queries`` -> ``{res?, has_next_page, next_page_token?}``, newest first."""
-        self.service.check()
         principal, query = caller(request), request.query_params
         statuses = set(query.getlist("filter_by.statuses"))
         warehouses = set(query.getlist("filter_by.warehouse_ids"))
@@ -186,10 +178,10 @@ class StatementsArea:
         if not principal.in_notebook:
             raise ApiError("PERMISSION_DENIED", "Only code in a notebook run by the emulator may call this.")
         body = await read_json(request)
-        text = _text(body)
+        text, parameters = _text(body), bind_parameters(body.get("parameters"))
         catalog, schema = _session(body)
         statement, catalog, schema = await asyncio.to_thread(
-            self.service.run_sql, principal, text, catalog=catalog, schema=schema
+            self.service.run_sql, principal, text, catalog=catalog, schema=schema, parameters=parameters
         )
         return json_response({**self.book.response(statement), "catalog": catalog, "schema": schema})
 

@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Route
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.sql.privileges import SECURABLE_TYPES
-from brickbook.emulator.sql.service import SqlService
 from brickbook.emulator.wire import caller, json_response, read_json
 
 __all__ = ["UnityArea"]
@@ -54,9 +53,9 @@ def _securable(request: Request) -> tuple[str, str]:
     return kind, request.path_params["full_name"].lower()
 
 
-class UnityArea(AreaBase):  # the statements area resets the shared SQL service
+class UnityArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.service = SqlService.for_context(context)
+        self.service = context.services.sql
         self.uc = self.service.catalogs
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -89,37 +88,31 @@ class UnityArea(AreaBase):  # the statements area resets the shared SQL service
 
     async def list_catalogs(self, request: Request) -> Response:
         """``GET catalogs`` -> ``{catalogs?}``: those the caller owns or holds a privilege on."""
-        self.service.check()
         _check_max_results(request)
         return _listed("catalogs", self.uc.catalogs(caller(request)))
 
     async def create_catalog(self, request: Request) -> Response:
         """``POST catalogs {name, comment?}`` -> ``CatalogInfo`` (metastore admins only)."""
-        self.service.check()
         body = await read_json(request)
         return json_response(
             self.uc.create_catalog(caller(request), body.get("name"), comment=body.get("comment"))
         )
 
     async def get_catalog(self, request: Request) -> Response:
-        self.service.check()
         return json_response(self.uc.catalog(request.path_params["name"]))
 
     async def delete_catalog(self, request: Request) -> Response:
         """``DELETE catalogs/{name}?force=`` -> ``{}``; CATALOG_NOT_EMPTY without force."""
-        self.service.check()
         self.uc.delete_catalog(caller(request), request.path_params["name"], force=_flag(request, "force"))
         return json_response({})
 
     async def list_schemas(self, request: Request) -> Response:
         """``GET schemas?catalog_name=`` -> ``{schemas?}``."""
-        self.service.check()
         _check_max_results(request)
         return _listed("schemas", self.uc.schemas(caller(request), request.query_params.get("catalog_name")))
 
     async def create_schema(self, request: Request) -> Response:
         """``POST schemas {name, catalog_name, comment?}`` -> ``SchemaInfo``."""
-        self.service.check()
         body = await read_json(request)
         created = self.uc.create_schema(
             caller(request), body.get("catalog_name"), body.get("name"), comment=body.get("comment")
@@ -127,12 +120,10 @@ class UnityArea(AreaBase):  # the statements area resets the shared SQL service
         return json_response(created)
 
     async def get_schema(self, request: Request) -> Response:
-        self.service.check()
         return json_response(self.uc.schema(request.path_params["full_name"]))
 
     async def delete_schema(self, request: Request) -> Response:
         """``DELETE schemas/{full_name}?force=`` -> ``{}``; SCHEMA_NOT_EMPTY without force."""
-        self.service.check()
         self.uc.delete_schema(
             caller(request), request.path_params["full_name"], force=_flag(request, "force")
         )
@@ -140,7 +131,6 @@ class UnityArea(AreaBase):  # the statements area resets the shared SQL service
 
     async def list_tables(self, request: Request) -> Response:
         """``GET tables?catalog_name=&schema_name=&omit_columns=`` -> ``{tables?}``."""
-        self.service.check()
         _check_max_results(request)
         query = request.query_params
         tables = self.uc.tables(
@@ -152,17 +142,14 @@ class UnityArea(AreaBase):  # the statements area resets the shared SQL service
         return _listed("tables", tables)
 
     async def get_table(self, request: Request) -> Response:
-        self.service.check()
         return json_response(self.uc.table(request.path_params["full_name"]))
 
     async def delete_table(self, request: Request) -> Response:
-        self.service.check()
         self.uc.delete_table(caller(request), request.path_params["full_name"])
         return json_response({})
 
     async def list_volumes(self, request: Request) -> Response:
         """``GET volumes?catalog_name=&schema_name=`` -> ``{volumes?}``."""
-        self.service.check()
         _check_max_results(request)
         query = request.query_params
         return _listed(
@@ -171,21 +158,17 @@ class UnityArea(AreaBase):  # the statements area resets the shared SQL service
 
     async def create_volume(self, request: Request) -> Response:
         """``POST volumes {catalog_name, schema_name, name, volume_type: MANAGED}`` -> ``VolumeInfo``."""
-        self.service.check()
         return json_response(self.uc.create_volume(caller(request), await read_json(request)))
 
     async def get_volume(self, request: Request) -> Response:
-        self.service.check()
         return json_response(self.uc.volume(request.path_params["name"]))
 
     async def delete_volume(self, request: Request) -> Response:
-        self.service.check()
         self.uc.delete_volume(caller(request), request.path_params["name"])
         return json_response({})
 
     async def get_permissions(self, request: Request) -> Response:
         """``GET permissions/{type}/{name}?principal=`` -> ``{privilege_assignments?}`` (direct grants)."""
-        self.service.check()
         kind, name = _securable(request)
         self.uc.exists(kind, name)
         assignments = self.uc.privileges.assignments(kind, name, request.query_params.get("principal"))
@@ -193,7 +176,6 @@ class UnityArea(AreaBase):  # the statements area resets the shared SQL service
 
     async def update_permissions(self, request: Request) -> Response:
         """``PATCH permissions/{type}/{name} {changes}`` -> ``{privilege_assignments?}`` (owner or MANAGE)."""
-        self.service.check()
         kind, name = _securable(request)
         body, principal = await read_json(request), caller(request)
         self.uc.exists(kind, name)
@@ -207,7 +189,6 @@ class UnityArea(AreaBase):  # the statements area resets the shared SQL service
 
     async def get_effective(self, request: Request) -> Response:
         """``GET effective-permissions/{type}/{name}?principal=`` -> grants with where each comes from."""
-        self.service.check()
         kind, name = _securable(request)
         self.uc.exists(kind, name)
         assignments = self.uc.privileges.effective(kind, name, request.query_params.get("principal"))

@@ -75,6 +75,10 @@ class Catalogs:
                 Principal(self._admin, is_admin=True), "main", comment="Main catalog (auto-created)"
             )
 
+    def reset_volumes(self) -> None:
+        """Delete every volume's files (a reset: the store no longer knows the volumes)."""
+        shutil.rmtree(self._volumes_dir, ignore_errors=True)
+
     def _stamp(self, principal: Principal, **fields: Any) -> dict[str, Any]:
         now = int(self._clock() * 1000)
         return {

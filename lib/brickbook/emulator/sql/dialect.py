@@ -37,6 +37,23 @@ Access = Literal["read", "write", "create", "drop"]
 _PASS_THROUGH_COMMANDS = ("SHOW",)
 
 
+# What runs: queries, DML, DESCRIBE, and CREATE/DROP of tables, views and schemas. Everything else
+# (ATTACH, COPY, PRAGMA, SET, INSTALL, CALL, ...) would reach past Unity Catalog into the engine.
+_RUNNABLE = (
+    exp.Query,
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Describe,
+    exp.Values,
+)
+_KINDS = ("TABLE", "VIEW", "SCHEMA")
+_TABLE_FUNCTIONS = ("range",)
+
+
 class TranslationError(Exception):
     """The statement cannot run on the emulator's engine; the message says why."""
 
@@ -58,6 +75,7 @@ class Translation:
     statement_type: str  # SELECT, INSERT, CREATE, DROP, ... (query history's statement_type)
     uses: list[TableUse] = field(default_factory=list)
     returns_counts: bool = False  # DML: Databricks answers num_affected_rows (+ num_inserted_rows)
+    parameters: set[str] = field(default_factory=set)  # the :name markers the statement uses
 
 
 def quote(name: str) -> str:
@@ -91,9 +109,16 @@ def translate(text: str, *, catalog: str, schema: str) -> Translation:
             f"{tree.key.upper()} statements are not supported by the brickbook emulator's statement"
             " execution (use the catalog and schema request fields and the permissions API)."
         )
+    if not isinstance(tree, _RUNNABLE) or (
+        isinstance(tree, exp.Create | exp.Drop) and str(tree.args.get("kind", "")).upper() not in _KINDS
+    ):
+        what = f"{tree.key.upper()} {tree.args.get('kind') or ''}".strip()
+        raise TranslationError(f"{what} statements are not supported by the brickbook emulator.")
+    _refuse_table_functions(tree)
     translation = Translation(sql="", statement_type=tree.key.upper())
     _rewrite_functions(tree, catalog=catalog, schema=schema)
     _map_names(tree, translation, catalog=catalog, schema=schema)
+    translation.parameters = {str(p.name) for p in tree.find_all(exp.Placeholder) if p.name}
     translation.returns_counts = isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge)
     try:
         translation.sql = tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
@@ -122,6 +147,17 @@ def _rewrite_functions(tree: exp.Expr, *, catalog: str, schema: str) -> None:
             table.replace(
                 exp.Subquery(this=inner, alias=alias or exp.TableAlias(this=exp.to_identifier("range")))
             )
+
+
+def _refuse_table_functions(tree: exp.Expr) -> None:
+    for table in tree.find_all(exp.Table):
+        function = table.this
+        if isinstance(function, exp.Func):
+            name = str(function.this if isinstance(function, exp.Anonymous) else function.sql_name()).lower()
+            if name not in _TABLE_FUNCTIONS:
+                raise TranslationError(
+                    f"The table function {name}() is not supported by the brickbook emulator."
+                )
 
 
 def _cte_names(tree: exp.Expr) -> set[str]:

@@ -2,9 +2,10 @@
 
 Each Unity Catalog catalog is a DuckDB database ATTACHed as ``uc_<name>``: a file
 ``<data-dir>/sql/catalogs/<name>.duckdb`` with ``--data-dir`` (data persists across restarts), an
-in-memory database without one. Each statement runs on its own cursor (DuckDB cursors are
-per-thread connections to the same database), so statements run off the event loop in worker threads;
-``interrupt`` cancels one that is running. ``reset()`` drops every catalog; ``close()`` ends it all.
+in-memory database without one. SQL cannot reach files, extensions or the network. Each statement
+runs on its own cursor (DuckDB cursors are per-thread connections to the same database), so
+statements run off the event loop in worker threads; ``interrupt`` cancels one that is running.
+``reset()`` drops every catalog; ``close()`` ends it all.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ class Engine:
         if self._dir is not None:
             self._dir.mkdir(parents=True, exist_ok=True)
         self._db = duckdb.connect(":memory:")
+        # A sandbox: SQL reaches no file, extension or network (read_csv('/etc/passwd'), COPY TO,
+        # INSTALL), only the catalogs' own database files, and cannot switch that off again.
+        if self._dir is not None:
+            self._db.execute(f"SET allowed_directories = [{_literal(str(self._dir) + '/')}]")
+        self._db.execute("SET enable_external_access = false")
+        self._db.execute("SET lock_configuration = true")
         self._lock = threading.RLock()
         self._attached: set[str] = set()
 

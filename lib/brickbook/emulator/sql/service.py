@@ -1,6 +1,6 @@
 """The SQL service: one engine, one Unity Catalog and one statement book per emulator.
 
-Areas reach it with ``SqlService.for_context(context)`` (one per store). What other areas call:
+It is a shared service (``context.services.sql``). What other areas call:
 
 - ``volume_root(catalog, schema, volume) -> Path``: where a managed volume's files live.
 - ``require_volume(principal, catalog, schema, volume, *, write)``: the volume exists and the
@@ -11,9 +11,9 @@ Areas reach it with ``SqlService.for_context(context)`` (one per store). What ot
 - ``run_sql(principal, text, catalog=, schema=, parameters=)``: run statements to completion (the
   notebook ``spark.sql`` path).
 
-A statement needs a RUNNING warehouse: the ``WarehouseGate`` decides (``require_running`` raises the
-API error, ``note_activity`` keeps the warehouse from auto-stopping). Until the warehouses area
-provides one, any warehouse id is accepted.
+A statement needs a RUNNING warehouse: the ``WarehouseGate`` (the warehouses area) decides:
+``require_running`` raises the API error (a stopped classic warehouse; a serverless one starts on
+demand), ``note_activity`` restarts its auto-stop timer.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 
@@ -43,32 +43,15 @@ from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
 if TYPE_CHECKING:
-    from brickbook.emulator.area import AreaContext
+    from brickbook.emulator.services import WarehouseGate
+    from brickbook.emulator.settings import EmulatorSettings
 
-__all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
+__all__ = ["SqlService", "StatementFailure"]
 
-_SHARED: weakref.WeakKeyDictionary[Store, SqlService] = weakref.WeakKeyDictionary()
-_SHARED_LOCK = threading.Lock()
-_MARK_KIND = "sql_engine"  # a record whose absence means the store was reset
 _PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-MAX_PARAMETERS = 256
 _USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
+MAX_PARAMETERS = 256
 _INT_TYPES = ("INT", "INTEGER", "BIGINT", "LONG", "SMALLINT", "SHORT", "TINYINT", "BYTE")
-
-
-class WarehouseGate(Protocol):
-    def require_running(self, warehouse_id: str) -> None: ...
-    def note_activity(self, warehouse_id: str) -> None: ...
-
-
-class _AnyWarehouse:
-    """Accepts every warehouse id: the stand-in until the warehouses area provides its gate."""
-
-    def require_running(self, warehouse_id: str) -> None:
-        return None
-
-    def note_activity(self, warehouse_id: str) -> None:
-        return None
 
 
 class StatementFailure(Exception):
@@ -89,6 +72,7 @@ class SqlService:
         *,
         data_dir: Path | str | None,
         admin: str,
+        gate: WarehouseGate,
         chunk_rows: int = 100_000,
         hold_seconds: float = 0.0,
     ) -> None:
@@ -96,7 +80,7 @@ class SqlService:
         self.clock = clock
         self.chunk_rows = chunk_rows
         self.hold_seconds = hold_seconds
-        self.gate: WarehouseGate = _AnyWarehouse()
+        self.gate = gate
         self.engine = Engine(data_dir)
         if data_dir is None:
             volumes = Path(tempfile.mkdtemp(prefix="brickbook-emulator-volumes-"))
@@ -106,55 +90,31 @@ class SqlService:
         self.catalogs = Catalogs(store, self.engine, clock, volumes, admin)
         self.statements = Statements(store, clock, lambda: self.hold_seconds)
         self._lock = threading.RLock()
-        self._ready()
+        self.catalogs.ensure_defaults()  # attaches what a data dir holds, or makes main.default
 
     @classmethod
-    def for_context(cls, context: AreaContext) -> SqlService:
-        with _SHARED_LOCK:
-            service = _SHARED.get(context.store)
-            if service is None:
-                settings = context.settings
-                service = cls(
-                    context.store,
-                    context.clock,
-                    data_dir=settings.data_dir,
-                    admin=settings.admin_user,
-                    chunk_rows=getattr(settings, "statement_chunk_rows", 100_000),
-                    hold_seconds=getattr(settings, "statement_hold_seconds", 0.0),
-                )
-                _SHARED[context.store] = service
-            return service
+    def from_settings(
+        cls, settings: EmulatorSettings, store: Store, clock: Callable[[], float], *, gate: WarehouseGate
+    ) -> SqlService:
+        return cls(
+            store,
+            clock,
+            data_dir=settings.data_dir,
+            admin=settings.admin_user,
+            gate=gate,
+            chunk_rows=settings.statement_chunk_rows,
+            hold_seconds=settings.statement_hold_seconds,
+        )
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def _ready(self) -> None:
-        """Set up main.default; after a store reset (the mark is gone) start from an empty engine."""
-        with self._lock:
-            if self.store.get(_MARK_KIND, "engine") is None:
-                if self.store.items(CATALOG_KIND):
-                    return self._adopt()
-                self.reset()
-                return None
-            return self._adopt()
-
-    def _adopt(self) -> None:
-        self.catalogs.ensure_defaults()
-        self.store.put(_MARK_KIND, "engine", {})
-
     def reset(self) -> None:
-        """Forget every statement, catalog, table and volume; back to an empty main.default."""
+        """Forget every statement, catalog, table and volume (the store was cleared): an empty main."""
         with self._lock:
             self.statements.forget_all()
             self.engine.reset()
-            for catalog, _ in self.store.items(CATALOG_KIND):
-                self.store.delete(CATALOG_KIND, catalog)
+            self.catalogs.reset_volumes()
             self.catalogs.ensure_defaults()
-            self.store.put(_MARK_KIND, "engine", {})
-
-    def check(self) -> None:
-        """Notice a control-API reset that cleared the store (until areas get a reset hook)."""
-        if self.store.get(_MARK_KIND, "engine") is None:
-            self._ready()
 
     def shutdown(self) -> None:
         self.statements.shutdown()
@@ -215,7 +175,9 @@ class SqlService:
         try:
             if statement.state != "RUNNING":
                 return
-            columns, batches = self.engine.execute(cursor, translation.sql, parameters)
+            # Values for markers the statement does not use are ignored (a script shares one set).
+            used = {name: value for name, value in parameters.items() if name in translation.parameters}
+            columns, batches = self.engine.execute(cursor, translation.sql, used)
             result = collect_result(
                 columns,
                 batches,
@@ -266,7 +228,6 @@ class SqlService:
         statements after it (and are returned, so a notebook session keeps them). Stops at the first
         statement that does not succeed (that one is returned).
         """
-        self.check()
         last: Statement | None = None
         for piece in split_statements(text) or [text]:
             last = self.statements.new(text=piece, warehouse_id=warehouse_id, user_name=principal.user_name)
@@ -326,7 +287,6 @@ class SqlService:
         self, principal: Principal, catalog: str, schema: str, volume: str, *, write: bool
     ) -> None:
         """The volume exists and ``principal`` may read (or write) its files; else the API error."""
-        self.check()
         full = f"{catalog}.{schema}.{volume}".lower()
         self.catalogs.volume(full)
         privileges = self.catalogs.privileges
@@ -356,7 +316,7 @@ class SqlService:
             return "sql_task needs file.path: the workspace path of a .sql file."
         warehouse_id = str(sql_task.get("warehouse_id") or "")
         try:
-            self.gate.require_running(warehouse_id)
+            self.gate.require_running(warehouse_id, principal=user_name)
             text = read_file(file["path"])
         except ApiError as exc:
             return exc.message

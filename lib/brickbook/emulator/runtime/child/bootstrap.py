@@ -8,8 +8,11 @@ values of tasks that already ran. This script then:
    ``dbfs:/`` files);
 2. runs it: a ``# Databricks notebook source`` notebook cell by cell (``# COMMAND ----------``;
    ``%md`` cells skipped; ``%run ./other`` runs another notebook in the same namespace; other magics
-   fail the task), a Python file as ``__main__`` with ``sys.argv = [file, *parameters]``; both with
-   ``dbutils`` as a global and ``spark``/``display`` as stubs that raise NotImplementedError;
+   fail the task), a SQL notebook (``-- Databricks notebook source``) cell by cell through
+   ``spark.sql``, a Python file as ``__main__`` with ``sys.argv = [file, *parameters]``; all with
+   ``dbutils`` and ``spark`` (spark_shim.py: ``spark.sql``/``spark.table`` on the emulator's engine)
+   as globals, ``display`` showing a DataFrame, ``sc``/``sqlContext`` stubs that raise
+   NotImplementedError;
 3. writes RESULT.json beside SPEC.json: the exit value, error line and trace, the task values set.
 
 Output goes to stdout/stderr (the task run's logs) through a writer that redacts secret values. The
@@ -47,9 +50,11 @@ if TYPE_CHECKING:
         Widgets,
     )  # fmt: skip
     from brickbook.emulator.runtime.child.rest import RestClient
+    from brickbook.emulator.runtime.child.spark_shim import SQL_HEADER, DataFrame, SparkSession, sql_cells
 else:  # the child must not import brickbook: the siblings load as top-level modules
     from dbutils_shim import DBUtils, Fs, Jobs, Notebook, NotebookExit, Redactor, Secrets, TaskValues, Widgets
     from rest import RestClient
+    from spark_shim import SQL_HEADER, DataFrame, SparkSession, sql_cells
 
 HEADER = "# Databricks notebook source"
 SEPARATOR = "# COMMAND ----------"
@@ -86,6 +91,14 @@ class _NoSpark:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(NO_SPARK)
+
+
+def display(value: Any, *args: Any, **kwargs: Any) -> None:
+    """``display(df)`` prints the DataFrame as ``df.show()`` would; anything else prints as is."""
+    if isinstance(value, DataFrame):
+        value.show()
+    else:
+        print(value)
 
 
 def compile_source(code: str, filename: str) -> Any:
@@ -127,6 +140,7 @@ class Runner:
         self.fs = Fs(self.client)
         self.secrets = Secrets(self.client, redactor)
         self.jobs = Jobs(TaskValues(spec.get("upstream_task_values", {}), self.task_values))
+        self.spark = SparkSession(self.client)
 
     def fetch(self, path: str) -> str:
         if path.startswith("dbfs:"):
@@ -151,16 +165,20 @@ class Runner:
             "__name__": name,
             "__builtins__": __builtins__,
             "dbutils": self.dbutils(widgets),
-            "spark": stub,
+            "spark": self.spark,
             "sc": stub,
             "sqlContext": stub,
-            "display": stub,
+            "display": display,
             "displayHTML": stub,
         }
 
     def run_notebook(self, path: str, namespace: dict[str, Any]) -> None:
         """Run every cell of the notebook at ``path`` in ``namespace``."""
-        for number, cell in enumerate(split_cells(self.fetch(path)), start=1):
+        source = self.fetch(path)
+        if source.lstrip().startswith(SQL_HEADER):
+            self.run_sql_notebook(path, source, namespace)
+            return
+        for number, cell in enumerate(split_cells(source), start=1):
             magic = magic_body(cell)
             if magic is None:
                 exec(compile_source(cell, f"<notebook {path}, cell {number}>"), namespace)  # noqa: S102 - running the user's notebook is the point
@@ -178,6 +196,16 @@ class Runner:
                 )
             else:
                 raise NotImplementedError(f"{command} cells are not supported by the brickbook emulator")
+
+    def run_sql_notebook(self, path: str, source: str, namespace: dict[str, Any]) -> None:
+        """Run a SQL notebook's cells as statements (``%md`` skipped, ``%python`` run as Python)."""
+        for number, (kind, text) in enumerate(sql_cells(source), start=1):
+            if kind == "sql":
+                self.spark.sql(text)
+            elif kind == "%python":
+                exec(compile_source(text, f"<notebook {path}, cell {number}>"), namespace)  # noqa: S102
+            elif kind != "%md":
+                raise NotImplementedError(f"{kind} cells are not supported by the brickbook emulator")
 
     def run_child(self, path: str, timeout_seconds: int, arguments: dict[str, str]) -> str | None:
         """``dbutils.notebook.run``: a fresh namespace and widgets; the child's exit value."""
