@@ -163,3 +163,21 @@ def test_json_lines_name_every_column(ctx: Context):
     count = sql.write_rows(lines.append, ["a", "b"], iter([["1", None], ["2", "x"]]), "json")
     assert count == 2
     assert "".join(lines) == '{"a":"1","b":null}\n{"a":"2","b":"x"}\n'
+
+
+def test_waiting_for_running_fails_loudly_when_the_warehouse_stops(ctx: Context):
+    """A warehouse stopped while a wait expects RUNNING ends the wait with RunFailed (exit 7)."""
+    wid = api.create_warehouse(ctx.client, {"name": "flaky", "cluster_size": "2X-Small"})
+    api.stop_warehouse(ctx.client, wid)
+    with pytest.raises(RunFailed, match=f"warehouse {wid} ended STOPPED instead of RUNNING"):
+        warehouses.wait_for_state(ctx, wid, WarehouseState.RUNNING, timeout=None)
+
+
+def test_plans_say_unchanged_when_already_so(ctx: Context):
+    """A running warehouse plans no start, a stopped one no stop: nothing would be sent."""
+    wid = new_warehouse(ctx)
+    assert not warehouses.plan_warehouse_running(ctx, wid).changed
+    stop = warehouses.plan_warehouse_stopped(ctx, wid)
+    assert stop.changed and stop.fields == ("state",)
+    warehouses.apply_warehouse_stopped(ctx, stop, wait=True, timeout=None)
+    assert not warehouses.plan_warehouse_stopped(ctx, wid).changed

@@ -7,8 +7,8 @@ Checks (a ``UsageError``, exit 2, before the first request):
   control character (Unity Catalog's own rule for object names);
 - a securable type and a privilege are words of letters and underscores; ``use catalog`` is read as
   ``USE_CATALOG`` (SQL writes privileges with spaces, the REST API with underscores). The API grows, so a
-  privilege or type brickbook does not know is sent as it is, unless it is one letter or two away from a
-  known one: that is a typo, refused with the known spelling.
+  privilege or type brickbook does not know is sent as it is, unless it is one or two edits away from a
+  known one (one for words of four letters or fewer): that is a typo, refused with the known spelling.
 
 ``plan_grants`` / ``apply_grants`` change one principal's direct grants on one securable: the plan reads
 the current grants (``GET permissions/{type}/{name}?principal=``) and is ``unchanged`` when they already
@@ -17,7 +17,6 @@ hold, so a second grant sends no PATCH.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,6 +68,18 @@ KNOWN_TYPES = (
 # The REST privilege enum (Databricks "Unity Catalog privileges" reference); others are sent unchecked.
 PRIVILEGES = frozenset(
     [
+        "CREATE_CLEAN_ROOM",
+        "CREATE_FEATURE",
+        "CREATE_FOREIGN_SECURABLE",
+        "CREATE_SERVICE_CREDENTIAL",
+        "EXECUTE_CLEAN_ROOM_TASK",
+        "MANAGE_ALLOWLIST",
+        "MODIFY_CLEAN_ROOM",
+        "READ_FEATURE",
+        "READ_PRIVATE_FILES",
+        "SET_SHARE_PERMISSION",
+        "USE_MARKETPLACE_ASSETS",
+        "WRITE_PRIVATE_FILES",
         "ACCESS",
         "ALL_PRIVILEGES",
         "APPLY_TAG",
@@ -119,12 +130,24 @@ MAX_PRIVILEGES = 64
 _WORD = re.compile(r"[A-Za-z][A-Za-z_]{0,63}")
 
 
+def _edits(a: str, b: str) -> int:
+    """Return the Levenshtein distance between two short words (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        previous = current
+    return previous[-1]
+
+
 def _near(value: str, known: Sequence[str] | frozenset[str]) -> str | None:
-    """Return the known word ``value`` is a typo of (one or two letters away), if any."""
+    """Return the known word ``value`` is a typo of (two edits away at most, one for short words)."""
     if value in known:
         return None
-    close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.8)
-    return close[0] if close else None
+    limit = 1 if len(value) <= 4 else 2
+    close = sorted((_edits(value, word), word) for word in known if abs(len(word) - len(value)) <= limit)
+    return close[0][1] if close and close[0][0] <= limit else None
 
 
 def check_securable(value: str) -> str:
