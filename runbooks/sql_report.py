@@ -44,7 +44,9 @@ def check_options(
     from brickbook.ops.unity import split_name
     from brickbook.waiting import parse_duration
 
-    read_statement(None, query)  # readable, UTF-8, not empty, bounded: refused now, not after the start
+    read_statement(
+        None, query, option="QUERY"
+    )  # readable, UTF-8, not empty, bounded: refused now, not after the start
     params = statement_params(param)
     if warehouse_id is not None:
         check_warehouse_id(warehouse_id, "--warehouse-id")
@@ -136,7 +138,11 @@ def sql_report(
                     step.note(f"would run {Path(query).name} on warehouse {warehouse} and write {dest}")
                     return
                 statement = sql.Statement(
-                    sql.read_statement(None, query), warehouse, catalog, schema, parse_params(param)
+                    sql.read_statement(None, query, option="QUERY"),
+                    warehouse,
+                    catalog,
+                    schema,
+                    parse_params(param),
                 )
                 left = None if seconds is None else max(0.0, seconds - (ctx.clock() - started_at))
                 executed = sql.execute(ctx, statement, timeout=left)

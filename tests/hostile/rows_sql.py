@@ -214,4 +214,24 @@ ROWS = [
         r"^error: NAME 'main\.default\.my vol' is not a valid name",
     ),
     Row("uc-delete-catalog-empty-part", ["uc.delete-catalog", ""], 2, r"^error: NAME '' is not a valid name"),
+    Row(
+        "sql-report-query-missing",
+        ["runbook.sql-report", "nope.sql", "out.csv", *W],
+        2,
+        r"^error: QUERY: cannot read 'nope\.sql'",
+    ),
+    Row(
+        "sql-report-bad-param",
+        ["runbook.sql-report", "q.sql", "out.csv", *W, "--param", "1st=x"],
+        2,
+        r"^error: --param name must be a SQL identifier",
+        setup=_write("q.sql", b"SELECT :x"),
+    ),
+    Row(
+        "sql-report-no-warehouse",
+        ["runbook.sql-report", "q.sql", "out.csv"],
+        2,
+        r"no SQL warehouse given",
+        setup=_write("q.sql", b"SELECT 1"),
+    ),
 ]

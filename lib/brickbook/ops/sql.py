@@ -98,7 +98,7 @@ def check_warehouse_id(value: str, what: str = "WAREHOUSE_ID") -> str:
     return value
 
 
-def read_statement(statement: str | None, file: str | None) -> str:
+def read_statement(statement: str | None, file: str | None, *, option: str = "--file") -> str:
     """Return the SQL text given inline or in ``--file`` (exactly one; not blank; at most 16 MiB)."""
     from pathlib import Path
 
@@ -110,11 +110,11 @@ def read_statement(statement: str | None, file: str | None) -> str:
             with Path(file).open("rb") as stream:
                 raw = stream.read(MAX_STATEMENT_BYTES + 1)
         except OSError as error:
-            raise UsageError(f"--file: cannot read {shown(file)}: {error.strerror or error}") from None
+            raise UsageError(f"{option}: cannot read {shown(file)}: {error.strerror or error}") from None
         try:
             statement = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise UsageError(f"--file: {shown(file)} is not UTF-8 text") from None
+            raise UsageError(f"{option}: {shown(file)} is not UTF-8 text") from None
         size = len(raw)
     else:
         assert statement is not None  # one of the two is set: checked above
@@ -241,17 +241,18 @@ def execute(
     except WaitTimeout as late:
         _cancel(ctx, statement_id, "deadline")
         raise WaitTimeout(
-            f"{what} did not finish within {timeout:g}s; it was cancelled", result=late.result
+            f"{what} did not finish within {timeout:g}s; it was cancelled", result=_raw(late.result)
         ) from late
     except KeyboardInterrupt:
         _cancel(ctx, statement_id, "interrupted")
         raise
-    except RunFailed as failed:
-        response = failed.result
-        raise RunFailed(
-            str(failed), result=response.raw if isinstance(response, StatementResponse) else None
-        ) from None
+    except RunFailed as failed:  # the same message, with the API object as the result (-o json shows it)
+        raise RunFailed(str(failed), result=_raw(failed.result)) from failed
     return Executed(done, started_warehouse)
+
+
+def _raw(result: object) -> object:
+    return result.raw if isinstance(result, StatementResponse) else result
 
 
 def _chunks(ctx: Context, response: StatementResponse) -> Iterator[ResultChunk]:
