@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlglot
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
 from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
 from brickbook.emulator.sql.engine import Engine, EngineError
 from brickbook.emulator.sql.privileges import denied
+from brickbook.emulator.sql.requests import Submission
 from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result, describe_result
 from brickbook.emulator.sql.statements import Statement, Statements, counts_result
 from brickbook.emulator.state.identity import Principal
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from brickbook.emulator.settings import EmulatorSettings
 
 __all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
+
+MAX_HOLD = 86400
 
 _USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
 
@@ -260,6 +263,30 @@ class SqlService:
                 break
         assert last is not None
         return last, catalog, schema
+
+    def start(self, principal: Principal, submission: Submission) -> Statement:
+        """Check the warehouse, then start a submitted statement (it may already have FAILED)."""
+        self.gate.require_running(submission.warehouse_id, principal=principal.user_name)
+        statement = self.statements.new(
+            text=submission.text, warehouse_id=submission.warehouse_id, user_name=principal.user_name
+        )
+        self.submit(
+            statement,
+            principal,
+            catalog=submission.catalog,
+            schema=submission.schema,
+            parameters=submission.parameters,
+            row_limit=submission.row_limit,
+        )
+        self.gate.note_activity(submission.warehouse_id)
+        return statement
+
+    def set_hold(self, seconds: Any) -> float:
+        """Hold new statements RUNNING for ``seconds`` (0-86400) of emulator time, until the next reset."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_HOLD:
+            raise invalid(f"seconds must be a number from 0 to {MAX_HOLD}.")
+        self.hold_seconds = float(seconds)
+        return self.hold_seconds
 
     def submit(
         self,
