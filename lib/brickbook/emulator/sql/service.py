@@ -28,11 +28,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import sqlglot
-
 from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
-from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
+from brickbook.emulator.sql.dialect import (
+    Translation,
+    TranslationError,
+    split_statements,
+    translate,
+    use_target,
+)
 from brickbook.emulator.sql.engine import Engine, EngineError
 from brickbook.emulator.sql.privileges import denied
 from brickbook.emulator.sql.requests import Submission
@@ -47,8 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
 
 MAX_HOLD = 86400
-
-_USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
 
 
 class WarehouseGate(Protocol):
@@ -250,9 +252,9 @@ class SqlService:
         last: Statement | None = None
         for piece in split_statements(text) or [text]:
             last = self.statements.new(text=piece, warehouse_id=warehouse_id, user_name=principal.user_name)
-            use = _USE.fullmatch(piece.strip().rstrip(";").strip())
+            use = use_target(piece, catalog, schema)
             if use is not None:
-                catalog, schema = _apply_use(use, catalog, schema)
+                catalog, schema = use
                 self.statements.finish(last, "SUCCEEDED", result=Result([]))
                 continue
             self.submit(
@@ -365,25 +367,6 @@ class SqlService:
         if last.state == "SUCCEEDED":
             return None
         return last.error[1] if last.error else f"The statement ended {last.state}."
-
-
-def _apply_use(use: re.Match[str], catalog: str, schema: str) -> tuple[str, str]:
-    keyword, first, second = (use.group(1) or "").upper(), use.group(2).lower(), use.group(3)
-    if second is not None:
-        return first, second.lower()
-    if keyword == "CATALOG":
-        return first, "default"
-    return catalog, first
-
-
-def split_statements(text: str) -> list[str]:
-    """The statements of a script, each as its own text (comments and empty statements dropped)."""
-    try:
-        trees = sqlglot.parse(text, read="databricks")
-    except sqlglot.errors.SqlglotError:
-        return [text]
-    pieces = [tree.sql(dialect="databricks") for tree in trees if tree is not None]
-    return [text] if len(pieces) == 1 else pieces  # one statement runs as written
 
 
 def _first_value(result: Any) -> str | None:
