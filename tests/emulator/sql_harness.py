@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.emulator.harness import ADMIN_TOKEN, ALICE, Emu
@@ -35,6 +36,17 @@ def run(
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
+
+
+def settled(emu: Emu, statement_id: str, seconds: float = 10) -> dict[str, Any]:
+    """Poll GET statements/{id} until the state is no longer PENDING or RUNNING (the worker finished)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer: dict[str, Any] = emu.get(f"{STATEMENTS}/{statement_id}").json()
+        if answer["status"]["state"] not in ("PENDING", "RUNNING"):
+            return answer
+        assert time.monotonic() < deadline, f"statement {statement_id} stuck: {answer['status']}"
+        time.sleep(0.01)  # waiting for the engine's worker thread, not for emulated time
 
 
 class AnyWarehouse:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any, ClassVar
+
 import httpx
 import pytest
+from starlette.routing import BaseRoute
 
+from brickbook.emulator.app import create_app
+from brickbook.emulator.area import AreaContext
 from brickbook.emulator.server import start_in_thread
 from tests.emulator.harness import ADMIN, ADMIN_TOKEN, ALICE_TOKEN, ME, Emu, FakeClock, make_settings
 
@@ -96,3 +102,73 @@ def test_global_latency_still_answers():
     with start_in_thread(make_settings(FakeClock(), latency_ms=1)) as running:
         response = httpx.get(f"{running.url}{ME}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert response.status_code == 200
+
+
+class RecordingArea:
+    """An area with no routes that records the contract calls it receives."""
+
+    calls: ClassVar[list[str]] = []
+
+    def __init__(self, context: AreaContext) -> None:
+        self.services = context.services
+
+    def routes(self) -> list[BaseRoute]:
+        return []
+
+    def reset(self) -> None:
+        RecordingArea.calls.append("reset")
+
+    def shutdown(self) -> None:
+        RecordingArea.calls.append("shutdown")
+
+
+async def _post(app: Any, path: str) -> int:
+    """One POST through the ASGI app, as the admin; the status answered."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"authorization", f"Bearer {ADMIN_TOKEN}".encode())]
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": headers, "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+             "http_version": "1.1", "root_path": ""}  # fmt: skip
+    await app(scope, receive, send)
+    return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))
+
+
+def test_reset_and_shutdown_reach_every_area():
+    """The control API's reset calls each area's reset(); stopping the app calls its shutdown() once."""
+    RecordingArea.calls = []
+    app = create_app(make_settings(FakeClock()), areas=(RecordingArea,))
+
+    async def session() -> None:
+        async with app.router.lifespan_context(app):
+            assert await _post(app, "/_emulator/reset") == 200
+            assert RecordingArea.calls == ["reset"]
+
+    asyncio.run(session())
+    assert RecordingArea.calls == ["reset", "shutdown"]
+
+
+def test_areas_share_one_instance_of_each_service():
+    """Two areas built from one app see the same clusters, runs and warehouses (no private copies)."""
+    built: list[RecordingArea] = []
+
+    def factory(context: AreaContext) -> RecordingArea:
+        built.append(RecordingArea(context))
+        return built[-1]
+
+    app = create_app(make_settings(FakeClock()), areas=(factory, factory))
+
+    async def session() -> None:
+        async with app.router.lifespan_context(app):  # shuts the services down and closes the store
+            pass
+
+    asyncio.run(session())
+    first, second = built
+    assert first.services is second.services
+    assert first.services.warehouse_gate is first.services.warehouses

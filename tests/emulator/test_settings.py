@@ -93,6 +93,7 @@ def test_rate_limit_must_be_positive_and_finite(text: str):
         ("port", "0", 0),
         ("port", "65535", 65535),
         ("cluster-start-seconds", "0.25", 0.25),
+        ("warehouse-start-seconds", "0.05", 0.05),
         ("host", "::1", "::1"),
     ],
 )
@@ -113,6 +114,8 @@ def test_option_values_convert(name: str, text: str, value: object):
         ("latency-ms", "1e3"),
         ("cluster-start-seconds", "inf"),
         ("cluster-start-seconds", "1e999"),
+        ("warehouse-start-seconds", "nan"),
+        ("warehouse-start-seconds", "86401"),
         ("dbfs-delete-batch", "0"),
         ("host", ""),
     ],
@@ -132,7 +135,14 @@ def test_a_long_bad_value_is_shortened_in_the_message():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("port", 70000), ("port", -1), ("latency_ms", -5), ("token_ttl_seconds", 10**30), ("host", "")],
+    [
+        ("port", 70000),
+        ("port", -1),
+        ("latency_ms", -5),
+        ("token_ttl_seconds", 10**30),
+        ("host", ""),
+        ("warehouse_start_seconds", float("nan")),
+    ],
 )
 def test_settings_refuse_out_of_range_values(field: str, value: object):
     """Settings built in code are bounded like the command line's."""

@@ -114,22 +114,38 @@ def test_notebook_sql_route_is_for_notebooks_only(emu: Emu):
 def test_run_sql_task_runs_a_file_and_names_unsupported_kinds():
     """run_sql_task runs a workspace .sql file as the principal; query, alert and dashboard name the kind."""
     service = SqlService(Store(), FakeClock(), data_dir=None, admin=ADMIN, gate=AnyWarehouse())
+    admin = Principal(ADMIN, is_admin=True)
     files: dict[str, str] = {"/q.sql": "CREATE TABLE t AS SELECT :n AS n;\nSELECT * FROM t;"}
 
     def read(path: str) -> str:
         return files[path]
 
     task: dict[str, Any] = {"warehouse_id": "wh", "file": {"path": "/q.sql"}, "parameters": {"n": "3"}}
-    assert service.run_sql_task(ADMIN, task, read_file=read, is_admin=True) is None
+    assert service.run_sql_task(admin, task, read_file=read) is None
     files["/bad.sql"] = "SELECT * FROM nowhere"
-    failed = service.run_sql_task(ADMIN, {"file": {"path": "/bad.sql"}}, read_file=read, is_admin=True)
+    failed = service.run_sql_task(admin, {"file": {"path": "/bad.sql"}}, read_file=read)
     assert failed is not None and "nowhere" in failed
-    denied = service.run_sql_task(ALICE, task, read_file=read)
+    denied = service.run_sql_task(Principal(ALICE, is_admin=False), task, read_file=read)
     assert denied is not None and "USE CATALOG" in denied
-    message = service.run_sql_task(ADMIN, {"query": {"query_id": "1"}}, read_file=read)
+    message = service.run_sql_task(admin, {"query": {"query_id": "1"}}, read_file=read)
     assert message == "sql_task query tasks are not supported by the brickbook emulator; use a file."
-    statement, _, _ = service.run_sql(Principal(ADMIN, is_admin=True), "SELECT n FROM t")
+    statement, _, _ = service.run_sql(admin, "SELECT n FROM t")
     assert statement.result is not None and statement.result.chunk(statement.statement_id, 0)[
         "data_array"
     ] == [["3"]]
     service.shutdown()
+
+
+def test_to_pandas_needs_pandas(emu: Emu):
+    """toPandas builds a pandas DataFrame when pandas is installed, and says it is missing otherwise."""
+    import importlib.util
+
+    cell = (
+        "pdf = spark.sql('SELECT 1 AS a, 2 AS b').toPandas()\ndbutils.notebook.exit(str(list(pdf.columns)))"
+    )
+    job_run, out = run_notebook(emu, cell)
+    if importlib.util.find_spec("pandas") is None:
+        assert result(job_run) == "FAILED"
+        assert "toPandas without pandas installed is not supported by the brickbook emulator" in out["error"]
+    else:
+        assert out["notebook_output"]["result"] == "['a', 'b']"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulator.harness import ALICE, ALICE_TOKEN, Emu, serving
-from tests.emulator.sql_harness import STATEMENTS, run, warehouse
+from tests.emulator.sql_harness import STATEMENTS, run, settled, warehouse
 
 HISTORY = "/api/2.0/sql/history/queries"
 
@@ -50,8 +50,8 @@ def test_select_succeeds_with_manifest_and_string_values(emu: Emu):
 
 def test_databricks_dialect_translates(emu: Emu):
     """current_catalog(), CREATE TABLE ... USING DELTA and backticked three-level names work."""
-    assert run(emu, "SELECT current_catalog(), current_schema()")["result"]["data_array"] == [
-        ["main", "default"]
+    assert run(emu, "SELECT current_catalog(), current_schema(), current_user()")["result"]["data_array"] == [
+        ["main", "default", "admin@example.com"]
     ]
     created = run(emu, "CREATE TABLE `main`.`default`.`people` (id INT, name STRING) USING DELTA")
     assert created["status"]["state"] == "SUCCEEDED"
@@ -62,6 +62,13 @@ def test_databricks_dialect_translates(emu: Emu):
         "num_inserted_rows",
     ]
     assert run(emu, "SELECT name FROM people ORDER BY id")["result"]["data_array"] == [["ada"], ["bob"]]
+    described = run(emu, "DESCRIBE TABLE people")
+    assert [c["name"] for c in described["manifest"]["schema"]["columns"]] == [
+        "col_name",
+        "data_type",
+        "comment",
+    ]
+    assert described["result"]["data_array"] == [["id", "int", None], ["name", "string", None]]
 
 
 def test_multi_chunk_result_is_walked_by_links(small_chunks: Emu):
@@ -141,7 +148,11 @@ def test_row_limit_truncates(emu: Emu):
     [
         ("wait_timeout", "3s", "wait_timeout must be 0s or from 5s to 50s"),
         ("on_wait_timeout", "LATER", "on_wait_timeout must be CONTINUE or CANCEL"),
-        ("disposition", "EXTERNAL_LINKS", "only INLINE JSON_ARRAY"),
+        (
+            "format",
+            "ARROW_STREAM",
+            "The format field must be JSON_ARRAY when the disposition field is INLINE",
+        ),
         ("row_limit", -1, "row_limit must be a non-negative integer"),
     ],
 )
@@ -159,11 +170,7 @@ def test_wait_timeout_zero_answers_pending_then_succeeds(emu: Emu):
     """wait_timeout=0s answers PENDING at once; polling reaches SUCCEEDED."""
     answer = run(emu, "SELECT 42", wait_timeout="0s")
     assert answer["status"]["state"] == "PENDING"
-    for _ in range(500):
-        polled = emu.get(f"{STATEMENTS}/{answer['statement_id']}").json()
-        if polled["status"]["state"] == "SUCCEEDED":
-            break
-    assert polled["result"]["data_array"] == [["42"]]
+    assert settled(emu, answer["statement_id"])["result"]["data_array"] == [["42"]]
 
 
 def test_held_statement_outlives_wait_then_finishes_on_the_clock(held: Emu):
@@ -173,7 +180,7 @@ def test_held_statement_outlives_wait_then_finishes_on_the_clock(held: Emu):
     path = f"{STATEMENTS}/{answer['statement_id']}"
     assert held.get(path).json()["status"]["state"] == "RUNNING"
     held.clock.advance(31)
-    assert held.get(path).json()["result"]["data_array"] == [["7"]]
+    assert settled(held, answer["statement_id"])["result"]["data_array"] == [["7"]]
 
 
 def test_on_wait_timeout_cancel_ends_canceled(held: Emu):
@@ -278,3 +285,69 @@ def test_serverless_warehouse_starts_on_demand(emu: Emu):
     emu.clock.advance(60)
     assert run(emu, "SELECT 1")["status"]["state"] == "SUCCEEDED"
     assert emu.get(f"/api/2.0/sql/warehouses/{warehouse_id}").json()["state"] == "RUNNING"
+
+
+def test_results_close_after_an_hour(emu: Emu):
+    """An hour after it succeeded a statement is CLOSED and its chunks are gone (404)."""
+    statement_id = run(emu, "SELECT 1")["statement_id"]
+    emu.clock.advance(3601)
+    answer = emu.get(f"{STATEMENTS}/{statement_id}").json()
+    assert answer["status"]["state"] == "CLOSED" and "result" not in answer
+    chunk = emu.get(f"{STATEMENTS}/{statement_id}/result/chunks/0")
+    assert (chunk.status_code, chunk.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_history_filters_by_start_time(emu: Emu):
+    """query_start_time_range keeps statements that started inside it."""
+    early = run(emu, "SELECT 1")["statement_id"]
+    emu.clock.advance(100)
+    late = run(emu, "SELECT 2")["statement_id"]
+    listed = emu.get(HISTORY).json()["res"]
+    start = {q["query_id"]: q["query_start_time_ms"] for q in listed}
+    window = {"filter_by.query_start_time_range.start_time_ms": start[late]}
+    assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [late]
+    window = {"filter_by.query_start_time_range.end_time_ms": start[late]}
+    assert [q["query_id"] for q in emu.get(HISTORY, params=window).json()["res"]] == [early]
+
+
+def test_external_links_are_not_implemented(emu: Emu):
+    """EXTERNAL_LINKS answers 501 NOT_IMPLEMENTED, as a warehouse without external links does."""
+    body = {"warehouse_id": warehouse(emu), "statement": "SELECT 1", "disposition": "EXTERNAL_LINKS"}
+    response = emu.post(STATEMENTS, json=body)
+    assert (response.status_code, response.json()["error_code"]) == (501, "NOT_IMPLEMENTED")
+    assert response.json()["message"] == "ExternalLinks disposition is not yet implemented"
+
+
+@pytest.mark.slow
+def test_a_million_rows_span_ten_default_chunks(emu: Emu):
+    """1,000,000 rows come in ten chunks of 100,000 (the default), every row once, in order."""
+    answer = run(emu, "SELECT id FROM range(1000000)", wait_timeout="50s")
+    manifest = answer["manifest"]
+    assert manifest["total_row_count"] == 1_000_000 and manifest["total_chunk_count"] == 10
+    expected, chunk = 0, answer["result"]
+    while True:
+        assert chunk["row_offset"] == expected
+        assert chunk["data_array"][0] == [str(expected)] and chunk["row_count"] == 100_000
+        expected += chunk["row_count"]
+        if "next_chunk_index" not in chunk:
+            break
+        chunk = emu.get(chunk["next_chunk_internal_link"]).json()
+    assert expected == 1_000_000
+
+
+def test_control_api_sets_the_hold_until_reset(emu: Emu):
+    """PUT /_emulator/sql/statement-hold holds new statements; only the admin may; reset restores it."""
+    assert (
+        emu.request(
+            "PUT", "/_emulator/sql/statement-hold", json={"seconds": 20}, token=ALICE_TOKEN
+        ).status_code
+        == 403
+    )
+    bad = emu.request("PUT", "/_emulator/sql/statement-hold", json={"seconds": -1})
+    assert (bad.status_code, bad.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert emu.request("PUT", "/_emulator/sql/statement-hold", json={"seconds": 20}).json() == {
+        "seconds": 20.0
+    }
+    assert run(emu, "SELECT 1", wait_timeout="5s")["status"]["state"] == "RUNNING"
+    emu.control("POST", "reset")
+    assert run(emu, "SELECT 1", wait_timeout="5s")["status"]["state"] == "SUCCEEDED"

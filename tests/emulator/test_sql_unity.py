@@ -245,3 +245,44 @@ def test_data_persists_under_the_data_dir(tmp_path: Path):
     assert second.catalogs.table("sales.raw.t")["owner"] == ADMIN
     second.shutdown()
     store.close()
+
+
+@pytest.mark.parametrize("max_results", ["1", "149", "-1", "x"])
+def test_permissions_page_size_below_150_is_refused(emu: Emu, max_results: str):
+    """Permissions lists take max_results 0 or at least 150, as the service documents."""
+    response = emu.get(f"{UC}/permissions/catalog/main", params={"max_results": max_results})
+    assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert emu.get(f"{UC}/permissions/catalog/main", params={"max_results": "150"}).status_code == 200
+
+
+def test_unknown_securable_type_is_refused(emu: Emu):
+    """A securable type the emulator does not keep is INVALID_PARAMETER_VALUE naming the ones it does."""
+    response = emu.get(f"{UC}/permissions/share/x")
+    assert (response.status_code, response.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+    assert "catalog, schema, table, volume" in response.json()["message"]
+
+
+def test_replacing_another_users_table_needs_ownership(emu: Emu):
+    """CREATE OR REPLACE of a table someone else owns is refused even with CREATE_TABLE."""
+    sql(emu, "CREATE TABLE theirs AS SELECT 1 AS x")
+    grant(emu, "catalog", "main", "USE_CATALOG")
+    grant(emu, "schema", "main.default", "USE_SCHEMA", "CREATE_TABLE")
+    refused = sql(emu, "CREATE OR REPLACE TABLE theirs AS SELECT 2 AS x", ALICE_TOKEN)["status"]
+    assert "User is not an owner of Table 'main.default.theirs'" in refused["error"]["message"]
+    assert (
+        sql(emu, "CREATE OR REPLACE TABLE mine AS SELECT 2 AS x", ALICE_TOKEN)["status"]["state"]
+        == "SUCCEEDED"
+    )
+
+
+def test_getting_a_table_needs_privileges(emu: Emu):
+    """A non-admin's GET of a table is 403 until the path to it is usable and a privilege is held."""
+    sql(emu, "CREATE TABLE t AS SELECT 1 AS x")
+    denied = emu.get(f"{UC}/tables/main.default.t", token=ALICE_TOKEN)
+    assert (denied.status_code, denied.json()["error_code"]) == (403, "PERMISSION_DENIED")
+    assert "User does not have USE CATALOG on Catalog 'main'" in denied.json()["message"]
+    grant(emu, "catalog", "main", "USE_CATALOG")
+    grant(emu, "schema", "main.default", "USE_SCHEMA")
+    assert emu.get(f"{UC}/tables/main.default.t", token=ALICE_TOKEN).json()["full_name"] == "main.default.t"
+    missing = emu.get(f"{UC}/tables/main.default.nope", token=ALICE_TOKEN)
+    assert missing.json()["error_code"] == "TABLE_DOES_NOT_EXIST"

@@ -184,6 +184,10 @@ def test_an_unknown_id_is_404_on_every_action(emu: Emu, action: str):
         ({"enable_serverless_compute": True, "warehouse_type": "CLASSIC"}, "Serverless compute requires"),
         ({"tags": {"custom_tags": [{"key": f"k{i}", "value": "v"} for i in range(45)]}}, "fewer than 45"),
         ({"channel": {"name": "NIGHTLY"}}, "channel must be an object"),
+        ({"channel": {"dbsql_version": "v" * 65}}, "channel must be an object"),
+        ({"tags": {"custom_tags": [{"key": "k" * 128, "value": "v"}]}}, "a key of 1 to 127 characters"),
+        ({"tags": {"custom_tags": [{"key": "k", "value": "v" * 256}]}}, "at most 255 characters"),
+        ({"tags": {"custom_tags": "team=data"}}, "tags must be {custom_tags"),
     ],
 )
 def test_create_refuses_invalid_specs(emu: Emu, changes: dict[str, Any], text: str):
@@ -259,6 +263,23 @@ def test_set_permissions_replaces_all_but_the_owner(emu: Emu):
     assert names == [ADMIN, "users"]
     bad = {"access_control_list": [{"user_name": ALICE, "permission_level": "IS_OWNER"}]}
     assert_error(emu.request("PUT", path, json=bad), 400, "INVALID_PARAMETER_VALUE", "IS_OWNER")
+
+
+def test_permission_updates_are_bounded(emu: Emu):
+    """More than 200 entries, or a principal name over 256 characters, is INVALID_PARAMETER_VALUE."""
+    path = f"/api/2.0/permissions/warehouses/{create(emu)}"
+    many = [{"user_name": f"u{i}@example.com", "permission_level": "CAN_USE"} for i in range(201)]
+    assert_error(
+        emu.request("PATCH", path, json={"access_control_list": many}), 400, "INVALID_PARAMETER_VALUE", "200"
+    )
+    long = [{"user_name": "u" * 257, "permission_level": "CAN_USE"}]
+    assert_error(
+        emu.request("PATCH", path, json={"access_control_list": long}), 400, "INVALID_PARAMETER_VALUE", "256"
+    )
+    two = [{"user_name": ALICE, "group_name": "users", "permission_level": "CAN_USE"}]
+    assert_error(
+        emu.request("PATCH", path, json={"access_control_list": two}), 400, "INVALID_PARAMETER_VALUE", "one"
+    )
 
 
 def test_reset_forgets_every_warehouse(emu: Emu):

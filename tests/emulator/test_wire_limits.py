@@ -78,3 +78,22 @@ def test_deeply_nested_jupyter_import_is_a_400(emulator_server):
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert "not a valid Jupyter notebook" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/2.2/jobs/get", {"job_id": "²"}),
+        ("/api/2.2/jobs/get", {"job_id": "9" * 5000}),
+        ("/api/2.2/jobs/runs/get", {"run_id": "٣²"}),
+        ("/api/2.1/clusters/list", {"page_size": "²"}),
+        ("/api/2.0/sql/warehouses", {"page_size": "9" * 5000}),
+        ("/api/2.0/repos/²", {}),
+        ("/api/2.0/workspace/list", {"path": "/", "notebooks_modified_after": "²"}),
+    ],
+)
+def test_digits_int_refuses_are_invalid_parameters_not_500(emu: Emu, path: str, params: dict[str, str]):
+    """An id or count of non-ASCII digits, or of more digits than int takes, is 400, never a 500."""
+    response = emu.get(path, params=params)
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"

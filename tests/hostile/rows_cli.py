@@ -258,6 +258,16 @@ BAD_EMULATOR_OPTIONS = [
     ("ttl-zero", ["--token-ttl-seconds", "0"], r"--token-ttl-seconds must be a whole number from 1"),
     ("cluster-nan", ["--cluster-start-seconds", "nan"], r"--cluster-start-seconds must be a number"),
     ("delete-batch-zero", ["--dbfs-delete-batch", "0"], r"--dbfs-delete-batch must be a whole number from 1"),
+    (
+        "chunk-rows-zero",
+        ["--statement-chunk-rows", "0"],
+        r"--statement-chunk-rows must be a whole number from 1 to 1000000",
+    ),
+    (
+        "hold-negative",
+        ["--statement-hold-seconds", "-1"],
+        r"--statement-hold-seconds must be a number from 0",
+    ),
     ("faults-bad-json", ["--faults", "[{{"], r"--faults is not valid JSON"),  # {{: str.format
     ("faults-bad-rule", ["--faults", '{{"pattern": "GET /x", "status": 42}}'], r"--faults: status 42 is not"),
     ("faults-deep", ["--faults", "[" * 100_000], r"--faults is nested too deeply"),

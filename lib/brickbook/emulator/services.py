@@ -13,16 +13,15 @@ state/warehouses.py for the behaviour behind it).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Protocol, runtime_checkable
 
-from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime.scheduler import Scheduler
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.sql.service import SqlService
 from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.dbfs import DbfsState
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.runs import RunsState
 from brickbook.emulator.state.store import Store
@@ -59,11 +58,17 @@ class Services:
     """Every shared service of one emulator app."""
 
     workspace: WorkspaceState
+    dbfs: DbfsState
     clusters: ClustersState
     runs: RunsState
     scheduler: Scheduler
     warehouses: WarehousesState  # statements see it as a WarehouseGate
     sql: SqlService  # the SQL engine and Unity Catalog: statements, UC routes, volumes for the Files API
+
+    @property
+    def warehouse_gate(self) -> WarehouseGate:
+        """The warehouses as statements see them."""
+        return self.warehouses
 
     def _with_lifecycle(self) -> Iterator[Service]:
         for field in fields(self):
@@ -89,16 +94,13 @@ def build_services(
     clusters = ClustersState(store, clock, step_seconds=settings.cluster_start_seconds)
     runs = RunsState(store, clock)
     scheduler = Scheduler(runs, clusters, identity, clock)
-    for run in runs.recover():
-        identity.revoke_context_tokens(run["run_id"])
-        for cluster_id in run.get("_clusters", {}).values():
-            with contextlib.suppress(ApiError):  # deleted meanwhile: nothing to tear down
-                clusters.terminate(cluster_id, "JOB_FINISHED")
+    scheduler.recover()
     warehouses = WarehousesState(
         store, clock, identity.principal, step_seconds=settings.warehouse_start_seconds
     )
     return Services(
         workspace=WorkspaceState(store, clock, home_names(settings)),
+        dbfs=DbfsState(store, clock, settings.data_dir, settings.dbfs_delete_batch),
         clusters=clusters,
         runs=runs,
         scheduler=scheduler,

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES, SPARK_VERSIONS
-from brickbook.emulator.state.paging import decode_offset, page_of
+from brickbook.emulator.state.paging import decode_offset, page_of, page_size
 from brickbook.emulator.wire import caller, json_response, read_json
 
 __all__ = ["ClustersArea"]
@@ -123,12 +123,7 @@ class ClustersArea(AreaBase):
         )
         if "page_size" not in query and "page_token" not in query:
             return json_response({"clusters": found} if found else {})
-        size_text = query.get("page_size", str(MAX_PAGE_SIZE))
-        if not size_text.isdigit():
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"page_size must be a non-negative integer: {size_text}"
-            )
-        size = min(int(size_text), MAX_PAGE_SIZE) or MAX_PAGE_SIZE
+        size = page_size(query.get("page_size"), MAX_PAGE_SIZE)
         start = decode_offset(query["page_token"]) if query.get("page_token") else 0
         page = page_of(found, start, size)
         answer: dict[str, Any] = {"clusters": page.items} if page.items else {}

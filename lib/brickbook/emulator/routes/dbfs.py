@@ -210,7 +210,7 @@ def _boundary(content_type: str) -> bytes:
 
 class DbfsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.state = DbfsState.for_context(context)
+        self.state: DbfsState = context.services.dbfs
 
     def routes(self) -> Sequence[BaseRoute]:
         return [

@@ -27,6 +27,7 @@ from brickbook.emulator.state.jobs import (
     queue_enabled,
     validate_tasks,
 )
+from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.paging import decode_offset, page_of
 from brickbook.emulator.state.run_views import public_run, public_task_run
 from brickbook.emulator.state.runs import NewRun
@@ -58,9 +59,10 @@ def _flag(query: Mapping[str, str], name: str) -> bool:
 
 
 def _required_id(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    number = whole_number(value)
+    if number is None:
         raise invalid(f"{name} is required and must be an integer.")
-    return int(value)
+    return number
 
 
 def _page(query: Mapping[str, str], version: str) -> int | None:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.privileges import SECURABLE_TYPES
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -24,6 +24,7 @@ __all__ = ["UnityArea"]
 
 BASE = "/api/2.1/unity-catalog"
 MAX_RESULTS = 10_000
+MIN_GRANTS_PAGE = 150
 
 
 def _listed(key: str, items: list[dict[str, Any]]) -> Response:
@@ -35,7 +36,16 @@ def _check_max_results(request: Request) -> None:
     if raw is None:
         return
     if not raw.lstrip("-").isdigit() or not 0 <= int(raw) <= MAX_RESULTS:
-        raise ApiError("INVALID_PARAMETER_VALUE", f"max_results must be from 0 to {MAX_RESULTS}.")
+        raise invalid(f"max_results must be from 0 to {MAX_RESULTS}.")
+
+
+def _check_grants_page(request: Request) -> None:
+    """Permissions lists: ``max_results`` unset (everything), 0 (the server's page) or at least 150."""
+    raw = request.query_params.get("max_results")
+    if raw is None:
+        return
+    if not raw.isdigit() or 1 <= int(raw) <= MIN_GRANTS_PAGE - 1:
+        raise invalid(f"max_results must be 0 or at least {MIN_GRANTS_PAGE}, not {raw[:20]!r}.")
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -45,8 +55,7 @@ def _flag(request: Request, name: str) -> bool:
 def _securable(request: Request) -> tuple[str, str]:
     kind = request.path_params["securable_type"].upper()
     if kind not in SECURABLE_TYPES:
-        raise ApiError(
-            "INVALID_PARAMETER_VALUE",
+        raise invalid(
             f"Securable type {kind[:40]} is not supported by the brickbook emulator"
             f" ({', '.join(t.lower() for t in SECURABLE_TYPES)}).",
         )
@@ -99,7 +108,8 @@ class UnityArea(AreaBase):
         )
 
     async def get_catalog(self, request: Request) -> Response:
-        return json_response(self.uc.catalog(request.path_params["name"]))
+        """``GET catalogs/{name}`` -> ``CatalogInfo``; a non-admin needs a privilege on it."""
+        return json_response(self.uc.visible(caller(request), "CATALOG", request.path_params["name"]))
 
     async def delete_catalog(self, request: Request) -> Response:
         """``DELETE catalogs/{name}?force=`` -> ``{}``; CATALOG_NOT_EMPTY without force."""
@@ -120,7 +130,8 @@ class UnityArea(AreaBase):
         return json_response(created)
 
     async def get_schema(self, request: Request) -> Response:
-        return json_response(self.uc.schema(request.path_params["full_name"]))
+        """``GET schemas/{full_name}`` -> ``SchemaInfo``; a non-admin needs USE_CATALOG and a privilege."""
+        return json_response(self.uc.visible(caller(request), "SCHEMA", request.path_params["full_name"]))
 
     async def delete_schema(self, request: Request) -> Response:
         """``DELETE schemas/{full_name}?force=`` -> ``{}``; SCHEMA_NOT_EMPTY without force."""
@@ -142,7 +153,8 @@ class UnityArea(AreaBase):
         return _listed("tables", tables)
 
     async def get_table(self, request: Request) -> Response:
-        return json_response(self.uc.table(request.path_params["full_name"]))
+        """``GET tables/{full_name}`` -> ``TableInfo``; a non-admin needs the USE privileges and one more."""
+        return json_response(self.uc.visible(caller(request), "TABLE", request.path_params["full_name"]))
 
     async def delete_table(self, request: Request) -> Response:
         self.uc.delete_table(caller(request), request.path_params["full_name"])
@@ -161,7 +173,8 @@ class UnityArea(AreaBase):
         return json_response(self.uc.create_volume(caller(request), await read_json(request)))
 
     async def get_volume(self, request: Request) -> Response:
-        return json_response(self.uc.volume(request.path_params["name"]))
+        """``GET volumes/{name}`` -> ``VolumeInfo``; a non-admin needs the USE privileges and one more."""
+        return json_response(self.uc.visible(caller(request), "VOLUME", request.path_params["name"]))
 
     async def delete_volume(self, request: Request) -> Response:
         self.uc.delete_volume(caller(request), request.path_params["name"])
@@ -170,6 +183,7 @@ class UnityArea(AreaBase):
     async def get_permissions(self, request: Request) -> Response:
         """``GET permissions/{type}/{name}?principal=`` -> ``{privilege_assignments?}`` (direct grants)."""
         kind, name = _securable(request)
+        _check_grants_page(request)
         self.uc.exists(kind, name)
         assignments = self.uc.privileges.assignments(kind, name, request.query_params.get("principal"))
         return _listed("privilege_assignments", assignments)
@@ -190,6 +204,7 @@ class UnityArea(AreaBase):
     async def get_effective(self, request: Request) -> Response:
         """``GET effective-permissions/{type}/{name}?principal=`` -> grants with where each comes from."""
         kind, name = _securable(request)
+        _check_grants_page(request)
         self.uc.exists(kind, name)
         assignments = self.uc.privileges.effective(kind, name, request.query_params.get("principal"))
         return _listed("privilege_assignments", assignments)

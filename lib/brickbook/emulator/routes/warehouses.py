@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import invalid
 from brickbook.emulator.state.access import SQL_WAREHOUSE
-from brickbook.emulator.state.paging import decode_offset, page_of
+from brickbook.emulator.state.paging import decode_offset, page_of, page_size
 from brickbook.emulator.state.warehouses import WarehousesState
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -75,10 +75,7 @@ class WarehousesArea(AreaBase):
         """``GET ?page_size&page_token`` -> ``{warehouses?, next_page_token?}``."""
         query = request.query_params
         found = self.state.list(caller(request), host=_host(request))
-        size_text = query.get("page_size") or str(MAX_PAGE_SIZE)
-        if not size_text.isdigit():
-            raise invalid(f"page_size must be a non-negative integer: {size_text}")
-        size = min(int(size_text), MAX_PAGE_SIZE) or MAX_PAGE_SIZE
+        size = page_size(query.get("page_size"), MAX_PAGE_SIZE)
         page = page_of(found, decode_offset(query["page_token"]) if query.get("page_token") else 0, size)
         answer: dict[str, Any] = {"warehouses": page.items} if page.items else {}
         if page.next_token is not None:

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.workspace import WorkspaceState
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -69,12 +70,11 @@ class WorkspaceArea(AreaBase):
     async def list(self, request: Request) -> Response:
         """``GET list?path=&notebooks_modified_after=``; ``objects`` is left out when there are none."""
         after = request.query_params.get("notebooks_modified_after")
-        if after is not None and not after.isdigit():
+        since = None if after is None else whole_number(after)
+        if after is not None and since is None:
             raise ApiError("INVALID_PARAMETER_VALUE", "notebooks_modified_after must be epoch milliseconds.")
         objects = self.state.list_objects(
-            caller(request),
-            request.query_params.get("path"),
-            notebooks_modified_after=None if after is None else int(after),
+            caller(request), request.query_params.get("path"), notebooks_modified_after=since
         )
         return json_response({"objects": objects} if objects else {})
 

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.runtime import tasks as task_rules
-from brickbook.emulator.runtime.dag import TERMINAL, leaf_keys, make_state, parent_result, termination_for
+from brickbook.emulator.runtime import task_runs as task_rules
 from brickbook.emulator.runtime.launcher import Child, Launcher
 from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.dag import TERMINAL, leaf_keys, make_state, parent_result, termination_for
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.runs import RunsState
 
@@ -84,6 +84,14 @@ class Scheduler:
                 )
                 self._thread.start()
         self._wake.set()
+
+    def recover(self) -> None:
+        """End the runs a previous process left unfinished (``kill -9``): their tokens and job clusters."""
+        for run in self.runs.recover():
+            self.identity.revoke_context_tokens(run["run_id"])
+            for cluster_id in run.get("_clusters", {}).values():
+                with contextlib.suppress(ApiError):  # deleted meanwhile: nothing to tear down
+                    self.clusters.terminate(cluster_id, "JOB_FINISHED")
 
     def reset(self) -> None:
         """Kill every child and forget every context token: the control API's reset cleared the runs."""
@@ -234,7 +242,7 @@ class Scheduler:
             entry = run["repair_history"][-1]
             entry.update(end_time=now, state=dict(run["state"]), status={"state": "TERMINATED"})
 
-    # -- resources for task_rules -------------------------------------------------------------------
+    # -- task_rules.TaskHost -------------------------------------------------------------------
 
     def token_for(self, run: dict[str, Any]) -> str:
         """The context token the run's code acts with (minted once per job run, revoked at its end)."""

@@ -7,6 +7,8 @@ reads or writes and every schema or table it creates or drops, fully qualified, 
 check privileges *before* anything runs. What cannot be translated raises ``TranslationError`` with
 a message the statement's ``status.error`` carries.
 
+``current_catalog()``, ``current_schema()`` and ``current_user()`` become the statement's values.
+
 Names: a Unity Catalog catalog ``c`` is the DuckDB database ``uc_c`` (DuckDB reserves ``main``, the
 name of Databricks' default catalog); schemas and tables keep their names. Unqualified names take
 the statement's catalog and schema.
@@ -14,6 +16,7 @@ the statement's catalog and schema.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,11 +31,14 @@ __all__ = [
     "TranslationError",
     "duckdb_catalog",
     "quote",
+    "split_statements",
     "translate",
+    "use_target",
 ]
 
 DUCKDB_PREFIX = "uc_"
-Access = Literal["read", "write", "create", "drop"]
+_USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
+Access = Literal["read", "write", "create", "replace", "drop"]  # replace: CREATE OR REPLACE
 # Statements sqlglot keeps as opaque commands that DuckDB understands the same way and that read no table.
 _PASS_THROUGH_COMMANDS = ("SHOW",)
 
@@ -87,7 +93,7 @@ def duckdb_catalog(catalog: str) -> str:
     return DUCKDB_PREFIX + catalog
 
 
-def translate(text: str, *, catalog: str, schema: str) -> Translation:
+def translate(text: str, *, catalog: str, schema: str, user: str = "") -> Translation:
     """Translate one Databricks SQL statement; raise TranslationError when it cannot run here."""
     try:
         parsed = [e for e in sqlglot.parse(text, read="databricks", error_level=ErrorLevel.RAISE) if e]
@@ -116,7 +122,7 @@ def translate(text: str, *, catalog: str, schema: str) -> Translation:
         raise TranslationError(f"{what} statements are not supported by the brickbook emulator.")
     _refuse_table_functions(tree)
     translation = Translation(sql="", statement_type=tree.key.upper())
-    _rewrite_functions(tree, catalog=catalog, schema=schema)
+    _rewrite_functions(tree, catalog=catalog, schema=schema, user=user)
     _map_names(tree, translation, catalog=catalog, schema=schema)
     translation.parameters = {str(p.name) for p in tree.find_all(exp.Placeholder) if p.name}
     translation.returns_counts = isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge)
@@ -131,7 +137,9 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "cannot parse the statement"
 
 
-def _rewrite_functions(tree: exp.Expr, *, catalog: str, schema: str) -> None:
+def _rewrite_functions(tree: exp.Expr, *, catalog: str, schema: str, user: str) -> None:
+    for who in list(tree.find_all(exp.CurrentUser, exp.SessionUser)):
+        who.replace(exp.Literal.string(user))
     for node in list(tree.find_all(exp.CurrentCatalog)):
         node.replace(exp.Literal.string(catalog))
     for other in list(tree.find_all(exp.CurrentSchema, exp.CurrentDatabase)):
@@ -203,6 +211,8 @@ def _map_names(tree: exp.Expr, translation: Translation, *, catalog: str, schema
                 if isinstance(tree, exp.Drop)
                 else "write"
             )
+        if access == "create" and tree.args.get("replace"):
+            access = "replace"
         translation.uses.append(TableUse("TABLE", full, access))
         cat, sch, name = full.split(".")
         table.set("catalog", exp.to_identifier(duckdb_catalog(cat), quoted=True))
@@ -235,3 +245,30 @@ def _qualify(parts: list[str], *, catalog: str, schema: str) -> str:
     if len(names) != 3 or not all(names):
         raise TranslationError(f"[INVALID_IDENTIFIER] Invalid table name {'.'.join(parts)!r}.")
     return ".".join(names)
+
+
+def use_target(text: str, catalog: str, schema: str) -> tuple[str, str] | None:
+    """For ``USE CATALOG c`` / ``USE [SCHEMA] s`` / ``USE c.s``: the catalog and schema after it; else None.
+
+    The statement API refuses USE (each statement names its catalog and schema); scripts and notebook
+    sessions apply it to the statements that follow.
+    """
+    use = _USE.fullmatch(text.strip().rstrip(";").strip())
+    if use is None:
+        return None
+    keyword, first, second = (use.group(1) or "").upper(), use.group(2).lower(), use.group(3)
+    if second is not None:
+        return first, second.lower()
+    if keyword == "CATALOG":
+        return first, "default"
+    return catalog, first
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a script, each as its own text (comments and empty statements dropped)."""
+    try:
+        trees = sqlglot.parse(text, read="databricks")
+    except sqlglot.errors.SqlglotError:
+        return [text]
+    pieces = [tree.sql(dialect="databricks") for tree in trees if tree is not None]
+    return [text] if len(pieces) == 1 else pieces  # one statement runs as written

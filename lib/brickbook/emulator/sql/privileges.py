@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from brickbook.emulator.errors import ApiError
-from brickbook.emulator.state.grants import GRANT_KIND, Grants
+from brickbook.emulator.errors import ApiError, invalid
+from brickbook.emulator.state.grants import GRANT_KIND, Grants, Held
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
@@ -90,24 +90,21 @@ class Privileges:
         Every change is checked before any is applied, so a bad one changes nothing.
         """
         if not isinstance(changes, list) or len(changes) > MAX_CHANGES:
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"changes must be a list of at most {MAX_CHANGES} changes."
-            )
+            raise invalid(f"changes must be a list of at most {MAX_CHANGES} changes.")
         allowed = PRIVILEGES[securable_type]
         checked: list[tuple[str, list[str], list[str]]] = []
         for change in changes:
             if not isinstance(change, Mapping) or not isinstance(change.get("principal"), str):
-                raise ApiError("INVALID_PARAMETER_VALUE", "Each change needs a principal.")
+                raise invalid("Each change needs a principal.")
             principal = change["principal"].strip()
             if not principal or len(principal) > 255:
-                raise ApiError("INVALID_PARAMETER_VALUE", "A principal must be 1 to 255 characters.")
+                raise invalid("A principal must be 1 to 255 characters.")
             add, remove = change.get("add") or [], change.get("remove") or []
             if not isinstance(add, list) or not isinstance(remove, list):
-                raise ApiError("INVALID_PARAMETER_VALUE", "add and remove are lists of privileges.")
+                raise invalid("add and remove are lists of privileges.")
             for privilege in [*add, *remove]:
                 if not isinstance(privilege, str) or privilege.upper() not in allowed:
-                    raise ApiError(
-                        "INVALID_PARAMETER_VALUE",
+                    raise invalid(
                         f"Privilege {str(privilege)[:64]} is not applicable to this entity"
                         f" [{securable_type.lower()}:{full_name}].",
                     )
@@ -152,17 +149,23 @@ class Privileges:
         )
 
     def holds(self, principal: Principal, securable_type: str, full_name: str, privilege: str) -> bool:
+        """Owner (or admin), or ``privilege`` / ALL_PRIVILEGES granted on it or a parent."""
         if self.owns(principal, securable_type, full_name):
             return True
-        chain = [_key(kind, name) for kind, name in ancestors(securable_type, full_name)]
-        if self._grants.holds(chain, principal, privilege, also=("ALL_PRIVILEGES",)):
-            return True
-        everyone = Principal(_ALL_USERS, is_admin=False)  # grants to 'account users' count for all
-        return any(
-            h.principal == _ALL_USERS
-            for h in self._grants.effective(chain, everyone)
-            if h.privilege in (privilege, "ALL_PRIVILEGES")
+        accepted = (privilege, "ALL_PRIVILEGES")
+        return any(h.privilege in accepted for h in self._held(principal, securable_type, full_name))
+
+    def holds_any(self, principal: Principal, securable_type: str, full_name: str) -> bool:
+        """Owner (or admin), or any privilege granted on it or a parent."""
+        return self.owns(principal, securable_type, full_name) or bool(
+            self._held(principal, securable_type, full_name)
         )
+
+    def _held(self, principal: Principal, securable_type: str, full_name: str) -> list[Held]:
+        chain = [_key(kind, name) for kind, name in ancestors(securable_type, full_name)]
+        held = self._grants.effective(chain, principal)
+        everyone = Principal(_ALL_USERS, is_admin=False)  # grants to 'account users' count for all
+        return held + [h for h in self._grants.effective(chain, everyone) if h.principal == _ALL_USERS]
 
     def require(self, principal: Principal, securable_type: str, full_name: str, privilege: str) -> None:
         if not self.holds(principal, securable_type, full_name, privilege):

@@ -22,7 +22,23 @@ from typing import Any
 
 from brickbook.emulator.sql.engine import Column
 
-__all__ = ["Result", "collect_result", "column_json", "databricks_type"]
+__all__ = [
+    "MAX_RESULT_BYTES",
+    "Result",
+    "ResultTooLarge",
+    "collect_result",
+    "column_json",
+    "databricks_type",
+    "describe_result",
+]
+
+# What one statement's result may hold (the JSON of every chunk); the service caps INLINE results too.
+MAX_RESULT_BYTES = 256 * 1024 * 1024
+
+
+class ResultTooLarge(Exception):
+    """The result outgrew MAX_RESULT_BYTES."""
+
 
 # DuckDB type -> (Databricks type_name, type_text)
 _SIMPLE: dict[str, tuple[str, str]] = {
@@ -132,6 +148,10 @@ class Result:
     def total_rows(self) -> int:
         return sum(self.row_counts)
 
+    @property
+    def total_bytes(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
     def manifest(self) -> dict[str, Any]:
         offsets = self._offsets()
         chunks = [
@@ -176,6 +196,20 @@ class Result:
         return offsets
 
 
+def describe_result(described: Result) -> Result:
+    """DuckDB's DESCRIBE rows as Databricks answers ``DESCRIBE TABLE``: col_name, data_type, comment."""
+    rows = [
+        [name, databricks_type(str(kind))[1].lower(), None]
+        for chunk in described.chunks
+        for name, kind, *_ in json.loads(chunk)
+    ]
+    columns = [Column("col_name", "VARCHAR"), Column("data_type", "VARCHAR"), Column("comment", "VARCHAR")]
+    result = Result(columns)
+    if rows:
+        _flush(result, rows, MAX_RESULT_BYTES)
+    return result
+
+
 def collect_result(
     columns: list[Column],
     batches: Iterator[list[tuple[Any, ...]]],
@@ -183,8 +217,12 @@ def collect_result(
     chunk_rows: int,
     row_limit: int | None,
     stop: Callable[[], bool],
+    max_bytes: int = MAX_RESULT_BYTES,
 ) -> Result:
-    """Turn DuckDB batches into string chunks of ``chunk_rows``; stop early at ``row_limit`` or ``stop()``."""
+    """Turn DuckDB batches into string chunks of ``chunk_rows``; stop early at ``row_limit`` or ``stop()``.
+
+    Raises ResultTooLarge past ``max_bytes``.
+    """
     result = Result(columns)
     pending: list[list[str | None]] = []
     taken = 0
@@ -198,15 +236,17 @@ def collect_result(
             pending.append([_text(v) for v in row])
             taken += 1
             if len(pending) == chunk_rows:
-                _flush(result, pending)
+                _flush(result, pending, max_bytes)
                 pending = []
         if result.truncated:
             break
     if pending:
-        _flush(result, pending)
+        _flush(result, pending, max_bytes)
     return result
 
 
-def _flush(result: Result, rows: list[list[str | None]]) -> None:
+def _flush(result: Result, rows: list[list[str | None]], max_bytes: int) -> None:
     result.chunks.append(json.dumps(rows, separators=(",", ":")))
     result.row_counts.append(len(rows))
+    if result.total_bytes > max_bytes:
+        raise ResultTooLarge(f"The result is larger than {max_bytes // (1024 * 1024)} MiB")

@@ -6,8 +6,8 @@ It is a shared service (``context.services.sql``). What other areas call:
 - ``require_volume(principal, catalog, schema, volume, *, write)``: the volume exists and the
   principal may read it (USE_CATALOG, USE_SCHEMA, READ_VOLUME) or write it (WRITE_VOLUME); raises
   ``ApiError`` NOT_FOUND / PERMISSION_DENIED otherwise.
-- ``run_sql_task(user_name, sql_task, read_file=...) -> str | None``: a job's ``sql_task``; None on
-  success, else the error message.
+- ``run_sql_task(principal, sql_task, read_file=...) -> str | None``: a job's ``sql_task`` (``file``
+  on ``warehouse_id``) as the run's principal; None on success, else the error message.
 - ``run_sql(principal, text, catalog=, schema=, parameters=)``: run statements to completion (the
   notebook ``spark.sql`` path).
 
@@ -18,8 +18,6 @@ demand), ``note_activity`` restarts its auto-stop timer.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import json
 import re
 import shutil
@@ -28,30 +26,41 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import sqlglot
-
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
-from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
+from brickbook.emulator.sql.dialect import (
+    Translation,
+    TranslationError,
+    split_statements,
+    translate,
+    use_target,
+)
 from brickbook.emulator.sql.engine import Engine, EngineError
 from brickbook.emulator.sql.privileges import denied
-from brickbook.emulator.sql.results import Result, collect_result
+from brickbook.emulator.sql.requests import Submission
+from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result, describe_result
 from brickbook.emulator.sql.statements import Statement, Statements, counts_result
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
 
 if TYPE_CHECKING:
-    from brickbook.emulator.services import WarehouseGate
     from brickbook.emulator.settings import EmulatorSettings
 
-__all__ = ["SqlService", "StatementFailure"]
+__all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
 
-_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-_USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
-MAX_PARAMETERS = 256
-_INT_TYPES = ("INT", "INTEGER", "BIGINT", "LONG", "SMALLINT", "SHORT", "TINYINT", "BYTE")
+MAX_HOLD = 86400
+
+
+class WarehouseGate(Protocol):
+    """What a statement needs of the warehouses area (services.WarehouseGate has the same shape).
+
+    Declared here, where it is used, so this module need not import the services that build it.
+    """
+
+    def require_running(self, warehouse_id: str, *, principal: str) -> None: ...
+    def note_activity(self, warehouse_id: str) -> None: ...
 
 
 class StatementFailure(Exception):
@@ -79,7 +88,8 @@ class SqlService:
         self.store = store
         self.clock = clock
         self.chunk_rows = chunk_rows
-        self.hold_seconds = hold_seconds
+        self.hold_seconds = hold_seconds  # the control API may change it until the next reset
+        self._configured_hold = hold_seconds
         self.gate = gate
         self.engine = Engine(data_dir)
         if data_dir is None:
@@ -112,6 +122,7 @@ class SqlService:
         """Forget every statement, catalog, table and volume (the store was cleared): an empty main."""
         with self._lock:
             self.statements.forget_all()
+            self.hold_seconds = self._configured_hold
             self.engine.reset()
             self.catalogs.reset_volumes()
             self.catalogs.ensure_defaults()
@@ -125,7 +136,7 @@ class SqlService:
     def prepare(self, principal: Principal, text: str, *, catalog: str, schema: str) -> Translation:
         """Translate and authorise one statement; StatementFailure when it may not or cannot run."""
         try:
-            translation = translate(text, catalog=catalog, schema=schema)
+            translation = translate(text, catalog=catalog, schema=schema, user=principal.user_name)
         except TranslationError as exc:
             raise StatementFailure("BAD_REQUEST", str(exc), "42601") from exc
         for use in translation.uses:
@@ -148,8 +159,13 @@ class SqlService:
                     privileges.require_owner(principal, "SCHEMA", full)
                 return
             privileges.require_use(principal, "TABLE", full)
-            if access == "create":
+            if access in ("create", "replace"):
                 privileges.require(principal, "SCHEMA", full.rsplit(".", 1)[0], "CREATE_TABLE")
+                if access == "replace" and self.catalogs.owner_of("TABLE", full) not in (
+                    None,
+                    principal.user_name,
+                ):
+                    privileges.require_owner(principal, "TABLE", full)  # replacing another's table
             elif access == "drop":
                 privileges.require_owner(principal, "TABLE", full)
             else:
@@ -190,19 +206,24 @@ class SqlService:
                 result = counts_result(count, translation.statement_type)
             elif translation.statement_type in ("CREATE", "DROP", "ALTER", "COMMAND"):
                 result = Result([])
+            elif translation.statement_type == "DESCRIBE":
+                result = describe_result(result)
             self._after(principal, translation)
             self.statements.finish(statement, "SUCCEEDED", result=result)
         except EngineError as exc:
             if statement.state == "CANCELED":
                 return
             self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", _engine_message(str(exc))))
+        except ResultTooLarge as exc:
+            message = f"{exc}, the brickbook emulator's limit: add a LIMIT or set row_limit."
+            self.statements.finish(statement, "FAILED", error=("RESOURCE_EXHAUSTED", message))
         finally:
             statement.cursor = None
             cursor.close()
 
     def _after(self, principal: Principal, translation: Translation) -> None:
         for use in translation.uses:
-            if use.kind == "TABLE" and use.access == "create":
+            if use.kind == "TABLE" and use.access in ("create", "replace"):
                 self.catalogs.record_table(principal, use.full_name)
             elif use.kind == "TABLE" and use.access == "drop":
                 self.catalogs.forget_table(use.full_name)
@@ -231,9 +252,9 @@ class SqlService:
         last: Statement | None = None
         for piece in split_statements(text) or [text]:
             last = self.statements.new(text=piece, warehouse_id=warehouse_id, user_name=principal.user_name)
-            use = _USE.fullmatch(piece.strip().rstrip(";").strip())
+            use = use_target(piece, catalog, schema)
             if use is not None:
-                catalog, schema = _apply_use(use, catalog, schema)
+                catalog, schema = use
                 self.statements.finish(last, "SUCCEEDED", result=Result([]))
                 continue
             self.submit(
@@ -244,6 +265,30 @@ class SqlService:
                 break
         assert last is not None
         return last, catalog, schema
+
+    def start(self, principal: Principal, submission: Submission) -> Statement:
+        """Check the warehouse, then start a submitted statement (it may already have FAILED)."""
+        self.gate.require_running(submission.warehouse_id, principal=principal.user_name)
+        statement = self.statements.new(
+            text=submission.text, warehouse_id=submission.warehouse_id, user_name=principal.user_name
+        )
+        self.submit(
+            statement,
+            principal,
+            catalog=submission.catalog,
+            schema=submission.schema,
+            parameters=submission.parameters,
+            row_limit=submission.row_limit,
+        )
+        self.gate.note_activity(submission.warehouse_id)
+        return statement
+
+    def set_hold(self, seconds: Any) -> float:
+        """Hold new statements RUNNING for ``seconds`` (0-86400) of emulator time, until the next reset."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_HOLD:
+            raise invalid(f"seconds must be a number from 0 to {MAX_HOLD}.")
+        self.hold_seconds = float(seconds)
+        return self.hold_seconds
 
     def submit(
         self,
@@ -296,14 +341,9 @@ class SqlService:
             raise denied(needed, "VOLUME", full)
 
     def run_sql_task(
-        self,
-        user_name: str,
-        sql_task: Mapping[str, Any],
-        *,
-        read_file: Callable[[str], str],
-        is_admin: bool = False,
+        self, principal: Principal, sql_task: Mapping[str, Any], *, read_file: Callable[[str], str]
     ) -> str | None:
-        """Run a job's ``sql_task`` as ``user_name``: None when it succeeded, else the error message.
+        """Run a job's ``sql_task`` as the run's principal: None when it succeeded, else the error message.
 
         Only ``file: {path}`` (a workspace file of statements) runs; ``query``, ``alert`` and
         ``dashboard`` tasks fail naming the kind. ``parameters`` bind as ``:name`` STRING values.
@@ -316,81 +356,17 @@ class SqlService:
             return "sql_task needs file.path: the workspace path of a .sql file."
         warehouse_id = str(sql_task.get("warehouse_id") or "")
         try:
-            self.gate.require_running(warehouse_id, principal=user_name)
+            self.gate.require_running(warehouse_id, principal=principal.user_name)
             text = read_file(file["path"])
         except ApiError as exc:
             return exc.message
         raw = sql_task.get("parameters") or {}
         parameters = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
-        principal = Principal(user_name, is_admin=is_admin)
         last, _, _ = self.run_sql(principal, text, parameters=parameters, warehouse_id=warehouse_id)
         self.gate.note_activity(warehouse_id)
         if last.state == "SUCCEEDED":
             return None
         return last.error[1] if last.error else f"The statement ended {last.state}."
-
-
-def _apply_use(use: re.Match[str], catalog: str, schema: str) -> tuple[str, str]:
-    keyword, first, second = (use.group(1) or "").upper(), use.group(2).lower(), use.group(3)
-    if second is not None:
-        return first, second.lower()
-    if keyword == "CATALOG":
-        return first, "default"
-    return catalog, first
-
-
-def split_statements(text: str) -> list[str]:
-    """The statements of a script, each as its own text (comments and empty statements dropped)."""
-    try:
-        trees = sqlglot.parse(text, read="databricks")
-    except sqlglot.errors.SqlglotError:
-        return [text]
-    return [tree.sql(dialect="databricks") for tree in trees if tree is not None]
-
-
-def bind_parameters(raw: Any) -> dict[str, Any]:
-    """``parameters[{name, value, type}]`` as DuckDB named parameters with Python values."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, list) or len(raw) > MAX_PARAMETERS:
-        raise ApiError("INVALID_PARAMETER_VALUE", f"parameters must be a list of at most {MAX_PARAMETERS}.")
-    bound: dict[str, Any] = {}
-    for item in raw:
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-            raise ApiError("INVALID_PARAMETER_VALUE", "Each parameter needs a name.")
-        name = item["name"]
-        if not _PARAMETER_NAME.fullmatch(name):
-            raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid parameter name {name[:64]!r}.")
-        value, kind = item.get("value"), str(item.get("type") or "STRING").upper()
-        if value is not None and not isinstance(value, str):
-            raise ApiError("INVALID_PARAMETER_VALUE", f"Parameter {name}: value must be a string.")
-        try:
-            bound[name] = None if value is None else _convert(value, kind)
-        except (ValueError, decimal.InvalidOperation) as exc:
-            shown = str(value)[:64]
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE", f"Parameter {name}: {shown!r} is not a valid {kind[:32]}."
-            ) from exc
-    return bound
-
-
-def _convert(value: str, kind: str) -> Any:  # noqa: PLR0911 - one return per parameter type
-    base = kind.split("(", maxsplit=1)[0].strip()
-    if base in _INT_TYPES:
-        return int(value)
-    if base in ("DOUBLE", "FLOAT", "REAL"):
-        return float(value)
-    if base in ("DECIMAL", "DEC", "NUMERIC"):
-        return decimal.Decimal(value)
-    if base == "BOOLEAN":
-        if value.lower() not in ("true", "false"):
-            raise ValueError(value)
-        return value.lower() == "true"
-    if base == "DATE":
-        return dt.date.fromisoformat(value)
-    if base == "TIMESTAMP":
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value
 
 
 def _first_value(result: Any) -> str | None:

@@ -27,9 +27,11 @@ from typing import Any
 
 import duckdb
 
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.engine import Column
+from brickbook.emulator.sql.requests import HistoryQuery
 from brickbook.emulator.sql.results import Result
+from brickbook.emulator.state.paging import page_of
 
 __all__ = ["HISTORY_KIND", "TERMINAL", "Statement", "Statements"]
 
@@ -37,6 +39,7 @@ HISTORY_KIND = "sql_query"
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "CLOSED")
 RESULT_TTL_SECONDS = 3600
 MAX_KEPT = 1000  # statements whose results are kept in memory; older ones leave only history
+RESULTS_BUDGET_BYTES = 1024 * 1024 * 1024  # past this, the oldest results are dropped (CLOSED)
 _HISTORY_STATUS = {
     "PENDING": "QUEUED",
     "RUNNING": "RUNNING",
@@ -89,6 +92,7 @@ class Statements:
             user_name=user_name,
             submitted_at=now,
             hold_until=now + self._hold_seconds(),
+            statement_type=_first_word(text),
         )
         with self._lock:
             self._kept[statement.statement_id] = statement
@@ -132,6 +136,23 @@ class Statements:
             statement.cursor = None
         statement.done.set()
         self.record(statement)
+        if result is not None:
+            self._keep_within_budget()
+
+    def _keep_within_budget(self) -> None:
+        """Close the oldest statements' results while all results together exceed the budget."""
+        with self._lock:
+            kept = list(self._kept.values())
+        total = sum(s.result.total_bytes for s in kept if s.result is not None)
+        for statement in kept:
+            if total <= RESULTS_BUDGET_BYTES:
+                return
+            with statement.lock:
+                if statement.result is None:
+                    continue
+                total -= statement.result.total_bytes
+                statement.result = None
+                statement.state = "CLOSED"
 
     def get(self, statement_id: str, principal: Any) -> Statement:
         with self._lock:
@@ -157,12 +178,17 @@ class Statements:
 
     def visible_state(self, statement: Statement) -> str:
         now = self._clock()
-        if statement.state not in ("CANCELED", "PENDING") and now < statement.hold_until:
+        if statement.state != "CANCELED" and now < statement.hold_until:
             return "RUNNING"
         finished = statement.finished_at
         if statement.state == "SUCCEEDED" and finished is not None:
             return "CLOSED" if now - max(finished, statement.hold_until) > RESULT_TTL_SECONDS else "SUCCEEDED"
         return statement.state
+
+    def first_state(self, statement: Statement) -> str:
+        """What a ``wait_timeout=0s`` answer shows: PENDING, unless it failed before it could start."""
+        failed_early = statement.state == "FAILED" and not self.held(statement)
+        return "FAILED" if failed_early else "PENDING"
 
     def held(self, statement: Statement) -> bool:
         return self._clock() < statement.hold_until
@@ -211,8 +237,7 @@ class Statements:
             )
         count = len(statement.result.chunks)
         if not index.isdigit() or int(index) >= max(count, 1):
-            raise ApiError(
-                "INVALID_PARAMETER_VALUE",
+            raise invalid(
                 f"chunk_index {index[:20]} is out of range (0-{max(count - 1, 0)}).",
             )
         if not count:
@@ -220,6 +245,21 @@ class Statements:
         return statement.result.chunk(statement.statement_id, int(index))
 
     # -- history ----------------------------------------------------------------------------------
+
+    def history(self, principal: Any, query: HistoryQuery) -> dict[str, Any]:
+        """``ListQueriesResponse``: the caller's statements (all for an admin), newest first, one page."""
+        entries = [
+            info
+            for _, info in reversed(self._store.items(HISTORY_KIND))
+            if (principal.is_admin or info["user_name"] == principal.user_name) and query.keeps(info)
+        ]
+        page = page_of(entries, query.offset, query.limit)
+        answer: dict[str, Any] = {"has_next_page": page.next_token is not None}
+        if page.items:
+            answer["res"] = page.items
+        if page.next_token:
+            answer["next_page_token"] = page.next_token
+        return answer
 
     def record(self, statement: Statement) -> None:
         state = statement.state
@@ -245,6 +285,11 @@ class Statements:
         if statement.error is not None:
             info["error_message"] = statement.error[1][:MAX_QUERY_TEXT]
         self._store.put(HISTORY_KIND, statement.statement_id, info)
+
+
+def _first_word(text: str) -> str:
+    words = text.split(None, 1)
+    return words[0].upper()[:32] if words and words[0].isalpha() else "OTHER"
 
 
 def counts_result(count: int, statement_type: str) -> Result:

@@ -7,16 +7,15 @@ Storage layout:
   directory's children are one indexed ``items()`` call. The root ``/`` always exists and has no record.
 - Bytes live under a blob root: ``<data_dir>/dbfs/`` with ``--data-dir``, else a temporary directory
   this object owns and removes when it is collected or the process exits. Below it,
-  ``<volume>/blobs/<uuid>`` holds committed files and ``<volume>/incoming/<uuid>`` uploads in progress.
-  The volume id is itself a store record (kind ``dbfs.volume``): when a control-API reset clears the
-  store, the next DBFS call sees the record gone, starts a new volume and removes the old one.
+  ``blobs/<uuid>`` holds committed files and ``incoming/<uuid>`` uploads in progress. ``reset()`` (the
+  control API's reset, after the store was cleared) drops every blob, upload and open stream.
 - Crash safety with ``--data-dir``: the bytes are written and fsynced, renamed into ``blobs/`` (and the
   directory fsynced) before the record that points to them is committed, so a record never points to
   missing bytes. The worst a ``kill -9`` leaves is an unreferenced blob.
 
-Other areas (the Jobs runner reading a ``spark_python_task`` file) get this emulator's one instance
-with ``DbfsState.for_context(context)`` and call ``read_file(path) -> bytes``; a second instance on
-the same store would not see the bytes when they live in a temporary directory.
+Other areas (the Jobs runner reading a ``spark_python_task`` file) use this emulator's one instance,
+``context.services.dbfs``, and call ``read_file(path) -> bytes``; a second instance on the same store
+would not see the bytes when they live in a temporary directory.
 
 Write streams (``create`` / ``add-block`` / ``close``): the handle is a random int64 (below 2**53 so
 every JSON parser keeps it exact), held in memory; it expires after 10 idle minutes on the injected
@@ -43,29 +42,17 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import invalid as _bad
 from brickbook.emulator.state.store import Store
-
-if TYPE_CHECKING:
-    from brickbook.emulator.area import AreaContext
 
 __all__ = ["BLOCK_LIMIT", "DEFAULT_READ_LENGTH", "HANDLE_IDLE_SECONDS", "DbfsState", "Upload"]
 
 BLOCK_LIMIT = 1024 * 1024  # put contents, each add-block, each read
 DEFAULT_READ_LENGTH = 512 * 1024
 HANDLE_IDLE_SECONDS = 600
-VOLUME_KIND = "dbfs.volume"
-
-
-# One state per store: its blob root and open streams must be shared by every area that reads DBFS.
-_SHARED: weakref.WeakKeyDictionary[Store, DbfsState] = weakref.WeakKeyDictionary()
-_SHARED_LOCK = threading.Lock()
-
-
-def _bad(message: str) -> ApiError:
-    return ApiError("INVALID_PARAMETER_VALUE", message)
 
 
 def normalise(path: object) -> str:
@@ -140,39 +127,34 @@ class DbfsState:
             self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._streams: dict[int, _Stream] = {}
-        self._volume = ""
-        self._volume_dir()  # adopt the persisted volume; clears leftovers of a previous run
+        (self.root / "blobs").mkdir(parents=True, exist_ok=True)
+        for stale in self.root.iterdir():  # uploads a previous process left, and older layouts
+            if stale.name == "blobs":
+                continue
+            if (stale / "blobs").is_dir():  # an older version's <volume>/blobs: adopt its files
+                for blob in (stale / "blobs").iterdir():
+                    blob.replace(self.root / "blobs" / blob.name)
+            shutil.rmtree(stale, ignore_errors=True)
+        (self.root / "incoming").mkdir(parents=True, exist_ok=True)
 
-    @classmethod
-    def for_context(cls, context: AreaContext) -> DbfsState:
-        """Return the one DbfsState of this emulator (per store), so other areas can read DBFS files."""
-        with _SHARED_LOCK:
-            state = _SHARED.get(context.store)
-            if state is None:
-                settings = context.settings
-                state = cls(context.store, context.clock, settings.data_dir, settings.dbfs_delete_batch)
-                _SHARED[context.store] = state
-            return state
+    def reset(self) -> None:
+        """Drop every file's bytes, upload and open stream (the store's records went with a reset)."""
+        with self._lock:
+            self._streams.clear()
+            for sub in ("blobs", "incoming"):
+                shutil.rmtree(self.root / sub, ignore_errors=True)
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def shutdown(self) -> None:
+        """Forget open streams (they never survive a restart); the bytes stay for the next process."""
+        with self._lock:
+            self._streams.clear()
 
     # -- storage ----------------------------------------------------------------------------------
 
     def _volume_dir(self) -> Path:
-        """The current volume's directory; start a fresh one after a reset cleared the store."""
-        with self._lock:
-            record = self.store.get(VOLUME_KIND, "current")
-            if record is None or record["id"] != self._volume:
-                if record is None:
-                    record = {"id": uuid.uuid4().hex}
-                    self.store.put(VOLUME_KIND, "current", record)
-                self._volume = str(record["id"])
-                self._streams.clear()  # streams never outlive a reset or a restart
-                for stale in self.root.iterdir():
-                    if stale.name != self._volume:
-                        shutil.rmtree(stale, ignore_errors=True)
-                shutil.rmtree(self.root / self._volume / "incoming", ignore_errors=True)
-                for sub in ("blobs", "incoming"):
-                    (self.root / self._volume / sub).mkdir(parents=True, exist_ok=True)
-            return self.root / self._volume
+        """The directory that holds ``blobs/`` and ``incoming/``."""
+        return self.root
 
     def _blob(self, blob: str) -> Path:
         return self._volume_dir() / "blobs" / blob

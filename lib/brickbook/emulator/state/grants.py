@@ -18,9 +18,8 @@ Pure rules over the store; no HTTP. Admins are not special here: each area decid
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.store import Store
@@ -46,7 +45,7 @@ class Levels:
     def __contains__(self, level: object) -> bool:
         return level in self.names
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         return iter(self.names)
 
     def __len__(self) -> int:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from brickbook.emulator.errors import invalid
+from brickbook.emulator.state.numbers import whole_number
 
-__all__ = ["Page", "decode_after", "decode_offset", "encode_after", "encode_offset", "page_of"]
+__all__ = ["Page", "decode_after", "decode_offset", "encode_after", "encode_offset", "page_of", "page_size"]
 
 T = TypeVar("T")
 
@@ -79,3 +80,13 @@ def page_of(items: Sequence[T], offset: int, size: int) -> Page[T]:
     after = encode_offset(offset + size) if offset + size < len(items) else None
     before = encode_offset(max(0, offset - size)) if offset > 0 else None
     return Page(chosen, after, before)
+
+
+def page_size(text: str | None, maximum: int) -> int:
+    """A ``page_size`` query value: absent, empty or 0 means ``maximum``, and more is cut to it."""
+    if text is None or text == "":
+        return maximum
+    size = whole_number(text)
+    if size is None:
+        raise invalid(f"page_size must be a non-negative integer: {text[:40]!r}")
+    return min(size, maximum) or maximum

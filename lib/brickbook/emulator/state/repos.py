@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlparse
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state.access import may, require
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.paging import decode_after, encode_after
 from brickbook.emulator.state.store import Store
 from brickbook.emulator.state.workspace import REPO_KIND, WorkspaceState, canonical_path
@@ -234,10 +235,11 @@ class RepoState:
         return {"id": repo_id, **{k: v for k, v in record.items() if k != "remote_only"}}
 
     def _key(self, repo_id: object) -> str:
-        text = str(repo_id)
-        if not text.isdigit():
+        number = whole_number(repo_id)
+        if number is None:
+            text = str(repo_id)[:100]
             raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid repo id {text!r}: expected an integer.")
-        return str(int(text))
+        return str(number)
 
     def _provider(self, provider: object) -> str:
         if not isinstance(provider, str) or not provider:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from brickbook.emulator.errors import invalid
-from brickbook.emulator.runtime.dag import SUCCESS_LIKE, render_status
+from brickbook.emulator.state.dag import SUCCESS_LIKE, render_status
 
 __all__ = ["MAX_LEGACY_PARAMS_BYTES", "check_legacy_params", "history_entry", "rerun_keys"]
 

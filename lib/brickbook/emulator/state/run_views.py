@@ -10,7 +10,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from brickbook.emulator.runtime.dag import render_status
+from brickbook.emulator.state.dag import render_status
 from brickbook.emulator.state.jobs import PAGE_SIZE
 from brickbook.emulator.state.paging import encode_offset
 

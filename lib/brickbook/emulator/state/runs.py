@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from brickbook.emulator.errors import ApiError, invalid
-from brickbook.emulator.runtime.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_state
+from brickbook.emulator.state.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_state
 from brickbook.emulator.state.jobs import JOB_KIND
+from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.run_rules import check_legacy_params, history_entry, rerun_keys
 from brickbook.emulator.state.run_views import public_task_run
 from brickbook.emulator.state.store import Store
@@ -92,9 +93,10 @@ class RunsState:
 
     @staticmethod
     def _key(run_id: Any) -> str:
-        if isinstance(run_id, bool) or not isinstance(run_id, int | str) or not str(run_id).isdigit():
+        number = whole_number(run_id)
+        if number is None:
             raise invalid("run_id is required and must be an integer.")
-        return str(int(run_id))
+        return str(number)
 
     def get(self, run_id: int) -> dict[str, Any] | None:
         return self._store.get(RUN_KIND, str(run_id))

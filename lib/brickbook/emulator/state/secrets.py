@@ -299,6 +299,11 @@ class SecretsState:
         record = self._store.get(SCOPE_KIND, name.lower())
         if record is None:
             raise ApiError("RESOURCE_DOES_NOT_EXIST", f"Scope {name} does not exist!")
+        if "acls" in record:  # a data directory from before the grants model: move the ACLs there
+            with self._store.transaction():
+                for who, level in record.pop("acls").items():
+                    self._grants.replace(_securable(record["name"]), who, [level])
+                self._store.put(SCOPE_KIND, name.lower(), record)
         return record
 
     def _authorize(self, caller: Principal, scope: object, needed: str) -> dict[str, Any]:

@@ -75,7 +75,11 @@ _DEFAULTS: dict[str, Any] = {
     "channel": {"name": "CHANNEL_NAME_CURRENT"},
     "tags": {},
 }
-_SETTABLE = ("name", *_DEFAULTS, "instance_profile_arn", "statement_timeout")
+_SETTABLE = ("name", *_DEFAULTS)  # other fields (instance_profile_arn, max_dbu, ...) are ignored
+MAX_TAG_KEY = 127
+MAX_TAG_VALUE = 255
+MAX_ACL_ENTRIES = 200
+MAX_PRINCIPAL = 256
 
 
 def _is_int(value: object) -> bool:
@@ -95,7 +99,8 @@ def _check_sizes(spec: dict[str, Any]) -> None:
         if spec["cluster_size"] is None:
             raise invalid("Missing required field: cluster_size")
         raise invalid(
-            f"Invalid cluster_size {spec['cluster_size']!r}: expected one of {', '.join(CLUSTER_SIZES)}."
+            f"Invalid cluster_size {str(spec['cluster_size'])[:40]!r}: "
+            f"expected one of {', '.join(CLUSTER_SIZES)}."
         )
     low, high = spec["min_num_clusters"], spec["max_num_clusters"]
     if not _is_int(high) or not 1 <= high <= MAX_CLUSTERS:
@@ -113,23 +118,33 @@ def _check_sizes(spec: dict[str, Any]) -> None:
 def _check_kinds(spec: dict[str, Any]) -> None:
     for field, allowed in (("warehouse_type", WAREHOUSE_TYPES), ("spot_instance_policy", SPOT_POLICIES)):
         if spec[field] not in allowed:
-            raise invalid(f"Invalid {field} {spec[field]!r}: expected one of {', '.join(allowed)}.")
+            raise invalid(f"Invalid {field} {str(spec[field])[:40]!r}: expected one of {', '.join(allowed)}.")
     for field in ("enable_photon", "enable_serverless_compute"):
         if not isinstance(spec[field], bool):
             raise invalid(f"{field} must be a boolean.")
     if spec["enable_serverless_compute"] and spec["warehouse_type"] != "PRO":
         raise invalid("Serverless compute requires warehouse_type PRO.")
     channel = spec["channel"]
-    if not isinstance(channel, dict) or channel.get("name", "CHANNEL_NAME_CURRENT") not in CHANNELS:
+    version = channel.get("dbsql_version", "") if isinstance(channel, dict) else None
+    if (
+        not isinstance(channel, dict)
+        or channel.get("name", "CHANNEL_NAME_CURRENT") not in CHANNELS
+        or not (isinstance(version, str) and len(version) <= 64)
+    ):
         raise invalid(f"channel must be an object whose name is one of {', '.join(CHANNELS)}.")
     tags = spec["tags"]
     pairs = tags.get("custom_tags", []) if isinstance(tags, dict) else None
-    if not isinstance(pairs, list) or not all(
-        isinstance(p, dict) and isinstance(p.get("key"), str) and p["key"] for p in pairs
-    ):
-        raise invalid("tags must be {custom_tags: [{key, value}]} with a non-empty key in every pair.")
+    if not isinstance(pairs, list):
+        raise invalid("tags must be {custom_tags: [{key, value}]}.")
     if len(pairs) >= MAX_TAGS:
         raise invalid(f"tags has {len(pairs)} entries; fewer than {MAX_TAGS} are allowed.")
+    for pair in pairs:
+        key = pair.get("key") if isinstance(pair, dict) else None
+        value = pair.get("value", "") if isinstance(pair, dict) else None
+        if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY:
+            raise invalid(f"Each tag needs a key of 1 to {MAX_TAG_KEY} characters.")
+        if not isinstance(value, str) or len(value) > MAX_TAG_VALUE:
+            raise invalid(f"Tag {key!r}: the value must be a string of at most {MAX_TAG_VALUE} characters.")
 
 
 def validate_spec(spec: dict[str, Any]) -> None:
@@ -279,9 +294,13 @@ class WarehousesState:
         with self._store.transaction():
             self.authorized(caller, warehouse_id, "CAN_MANAGE")
             securable = _securable(warehouse_id)
-            for _, level in entries:
+            if len(entries) > MAX_ACL_ENTRIES:
+                raise invalid(f"access_control_list has {len(entries)} entries; at most {MAX_ACL_ENTRIES}.")
+            for who, level in entries:
                 if level not in SQL_WAREHOUSE.levels or level == "IS_OWNER":
-                    raise invalid(f"Invalid permission level {level!r} for a SQL warehouse.")
+                    raise invalid(f"Invalid permission level {level[:40]!r} for a SQL warehouse.")
+                if len(who) > MAX_PRINCIPAL:
+                    raise invalid(f"Principal names are at most {MAX_PRINCIPAL} characters.")
             if replace:
                 for who, held in self._grants.on(securable).items():
                     if "IS_OWNER" not in held:

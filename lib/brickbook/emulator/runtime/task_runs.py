@@ -1,5 +1,8 @@
 """One task run's life cycle inside a job run: dependencies, compute, the child process, retries.
 
+The rules reach the engine only through ``TaskHost`` (runs, clusters, processes, tokens), so this
+module does not import the scheduler that calls it.
+
 Functions over the run record (changed in place inside the scheduler's transaction). Parameters
 reach the code as the real service passes them: a notebook's widgets are its ``base_parameters``,
 overridden by run-now's ``notebook_params``, overridden by the job parameters (their defaults merged
@@ -9,15 +12,36 @@ Python file's argv is run-now's ``python_params`` if given, else the task's ``pa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.runtime.dag import TERMINAL, make_state, run_if_outcome, termination_for
+from brickbook.emulator.runtime.launcher import Child, Launcher
+from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.dag import TERMINAL, make_state, run_if_outcome, termination_for
+from brickbook.emulator.state.runs import RunsState
 
-if TYPE_CHECKING:
-    from brickbook.emulator.runtime.scheduler import Scheduler
+__all__ = ["TaskHost", "advance_task", "end_task", "latest", "parent_message"]
 
-__all__ = ["advance_task", "end_task", "latest", "parent_message"]
+
+class TaskHost(Protocol):
+    """What the task rules need from the engine that drives them (runtime/scheduler.py provides it)."""
+
+    runs: RunsState
+    clusters: ClustersState
+    launcher: Launcher
+
+    def token_for(self, run: dict[str, Any]) -> str:
+        """The context token the run's code acts with."""
+
+    def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
+        """Launch the task's process and keep it under the task run's id."""
+
+    def child(self, run: dict[str, Any], task_run_id: int) -> Child | None:
+        """The task run's live process, if any."""
+
+    def drop_child(self, run: dict[str, Any], task_run_id: int) -> None:
+        """Forget the task run's process (it ended or was killed)."""
+
 
 _TOUCH_EVERY_MS = 10_000
 _SKIP_MESSAGES = {
@@ -75,7 +99,7 @@ def _result_of(run: dict[str, Any], key: str) -> str | None:
     return "SUCCESS"  # a dependency that is not part of this run (e.g. after a repair) counts as done
 
 
-def _maybe_retry(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any]) -> None:
+def _maybe_retry(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) -> None:
     result = task["state"].get("result_state")
     limit = task.get("max_retries", 0)
     retryable = result == "FAILED" or (result == "TIMEDOUT" and task.get("retry_on_timeout"))
@@ -89,7 +113,7 @@ def _maybe_retry(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any]
     run["tasks"].append(retry)
 
 
-def _cluster_ready(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any]) -> bool:
+def _cluster_ready(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) -> bool:
     """Acquire (start or create) the task's cluster; True once it is RUNNING. Serverless: at once."""
     cluster_id = task.get("_cluster_id")
     if cluster_id is None:
@@ -125,7 +149,7 @@ def _cluster_ready(scheduler: Scheduler, run: dict[str, Any], task: dict[str, An
     return True
 
 
-def _child_spec(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+def _child_spec(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
     overriding = run.get("overriding_parameters", {})
     job_params = {p["name"]: p["value"] for p in run.get("job_parameters", [])}
     spec: dict[str, Any] = {
@@ -146,7 +170,7 @@ def _child_spec(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any])
     return spec
 
 
-def _advance_running(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
     child = scheduler.child(run, task["run_id"])
     if child is None:
         end_task(
@@ -189,7 +213,7 @@ def _advance_running(scheduler: Scheduler, run: dict[str, Any], task: dict[str, 
     _maybe_retry(scheduler, run, task)
 
 
-def advance_task(scheduler: Scheduler, run: dict[str, Any], task: dict[str, Any], now: int) -> None:  # noqa: PLR0911
+def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:  # noqa: PLR0911
     """Move one task run on as far as it can go now."""
     life = task["state"]["life_cycle_state"]
     if life in TERMINAL:
