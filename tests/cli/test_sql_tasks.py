@@ -100,6 +100,14 @@ def test_execute_json_lines(env: Emu):
     ]
 
 
+def test_execute_table(env: Emu):
+    """-o table prints an aligned table with the column names as its header."""
+    wid = warehouse()
+    result = execute("SELECT id, 'north' AS region FROM range(2)", "--warehouse-id", wid, "-o", "table")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["ID  REGION", "0   north", "1   north"]
+
+
 def test_execute_file_with_params_to_out(env: Emu, tmp_path: Path):
     """--file with --param writes --out as CSV (the default) and prints a summary; the parameter is bound."""
     wid = warehouse()

@@ -21,7 +21,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +41,7 @@ __all__ = [
     "Executed",
     "RowFormat",
     "Statement",
+    "batches",
     "check_warehouse_id",
     "ensure_ready",
     "execute",
@@ -49,6 +50,7 @@ __all__ = [
     "read_statement",
     "rows",
     "statement_params",
+    "write_batches",
     "write_rows",
 ]
 
@@ -277,20 +279,37 @@ def _chunks(ctx: Context, response: StatementResponse) -> Iterator[ResultChunk]:
         chunk = sql.get_statement_chunk(ctx.client, response.statement_id, following)
 
 
-def rows(ctx: Context, response: StatementResponse) -> Iterator[list[str | None]]:
-    """Yield every row of a SUCCEEDED statement, chunk by chunk (the next fetched while this one is read)."""
+Row = list[str | None]
+
+
+def batches(ctx: Context, response: StatementResponse) -> Iterator[list[Row]]:
+    """Yield the rows of a SUCCEEDED statement chunk by chunk (the next fetched while this one is used)."""
     from brickbook.ops.transfer import read_ahead
 
     for chunk in read_ahead(_chunks(ctx, response)):
-        yield from chunk.data_array
+        yield chunk.data_array
+
+
+def rows(ctx: Context, response: StatementResponse) -> Iterator[Row]:
+    """Yield every row of a SUCCEEDED statement, one at a time (``batches``, flattened)."""
+    for batch in batches(ctx, response):
+        yield from batch
 
 
 def write_rows(
-    write: Callable[[str], object], columns: list[str], records: Iterator[list[str | None]], fmt: RowFormat
+    write: Callable[[str], object], columns: list[str], records: Iterable[Row], fmt: RowFormat
 ) -> int:
-    """Write rows as CSV (a header row first; NULL as an empty field) or JSON lines; return the count.
+    """Write rows as CSV (a header row first; NULL as an empty field) or JSON lines; return the count."""
+    return write_batches(write, columns, ([record] for record in records), fmt)
 
-    Text goes to ``write`` in pieces of about 1 MiB: one write per row would dominate the time.
+
+def write_batches(
+    write: Callable[[str], object], columns: list[str], groups: Iterable[list[Row]], fmt: RowFormat
+) -> int:
+    """Write groups of rows (a result's chunks) as CSV or JSON lines; return the number of rows.
+
+    Text goes to ``write`` in pieces of about 1 MiB: one write per row would dominate the time, and so
+    would one ``csv`` call per row of a 100,000-row chunk.
     """
     buffer = io.StringIO()
     count = 0
@@ -298,13 +317,12 @@ def write_rows(
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     if fmt == "csv":
         row_writer.writerow(columns)
-    for record in records:
+    for group in groups:
         if fmt == "csv":
-            row_writer.writerow(record)
+            row_writer.writerows(group)
         else:
-            buffer.write(encode(dict(zip(columns, record, strict=False))))
-            buffer.write("\n")
-        count += 1
+            buffer.writelines(encode(dict(zip(columns, record, strict=False))) + "\n" for record in group)
+        count += len(group)
         if buffer.tell() >= _FLUSH_CHARS:
             write(buffer.getvalue())
             buffer.seek(0)
@@ -323,7 +341,7 @@ def export(ctx: Context, executed: Executed, dest: Path, fmt: RowFormat) -> dict
     response = executed.response
     columns = [c.name for c in response.columns]
     with atomic_writer(dest) as handle:
-        count = write_rows(lambda text: handle.write(text.encode()), columns, rows(ctx, response), fmt)
+        count = write_batches(lambda text: handle.write(text.encode()), columns, batches(ctx, response), fmt)
     ctx.log.info("statement.exported", statement_id=response.statement_id, rows=count, format=fmt)
     return {"statement_id": response.statement_id, "rows": count, "columns": len(columns), "out": str(dest)}
 

@@ -295,11 +295,10 @@ def execute(
     if dest is not None:
         return ops.export(inv.context, executed, dest, row_format)
     columns = [c.name for c in executed.response.columns]
-    records = ops.rows(inv.context, executed.response)
     if fmt == "table" or (fmt == "text" and sys.stdout.isatty()):
-        stream_table(_as_dicts(columns, records), columns)
+        stream_table(_as_dicts(columns, ops.rows(inv.context, executed.response)), columns)
     else:
-        ops.write_rows(_write_stdout, columns, records, row_format)
+        ops.write_batches(_write_stdout, columns, ops.batches(inv.context, executed.response), row_format)
     sys.stdout.flush()
     return None
 
