@@ -286,3 +286,19 @@ def test_getting_a_table_needs_privileges(emu: Emu):
     assert emu.get(f"{UC}/tables/main.default.t", token=ALICE_TOKEN).json()["full_name"] == "main.default.t"
     missing = emu.get(f"{UC}/tables/main.default.nope", token=ALICE_TOKEN)
     assert missing.json()["error_code"] == "TABLE_DOES_NOT_EXIST"
+
+
+def test_update_comment_and_owner(emu: Emu):
+    """PATCH changes a schema's comment and owner; the new owner may grant on it; others may not update."""
+    emu.post(f"{UC}/schemas", json={"catalog_name": "main", "name": "etl"})
+    denied = emu.request("PATCH", f"{UC}/schemas/main.etl", json={"comment": "x"}, token=ALICE_TOKEN)
+    assert (denied.status_code, denied.json()["error_code"]) == (403, "PERMISSION_DENIED")
+    updated = emu.request(
+        "PATCH", f"{UC}/schemas/main.etl", json={"comment": "raw data", "owner": ALICE}
+    ).json()
+    assert (updated["comment"], updated["owner"]) == ("raw data", ALICE)
+    change = {"changes": [{"principal": "users", "add": ["USE_SCHEMA"]}]}
+    granted = emu.request("PATCH", f"{UC}/permissions/schema/main.etl", json=change, token=ALICE_TOKEN)
+    assert granted.status_code == 200
+    renamed = emu.request("PATCH", f"{UC}/catalogs/main", json={"new_name": "other"})
+    assert (renamed.status_code, renamed.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
