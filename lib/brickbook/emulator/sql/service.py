@@ -38,6 +38,7 @@ from brickbook.emulator.sql.dialect import (
     use_target,
 )
 from brickbook.emulator.sql.engine import Engine, EngineError
+from brickbook.emulator.sql.grant_sql import parse_grant
 from brickbook.emulator.sql.privileges import denied
 from brickbook.emulator.sql.requests import Submission
 from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result, describe_result
@@ -300,7 +301,20 @@ class SqlService:
         parameters: Mapping[str, Any],
         row_limit: int | None,
     ) -> None:
-        """Prepare ``statement``; a failure ends it FAILED at once, else it starts in a worker."""
+        """Prepare ``statement``; a failure ends it FAILED at once, else it starts in a worker.
+
+        A GRANT or REVOKE changes the grants at once (sql/grant_sql.py).
+        """
+        grant = parse_grant(statement.text)
+        if grant is not None:
+            try:
+                grant.apply(self.catalogs, principal, catalog=catalog, schema=schema)
+            except ApiError as exc:
+                code = exc.code if exc.code == "PERMISSION_DENIED" else "BAD_REQUEST"
+                self.statements.finish(statement, "FAILED", error=(code, exc.message))
+                return
+            self.statements.finish(statement, "SUCCEEDED", result=Result([]))
+            return
         try:
             translation = self.prepare(principal, statement.text, catalog=catalog, schema=schema)
         except StatementFailure as failure:
