@@ -19,7 +19,6 @@ demand), ``note_activity`` restarts its auto-stop timer.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from brickbook.emulator.sql.dialect import (
     translate,
     use_target,
 )
-from brickbook.emulator.sql.engine import Engine, EngineError
+from brickbook.emulator.sql.engine import Engine, EngineError, databricks_message
 from brickbook.emulator.sql.grant_sql import parse_grant
 from brickbook.emulator.sql.privileges import denied
 from brickbook.emulator.sql.requests import Submission
@@ -214,7 +213,7 @@ class SqlService:
         except EngineError as exc:
             if statement.state == "CANCELED":
                 return
-            self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", _engine_message(str(exc))))
+            self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", databricks_message(str(exc))))
         except ResultTooLarge as exc:
             message = f"{exc}, the brickbook emulator's limit: add a LIMIT or set row_limit."
             self.statements.finish(statement, "FAILED", error=("RESOURCE_EXHAUSTED", message))
@@ -388,14 +387,3 @@ def _first_value(result: Any) -> str | None:
         return None
     rows = json.loads(result.chunks[0])
     return rows[0][0] if rows and rows[0] else None
-
-
-def _engine_message(text: str) -> str:
-    """DuckDB's message in Databricks words where they differ, without the engine's catalog prefix."""
-    text = re.sub(r'"?uc_([A-Za-z0-9_]+)"?\.', r"\1.", text)
-    text = text.replace("uc_", "")
-    if "Table with name" in text and "does not exist" in text:
-        return f"[TABLE_OR_VIEW_NOT_FOUND] {text.splitlines()[0]}"
-    if "Parameter/argument count mismatch" in text or ("parameter" in text.lower() and "not" in text.lower()):
-        return f"[UNBOUND_SQL_PARAMETER] {text.splitlines()[0]}"
-    return text.splitlines()[0] if text else "The statement failed."
