@@ -105,15 +105,20 @@ def translate(text: str, *, catalog: str, schema: str, user: str = "") -> Transl
             f" ({len(parsed)} found)."
         )
     tree: exp.Expr = parsed[0]
+    if isinstance(tree, exp.Grant | exp.Revoke) or keyword_of(text) in ("GRANT", "REVOKE"):
+        raise TranslationError(
+            "[PARSE_SYNTAX_ERROR] The brickbook emulator reads GRANT privilege[, ...] ON"
+            " [CATALOG|SCHEMA|TABLE|VOLUME] name TO principal[, ...] (and REVOKE ... FROM ...)."
+        )
     if isinstance(tree, exp.Command):
         keyword = str(tree.this).upper()
         if keyword in _PASS_THROUGH_COMMANDS:
             return Translation(sql=text.strip().rstrip(";"), statement_type=keyword)
         raise TranslationError(f"{keyword} statements are not supported by the brickbook emulator.")
-    if isinstance(tree, exp.Use | exp.Grant | exp.Revoke):
+    if isinstance(tree, exp.Use):
         raise TranslationError(
-            f"{tree.key.upper()} statements are not supported by the brickbook emulator's statement"
-            " execution (use the catalog and schema request fields and the permissions API)."
+            "USE statements are not supported by the brickbook emulator's statement execution"
+            " (use the catalog and schema request fields)."
         )
     if not isinstance(tree, _RUNNABLE) or (
         isinstance(tree, exp.Create | exp.Drop) and str(tree.args.get("kind", "")).upper() not in _KINDS
@@ -131,6 +136,12 @@ def translate(text: str, *, catalog: str, schema: str, user: str = "") -> Transl
     except SqlglotError as exc:
         raise TranslationError(f"Cannot run on the brickbook emulator: {_first_line(str(exc))}") from exc
     return translation
+
+
+def keyword_of(text: str) -> str:
+    """The statement's first word, upper-cased."""
+    words = text.split(None, 1)
+    return words[0].upper() if words else ""
 
 
 def _first_line(text: str) -> str:

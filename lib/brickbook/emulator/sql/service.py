@@ -19,7 +19,6 @@ demand), ``note_activity`` restarts its auto-stop timer.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import threading
@@ -37,7 +36,8 @@ from brickbook.emulator.sql.dialect import (
     translate,
     use_target,
 )
-from brickbook.emulator.sql.engine import Engine, EngineError
+from brickbook.emulator.sql.engine import Engine, EngineError, databricks_message
+from brickbook.emulator.sql.grant_sql import parse_grant
 from brickbook.emulator.sql.privileges import denied
 from brickbook.emulator.sql.requests import Submission
 from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result, describe_result
@@ -213,7 +213,7 @@ class SqlService:
         except EngineError as exc:
             if statement.state == "CANCELED":
                 return
-            self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", _engine_message(str(exc))))
+            self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", databricks_message(str(exc))))
         except ResultTooLarge as exc:
             message = f"{exc}, the brickbook emulator's limit: add a LIMIT or set row_limit."
             self.statements.finish(statement, "FAILED", error=("RESOURCE_EXHAUSTED", message))
@@ -300,7 +300,20 @@ class SqlService:
         parameters: Mapping[str, Any],
         row_limit: int | None,
     ) -> None:
-        """Prepare ``statement``; a failure ends it FAILED at once, else it starts in a worker."""
+        """Prepare ``statement``; a failure ends it FAILED at once, else it starts in a worker.
+
+        A GRANT or REVOKE changes the grants at once (sql/grant_sql.py).
+        """
+        grant = parse_grant(statement.text)
+        if grant is not None:
+            try:
+                grant.apply(self.catalogs, principal, catalog=catalog, schema=schema)
+            except ApiError as exc:
+                code = exc.code if exc.code == "PERMISSION_DENIED" else "BAD_REQUEST"
+                self.statements.finish(statement, "FAILED", error=(code, exc.message))
+                return
+            self.statements.finish(statement, "SUCCEEDED", result=Result([]))
+            return
         try:
             translation = self.prepare(principal, statement.text, catalog=catalog, schema=schema)
         except StatementFailure as failure:
@@ -374,14 +387,3 @@ def _first_value(result: Any) -> str | None:
         return None
     rows = json.loads(result.chunks[0])
     return rows[0][0] if rows and rows[0] else None
-
-
-def _engine_message(text: str) -> str:
-    """DuckDB's message in Databricks words where they differ, without the engine's catalog prefix."""
-    text = re.sub(r'"?uc_([A-Za-z0-9_]+)"?\.', r"\1.", text)
-    text = text.replace("uc_", "")
-    if "Table with name" in text and "does not exist" in text:
-        return f"[TABLE_OR_VIEW_NOT_FOUND] {text.splitlines()[0]}"
-    if "Parameter/argument count mismatch" in text or ("parameter" in text.lower() and "not" in text.lower()):
-        return f"[UNBOUND_SQL_PARAMETER] {text.splitlines()[0]}"
-    return text.splitlines()[0] if text else "The statement failed."
