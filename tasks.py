@@ -44,7 +44,7 @@ ns.add_task(
             "size": "full (500 notebooks, 256 MiB, 20 runs; docs/benchmarks.md) or smoke (CI, < 1 min).",
             "repeat": "Rounds per scenario; the document shows medians.",
             "latency-ms": "Emulator latency for the second import scenario (0 skips it).",
-            "only": "Comma-separated: cold,import,import-latency,dbfs,runs,capacity (default: all).",
+            "only": "Comma-separated: cold,import,import-latency,dbfs,runs,capacity,sql (default: all).",
         },
     )
 )

@@ -26,7 +26,7 @@ from benchmarks.scenarios import SIZES, Result, run_all
 __all__ = ["lessons", "main", "render"]
 
 NOTES = Path(__file__).resolve().parent / "notes.md"
-SCENARIOS = ("cold", "import", "import-latency", "dbfs", "runs", "capacity")
+SCENARIOS = ("cold", "import", "import-latency", "dbfs", "runs", "capacity", "sql")
 
 
 def _version(name: str) -> str:

@@ -348,6 +348,9 @@ def capacity(size: Size, repeat: int, work: Path) -> Result:
 
 def run_all(size_name: str, repeat: int, latency_ms: int, only: set[str] | None = None) -> list[Result]:
     """Run every scenario (or those named in ``only``) and return their results in the document's order."""
+    from benchmarks.sql import ROWS as SQL_ROWS
+    from benchmarks.sql import sql_to_csv
+
     size = SIZES[size_name]
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -362,6 +365,7 @@ def run_all(size_name: str, repeat: int, latency_ms: int, only: set[str] | None 
             ("dbfs", lambda: dbfs_transfers(size, repeat, work)),
             ("runs", lambda: [concurrent_runs(size, repeat, work)]),
             ("capacity", lambda: [capacity(size, repeat, work)]),
+            ("sql", lambda: [sql_to_csv(SQL_ROWS[size_name], repeat, work)]),
         ]
         for name, step in steps:
             if only and name not in only:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from runbooks import cluster_janitor, deploy, deploy_notebook_job, run_job
+from runbooks import cluster_janitor, deploy, deploy_notebook_job, run_job, sql_report
 
 __all__ = ["namespace"]
 
 namespace = Collection("runbook")
-for _module in (cluster_janitor, deploy, deploy_notebook_job, run_job):
+for _module in (cluster_janitor, deploy, deploy_notebook_job, run_job, sql_report):
     for _task in Collection.from_module(_module).tasks.values():
         namespace.add_task(_task)

@@ -2,10 +2,12 @@
 
 No account and no network: the emulator starts in this process on a free loopback port with a
 temporary data directory, and the runbook deploys the example notebook shipped in
-``runbooks/examples/daily_sales.py`` (widgets, a small computation, a JSON exit value), runs it on a
-cluster that it finds stopped and stops again, and prints its report. Then it shows what users adopt
-brickbook for: the same invocation key again does nothing twice, and a new key finds the notebook and
-the job unchanged and runs the job once more. Everything is removed at the end.
+``runbooks/examples/daily_sales.py`` (widgets, a table of orders built and aggregated with
+``spark.sql``, a JSON exit value), runs it on a cluster that it finds stopped and stops again, and
+prints its report. Then it shows what users adopt brickbook for: the same invocation key again does
+nothing twice, and a new key finds the notebook and the job unchanged and runs the job once more.
+Last, ``sql.execute`` reads the notebook's table through a (serverless) SQL warehouse and prints it
+as a table on stderr, beside the narration. Everything is removed at the end.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ NOTEBOOK = Path(__file__).parent / "examples" / "daily_sales.py"
 DEST = "/Shared/demo/daily_sales"
 JOB = "demo-daily-sales"
 DAY = "2026-11-30"
+QUERY = (
+    "SELECT region, count(*) AS orders, round(sum(amount), 2) AS revenue "
+    "FROM main.default.demo_orders GROUP BY region ORDER BY revenue DESC"
+)
 
 
 @contextlib.contextmanager
@@ -81,6 +87,33 @@ def _stopped_cluster(url: str, token: str) -> str:
     return cluster_id
 
 
+def _warehouse(url: str, token: str) -> str:
+    """Create the demo's SQL warehouse: serverless, so that it starts on demand in no time."""
+    from brickbook.api import sql
+    from brickbook.client import Client
+    from brickbook.config import Config
+
+    with contextlib.closing(Client(Config(host=url, auth_type="pat", token=token))) as client:
+        spec = {"name": "demo", "cluster_size": "2X-Small", "enable_serverless_compute": True}
+        return sql.create_warehouse(client, {**spec, "warehouse_type": "PRO", "auto_stop_mins": 10})
+
+
+def _query(inv: Invocation, warehouse_id: str) -> int:
+    """Run sql.execute over the notebook's table in this process, its rows on stderr; return its exit code."""
+    from invoke.exceptions import Exit
+
+    from brickbook.tasks.sql import execute
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries the reports (and -o json) only
+            execute(inv.ctx, statement=QUERY, warehouse_id=warehouse_id, output="table")
+    except Exit as stop:
+        if stop.message:
+            sys.stderr.write(f"{stop.message}\n")
+        return stop.code
+    return 0
+
+
 def _say(text: str) -> None:
     sys.stderr.write(f"\n== {text}\n")
     sys.stderr.flush()
@@ -127,7 +160,9 @@ def demo(inv: Invocation) -> dict[str, Any]:
                 again = _runbook(inv, **common, key="demo-1")
                 _say("3. a new key: the notebook and the job are unchanged; the job runs once more")
                 second = _runbook(inv, **common, key="demo-2")
-    codes = {"first run": first, "same key again": again, "new key": second}
+                _say("4. the notebook's table, read through a SQL warehouse: brickbook sql.execute")
+                query = _query(inv, _warehouse(url, token))
+    codes = {"first run": first, "same key again": again, "new key": second, "sql.execute": query}
     failed = {what: code for what, code in codes.items() if code != 0}
     if failed:
         raise RunFailed(f"the demo's runbook failed: {failed}")

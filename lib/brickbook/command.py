@@ -95,6 +95,9 @@ class Invocation:
         self._config: Config | None = None
         self._client: Client | None = None
         self._context: Context | None = None
+        # -o as given: json, text, or one of the task's own formats (``command(formats=...)``), which
+        # the task streams itself; ``output`` is then text, for the summary and the error line.
+        self.requested_output: str = output
 
     @property
     def runtime(self) -> Mapping[str, Any]:
@@ -182,6 +185,7 @@ def _run(
     debug: bool,
     text: TextRenderer | None,
     kwargs: dict[str, Any],
+    formats: tuple[str, ...] = (),
 ) -> None:
     from brickbook.log import configure_logging
     from brickbook.output import discard_stdout, error_envelope, printable, render
@@ -191,8 +195,10 @@ def _run(
     inv: Invocation | None = None
     previous_sigterm = None
     try:
-        if output not in ("json", "text"):
-            raise UsageError(f"-o/--output must be json or text, not {output!r}")
+        if output not in ("json", "text", *formats):
+            names = ["json", "text", *formats]
+            choices = ", ".join(names[:-1]) + " or " + names[-1]
+            raise UsageError(f"-o/--output must be {choices}, not {output!r}")
         log_format = log_format or os.environ.get("BRICKBOOK_LOG_FORMAT") or "auto"
         if log_format not in ("auto", "console", "json"):
             raise UsageError(f"--log-format must be console or json, not {log_format!r}")
@@ -200,6 +206,7 @@ def _run(
         if threading.current_thread() is threading.main_thread():
             previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
         inv = Invocation(ctx, output=fmt, profile=profile, debug=debug)
+        inv.requested_output = output
         result = fn(inv, **kwargs)
         if result is not None:
             render(result, fmt, text=text)
@@ -252,8 +259,12 @@ def command(
     name: str | None = None,
     positional: list[str] | None = None,
     iterable: list[str] | None = None,
+    formats: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Task[Any]]:
-    """Make an invoke task of ``fn(inv, **options)`` with the common options and error handling."""
+    """Make an invoke task of ``fn(inv, **options)`` with the common options and error handling.
+
+    ``formats`` are -o values beyond json and text that the task renders itself (``sql.execute``: csv).
+    """
 
     def decorate(fn: Callable[..., Any]) -> Task[Any]:
         own = list(inspect.signature(fn).parameters.values())[1:]  # drop the Invocation
@@ -277,6 +288,7 @@ def command(
                 debug=debug,
                 text=text,
                 kwargs=kwargs,
+                formats=formats,
             )
 
         # invoke builds options from the signature: the common ones first so -o, -p, -l and -d are

@@ -43,6 +43,7 @@ _ENV_VARS = {
     "client_id": "DATABRICKS_CLIENT_ID",
     "client_secret": "DATABRICKS_CLIENT_SECRET",
     "auth_type": "DATABRICKS_AUTH_TYPE",
+    "warehouse_id": "DATABRICKS_WAREHOUSE_ID",  # the SQL warehouse statements go to by default
 }
 _CREDENTIALS = ("token", "client_id", "client_secret")
 
@@ -77,6 +78,9 @@ class Config:
     max_concurrency: int = 8
     http_timeout_seconds: float = 60.0
     poll_max_seconds: float = 30.0  # waits poll from about 1 s, backing off to this
+    # The SQL warehouse statements go to when none is named: DATABRICKS_WAREHOUSE_ID, the profile's
+    # warehouse_id, then the invoke config's brickbook.warehouse_id.
+    warehouse_id: str | None = None
 
     def __post_init__(self) -> None:
         # A Config built directly (library use) gets the same header check as a resolved one.
@@ -166,6 +170,7 @@ def resolve_config(
         max_concurrency=_whole("max_concurrency", settings, env, defaults.max_concurrency),
         http_timeout_seconds=_positive("http_timeout", settings, env, defaults.http_timeout_seconds),
         poll_max_seconds=_positive("poll_max", settings, env, defaults.poll_max_seconds),
+        warehouse_id=values.get("warehouse_id") or _warehouse_setting(settings),
     )
 
 
@@ -374,3 +379,13 @@ def _positive(
     if not (math.isfinite(number) and number > 0):
         raise ConfigError(f"{source} must be {form} > 0, got {printable(repr(value))}")
     return number
+
+
+def _warehouse_setting(settings: Mapping[str, object] | None) -> str | None:
+    """Return ``brickbook.warehouse_id`` from the invoke config (a string, or absent)."""
+    value = settings.get("warehouse_id") if settings is not None else None
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise ConfigError(f"brickbook.warehouse_id must be a warehouse id, got {printable(repr(value))}")
+    return str(value).strip()

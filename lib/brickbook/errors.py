@@ -465,3 +465,21 @@ class DeployRecordCorrupt(UsageError):
 
 
 __all__ += ["DeployRecordCorrupt"]
+
+
+class WarehouseGone(BrickbookError):
+    """A SQL warehouse is DELETED or DELETING: nothing can start or stop it (exit 4, as if missing)."""
+
+    exit_code = 4
+
+
+class WarehouseNotRunning(BrickbookError):
+    """A statement needs a RUNNING warehouse and this one is stopped (exit 5, a state conflict).
+
+    Raised before the statement is sent; the caller may start the warehouse and submit again.
+    """
+
+    exit_code = 5
+
+
+__all__ += ["WarehouseGone", "WarehouseNotRunning"]

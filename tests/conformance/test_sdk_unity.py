@@ -118,3 +118,12 @@ def test_non_admin_denied_until_granted(w: WorkspaceClient, alice: WorkspaceClie
         statement="SELECT * FROM t", warehouse_id=warehouse(sdk_env)
     )
     assert answer.result and answer.result.data_array == [["1"]]
+
+
+def test_update_owner_through_the_sdk(w: WorkspaceClient):
+    """catalogs.update / schemas.update / volumes.update change comment and owner."""
+    w.catalogs.create("sales")
+    assert w.catalogs.update("sales", comment="money").comment == "money"
+    assert w.schemas.update("sales.default", owner=ALICE).owner == ALICE
+    w.volumes.create("sales", "default", "files", VolumeType.MANAGED)
+    assert w.volumes.update("sales.default.files", comment="drop zone").comment == "drop zone"

@@ -134,3 +134,18 @@ def test_run_sql_task_runs_a_file_and_names_unsupported_kinds():
         "data_array"
     ] == [["3"]]
     service.shutdown()
+
+
+def test_to_pandas_needs_pandas(emu: Emu):
+    """toPandas builds a pandas DataFrame when pandas is installed, and says it is missing otherwise."""
+    import importlib.util
+
+    cell = (
+        "pdf = spark.sql('SELECT 1 AS a, 2 AS b').toPandas()\ndbutils.notebook.exit(str(list(pdf.columns)))"
+    )
+    job_run, out = run_notebook(emu, cell)
+    if importlib.util.find_spec("pandas") is None:
+        assert result(job_run) == "FAILED"
+        assert "toPandas without pandas installed is not supported by the brickbook emulator" in out["error"]
+    else:
+        assert out["notebook_output"]["result"] == "['a', 'b']"

@@ -286,3 +286,49 @@ def test_getting_a_table_needs_privileges(emu: Emu):
     assert emu.get(f"{UC}/tables/main.default.t", token=ALICE_TOKEN).json()["full_name"] == "main.default.t"
     missing = emu.get(f"{UC}/tables/main.default.nope", token=ALICE_TOKEN)
     assert missing.json()["error_code"] == "TABLE_DOES_NOT_EXIST"
+
+
+def test_update_comment_and_owner(emu: Emu):
+    """PATCH changes a schema's comment and owner; the new owner may grant on it; others may not update."""
+    emu.post(f"{UC}/schemas", json={"catalog_name": "main", "name": "etl"})
+    denied = emu.request("PATCH", f"{UC}/schemas/main.etl", json={"comment": "x"}, token=ALICE_TOKEN)
+    assert (denied.status_code, denied.json()["error_code"]) == (403, "PERMISSION_DENIED")
+    updated = emu.request(
+        "PATCH", f"{UC}/schemas/main.etl", json={"comment": "raw data", "owner": ALICE}
+    ).json()
+    assert (updated["comment"], updated["owner"]) == ("raw data", ALICE)
+    change = {"changes": [{"principal": "users", "add": ["USE_SCHEMA"]}]}
+    granted = emu.request("PATCH", f"{UC}/permissions/schema/main.etl", json=change, token=ALICE_TOKEN)
+    assert granted.status_code == 200
+    renamed = emu.request("PATCH", f"{UC}/catalogs/main", json={"new_name": "other"})
+    assert (renamed.status_code, renamed.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+
+
+def test_grant_and_revoke_in_sql(emu: Emu):
+    """GRANT and REVOKE statements change the grants as the permissions API does."""
+    sql(emu, "CREATE TABLE t AS SELECT 1 AS x")
+    assert (
+        sql(emu, "GRANT USE CATALOG ON CATALOG main TO `alice@example.com`")["status"]["state"] == "SUCCEEDED"
+    )
+    sql(emu, "GRANT USE SCHEMA, SELECT ON SCHEMA default TO `alice@example.com`")
+    assert sql(emu, "SELECT * FROM t", ALICE_TOKEN)["result"]["data_array"] == [["1"]]
+    direct = emu.get(f"{UC}/permissions/schema/main.default").json()["privilege_assignments"]
+    assert direct == [{"principal": ALICE, "privileges": ["SELECT", "USE_SCHEMA"]}]
+    sql(emu, "REVOKE SELECT ON SCHEMA main.default FROM `alice@example.com`")
+    assert sql(emu, "SELECT * FROM t", ALICE_TOKEN)["status"]["state"] == "FAILED"
+
+
+def test_grant_in_sql_needs_ownership_and_known_privileges(emu: Emu):
+    """A non-owner's GRANT fails PERMISSION_DENIED; an unknown privilege or a bad GRANT fails clearly."""
+    sql(emu, "CREATE TABLE t AS SELECT 1 AS x")
+    denied = sql(emu, "GRANT SELECT ON TABLE t TO `alice@example.com`", ALICE_TOKEN)["status"]["error"]
+    assert (
+        denied["error_code"] == "PERMISSION_DENIED"
+        and "MANAGE on Table 'main.default.t'" in denied["message"]
+    )
+    unknown = sql(emu, "GRANT FLY ON TABLE t TO `alice@example.com`")["status"]["error"]
+    assert "Privilege FLY is not applicable" in unknown["message"]
+    malformed = sql(emu, "GRANT SELECT TO `alice@example.com`")["status"]["error"]
+    assert "The brickbook emulator reads GRANT privilege" in malformed["message"]
+    missing = sql(emu, "GRANT SELECT ON TABLE nope TO `alice@example.com`")["status"]["error"]
+    assert "Table 'main.default.nope' does not exist" in missing["message"]

@@ -37,5 +37,6 @@ def test_demo_runs_the_runbook_three_times_and_exits_0(tmp_path: Path):
     assert again["runs"] == first["runs"]
     assert [s["outcome"] for s in second["steps"]][:2] == ["unchanged", "unchanged"]
     assert second["runs"][0]["run_id"] != first["runs"][0]["run_id"]
-    assert summary == {"demo": "passed", "first run": 0, "same key again": 0, "new key": 0}
+    assert summary == {"demo": "passed", "first run": 0, "same key again": 0, "new key": 0, "sql.execute": 0}
+    assert "REGION  ORDERS  REVENUE" in done.stderr  # the notebook's table, through sql.execute
     assert list(tmp_path.glob("brickbook-demo-*")) == []  # the throwaway workspace is gone

@@ -1,12 +1,9 @@
 """Statement Execution (``/api/2.0/sql/statements``) and query history (``/api/2.0/sql/history/queries``).
 
-``POST statements`` validates the request (a malformed one is an HTTP 400), checks the warehouse,
-then waits up to ``wait_timeout`` for the statement; an execution failure is HTTP 200 with
-``status.state`` FAILED. ``wait_timeout`` is ``0s`` or ``5s``-``50s``; with ``0s`` the answer is
-PENDING at once. Only INLINE ``JSON_ARRAY`` results exist here, refused as a warehouse without
-external links refuses them: EXTERNAL_LINKS is 501 NOT_IMPLEMENTED "ExternalLinks disposition is not
-yet implemented", another format with INLINE is 400 "The format field must be JSON_ARRAY when the
-disposition field is INLINE.".
+``POST statements`` checks the request (sql/requests.py; a malformed one is an HTTP 400) and the
+warehouse, then waits up to ``wait_timeout`` of real time for the statement; an execution failure is
+HTTP 200 with ``status.state`` FAILED. With ``wait_timeout`` ``0s`` the answer is PENDING at once; a
+statement still running afterwards is RUNNING (CONTINUE) or canceled (CANCEL).
 
 ``PUT /_emulator/sql/statement-hold {seconds}`` (admin token) changes the statement hold (see
 sql/statements.py) until the next reset, so a test on a shared emulator can make statements outlive
@@ -21,50 +18,24 @@ the same engine as the run's principal and answers like ``GET statements/{id}`` 
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
-from brickbook.emulator.errors import ApiError, invalid
-from brickbook.emulator.sql.catalog import valid_name
+from brickbook.emulator.errors import ApiError
 from brickbook.emulator.sql.parameters import bind_parameters
-from brickbook.emulator.sql.statements import HISTORY_KIND, TERMINAL
-from brickbook.emulator.state.paging import decode_offset, page_of
+from brickbook.emulator.sql.requests import HistoryQuery, Submission, session, statement_text
+from brickbook.emulator.sql.statements import TERMINAL
 from brickbook.emulator.wire import caller, json_response, read_json, require_admin
 
 __all__ = ["StatementsArea"]
 
 BASE = "/api/2.0/sql/statements"
-MAX_STATEMENT_BYTES = 16 * 1024 * 1024
-_WAIT = re.compile(r"([0-9]{1,2})s")
-MAX_HISTORY_RESULTS = 1000
-MAX_HOLD = 86400
-
-
-def _wait_seconds(raw: Any) -> int:
-    match = _WAIT.fullmatch(raw if isinstance(raw, str) else "")
-    if raw is None:
-        return 10
-    seconds = int(match[1]) if match else -1
-    if seconds != 0 and not 5 <= seconds <= 50:
-        raise invalid("wait_timeout must be 0s or from 5s to 50s.")
-    return seconds
-
-
-def _text(body: dict[str, Any]) -> str:
-    text = body.get("statement")
-    if not isinstance(text, str) or not text.strip():
-        raise invalid("statement is required.")
-    if len(text.encode()) > MAX_STATEMENT_BYTES:
-        raise invalid("statement is larger than 16 MiB.")
-    return text
 
 
 async def _finished(done: threading.Event, seconds: float) -> None:
@@ -74,30 +45,6 @@ async def _finished(done: threading.Event, seconds: float) -> None:
     while not done.is_set() and time.monotonic() < deadline:
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.05)
-
-
-def _check_result_form(body: dict[str, Any]) -> None:
-    disposition, form = body.get("disposition") or "INLINE", body.get("format") or "JSON_ARRAY"
-    if disposition == "EXTERNAL_LINKS":
-        raise ApiError("NOT_IMPLEMENTED", "ExternalLinks disposition is not yet implemented")
-    if disposition != "INLINE":
-        raise invalid("disposition must be INLINE or EXTERNAL_LINKS.")
-    if form != "JSON_ARRAY":
-        raise invalid("The format field must be JSON_ARRAY when the disposition field is INLINE.")
-
-
-def _row_limit(raw: Any) -> int | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0 or raw > 2**62:
-        raise invalid("row_limit must be a non-negative integer.")
-    return raw
-
-
-def _session(body: dict[str, Any]) -> tuple[str, str]:
-    catalog = valid_name(body.get("catalog") or "main", "catalog")
-    schema = valid_name(body.get("schema") or "default", "schema")
-    return catalog, schema
 
 
 class StatementsArea(AreaBase):
@@ -118,29 +65,13 @@ class StatementsArea(AreaBase):
 
     async def execute(self, request: Request) -> Response:
         """``POST statements`` -> ``StatementResponse`` after at most ``wait_timeout``."""
-        body, principal = await read_json(request), caller(request)
-        warehouse_id = body.get("warehouse_id")
-        if not isinstance(warehouse_id, str) or not warehouse_id:
-            raise invalid("warehouse_id is required.")
-        text, wait = _text(body), _wait_seconds(body.get("wait_timeout"))
-        on_timeout = body.get("on_wait_timeout") or "CONTINUE"
-        if on_timeout not in ("CONTINUE", "CANCEL"):
-            raise invalid("on_wait_timeout must be CONTINUE or CANCEL.")
-        _check_result_form(body)
-        row_limit, parameters = _row_limit(body.get("row_limit")), bind_parameters(body.get("parameters"))
-        catalog, schema = _session(body)
-        self.service.gate.require_running(warehouse_id, principal=principal.user_name)
-        statement = self.book.new(text=text, warehouse_id=warehouse_id, user_name=principal.user_name)
-        self.service.submit(
-            statement, principal, catalog=catalog, schema=schema, parameters=parameters, row_limit=row_limit
-        )
-        self.service.gate.note_activity(warehouse_id)
-        if wait == 0:
-            failed_early = statement.state == "FAILED" and not self.book.held(statement)
-            return json_response(self.book.response(statement, state=None if failed_early else "PENDING"))
+        submission = Submission.from_body(await read_json(request))
+        statement = self.service.start(caller(request), submission)
+        if submission.wait_seconds == 0:
+            return json_response(self.book.response(statement, state=self.book.first_state(statement)))
         if not self.book.held(statement):
-            await _finished(statement.done, wait)
-        if on_timeout == "CANCEL" and self.book.visible_state(statement) not in TERMINAL:
+            await _finished(statement.done, submission.wait_seconds)
+        if submission.cancel_on_timeout and self.book.visible_state(statement) not in TERMINAL:
             self.book.cancel(statement)
         return json_response(self.book.response(statement))
 
@@ -162,64 +93,23 @@ class StatementsArea(AreaBase):
 
     async def history(self, request: Request) -> Response:
         """``GET history/queries`` -> ``{res?, has_next_page, next_page_token?}``, newest first."""
-        principal, query = caller(request), request.query_params
-        statuses = set(query.getlist("filter_by.statuses"))
-        warehouses = set(query.getlist("filter_by.warehouse_ids"))
-        ids = set(query.getlist("filter_by.statement_ids"))
-        start = _int(query.get("filter_by.query_start_time_range.start_time_ms"), "start_time_ms")
-        end = _int(query.get("filter_by.query_start_time_range.end_time_ms"), "end_time_ms")
-        limit = _int(query.get("max_results"), "max_results") or 100
-        if not 1 <= limit <= MAX_HISTORY_RESULTS:
-            raise invalid(f"max_results must be from 1 to {MAX_HISTORY_RESULTS}.")
-        token = query.get("page_token")
-        offset = decode_offset(token) if token else 0
-        entries = [
-            info
-            for _, info in reversed(self.service.store.items(HISTORY_KIND))
-            if (principal.is_admin or info["user_name"] == principal.user_name)
-            and (not statuses or info["status"] in statuses)
-            and (not warehouses or info["warehouse_id"] in warehouses)
-            and (not ids or info["query_id"] in ids)
-            and (start is None or info["query_start_time_ms"] >= start)
-            and (end is None or info["query_start_time_ms"] < end)
-        ]
-        page = page_of(entries, offset, limit)
-        answer: dict[str, Any] = {"has_next_page": page.next_token is not None}
-        if page.items:
-            answer["res"] = page.items
-        if page.next_token:
-            answer["next_page_token"] = page.next_token
-        return json_response(answer)
+        query = HistoryQuery.from_query(request.query_params.get, request.query_params.getlist)
+        return json_response(self.book.history(caller(request), query))
 
     async def set_hold(self, request: Request) -> Response:
-        """``PUT /_emulator/sql/statement-hold {seconds}`` (admin): new statements report RUNNING that long.
-
-        The control API's reset restores ``--statement-hold-seconds``.
-        """
+        """``PUT /_emulator/sql/statement-hold {seconds}`` (admin): new statements show RUNNING that long."""
         require_admin(request)
-        seconds = (await read_json(request)).get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_HOLD:
-            raise invalid(f"seconds must be a number from 0 to {MAX_HOLD}.")
-        self.service.hold_seconds = float(seconds)
-        return json_response({"seconds": float(seconds)})
+        return json_response({"seconds": self.service.set_hold((await read_json(request)).get("seconds"))})
 
     async def notebook_sql(self, request: Request) -> Response:
-        """``POST /_emulator/notebook/sql {statement, catalog?, schema?}``: run to completion (notebooks)."""
+        """``POST /_emulator/notebook/sql {statement, parameters?, catalog?, schema?}``: run to completion."""
         principal = caller(request)
         if not principal.in_notebook:
             raise ApiError("PERMISSION_DENIED", "Only code in a notebook run by the emulator may call this.")
         body = await read_json(request)
-        text, parameters = _text(body), bind_parameters(body.get("parameters"))
-        catalog, schema = _session(body)
+        text, parameters = statement_text(body), bind_parameters(body.get("parameters"))
+        catalog, schema = session(body)
         statement, catalog, schema = await asyncio.to_thread(
             self.service.run_sql, principal, text, catalog=catalog, schema=schema, parameters=parameters
         )
         return json_response({**self.book.response(statement), "catalog": catalog, "schema": schema})
-
-
-def _int(raw: str | None, name: str) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise invalid(f"{name} must be a non-negative integer.")
-    return int(raw)

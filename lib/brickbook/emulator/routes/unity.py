@@ -73,10 +73,12 @@ class UnityArea(AreaBase):
             Route(BASE + "/catalogs", self.create_catalog, methods=["POST"]),
             Route(BASE + "/catalogs/{name}", self.get_catalog, methods=["GET"]),
             Route(BASE + "/catalogs/{name}", self.delete_catalog, methods=["DELETE"]),
+            Route(BASE + "/catalogs/{name}", self.update_catalog, methods=["PATCH"]),
             Route(BASE + "/schemas", self.list_schemas, methods=["GET"]),
             Route(BASE + "/schemas", self.create_schema, methods=["POST"]),
             Route(BASE + "/schemas/{full_name}", self.get_schema, methods=["GET"]),
             Route(BASE + "/schemas/{full_name}", self.delete_schema, methods=["DELETE"]),
+            Route(BASE + "/schemas/{full_name}", self.update_schema, methods=["PATCH"]),
             Route(BASE + "/tables", self.list_tables, methods=["GET"]),
             Route(BASE + "/tables/{full_name}", self.get_table, methods=["GET"]),
             Route(BASE + "/tables/{full_name}", self.delete_table, methods=["DELETE"]),
@@ -84,6 +86,7 @@ class UnityArea(AreaBase):
             Route(BASE + "/volumes", self.create_volume, methods=["POST"]),
             Route(BASE + "/volumes/{name}", self.get_volume, methods=["GET"]),
             Route(BASE + "/volumes/{name}", self.delete_volume, methods=["DELETE"]),
+            Route(BASE + "/volumes/{name}", self.update_volume, methods=["PATCH"]),
             Route(BASE + "/permissions/{securable_type}/{full_name}", self.get_permissions, methods=["GET"]),
             Route(
                 BASE + "/permissions/{securable_type}/{full_name}", self.update_permissions, methods=["PATCH"]
@@ -116,6 +119,11 @@ class UnityArea(AreaBase):
         self.uc.delete_catalog(caller(request), request.path_params["name"], force=_flag(request, "force"))
         return json_response({})
 
+    async def update_catalog(self, request: Request) -> Response:
+        """``PATCH catalogs/{name} {comment?, owner?}`` -> ``CatalogInfo``."""
+        body, name = await read_json(request), request.path_params["name"]
+        return json_response(self.uc.update(caller(request), "CATALOG", name, body))
+
     async def list_schemas(self, request: Request) -> Response:
         """``GET schemas?catalog_name=`` -> ``{schemas?}``."""
         _check_max_results(request)
@@ -139,6 +147,11 @@ class UnityArea(AreaBase):
             caller(request), request.path_params["full_name"], force=_flag(request, "force")
         )
         return json_response({})
+
+    async def update_schema(self, request: Request) -> Response:
+        """``PATCH schemas/{full_name} {comment?, owner?}`` -> ``SchemaInfo``."""
+        body, name = await read_json(request), request.path_params["full_name"]
+        return json_response(self.uc.update(caller(request), "SCHEMA", name, body))
 
     async def list_tables(self, request: Request) -> Response:
         """``GET tables?catalog_name=&schema_name=&omit_columns=`` -> ``{tables?}``."""
@@ -179,6 +192,11 @@ class UnityArea(AreaBase):
     async def delete_volume(self, request: Request) -> Response:
         self.uc.delete_volume(caller(request), request.path_params["name"])
         return json_response({})
+
+    async def update_volume(self, request: Request) -> Response:
+        """``PATCH volumes/{name} {comment?, owner?}`` -> ``VolumeInfo``."""
+        body, name = await read_json(request), request.path_params["name"]
+        return json_response(self.uc.update(caller(request), "VOLUME", name, body))
 
     async def get_permissions(self, request: Request) -> Response:
         """``GET permissions/{type}/{name}?principal=`` -> ``{privilege_assignments?}`` (direct grants)."""

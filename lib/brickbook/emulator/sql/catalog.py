@@ -33,6 +33,8 @@ VOLUME_KIND = "uc_volume"
 METASTORE_ID = "11111111-2222-3333-4444-555555555555"
 _NAME = re.compile(r"[^.\s/\x00-\x1f`]{1,255}")
 _STATUS = {"DOES_NOT_EXIST": 404, "ALREADY_EXISTS": 409, "NOT_EMPTY": 400}
+_KINDS = {"CATALOG": CATALOG_KIND, "SCHEMA": SCHEMA_KIND, "TABLE": TABLE_KIND, "VOLUME": VOLUME_KIND}
+_MAX_TEXT = 1024
 
 
 def valid_name(name: Any, what: str) -> str:
@@ -91,8 +93,7 @@ class Catalogs:
         }
 
     def owner_of(self, securable_type: str, full_name: str) -> str | None:
-        kind = {"CATALOG": CATALOG_KIND, "SCHEMA": SCHEMA_KIND, "TABLE": TABLE_KIND, "VOLUME": VOLUME_KIND}
-        record = self._store.get(kind[securable_type], full_name)
+        record = self._store.get(_KINDS[securable_type], full_name)
         if record is None and securable_type == "TABLE":
             return self._admin if self._table_exists(full_name) else None
         return None if record is None else str(record.get("owner"))
@@ -352,6 +353,24 @@ class Catalogs:
 
     # -- helpers ----------------------------------------------------------------------------------
 
+    def update(self, principal: Principal, securable_type: str, full_name: str, body: Any) -> dict[str, Any]:
+        """PATCH a catalog, schema or volume: ``comment`` and ``owner`` (owners and admins only)."""
+        full = str(self.exists(securable_type, full_name)["full_name"])
+        self.privileges.require_owner(principal, securable_type, full)
+        if body.get("new_name") not in (None, "", full.rsplit(".", 1)[-1]):
+            raise invalid("Renaming is not supported by the brickbook emulator.")
+        kind = _KINDS[securable_type]
+        record = dict(self._store.get(kind, full) or {})
+        for name in ("comment", "owner"):
+            value = body.get(name)
+            if value is not None:
+                if not isinstance(value, str) or len(value) > _MAX_TEXT or (name == "owner" and not value):
+                    raise invalid(f"{name} must be a string of at most {_MAX_TEXT} characters.")
+                record[name] = value
+        record.update(updated_at=int(self._clock() * 1000), updated_by=principal.user_name)
+        self._store.put(kind, full, record)
+        return self.exists(securable_type, full)
+
     def exists(self, securable_type: str, full_name: str) -> dict[str, Any]:
         """The securable's info, or its *_DOES_NOT_EXIST error."""
         if securable_type == "CATALOG":
@@ -383,12 +402,7 @@ class Catalogs:
         if kind == VOLUME_KIND:
             shutil.rmtree(self.volume_root(*key.split(".")), ignore_errors=True)
         self._store.delete(kind, key)
-        securable = {
-            CATALOG_KIND: "CATALOG",
-            SCHEMA_KIND: "SCHEMA",
-            TABLE_KIND: "TABLE",
-            VOLUME_KIND: "VOLUME",
-        }[kind]
+        securable = next(name for name, stored in _KINDS.items() if stored == kind)
         self.privileges.forget(securable, key)
 
     @staticmethod

@@ -16,6 +16,7 @@ the statement's catalog and schema.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,10 +31,13 @@ __all__ = [
     "TranslationError",
     "duckdb_catalog",
     "quote",
+    "split_statements",
     "translate",
+    "use_target",
 ]
 
 DUCKDB_PREFIX = "uc_"
+_USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
 Access = Literal["read", "write", "create", "replace", "drop"]  # replace: CREATE OR REPLACE
 # Statements sqlglot keeps as opaque commands that DuckDB understands the same way and that read no table.
 _PASS_THROUGH_COMMANDS = ("SHOW",)
@@ -101,15 +105,20 @@ def translate(text: str, *, catalog: str, schema: str, user: str = "") -> Transl
             f" ({len(parsed)} found)."
         )
     tree: exp.Expr = parsed[0]
+    if isinstance(tree, exp.Grant | exp.Revoke) or keyword_of(text) in ("GRANT", "REVOKE"):
+        raise TranslationError(
+            "[PARSE_SYNTAX_ERROR] The brickbook emulator reads GRANT privilege[, ...] ON"
+            " [CATALOG|SCHEMA|TABLE|VOLUME] name TO principal[, ...] (and REVOKE ... FROM ...)."
+        )
     if isinstance(tree, exp.Command):
         keyword = str(tree.this).upper()
         if keyword in _PASS_THROUGH_COMMANDS:
             return Translation(sql=text.strip().rstrip(";"), statement_type=keyword)
         raise TranslationError(f"{keyword} statements are not supported by the brickbook emulator.")
-    if isinstance(tree, exp.Use | exp.Grant | exp.Revoke):
+    if isinstance(tree, exp.Use):
         raise TranslationError(
-            f"{tree.key.upper()} statements are not supported by the brickbook emulator's statement"
-            " execution (use the catalog and schema request fields and the permissions API)."
+            "USE statements are not supported by the brickbook emulator's statement execution"
+            " (use the catalog and schema request fields)."
         )
     if not isinstance(tree, _RUNNABLE) or (
         isinstance(tree, exp.Create | exp.Drop) and str(tree.args.get("kind", "")).upper() not in _KINDS
@@ -127,6 +136,12 @@ def translate(text: str, *, catalog: str, schema: str, user: str = "") -> Transl
     except SqlglotError as exc:
         raise TranslationError(f"Cannot run on the brickbook emulator: {_first_line(str(exc))}") from exc
     return translation
+
+
+def keyword_of(text: str) -> str:
+    """The statement's first word, upper-cased."""
+    words = text.split(None, 1)
+    return words[0].upper() if words else ""
 
 
 def _first_line(text: str) -> str:
@@ -241,3 +256,30 @@ def _qualify(parts: list[str], *, catalog: str, schema: str) -> str:
     if len(names) != 3 or not all(names):
         raise TranslationError(f"[INVALID_IDENTIFIER] Invalid table name {'.'.join(parts)!r}.")
     return ".".join(names)
+
+
+def use_target(text: str, catalog: str, schema: str) -> tuple[str, str] | None:
+    """For ``USE CATALOG c`` / ``USE [SCHEMA] s`` / ``USE c.s``: the catalog and schema after it; else None.
+
+    The statement API refuses USE (each statement names its catalog and schema); scripts and notebook
+    sessions apply it to the statements that follow.
+    """
+    use = _USE.fullmatch(text.strip().rstrip(";").strip())
+    if use is None:
+        return None
+    keyword, first, second = (use.group(1) or "").upper(), use.group(2).lower(), use.group(3)
+    if second is not None:
+        return first, second.lower()
+    if keyword == "CATALOG":
+        return first, "default"
+    return catalog, first
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a script, each as its own text (comments and empty statements dropped)."""
+    try:
+        trees = sqlglot.parse(text, read="databricks")
+    except sqlglot.errors.SqlglotError:
+        return [text]
+    pieces = [tree.sql(dialect="databricks") for tree in trees if tree is not None]
+    return [text] if len(pieces) == 1 else pieces  # one statement runs as written

@@ -10,6 +10,7 @@ statements run off the event loop in worker threads; ``interrupt`` cancels one t
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator, Mapping
@@ -21,7 +22,7 @@ import duckdb
 
 from brickbook.emulator.sql.dialect import duckdb_catalog, quote
 
-__all__ = ["Column", "Engine", "EngineError"]
+__all__ = ["Column", "Engine", "EngineError", "databricks_message"]
 
 _HIDDEN_SCHEMAS = ("information_schema", "pg_catalog", "main")
 
@@ -179,3 +180,15 @@ class Engine:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def databricks_message(text: str) -> str:
+    """DuckDB's message in Databricks words where they differ, without the engine's catalog prefix."""
+    text = re.sub(r'"?uc_([A-Za-z0-9_]+)"?\.', r"\1.", text)
+    text = text.replace("uc_", "")
+    first = text.splitlines()[0] if text.strip() else "The statement failed."
+    if "Table with name" in text and "does not exist" in text:
+        return f"[TABLE_OR_VIEW_NOT_FOUND] {first}"
+    if "Parameter/argument count mismatch" in text or ("parameter" in text.lower() and "not" in text.lower()):
+        return f"[UNBOUND_SQL_PARAMETER] {first}"
+    return first

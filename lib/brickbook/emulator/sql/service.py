@@ -19,7 +19,6 @@ demand), ``note_activity`` restarts its auto-stop timer.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import threading
@@ -28,13 +27,19 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import sqlglot
-
-from brickbook.emulator.errors import ApiError
+from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.catalog import CATALOG_KIND, Catalogs
-from brickbook.emulator.sql.dialect import Translation, TranslationError, translate
-from brickbook.emulator.sql.engine import Engine, EngineError
+from brickbook.emulator.sql.dialect import (
+    Translation,
+    TranslationError,
+    split_statements,
+    translate,
+    use_target,
+)
+from brickbook.emulator.sql.engine import Engine, EngineError, databricks_message
+from brickbook.emulator.sql.grant_sql import parse_grant
 from brickbook.emulator.sql.privileges import denied
+from brickbook.emulator.sql.requests import Submission
 from brickbook.emulator.sql.results import Result, ResultTooLarge, collect_result, describe_result
 from brickbook.emulator.sql.statements import Statement, Statements, counts_result
 from brickbook.emulator.state.identity import Principal
@@ -45,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SqlService", "StatementFailure", "WarehouseGate"]
 
-_USE = re.compile(r"(?is)USE\s+(?:(CATALOG|SCHEMA|DATABASE)\s+)?`?([\w-]+)`?(?:\.`?([\w-]+)`?)?")
+MAX_HOLD = 86400
 
 
 class WarehouseGate(Protocol):
@@ -208,7 +213,7 @@ class SqlService:
         except EngineError as exc:
             if statement.state == "CANCELED":
                 return
-            self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", _engine_message(str(exc))))
+            self.statements.finish(statement, "FAILED", error=("BAD_REQUEST", databricks_message(str(exc))))
         except ResultTooLarge as exc:
             message = f"{exc}, the brickbook emulator's limit: add a LIMIT or set row_limit."
             self.statements.finish(statement, "FAILED", error=("RESOURCE_EXHAUSTED", message))
@@ -247,9 +252,9 @@ class SqlService:
         last: Statement | None = None
         for piece in split_statements(text) or [text]:
             last = self.statements.new(text=piece, warehouse_id=warehouse_id, user_name=principal.user_name)
-            use = _USE.fullmatch(piece.strip().rstrip(";").strip())
+            use = use_target(piece, catalog, schema)
             if use is not None:
-                catalog, schema = _apply_use(use, catalog, schema)
+                catalog, schema = use
                 self.statements.finish(last, "SUCCEEDED", result=Result([]))
                 continue
             self.submit(
@@ -261,6 +266,30 @@ class SqlService:
         assert last is not None
         return last, catalog, schema
 
+    def start(self, principal: Principal, submission: Submission) -> Statement:
+        """Check the warehouse, then start a submitted statement (it may already have FAILED)."""
+        self.gate.require_running(submission.warehouse_id, principal=principal.user_name)
+        statement = self.statements.new(
+            text=submission.text, warehouse_id=submission.warehouse_id, user_name=principal.user_name
+        )
+        self.submit(
+            statement,
+            principal,
+            catalog=submission.catalog,
+            schema=submission.schema,
+            parameters=submission.parameters,
+            row_limit=submission.row_limit,
+        )
+        self.gate.note_activity(submission.warehouse_id)
+        return statement
+
+    def set_hold(self, seconds: Any) -> float:
+        """Hold new statements RUNNING for ``seconds`` (0-86400) of emulator time, until the next reset."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_HOLD:
+            raise invalid(f"seconds must be a number from 0 to {MAX_HOLD}.")
+        self.hold_seconds = float(seconds)
+        return self.hold_seconds
+
     def submit(
         self,
         statement: Statement,
@@ -271,7 +300,20 @@ class SqlService:
         parameters: Mapping[str, Any],
         row_limit: int | None,
     ) -> None:
-        """Prepare ``statement``; a failure ends it FAILED at once, else it starts in a worker."""
+        """Prepare ``statement``; a failure ends it FAILED at once, else it starts in a worker.
+
+        A GRANT or REVOKE changes the grants at once (sql/grant_sql.py).
+        """
+        grant = parse_grant(statement.text)
+        if grant is not None:
+            try:
+                grant.apply(self.catalogs, principal, catalog=catalog, schema=schema)
+            except ApiError as exc:
+                code = exc.code if exc.code == "PERMISSION_DENIED" else "BAD_REQUEST"
+                self.statements.finish(statement, "FAILED", error=(code, exc.message))
+                return
+            self.statements.finish(statement, "SUCCEEDED", result=Result([]))
+            return
         try:
             translation = self.prepare(principal, statement.text, catalog=catalog, schema=schema)
         except StatementFailure as failure:
@@ -340,38 +382,8 @@ class SqlService:
         return last.error[1] if last.error else f"The statement ended {last.state}."
 
 
-def _apply_use(use: re.Match[str], catalog: str, schema: str) -> tuple[str, str]:
-    keyword, first, second = (use.group(1) or "").upper(), use.group(2).lower(), use.group(3)
-    if second is not None:
-        return first, second.lower()
-    if keyword == "CATALOG":
-        return first, "default"
-    return catalog, first
-
-
-def split_statements(text: str) -> list[str]:
-    """The statements of a script, each as its own text (comments and empty statements dropped)."""
-    try:
-        trees = sqlglot.parse(text, read="databricks")
-    except sqlglot.errors.SqlglotError:
-        return [text]
-    pieces = [tree.sql(dialect="databricks") for tree in trees if tree is not None]
-    return [text] if len(pieces) == 1 else pieces  # one statement runs as written
-
-
 def _first_value(result: Any) -> str | None:
     if not result.chunks:
         return None
     rows = json.loads(result.chunks[0])
     return rows[0][0] if rows and rows[0] else None
-
-
-def _engine_message(text: str) -> str:
-    """DuckDB's message in Databricks words where they differ, without the engine's catalog prefix."""
-    text = re.sub(r'"?uc_([A-Za-z0-9_]+)"?\.', r"\1.", text)
-    text = text.replace("uc_", "")
-    if "Table with name" in text and "does not exist" in text:
-        return f"[TABLE_OR_VIEW_NOT_FOUND] {text.splitlines()[0]}"
-    if "Parameter/argument count mismatch" in text or ("parameter" in text.lower() and "not" in text.lower()):
-        return f"[UNBOUND_SQL_PARAMETER] {text.splitlines()[0]}"
-    return text.splitlines()[0] if text else "The statement failed."

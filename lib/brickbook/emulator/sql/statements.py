@@ -29,7 +29,9 @@ import duckdb
 
 from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.sql.engine import Column
+from brickbook.emulator.sql.requests import HistoryQuery
 from brickbook.emulator.sql.results import Result
+from brickbook.emulator.state.paging import page_of
 
 __all__ = ["HISTORY_KIND", "TERMINAL", "Statement", "Statements"]
 
@@ -176,12 +178,17 @@ class Statements:
 
     def visible_state(self, statement: Statement) -> str:
         now = self._clock()
-        if statement.state not in ("CANCELED", "PENDING") and now < statement.hold_until:
+        if statement.state != "CANCELED" and now < statement.hold_until:
             return "RUNNING"
         finished = statement.finished_at
         if statement.state == "SUCCEEDED" and finished is not None:
             return "CLOSED" if now - max(finished, statement.hold_until) > RESULT_TTL_SECONDS else "SUCCEEDED"
         return statement.state
+
+    def first_state(self, statement: Statement) -> str:
+        """What a ``wait_timeout=0s`` answer shows: PENDING, unless it failed before it could start."""
+        failed_early = statement.state == "FAILED" and not self.held(statement)
+        return "FAILED" if failed_early else "PENDING"
 
     def held(self, statement: Statement) -> bool:
         return self._clock() < statement.hold_until
@@ -238,6 +245,21 @@ class Statements:
         return statement.result.chunk(statement.statement_id, int(index))
 
     # -- history ----------------------------------------------------------------------------------
+
+    def history(self, principal: Any, query: HistoryQuery) -> dict[str, Any]:
+        """``ListQueriesResponse``: the caller's statements (all for an admin), newest first, one page."""
+        entries = [
+            info
+            for _, info in reversed(self._store.items(HISTORY_KIND))
+            if (principal.is_admin or info["user_name"] == principal.user_name) and query.keeps(info)
+        ]
+        page = page_of(entries, query.offset, query.limit)
+        answer: dict[str, Any] = {"has_next_page": page.next_token is not None}
+        if page.items:
+            answer["res"] = page.items
+        if page.next_token:
+            answer["next_page_token"] = page.next_token
+        return answer
 
     def record(self, statement: Statement) -> None:
         state = statement.state
