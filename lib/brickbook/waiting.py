@@ -26,6 +26,9 @@ T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smh]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+# Less than this left before the deadline counts as the deadline: a pause shorter than a clock's
+# resolution would not move it, and the wait would poll for ever on the edge.
+_SLACK_SECONDS = 0.001
 # A deadline longer than this is a typo (or an attempt to overflow the clock arithmetic): 366 days.
 MAX_DURATION_SECONDS = 366 * 24 * 3600
 
@@ -103,7 +106,7 @@ def wait_for(
                 if seen.failure:
                     raise RunFailed(f"{what} {seen.failure}", result=seen.value)
                 return seen.value
-            if timeout is not None and elapsed >= timeout:
+            if timeout is not None and elapsed >= timeout - _SLACK_SECONDS:
                 raise WaitTimeout(
                     f"{what} is still {seen.state} after {elapsed:.0f}s (timeout {timeout:g}s); "
                     "it keeps going remotely: wait again or cancel it",
@@ -171,7 +174,7 @@ def wait_for_all(
             progress.update(f"{what}: {total - len(pending)}/{total} settled  {elapsed:.0f}s")
             if not pending:
                 break
-            if timeout is not None and elapsed >= timeout:
+            if timeout is not None and elapsed >= timeout - _SLACK_SECONDS:
                 raise WaitTimeout(
                     f"{len(pending)} of {total} {what} still going after {elapsed:.0f}s (timeout "
                     f"{timeout:g}s): {', '.join(str(k) for k in pending[:3])}"

@@ -87,6 +87,20 @@ def test_deadline_raises_wait_timeout_without_oversleeping(offline: Client):
     assert sum(time.sleeps) == pytest.approx(10)
 
 
+def test_the_deadline_is_reached_even_where_a_last_pause_would_not_move_the_clock(offline: Client):
+    """A clock far from zero cannot move by a sliver of a pause: within 1 ms of the deadline is the deadline."""
+
+    class Coarse(FakeTime):
+        def sleep(self, seconds: float) -> None:  # a clock whose resolution is 1 ms
+            super().sleep(seconds)
+            self.now = round(self.now, 3)
+
+    time = Coarse(start=1000.0)
+    with pytest.raises(WaitTimeout):
+        wait_for(context(offline, time), script(("RUNNING", False, None)), what="run 1", timeout=0.0103)
+    assert len(time.sleeps) < 10
+
+
 def test_backoff_grows_to_the_cap(offline: Client):
     """Polling backs off geometrically up to the cap."""
     time = FakeTime()
