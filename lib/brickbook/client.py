@@ -9,8 +9,9 @@ event per call (``http.request``), plus one per retry (``http.retry``).
 from __future__ import annotations
 
 import math
-import platform
 import random
+import ssl
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -35,6 +36,19 @@ QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 OAUTH_TOKEN_PATH = "/oidc/v1/token"
 OAUTH_DEFAULT_LIFETIME = 3600.0  # Databricks OAuth tokens last an hour
+USER_AGENT = f"brickbook/{__version__} python/{'.'.join(map(str, sys.version_info[:3]))}"
+
+
+def _verify_for(host: str) -> ssl.SSLContext | bool:
+    """Return what httpx verifies TLS with: its default for https, an unused bare context for http.
+
+    httpx builds its default context (loading the whole CA bundle, tens of ms) when the client is made,
+    whatever the scheme; a plain-HTTP host (the emulator, loopback only) never handshakes, and the
+    client follows no redirects, so nothing could reach a TLS host through it.
+    """
+    if host.startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
 
 
 def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
@@ -116,7 +130,8 @@ class Client:
             transport=transport,
             timeout=config.http_timeout_seconds,
             follow_redirects=False,
-            headers={"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"},
+            verify=_verify_for(config.host),
+            headers={"User-Agent": USER_AGENT},
         )
         self._policy = RetryPolicy(config.retry, clock=clock, sleep=sleep, random=rng)
         rates: Rates
@@ -426,7 +441,7 @@ def post_webhook(
     """
     parts = urllib.parse.urlsplit(url)
     shown = f"{parts.scheme}://{parts.hostname}/..."  # the path and query may hold a secret
-    headers = {"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"}
+    headers = {"User-Agent": USER_AGENT}
     try:
         with httpx.Client(
             timeout=timeout, follow_redirects=False, transport=transport, headers=headers
