@@ -81,14 +81,14 @@ def test_families_sort_calls_by_endpoint():
 
 
 def test_a_family_starts_just_under_its_published_figure():
-    """The ceiling, where a family starts, leaves 10% headroom under the published figure."""
-    assert family_of("GET", "/api/2.0/workspace/export").ceiling == pytest.approx(54)
+    """The seed, where a family starts, leaves 10% headroom under the published figure."""
+    assert family_of("GET", "/api/2.0/workspace/export").seed == pytest.approx(54)
 
 
 def adaptive(time: FakeTime) -> AdaptiveRate:
-    """Workspace import: published 30/s, so it starts at its ceiling of 27/s."""
+    """Workspace import: published 30/s, so it starts at its seed of 27/s."""
     family = family_of("POST", "/api/2.0/workspace/import")
-    assert (family.published, family.ceiling) == (30, pytest.approx(27))
+    assert (family.published, family.seed) == (30, pytest.approx(27))
     return AdaptiveRate(family, clock=time.clock, sleep=time.sleep, log=get_logger())
 
 
@@ -182,3 +182,76 @@ def test_pinned_rate_ignores_429s():
     assert pinned.lane("GET", "/api/2.2/jobs/list") is pinned
     assert pinned.bucket.rate == 5
     assert pinned.acquire() == 0
+
+
+def run_paced(rate: AdaptiveRate, count: int, *, status: int = 200) -> None:
+    """Send ``count`` calls through the family's bucket (fake time moves by its waits), all answered alike."""
+    for _ in range(count):
+        rate.acquire()
+        rate.answered(status)
+
+
+def test_slow_start_grows_past_the_published_figure_up_to_the_ceiling():
+    """Without a 429, paced successes double the rate about every second, up to 4x the published figure."""
+    time = FakeTime()
+    rate = adaptive(time)
+    run_paced(rate, 60)
+    assert 30 < rate.rate < 120  # past the published 30/s after about a second
+    run_paced(rate, 400)
+    assert rate.rate == pytest.approx(120)
+    assert time.now < 6  # 460 calls: far less than the 17 s at the seed
+
+
+def test_a_burst_of_saved_up_successes_is_no_evidence_for_growth():
+    """Successes that arrive with no time passing (a full bucket's burst) do not grow the rate."""
+    time = FakeTime()
+    rate = adaptive(time)
+    for _ in range(500):
+        rate.answered(200)
+    assert rate.rate == pytest.approx(27)
+
+
+def test_a_429_after_growth_halves_the_grown_rate_and_settles_under_what_got_through():
+    """A 429 at 4x halves that rate; the family climbs back to 95% of the measured throughput and stays."""
+    time = FakeTime()
+    rate = adaptive(time)
+    run_paced(rate, 460)
+    assert rate.rate == pytest.approx(120)
+    run_paced(rate, 240)  # two seconds at 120/s
+    rate.answered(429, retry_after=1)
+    assert rate.rate == pytest.approx(60)
+    assert rate.limit == pytest.approx(700 / time.now)  # what got through since the start
+    assert rate.acquire() == pytest.approx(1)  # Retry-After holds the family
+    run_paced(rate, 2000)
+    assert rate.rate == pytest.approx(min(120, rate.limit * 0.95))
+
+
+def test_a_limit_found_below_the_seed_is_climbed_back_to_the_seed_only():
+    """A 429 measured at 10 requests/s still lets the family return to its seed, no further."""
+    time = FakeTime()
+    rate = adaptive(time)
+    run_paced(rate, 10)
+    time.now += 10  # an idle stretch: 10 successes over more than two seconds
+    rate.answered(429)
+    assert rate.limit == pytest.approx(10 / time.now)
+    assert rate.target == pytest.approx(27)
+    run_paced(rate, 500)  # about 20 s: back at the seed, and not yet probing above it
+    assert rate.rate == pytest.approx(27)
+
+
+def test_after_a_quiet_while_at_the_limit_the_family_probes_above_it_again():
+    """Settled under the limit for 30 s without a 429, the family grows again, additively."""
+    time = FakeTime()
+    rate = adaptive(time)
+    rate.answered(429)  # at the start: the limit found is the seed itself
+    while rate.rate < 27 - 1e-9:
+        run_paced(rate, 1)
+    run_paced(rate, 1)  # the first success at the seed starts the quiet while
+    settled = time.now
+    while time.now - settled < 29:
+        run_paced(rate, 1)
+    assert rate.rate == pytest.approx(27)
+    run_paced(rate, 27 * 3)
+    steps = (rate.rate - 27) / 2.7
+    assert steps >= 1 - 1e-9
+    assert steps == pytest.approx(round(steps))  # a tenth of the seed at a time
