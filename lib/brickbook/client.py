@@ -163,6 +163,13 @@ class Client:
         """GET ``path`` with ``query`` in the query string; return the decoded JSON (``{}`` if empty)."""
         return self.request("GET", path, query=query)
 
+    def get_bytes(self, path: str, query: Mapping[str, QueryValue] | None = None) -> bytes:
+        """GET ``path`` and return the answer's body undecoded, for a caller that parses a large one itself.
+
+        The same retries, throttle, log event and error mapping as ``get``; only a success is returned.
+        """
+        return self._call("GET", path, query=query, body=None, idempotent=None).content
+
     def post(
         self, path: str, body: Mapping[str, Any] | None = None, *, idempotent: bool | None = None
     ) -> Any:
