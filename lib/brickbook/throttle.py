@@ -8,27 +8,28 @@ per-endpoint figure, and each bucket finds the service's actual limit like TCP c
 
 - a family starts at its seed, 90% of the published figure (``HEADROOM``): a client paced at exactly
   a limit still meets a 429 whenever network jitter bunches its requests;
-- slow start: while the family has met no 429, its rate doubles with each second's worth of successes
-  (in steps of a quarter of that, at most one step per quarter of a second: a burst of successes
-  that the bucket had saved up is no evidence of a higher limit), up to the ceiling,
-  ``CEILING_FACTOR`` (4) times the published figure. The published figures are unverified
-  per-workspace defaults (workspaces get other limits, and a DBFS transfer kept to 27 requests/s
-  takes twice as long as an unthrottled client that never meets a 429), so they seed the search
-  without bounding it; 4x is about what one client on one connection pool can send (a DBFS transfer
-  of 1 MB blocks tops out near 100 requests/s), so the ceiling only bounds how hard a family probes
-  a service that never says no;
+- slow start: while the family has met no 429, its rate doubles with each half second's worth of
+  successes (in quarter steps, at most one step per eighth of a second: a burst of successes that the
+  bucket had saved up is no evidence of a higher limit), up to the ceiling, ``CEILING_FACTOR`` (8)
+  times the published figure. The published figures are unverified per-workspace defaults
+  (workspaces get other limits, and a DBFS transfer kept to 27 requests/s takes twice as long as an
+  unthrottled client that never meets a 429), so they seed the search without bounding it. The
+  ceiling is a guard, not a guess: it stops a loop from hammering a service that never says no,
+  and 8x stays out of the way of what one client sends (a DBFS transfer of 1 MB blocks on loopback
+  reaches about 150 requests/s; against the service, latency keeps it far lower);
 - a 429 halves the family's rate (floor 1 request/s), at most once a second, since the requests already
   in flight when the limit tripped answer 429 too; a ``Retry-After`` also holds back the family's
   other requests until then (capped like the retry policy's wait). The limit found is the throughput
   that got through since the previous 429's pause ended (or since the start; the rate before the
   decrease when that is lower, or when less than two seconds were measured): the family then climbs
-  back additively (a tenth of the seed per second's worth of successes) to settle just under it
+  back additively (a tenth of the target per second's worth of successes) to settle just under it
   (``SETTLE``, never below the seed), instead of sawing between the limit and half of it. A service
   that allows bursts makes the first figure high; the next 429 measures over a longer time;
 - after ``PROBE_AFTER_SECONDS`` settled without a 429 the family probes above the limit found again,
   additively, up to the ceiling: the other clients of the workspace may have gone.
 
-Every change is logged as ``throttle.rate_changed`` (family, old, new, reason). An explicit rate
+Every change is logged as ``throttle.rate_changed`` (family, old, new, reason: ``slow start``, at debug
+level, ``429`` or ``success``). An explicit rate
 (``BRICKBOOK_RATE_LIMIT``, invoke ``rate_limit``) pins one fixed bucket shared by every family, as
 before (``PinnedRate``). The concurrency cap applies in both cases.
 """
@@ -62,11 +63,12 @@ __all__ = [
 ]
 
 HEADROOM = 0.9  # the seed, where a family starts, as a fraction of the published figure
-CEILING_FACTOR = 4.0  # the ceiling, as a multiple of the published figure (see the module docstring)
+CEILING_FACTOR = 8.0  # the ceiling, as a multiple of the published figure (see the module docstring)
 DECREASE_FACTOR = 0.5  # multiplicative decrease on a 429
 MIN_RATE = 1.0  # requests/s: never slower than this
-SLOW_START_STEPS = 4  # slow start doubles the rate per second's worth of successes, in this many steps
-INCREASE_FRACTION = 0.1  # additive increase per round of success, as a fraction of the seed
+SLOW_START_STEPS = 4  # slow start doubles the rate in this many steps
+SLOW_START_SECONDS = 0.5  # slow start doubles at most once per this long
+INCREASE_FRACTION = 0.1  # additive increase per round of success, as a fraction of the target
 SETTLE = 0.95  # after a 429, climb back to this fraction of the throughput that got through
 PROBE_AFTER_SECONDS = 30.0  # settled this long without a 429: probe above the limit found again
 DECREASE_HOLD_SECONDS = 1.0  # one decrease per second: the rest of a burst's 429s are the same event
@@ -273,11 +275,13 @@ class AdaptiveRate:
         with self._lock:
             self._measured += 1
             old = self.rate
+            slow_start = self._limit is None
             new = self._grown(old, now)
             if new == old:
                 return
             self.bucket.set_rate(new)
-        self._changed(old, new, "success")
+        # Slow start's steps are routine (a dozen on every large transfer): debug, unlike the rest.
+        self._changed(old, new, "slow start" if slow_start else "success", debug=slow_start)
 
     def _grown(self, old: float, now: float) -> float:
         """Return the rate after one more success (the caller holds the lock)."""
@@ -285,9 +289,12 @@ class AdaptiveRate:
         if old >= ceiling:
             return old
         self._successes += 1
-        if self._limit is None:  # slow start: double per second's worth of successes, and per second
+        if (
+            self._limit is None
+        ):  # slow start: double per half second's worth of successes, and per half second
             step = 1 / SLOW_START_STEPS
-            if self._successes < max(1, math.ceil(old * step)) or now - self._last_step < step:
+            wait = SLOW_START_SECONDS * step
+            if self._successes < max(1, math.ceil(old * wait)) or now - self._last_step < wait:
                 return old
             self._successes = 0
             self._last_step = now
@@ -303,7 +310,7 @@ class AdaptiveRate:
         if self._successes < max(1, math.ceil(old)):
             return old
         self._successes = 0
-        return min(target, old + self.family.seed * INCREASE_FRACTION)
+        return min(target, old + self.target * INCREASE_FRACTION)
 
     @property
     def target(self) -> float:
@@ -344,8 +351,8 @@ class AdaptiveRate:
             return fallback
         return self._measured / elapsed
 
-    def _changed(self, old: float, new: float, reason: str) -> None:
-        self._log.info(
+    def _changed(self, old: float, new: float, reason: str, *, debug: bool = False) -> None:
+        (self._log.debug if debug else self._log.info)(
             "throttle.rate_changed",
             family=self.family.name,
             old=round(old, 3),

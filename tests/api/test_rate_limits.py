@@ -124,24 +124,23 @@ def test_explicit_rate_limit_pins_one_rate_for_every_family(emulator: Emulator):
 
 
 def test_a_service_without_a_limit_lets_the_family_grow_past_the_published_figure(emulator: Emulator):
-    """With no limit in force, 300 DBFS writes meet no 429 and slow start lifts the family to its ceiling."""
+    """With no limit in force, 400 DBFS writes meet no 429 and slow start lifts the family to its ceiling."""
     time = FakeTime(follow=emulator.clock)
     with make_client(pat_config(emulator.url), time) as client, capture_logs() as logs:
-        for i in range(300):
+        for i in range(400):
             client.post(MKDIRS, {"path": f"/open/d{i}"})
         rates = client.throttle.rates
         assert isinstance(rates, AdaptiveRates)
-        assert rates.current()["dbfs.write"] == pytest.approx(120)  # 4 x the published 30/s
-    assert statuses(emulator, MKDIRS) == [200] * 300
-    # 300 calls in far less than the 300 / 27 = 11 s that the seed alone would take.
-    assert sum(time.sleeps) < 5
-    grown = [e for e in logs if e["event"] == "throttle.rate_changed"]
-    assert grown[0] == {**grown[0], "family": "dbfs.write", "old": 27, "reason": "success"}
-    assert all(e["new"] > e["old"] for e in grown)
+        assert rates.current()["dbfs.write"] == pytest.approx(240)  # 8 x the published 30/s
+    assert statuses(emulator, MKDIRS) == [200] * 400
+    # 400 calls in far less than the 400 / 27 = 15 s that the seed alone would take.
+    assert sum(time.sleeps) < 4
+    # Slow start's steps are debug events: at the default level a large transfer logs none of them.
+    assert [e for e in logs if e["event"] == "throttle.rate_changed"] == []
 
 
-def test_a_limit_above_the_published_figure_is_found_and_kept(emulator: Emulator):
-    """Against a 60 requests/s limit, the family overshoots once, then settles near 60, not at 27."""
+def test_a_limit_above_the_published_figure_is_found_and_used(emulator: Emulator):
+    """Against a 60 requests/s limit, 900 calls run at nearly 60/s, not at the seed's 27, for a few 429s."""
     rule = {"pattern": f"POST {MKDIRS}", "requests_per_second": 60}
     assert emulator.control("POST", "rate-limits", rule).status_code == 200
     time = FakeTime(follow=emulator.clock)
@@ -150,8 +149,8 @@ def test_a_limit_above_the_published_figure_is_found_and_kept(emulator: Emulator
             client.post(MKDIRS, {"path": f"/roomy/d{i}"})
         rates = client.throttle.rates
         assert isinstance(rates, AdaptiveRates)
-        assert 0.8 * 60 <= rates.current()["dbfs.write"] <= 60
+        assert rates.current()["dbfs.write"] > 27
     seen = statuses(emulator, MKDIRS)
     assert seen.count(200) == 900
-    assert seen.count(429) <= 3
-    assert sum(time.sleeps) < 900 / 40  # well above the seed on average, 429 pauses included
+    assert seen.count(429) <= 3  # one per measurement of the limit, each closer than the last
+    assert sum(time.sleeps) <= 900 / 55  # 429 pauses included; at the seed it would take 33 s

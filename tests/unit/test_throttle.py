@@ -192,14 +192,14 @@ def run_paced(rate: AdaptiveRate, count: int, *, status: int = 200) -> None:
 
 
 def test_slow_start_grows_past_the_published_figure_up_to_the_ceiling():
-    """Without a 429, paced successes double the rate about every second, up to 4x the published figure."""
+    """Without a 429, paced successes double the rate every half second, up to 8x the published figure."""
     time = FakeTime()
     rate = adaptive(time)
-    run_paced(rate, 60)
-    assert 30 < rate.rate < 120  # past the published 30/s after about a second
-    run_paced(rate, 400)
-    assert rate.rate == pytest.approx(120)
-    assert time.now < 6  # 460 calls: far less than the 17 s at the seed
+    run_paced(rate, 50)
+    assert 30 < rate.rate < 240  # past the published 30/s within a second
+    run_paced(rate, 450)
+    assert rate.rate == pytest.approx(240)
+    assert time.now < 4  # 500 calls: far less than the 18 s at the seed
 
 
 def test_a_burst_of_saved_up_successes_is_no_evidence_for_growth():
@@ -212,18 +212,20 @@ def test_a_burst_of_saved_up_successes_is_no_evidence_for_growth():
 
 
 def test_a_429_after_growth_halves_the_grown_rate_and_settles_under_what_got_through():
-    """A 429 at 4x halves that rate; the family climbs back to 95% of the measured throughput and stays."""
+    """A 429 at 8x halves that rate; the family climbs back to 95% of the measured throughput and stays."""
     time = FakeTime()
     rate = adaptive(time)
-    run_paced(rate, 460)
-    assert rate.rate == pytest.approx(120)
-    run_paced(rate, 240)  # two seconds at 120/s
+    run_paced(rate, 500)
+    assert rate.rate == pytest.approx(240)
+    run_paced(rate, 480)  # two seconds at 240/s
     rate.answered(429, retry_after=1)
-    assert rate.rate == pytest.approx(60)
-    assert rate.limit == pytest.approx(700 / time.now)  # what got through since the start
+    assert rate.rate == pytest.approx(120)
+    assert rate.limit == pytest.approx(980 / time.now)  # what got through since the start
     assert rate.acquire() == pytest.approx(1)  # Retry-After holds the family
-    run_paced(rate, 2000)
-    assert rate.rate == pytest.approx(min(120, rate.limit * 0.95))
+    run_paced(rate, 2000)  # a tenth of the target per round: back in about 5 s
+    assert rate.rate == pytest.approx(min(240, rate.limit * 0.95))
+    run_paced(rate, 2000)  # another 10 s or so, settled
+    assert rate.rate == pytest.approx(min(240, rate.limit * 0.95))
 
 
 def test_a_limit_found_below_the_seed_is_climbed_back_to_the_seed_only():
@@ -254,4 +256,22 @@ def test_after_a_quiet_while_at_the_limit_the_family_probes_above_it_again():
     run_paced(rate, 27 * 3)
     steps = (rate.rate - 27) / 2.7
     assert steps >= 1 - 1e-9
-    assert steps == pytest.approx(round(steps))  # a tenth of the seed at a time
+    assert steps == pytest.approx(round(steps))  # a tenth of the target (the seed here) at a time
+
+
+def test_slow_start_steps_are_debug_events():
+    """Each slow-start step is one throttle.rate_changed at debug level, reason "slow start"."""
+    import structlog
+
+    time = FakeTime()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger("debug"))
+    try:
+        rate = adaptive(time)
+        with capture_logs() as logs:
+            run_paced(rate, 60)  # past the first second's burst, paced by the bucket
+    finally:
+        structlog.reset_defaults()
+    steps = [e for e in logs if e["event"] == "throttle.rate_changed"]
+    assert steps
+    assert steps[0] == {**steps[0], "old": 27, "reason": "slow start", "log_level": "debug"}
+    assert all(e["new"] > e["old"] for e in steps)
