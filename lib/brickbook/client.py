@@ -36,6 +36,7 @@ QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 OAUTH_TOKEN_PATH = "/oidc/v1/token"
 OAUTH_DEFAULT_LIFETIME = 3600.0  # Databricks OAuth tokens last an hour
+_SPENT = httpx.ByteStream(b"")
 USER_AGENT = f"brickbook/{__version__} python/{'.'.join(map(str, sys.version_info[:3]))}"
 
 
@@ -355,6 +356,11 @@ class Client:
                     )
                 except httpx.TransportError as exc:
                     raise _transport_error(exc, method, path, self.config.host) from exc
+            # httpx binds a response and its stream into a reference cycle (the stream points back at
+            # the response), which only the cyclic collector frees, and it runs seldom: a transfer's
+            # MB-sized bodies and answers would pile up until it did. The answer is read and closed by
+            # now, so its stream is spent: dropping it lets the response go as soon as we do.
+            response.stream = _SPENT
             if response.is_success:
                 lane.answered(response.status_code)
                 return response
