@@ -11,7 +11,7 @@ stdlib-only option table).
 
 This module is the entry point and stays free of invoke: the program itself lives in
 ``brickbook.program``, imported by ``main`` once it has kept two imports the console script never uses
-from costing its start (``_skip_unused_imports``). ``BrickbookProgram``, ``build_namespace``,
+from costing its start (``_skip_httpx_tool``, ``_mock_stand_in``). ``BrickbookProgram``, ``build_namespace``,
 ``namespace_for``, ``namespace`` and ``program`` remain importable from here.
 
 The console script offers only the core options brickbook honours: ``--help/-h``, ``--version/-V``,
@@ -31,6 +31,8 @@ import io
 import os
 import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,27 +101,37 @@ def _guard_standard_streams() -> None:
         sys.stderr = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
 
 
-def _skip_unused_imports() -> None:
-    """Keep two imports that this process never uses from costing its start (about 0.03 s together).
+def _skip_httpx_tool() -> None:
+    """Keep httpx's own command-line tool from loading: this process never runs it.
 
-    - invoke's package import loads ``unittest.mock`` (and asyncio with it, about 0.02 s) for one name,
-      ``Mock``, which only its testing aid ``MockContext`` calls. Until something else needs the module,
-      a stand-in serves: its ``Mock`` and any other attribute load the real module, which then replaces
-      the stand-in, so a caller still gets the real thing.
-    - httpx's package import loads its own command-line tool (click and pygments, when installed, as the
-      emulator extra installs click) inside a ``try/except ImportError``: a None entry makes that import
-      fall back at once. The console script never runs httpx's tool.
-
-    Only the console script does this, for its own process, before invoke is imported; a module already
-    imported is left alone.
+    httpx's package import loads it (click and pygments, when installed, as the emulator extra installs
+    click) inside a ``try/except ImportError``: about a quarter of httpx's import time. A None entry
+    makes that import fall back at once. Only the console script does this, for its own process.
     """
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "cannot be imported"
+
+
+@contextmanager
+def _mock_stand_in() -> Iterator[None]:
+    """Import invoke inside this block without loading ``unittest.mock`` (and asyncio with it: 0.02 s).
+
+    invoke's package import takes one name from it, ``Mock``, which only its testing aid ``MockContext``
+    calls. While the block runs a stand-in is registered in the module's place; its ``Mock`` (and any
+    other name) loads the real module when used. It is unregistered when the block ends, so any later
+    import of ``unittest.mock`` is the ordinary one. Nothing is done if invoke or the module is loaded.
+    """
+    stand_in = None
     if "unittest.mock" not in sys.modules and "invoke" not in sys.modules:
-        sys.modules["unittest.mock"] = _MockStandIn("unittest.mock")
+        stand_in = sys.modules["unittest.mock"] = _MockStandIn("unittest.mock")
+    try:
+        yield
+    finally:
+        if stand_in is not None and sys.modules.get("unittest.mock") is stand_in:
+            del sys.modules["unittest.mock"]
 
 
 class _MockStandIn(types.ModuleType):
-    """``unittest.mock`` until it is used: see ``_skip_unused_imports``."""
+    """``unittest.mock`` while invoke is imported: see ``_mock_stand_in``."""
 
     @staticmethod
     def _real() -> types.ModuleType:
@@ -144,8 +156,9 @@ class _MockStandIn(types.ModuleType):
 def main() -> None:
     """Run the brickbook command line."""
     _guard_standard_streams()
-    _skip_unused_imports()
-    from brickbook.program import namespace_for, program_for
+    _skip_httpx_tool()
+    with _mock_stand_in():
+        from brickbook.program import namespace_for, program_for
 
     try:
         program_for(namespace_for(sys.argv)).run()

@@ -616,10 +616,12 @@ def test_unittest_mock_still_works_in_the_console_scripts_process():
         "import sys; sys.argv = ['brickbook', '--version']\n"
         "from brickbook.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import unittest.mock\n"
         "from unittest import mock\n"
         "from unittest.mock import MagicMock, Mock\n"
         "from invoke import MockContext\n"
         "assert isinstance(MagicMock(), Mock) and isinstance(mock.Mock(), Mock)\n"
+        "assert unittest.mock.Mock is Mock and type(sys.modules['unittest.mock']) is type(sys)\n"
         "MockContext().run  # wraps its methods in Mock\n"
         "print('ok', 'asyncio' in sys.modules)"
     )
