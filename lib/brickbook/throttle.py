@@ -289,9 +289,8 @@ class AdaptiveRate:
         if old >= ceiling:
             return old
         self._successes += 1
-        if (
-            self._limit is None
-        ):  # slow start: double per half second's worth of successes, and per half second
+        if self._limit is None:
+            # Slow start: double per half second's worth of successes, and at most per half second.
             step = 1 / SLOW_START_STEPS
             wait = SLOW_START_SECONDS * step
             if self._successes < max(1, math.ceil(old * wait)) or now - self._last_step < wait:
