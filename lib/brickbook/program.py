@@ -30,8 +30,6 @@ from brickbook.tasks import AREAS, collection
 __all__ = ["BrickbookProgram", "build_namespace", "namespace_for", "program_for"]
 
 USAGE_EXIT_CODE = 2
-# What a shell reports for a program whose reader went away (128 + SIGPIPE).
-BROKEN_PIPE_EXIT_CODE = 141
 CORE_OPTIONS = ("help", "version", "list", "list-format", "complete", "print-completion-script")
 LIST_FORMATS = ("flat", "nested", "json")
 # Core options that read the whole namespace (listing, completion): with them, load every task.
