@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 MAX_UPLOAD_RESTARTS = 3
-RANGES_IN_FLIGHT = 2  # a third buys nothing: the service's encoding and the client's decoding overlap
+RANGES_IN_FLIGHT = 2  # the service encodes one while the client decodes the other; a third bought nothing
 
 
 def _file_blocks(local: Path) -> Iterator[bytes]:
