@@ -8,8 +8,8 @@ per-endpoint figure, and each bucket finds the service's actual limit like TCP c
 
 - a family starts at its seed, 90% of the published figure (``HEADROOM``): a client paced at exactly
   a limit still meets a 429 whenever network jitter bunches its requests;
-- slow start: while the family has met no 429, its rate doubles with each half second's worth of
-  successes (in quarter steps, at most one step per eighth of a second: a burst of successes that the
+- slow start: while the family has met no 429, its rate doubles with each quarter second's worth of
+  successes (in quarter steps, at most one step per sixteenth of a second: a burst of successes that the
   bucket had saved up is no evidence of a higher limit), up to the ceiling, ``CEILING_FACTOR`` (8)
   times the published figure. The published figures are unverified per-workspace defaults
   (workspaces get other limits, and a DBFS transfer kept to 27 requests/s takes twice as long as an
@@ -67,7 +67,7 @@ CEILING_FACTOR = 8.0  # the ceiling, as a multiple of the published figure (see 
 DECREASE_FACTOR = 0.5  # multiplicative decrease on a 429
 MIN_RATE = 1.0  # requests/s: never slower than this
 SLOW_START_STEPS = 4  # slow start doubles the rate in this many steps
-SLOW_START_SECONDS = 0.5  # slow start doubles at most once per this long
+SLOW_START_SECONDS = 0.25  # slow start doubles at most once per this long
 INCREASE_FRACTION = 0.1  # additive increase per round of success, as a fraction of the target
 SETTLE = 0.95  # after a 429, climb back to this fraction of the throughput that got through
 PROBE_AFTER_SECONDS = 30.0  # settled this long without a 429: probe above the limit found again
@@ -290,7 +290,7 @@ class AdaptiveRate:
             return old
         self._successes += 1
         if self._limit is None:
-            # Slow start: double per half second's worth of successes, and at most per half second.
+            # Slow start: double per quarter second's worth of successes, and at most that often.
             step = 1 / SLOW_START_STEPS
             wait = SLOW_START_SECONDS * step
             if self._successes < max(1, math.ceil(old * wait)) or now - self._last_step < wait:

@@ -192,7 +192,7 @@ def run_paced(rate: AdaptiveRate, count: int, *, status: int = 200) -> None:
 
 
 def test_slow_start_grows_past_the_published_figure_up_to_the_ceiling():
-    """Without a 429, paced successes double the rate every half second, up to 8x the published figure."""
+    """Without a 429, paced successes double the rate every quarter second, up to 8x the published figure."""
     time = FakeTime()
     rate = adaptive(time)
     run_paced(rate, 50)
