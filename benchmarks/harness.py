@@ -110,6 +110,9 @@ def serving(*, latency_ms: int = 0, extra: Sequence[str] = (), cpu: int | None =
 def child_env(emulator: Emulator, home: Path) -> dict[str, str]:
     """The environment both sides get: the emulator's host and token, nothing else of Databricks."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "BRICKBOOK_"))}
+    # With PYTHONDONTWRITEBYTECODE (set on our shared machines) every start would compile each module
+    # edited since its bytecode was last written: the warm-up runs must be able to write it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         HOME=str(home),
         DATABRICKS_HOST=emulator.url,

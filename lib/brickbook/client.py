@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-import platform
 import random
+import ssl
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -36,6 +37,20 @@ QueryValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 OAUTH_TOKEN_PATH = "/oidc/v1/token"
 OAUTH_DEFAULT_LIFETIME = 3600.0  # Databricks OAuth tokens last an hour
+_SPENT = httpx.ByteStream(b"")
+USER_AGENT = f"brickbook/{__version__} python/{'.'.join(map(str, sys.version_info[:3]))}"
+
+
+def _verify_for(host: str) -> ssl.SSLContext | bool:
+    """Return what httpx verifies TLS with: its default for https, an unused bare context for http.
+
+    httpx builds its default context (loading the whole CA bundle, tens of ms) when the client is made,
+    whatever the scheme; a plain-HTTP host (the emulator, loopback only) never handshakes, and the
+    client follows no redirects, so nothing could reach a TLS host through it.
+    """
+    if host.startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
 
 
 def flatten_query(params: Mapping[str, QueryValue]) -> list[tuple[str, str]]:
@@ -117,7 +132,8 @@ class Client:
             transport=transport,
             timeout=config.http_timeout_seconds,
             follow_redirects=False,
-            headers={"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"},
+            verify=_verify_for(config.host),
+            headers={"User-Agent": USER_AGENT},
         )
         self._policy = RetryPolicy(config.retry, clock=clock, sleep=sleep, random=rng)
         rates: Rates
@@ -148,6 +164,13 @@ class Client:
     def get(self, path: str, query: Mapping[str, QueryValue] | None = None) -> Any:
         """GET ``path`` with ``query`` in the query string; return the decoded JSON (``{}`` if empty)."""
         return self.request("GET", path, query=query)
+
+    def get_bytes(self, path: str, query: Mapping[str, QueryValue] | None = None) -> bytes:
+        """GET ``path`` and return the answer's body undecoded, for a caller that parses a large one itself.
+
+        The same retries, throttle, log event and error mapping as ``get``; only a success is returned.
+        """
+        return self._call("GET", path, query=query, body=None, idempotent=None).content
 
     def post(
         self, path: str, body: Mapping[str, Any] | None = None, *, idempotent: bool | None = None
@@ -334,6 +357,11 @@ class Client:
                     )
                 except httpx.TransportError as exc:
                     raise _transport_error(exc, method, path, self.config.host) from exc
+            # httpx binds a response and its stream into a reference cycle (the stream points back at
+            # the response), which only the cyclic collector frees, and it runs seldom: a transfer's
+            # MB-sized bodies and answers would pile up until it did. The answer is read and closed by
+            # now, so its stream is spent: dropping it lets the response go as soon as we do.
+            response.stream = _SPENT
             if response.is_success:
                 lane.answered(response.status_code)
                 return response
@@ -588,7 +616,7 @@ def post_webhook(
     """
     parts = urllib.parse.urlsplit(url)
     shown = f"{parts.scheme}://{parts.hostname}/..."  # the path and query may hold a secret
-    headers = {"User-Agent": f"brickbook/{__version__} python/{platform.python_version()}"}
+    headers = {"User-Agent": USER_AGENT}
     try:
         with httpx.Client(
             timeout=timeout, follow_redirects=False, transport=transport, headers=headers

@@ -18,7 +18,6 @@ This module stays cheap to import: no httpx, structlog or invoke.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import urllib.parse
@@ -27,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from brickbook.errors import ConfigError
-from brickbook.profiles import read_profile
 from brickbook.redaction import printable, register_basic_auth, register_secret
 
 __all__ = ["AUTH_TYPES", "Config", "RetrySettings", "normalize_host", "resolve_config", "secrets_of"]
@@ -135,6 +133,8 @@ def resolve_config(
     # The SDK rule: without a named profile, a host or credential already set means the file is not read,
     # so a profile's token is never paired with a host from elsewhere.
     if requested or not any(name in values for name in ("host", *_CREDENTIALS)):
+        from brickbook.profiles import read_profile  # configparser: only when the file is read
+
         used_file, used_profile, from_file = read_profile(
             file_path, requested=requested, origin=origin, keys=_ENV_VARS, home=home
         )
@@ -277,8 +277,10 @@ def _refuse_settings_credentials(settings: Mapping[str, object] | None) -> None:
 
 
 def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
+    if hostname in ("localhost", "127.0.0.1", "::1"):
         return True
+    import ipaddress  # the usual names above are answered without it
+
     try:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:

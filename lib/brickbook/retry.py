@@ -20,16 +20,16 @@ got only one attempt carries a hint saying why (``single_attempt_hint``).
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import tenacity
+from typing import TYPE_CHECKING, Any
 
 from brickbook.config import RetrySettings
 from brickbook.errors import ApiError, TransportError
+
+if TYPE_CHECKING:
+    import tenacity
 
 __all__ = [
     "IDEMPOTENT_MUTATIONS",
@@ -187,6 +187,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # only for the rare HTTP-date form
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -220,6 +222,8 @@ class RetryPolicy:
         on_retry: Callable[[int, float, BaseException], None],
     ) -> tenacity.Retrying:
         """Build the tenacity loop for one call."""
+        import tenacity  # here, not at import: a command that sends nothing never loads it
+
         started = self.clock()
         s = self.settings
 

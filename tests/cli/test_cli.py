@@ -581,3 +581,49 @@ def test_closed_stdin_for_secrets_put_exits_2(workspace_env: Emulator):
     assert done.returncode == 2
     assert done.stderr.startswith("error: stdin is closed") and "--file PATH" in done.stderr
     assert workspace_env.requests("/api/2.0/secrets") == []
+
+
+# What a one-request task that writes no log line never needs: the logging library, the console tools
+# httpx's own command line would load, and invoke's testing aid (unittest.mock, with asyncio).
+_NOT_FOR_A_QUIET_REQUEST = ("structlog", "click", "pygments", "asyncio", "unittest.case")
+
+
+def test_a_quiet_one_request_task_loads_no_logging_library_and_no_test_aids(workspace_env: Emulator):
+    """`brickbook jobs.list -o json` logs nothing, so it loads neither structlog, click nor asyncio."""
+    imported, exit_code, stdout = _imported_by(_NOT_FOR_A_QUIET_REQUEST, "jobs.list", "-o", "json")
+    assert exit_code in ("0", "None")
+    assert json.loads(stdout) == []
+    assert imported == []
+
+
+def test_a_task_that_logs_still_writes_its_lines_from_a_new_process(workspace_env: Emulator):
+    """With --debug, a new process writes the `http.request` line as JSON, through structlog."""
+    done = subprocess.run(
+        [script("brickbook"), "jobs.list", "-o", "json", "--debug", "--log-format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert [e["event"] for e in events] == ["http.request"]
+    assert events[0]["path"] == "/api/2.2/jobs/list"
+    assert events[0]["level"] == "debug"
+
+
+def test_unittest_mock_still_works_in_the_console_scripts_process():
+    """After the console script's start, unittest.mock (stood in for invoke) is the real module on use."""
+    code = (
+        "import sys; sys.argv = ['brickbook', '--version']\n"
+        "from brickbook.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import unittest.mock\n"
+        "from unittest import mock\n"
+        "from unittest.mock import MagicMock, Mock\n"
+        "from invoke import MockContext\n"
+        "assert isinstance(MagicMock(), Mock) and isinstance(mock.Mock(), Mock)\n"
+        "assert unittest.mock.Mock is Mock and type(sys.modules['unittest.mock']) is type(sys)\n"
+        "MockContext().run  # wraps its methods in Mock\n"
+        "print('ok', 'asyncio' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["ok", "True"]

@@ -161,3 +161,35 @@ def test_any_log_line_blanks_the_live_progress_line_first():
     line.close()
     get_logger().info("after.close")
     assert terminal.getvalue().count("\r\x1b[K") == 2  # a closed line is no longer cleared
+
+
+# Runs in a fresh interpreter: configures logging before structlog is imported, logs, reports.
+_DEFERRED = """
+import io, json, sys
+from brickbook.log import configure_logging, get_logger
+from brickbook.redaction import register_secret
+stream = io.StringIO()
+configure_logging(fmt="json", level="info", stream=stream)
+log = get_logger(run="r1").bind(step="s")
+log.debug("quiet", n=1)
+quiet = "structlog" in sys.modules
+register_secret("hunter2-secret")
+log.info("loud", token="x", said="hunter2-secret")
+line = json.loads(stream.getvalue())
+print(json.dumps({"quiet_loaded": quiet, "line": line}))
+"""
+
+
+def test_a_logger_loads_structlog_only_for_a_line_it_writes():
+    """Before structlog is imported, an event below the level is dropped without it; the next is written
+    as configured, with the bound context and secrets masked."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _DEFERRED], capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    assert result["quiet_loaded"] is False
+    line = result["line"]
+    assert (line["event"], line["level"], line["run"], line["step"]) == ("loud", "info", "r1", "s")
+    assert line["token"] == "***"
+    assert "hunter2-secret" not in json.dumps(line)

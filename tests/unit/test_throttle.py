@@ -81,14 +81,14 @@ def test_families_sort_calls_by_endpoint():
 
 
 def test_a_family_starts_just_under_its_published_figure():
-    """The ceiling, where a family starts, leaves 10% headroom under the published figure."""
-    assert family_of("GET", "/api/2.0/workspace/export").ceiling == pytest.approx(54)
+    """The seed, where a family starts, leaves 10% headroom under the published figure."""
+    assert family_of("GET", "/api/2.0/workspace/export").seed == pytest.approx(54)
 
 
 def adaptive(time: FakeTime) -> AdaptiveRate:
-    """Workspace import: published 30/s, so it starts at its ceiling of 27/s."""
+    """Workspace import: published 30/s, so it starts at its seed of 27/s."""
     family = family_of("POST", "/api/2.0/workspace/import")
-    assert (family.published, family.ceiling) == (30, pytest.approx(27))
+    assert (family.published, family.seed) == (30, pytest.approx(27))
     return AdaptiveRate(family, clock=time.clock, sleep=time.sleep, log=get_logger())
 
 
@@ -182,3 +182,96 @@ def test_pinned_rate_ignores_429s():
     assert pinned.lane("GET", "/api/2.2/jobs/list") is pinned
     assert pinned.bucket.rate == 5
     assert pinned.acquire() == 0
+
+
+def run_paced(rate: AdaptiveRate, count: int, *, status: int = 200) -> None:
+    """Send ``count`` calls through the family's bucket (fake time moves by its waits), all answered alike."""
+    for _ in range(count):
+        rate.acquire()
+        rate.answered(status)
+
+
+def test_slow_start_grows_past_the_published_figure_up_to_the_ceiling():
+    """Without a 429, paced successes double the rate every quarter second, up to 8x the published figure."""
+    time = FakeTime()
+    rate = adaptive(time)
+    run_paced(rate, 50)
+    assert 30 < rate.rate < 240  # past the published 30/s within a second
+    run_paced(rate, 450)
+    assert rate.rate == pytest.approx(240)
+    assert time.now < 4  # 500 calls: far less than the 18 s at the seed
+
+
+def test_a_burst_of_saved_up_successes_is_no_evidence_for_growth():
+    """Successes that arrive with no time passing (a full bucket's burst) do not grow the rate."""
+    time = FakeTime()
+    rate = adaptive(time)
+    for _ in range(500):
+        rate.answered(200)
+    assert rate.rate == pytest.approx(27)
+
+
+def test_a_429_after_growth_halves_the_grown_rate_and_settles_under_what_got_through():
+    """A 429 at 8x halves that rate; the family climbs back to 95% of the measured throughput and stays."""
+    time = FakeTime()
+    rate = adaptive(time)
+    run_paced(rate, 500)
+    assert rate.rate == pytest.approx(240)
+    run_paced(rate, 480)  # two seconds at 240/s
+    rate.answered(429, retry_after=1)
+    assert rate.rate == pytest.approx(120)
+    assert rate.limit == pytest.approx(980 / time.now)  # what got through since the start
+    assert rate.acquire() == pytest.approx(1)  # Retry-After holds the family
+    run_paced(rate, 2000)  # a tenth of the target per round: back in about 5 s
+    assert rate.rate == pytest.approx(min(240, rate.limit * 0.95))
+    run_paced(rate, 2000)  # another 10 s or so, settled
+    assert rate.rate == pytest.approx(min(240, rate.limit * 0.95))
+
+
+def test_a_limit_found_below_the_seed_is_climbed_back_to_the_seed_only():
+    """A 429 measured at 10 requests/s still lets the family return to its seed, no further."""
+    time = FakeTime()
+    rate = adaptive(time)
+    run_paced(rate, 10)
+    time.now += 10  # an idle stretch: 10 successes over more than two seconds
+    rate.answered(429)
+    assert rate.limit == pytest.approx(10 / time.now)
+    assert rate.target == pytest.approx(27)
+    run_paced(rate, 500)  # about 20 s: back at the seed, and not yet probing above it
+    assert rate.rate == pytest.approx(27)
+
+
+def test_after_a_quiet_while_at_the_limit_the_family_probes_above_it_again():
+    """Settled under the limit for 30 s without a 429, the family grows again, additively."""
+    time = FakeTime()
+    rate = adaptive(time)
+    rate.answered(429)  # at the start: the limit found is the seed itself
+    while rate.rate < 27 - 1e-9:
+        run_paced(rate, 1)
+    run_paced(rate, 1)  # the first success at the seed starts the quiet while
+    settled = time.now
+    while time.now - settled < 29:
+        run_paced(rate, 1)
+    assert rate.rate == pytest.approx(27)
+    run_paced(rate, 27 * 3)
+    steps = (rate.rate - 27) / 2.7
+    assert steps >= 1 - 1e-9
+    assert steps == pytest.approx(round(steps))  # a tenth of the target (the seed here) at a time
+
+
+def test_slow_start_steps_are_debug_events():
+    """Each slow-start step is one throttle.rate_changed at debug level, reason "slow start"."""
+    import structlog
+
+    time = FakeTime()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger("debug"))
+    try:
+        rate = adaptive(time)
+        with capture_logs() as logs:
+            run_paced(rate, 60)  # past the first second's burst, paced by the bucket
+    finally:
+        structlog.reset_defaults()
+    steps = [e for e in logs if e["event"] == "throttle.rate_changed"]
+    assert steps
+    assert steps[0] == {**steps[0], "old": 27, "reason": "slow start", "log_level": "debug"}
+    assert all(e["new"] > e["old"] for e in steps)

@@ -22,6 +22,7 @@ __all__ = [
     "BLOCK_SIZE",
     "FileInfo",
     "add_block",
+    "add_block_body",
     "block_body",
     "close",
     "create",
@@ -32,6 +33,8 @@ __all__ = [
     "move",
     "put",
     "read",
+    "read_answer",
+    "send_block",
 ]
 
 BASE = "/api/2.0/dbfs"
@@ -95,7 +98,17 @@ def add_block(client: Client, handle: int, data: bytes) -> None:
     Resent after a transient failure; a duplicate append from a lost answer is caught by the uploader's
     final size check.
     """
-    client.request("POST", f"{BASE}/add-block", raw_json=block_body({"handle": handle}, "data", data))
+    send_block(client, add_block_body(handle, data))
+
+
+def add_block_body(handle: int, data: bytes) -> bytes:
+    """Return the add-block body for ``data``, to build ahead (on a read-ahead thread) of ``send_block``."""
+    return block_body({"handle": handle}, "data", data)
+
+
+def send_block(client: Client, body: bytes) -> None:
+    """Send an add-block body from ``add_block_body``: ``POST /api/2.0/dbfs/add-block``."""
+    client.request("POST", f"{BASE}/add-block", raw_json=body)
 
 
 def close(client: Client, handle: int) -> None:
@@ -109,9 +122,42 @@ def close(client: Client, handle: int) -> None:
 
 def read(client: Client, path: str, *, offset: int, length: int = BLOCK_SIZE) -> bytes:
     """Read up to ``length`` bytes (at most 1 MB) at ``offset``: ``GET /api/2.0/dbfs/read``."""
-    data = client.get(f"{BASE}/read", {"path": path, "offset": offset, "length": length})
+    return read_answer(client.get_bytes(f"{BASE}/read", {"path": path, "offset": offset, "length": length}))
+
+
+_DATA = b'"data":"'
+
+
+def read_answer(raw: bytes) -> bytes:
+    """Decode a ``read`` answer, ``{"bytes_read": N, "data": "<base64>"}``, to the bytes it carries.
+
+    The base64 text is cut out of the answer and decoded where it lies: ``json.loads`` of 1.4 MB of it
+    (and decoding the str it makes) cost more than the rest of a range's handling. The fields around it
+    are parsed as JSON; an answer of any other shape (spaces, escapes) goes through ``json.loads``.
+    """
+    start = raw.find(_DATA)
+    end = raw.find(b'"', start + len(_DATA)) if start >= 0 else -1
+    if end >= 0 and raw.count(b"\\", start, end) == 0:
+        try:
+            fields = json.loads(raw[: start + len(_DATA)] + raw[end:])
+        except (ValueError, RecursionError):
+            fields = None
+        if isinstance(fields, dict) and fields.get("data") == "":
+            encoded: memoryview | str = memoryview(raw)[start + len(_DATA) : end]
+        else:
+            fields = None
+    else:
+        fields = None
+    if fields is None:
+        try:
+            fields = json.loads(raw) if raw.strip() else {}
+        except (ValueError, RecursionError):
+            fields = {}
+        if not isinstance(fields, dict):
+            fields = {}
+        encoded = fields.get("data") or ""
     # a2b_base64 takes the ASCII text as it is (b64decode would first copy it into bytes).
-    return binascii.a2b_base64(data.get("data") or "") if data.get("bytes_read") else b""
+    return binascii.a2b_base64(encoded) if fields.get("bytes_read") and encoded else b""
 
 
 def delete(client: Client, path: str, *, recursive: bool = False) -> None:

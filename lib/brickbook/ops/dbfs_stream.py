@@ -1,11 +1,14 @@
 """DBFS streams: files up and down, block by block, in constant memory, one block read ahead.
 
 - Upload: up to 1 MB in one ``put``; larger files block by block (1 MB raw) through create / add-block /
-  close, reading the next block (``read_ahead``) while the previous add-block is in flight. A failed
+  close, reading the next block and building its body (``read_ahead``) while the previous add-block is
+  in flight: appends must arrive in order, so the service's work on one block overlaps only the
+  client's work on the next. A failed
   block is resent by the client's retry policy; an expired handle restarts the upload from the
   beginning; the final size is checked against what was sent, and a mismatch (a block appended twice
   after a lost answer) restarts it too.
-- Download: 1 MB ranges, the next one requested while the previous one is written, through
+- Download: 1 MB ranges, ``RANGES_IN_FLIGHT`` of them requested at once (``read`` takes an offset, so
+  the service encodes one range while the client decodes the previous one), written in order through
   ``brickbook.localfs.atomic_writer``: into a temporary file beside the target, renamed into place only
   when complete and of the expected size (any failure removes it); a FIFO or device target is written
   in place, a link through to what it points to.
@@ -15,8 +18,11 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from brickbook.api import dbfs
@@ -29,6 +35,7 @@ from brickbook.paths import printable
 
 __all__ = [
     "MAX_UPLOAD_RESTARTS",
+    "RANGES_IN_FLIGHT",
     "cat",
     "copy_remote_file",
     "download_file",
@@ -38,12 +45,18 @@ __all__ = [
 ]
 
 MAX_UPLOAD_RESTARTS = 3
+RANGES_IN_FLIGHT = 2  # the service encodes one while the client decodes the other; a third bought nothing
 
 
 def _file_blocks(local: Path) -> Iterator[bytes]:
     with local.open("rb") as handle:
         while block := handle.read(BLOCK_SIZE):
             yield block
+
+
+def _bodies(blocks: Iterable[bytes], handle: int) -> Iterator[tuple[int, bytes]]:
+    for block in blocks:
+        yield len(block), dbfs.add_block_body(handle, block)
 
 
 def upload_blocks(
@@ -55,7 +68,7 @@ def upload_blocks(
 ) -> int:
     """Stream ``blocks()`` to ``remote``; return the bytes sent. ``blocks`` is called again on restart.
 
-    The next block is read (``read_ahead``) while the previous add-block is in flight.
+    The next block is read and its body built (``read_ahead``) while the previous add-block is in flight.
     """
     log = ctx.log.bind(path=remote)
     for attempt in range(1, MAX_UPLOAD_RESTARTS + 1):
@@ -63,12 +76,13 @@ def upload_blocks(
         handle = dbfs.create(ctx.client, remote, overwrite=overwrite or attempt > 1)
         sent = 0
         try:
-            with contextlib.closing(read_ahead(blocks())) as stream:
-                for block in stream:
-                    dbfs.add_block(ctx.client, handle, block)
-                    sent += len(block)
+            with contextlib.closing(read_ahead(_bodies(blocks(), handle))) as stream:
+                for size, body in stream:
+                    dbfs.send_block(ctx.client, body)
+                    del body  # the next body is being built: keep two alive, not three
+                    sent += size
                     if progress is not None:
-                        progress.add(len(block))
+                        progress.add(size)
         except ResourceDoesNotExist:
             log.warning("dbfs.upload_restarted", reason="the upload handle expired", attempt=attempt)
             continue
@@ -106,8 +120,9 @@ def upload_file(
     return sent
 
 
-def read_ranges(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
-    offset = 0
+def read_ranges(ctx: Context, remote: str, size: int, *, start: int = 0) -> Iterator[bytes]:
+    """Yield a file's bytes from ``start`` to ``size``, one range at a time."""
+    offset = start
     while offset < size:
         chunk = dbfs.read(ctx.client, remote, offset=offset, length=min(BLOCK_SIZE, size - offset))
         if not chunk:
@@ -117,12 +132,45 @@ def read_ranges(ctx: Context, remote: str, size: int) -> Iterator[bytes]:
 
 
 def _ranges_ahead(ctx: Context, remote: str, size: int) -> Generator[bytes, None, None]:
-    """Yield a file's ranges, the next one requested while the caller uses the previous one.
+    """Yield a file's ranges in order, ``RANGES_IN_FLIGHT`` requested at once while the caller uses one.
 
-    A file of one range has nothing to overlap: no helper thread for it (``fs.cp -r`` of small files).
+    At most ``RANGES_IN_FLIGHT`` ranges are requested or waiting, plus the one the caller holds. A range
+    shorter than asked (the file changed, or the service stopped early) ends the overlap: the ranges
+    requested beyond it are dropped and the rest is read one at a time from where it ended. A file of
+    one range has nothing to overlap: no helper threads for it (``fs.cp -r`` of small files).
     """
-    ranges = read_ranges(ctx, remote, size)
-    yield from ranges if size <= BLOCK_SIZE else read_ahead(ranges)
+    if size <= BLOCK_SIZE:
+        yield from read_ranges(ctx, remote, size)
+        return
+    context = contextvars.copy_context()  # log fields bound by the caller reach what the helpers log
+
+    def fetch(offset: int, length: int) -> bytes:
+        return context.copy().run(dbfs.read, ctx.client, remote, offset=offset, length=length)
+
+    pending: deque[tuple[int, int, Future[bytes]]] = deque()
+    with ThreadPoolExecutor(max_workers=RANGES_IN_FLIGHT, thread_name_prefix="brickbook-read") as pool:
+        try:
+            offset = 0
+            while pending or offset < size:
+                while len(pending) < RANGES_IN_FLIGHT and offset < size:
+                    length = min(BLOCK_SIZE, size - offset)
+                    pending.append((offset, length, pool.submit(fetch, offset, length)))
+                    offset += length
+                start, length, future = pending.popleft()
+                chunk = future.result()
+                if len(chunk) != length:
+                    for *_, dropped in pending:
+                        dropped.cancel()
+                    pending.clear()
+                    if chunk:
+                        yield chunk
+                        yield from read_ranges(ctx, remote, size, start=start + len(chunk))
+                    return
+                yield chunk
+                del chunk
+        finally:
+            for *_, left in pending:  # closed early or failed: stop what has not started
+                left.cancel()
 
 
 def download_file(
@@ -136,7 +184,7 @@ def download_file(
 ) -> int:
     """Download a DBFS file through ``localfs.atomic_writer`` (renamed into place when complete).
 
-    The next range is requested (``read_ahead``) while the previous one is written to disk.
+    The next ranges are requested (``_ranges_ahead``) while the previous one is written to disk.
     """
     info = dbfs.get_status(ctx.client, remote)
     if info.is_dir:
