@@ -51,8 +51,14 @@ def test_missing_job_is_400_does_not_exist(emu: Emu, prefix: str):
         ([nb_task("a", NB, existing_cluster_id="c1", environment_key="e")], "only one of"),
         ([nb_task("a", NB, job_cluster_key="nope")], "job cluster 'nope'"),
         (
-            [{"task_key": "a", "sql_task": {"warehouse_id": "w"}}],
-            "sql_task is not supported by the brickbook emulator",
+            [{"task_key": "a", "spark_jar_task": {"main_class_name": "Main"}}],
+            "spark_jar_task is not supported by the brickbook emulator",
+        ),
+        ([{"task_key": "a", "sql_task": {"file": {"path": "/q.sql"}}}], "sql_task.warehouse_id is required"),
+        ([{"task_key": "a", "sql_task": {"warehouse_id": "w"}}], "exactly one of file, query"),
+        (
+            [{"task_key": "a", "sql_task": {"warehouse_id": "w", "file": {"path": "/q", "source": "GIT"}}}],
+            "source GIT is not supported",
         ),
         ([{"task_key": "a"}], "must specify one of"),
         ([nb_task("a", NB, run_if="SOMETIMES")], "run_if must be one of"),

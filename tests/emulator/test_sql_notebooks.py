@@ -19,7 +19,7 @@ from tests.emulator.jobs_harness import (
     run_now,
     wait_run,
 )
-from tests.emulator.sql_harness import AnyWarehouse
+from tests.emulator.sql_harness import AnyWarehouse, warehouse
 from tests.fakes import FakeClock
 
 BUILD = """
@@ -149,3 +149,42 @@ def test_to_pandas_needs_pandas(emu: Emu):
         assert "toPandas without pandas installed is not supported by the brickbook emulator" in out["error"]
     else:
         assert out["notebook_output"]["result"] == "['a', 'b']"
+
+
+def _sql_file(emu: Emu, path: str, text: str) -> None:
+    emu.post("/api/2.0/workspace/mkdirs", json={"path": HOME})
+    body = {"path": path, "format": "AUTO", "content": base64.b64encode(text.encode()).decode()}
+    assert emu.post("/api/2.0/workspace/import", json=body).status_code == 200
+
+
+def test_a_job_sql_task_runs_its_file_on_the_warehouse(emu: Emu):
+    """A job's sql_task runs a workspace .sql file (with run-now's sql_params) and fails with the message."""
+    warehouse_id = warehouse(emu)
+    _sql_file(emu, f"{HOME}/load.sql", "CREATE TABLE loaded AS SELECT CAST(:n AS INT) AS n;")
+    task = {
+        "task_key": "load",
+        "sql_task": {
+            "warehouse_id": warehouse_id,
+            "file": {"path": f"{HOME}/load.sql"},
+            "parameters": {"n": "1"},
+        },
+    }
+    run = wait_run(emu, run_now(emu, create_job(emu, task), sql_params={"n": "7"}))
+    assert result(run) == "SUCCESS", run["tasks"][0]["state"]
+    answer = emu.post(
+        "/api/2.0/sql/statements", json={"warehouse_id": warehouse_id, "statement": "SELECT n FROM loaded"}
+    ).json()
+    assert answer["result"]["data_array"] == [["7"]]
+
+    _sql_file(emu, f"{HOME}/bad.sql", "SELECT * FROM no_such_table")
+    task["sql_task"] = {"warehouse_id": warehouse_id, "file": {"path": f"{HOME}/bad.sql"}}
+    failed = wait_run(emu, run_now(emu, create_job(emu, task)))
+    assert result(failed) == "FAILED"
+    assert "no_such_table" in failed["tasks"][0]["state"]["state_message"]
+
+    task["sql_task"] = {"warehouse_id": warehouse_id, "query": {"query_id": "42"}}
+    unsupported = wait_run(emu, run_now(emu, create_job(emu, task)))
+    assert (
+        "query tasks are not supported by the brickbook emulator"
+        in unsupported["tasks"][0]["state"]["state_message"]
+    )

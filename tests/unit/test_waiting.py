@@ -88,7 +88,7 @@ def test_deadline_raises_wait_timeout_without_oversleeping(offline: Client):
 
 
 def test_the_deadline_is_reached_even_where_a_last_pause_would_not_move_the_clock(offline: Client):
-    """A clock far from zero cannot move by a sliver of a pause: within 1 ms of the deadline is the deadline."""
+    """A clock cannot move by a sliver of a pause: within 1 ms of the deadline is the deadline."""
 
     class Coarse(FakeTime):
         def sleep(self, seconds: float) -> None:  # a clock whose resolution is 1 ms

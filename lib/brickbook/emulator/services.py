@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from brickbook.emulator.runtime.scheduler import Scheduler
 from brickbook.emulator.settings import EmulatorSettings
@@ -98,12 +98,22 @@ def build_services(
     warehouses = WarehousesState(
         store, clock, identity.principal, step_seconds=settings.warehouse_start_seconds
     )
+    workspace = WorkspaceState(store, clock, home_names(settings))
+    sql = SqlService.from_settings(settings, store, clock, gate=warehouses)
+
+    def sql_task(user_name: str, body: dict[str, Any]) -> str | None:
+        def read_file(path: str) -> str:
+            return workspace.read_file(path).decode("utf-8", "replace")
+
+        return sql.run_sql_task(identity.principal(user_name), body, read_file=read_file)
+
+    scheduler.sql_tasks = sql_task
     return Services(
-        workspace=WorkspaceState(store, clock, home_names(settings)),
+        workspace=workspace,
         dbfs=DbfsState(store, clock, settings.data_dir, settings.dbfs_delete_batch),
         clusters=clusters,
         runs=runs,
         scheduler=scheduler,
         warehouses=warehouses,
-        sql=SqlService.from_settings(settings, store, clock, gate=warehouses),
+        sql=sql,
     )

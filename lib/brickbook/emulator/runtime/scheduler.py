@@ -23,6 +23,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
@@ -46,6 +47,12 @@ def _kill_everything() -> None:
         scheduler.kill_children()
 
 
+@dataclass
+class _SqlOutcome:
+    done: bool = False
+    failure: str | None = None
+
+
 class Scheduler:
     """Moves runs through their life cycle and owns their child processes."""
 
@@ -65,10 +72,14 @@ class Scheduler:
         # task run id -> (child, job run id); reset() empties it, since ids restart after a reset.
         self._children: dict[int, tuple[Child, int]] = {}
         self._tokens: dict[int, str] = {}  # job run id -> context token, in memory only
+        self._sql: dict[int, _SqlOutcome] = {}  # task run id -> its sql_task's statements
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Runs a job's sql_task (user name, task body) -> None or the failure; set where the SQL
+        # service is built (services.py), which is built after the scheduler.
+        self.sql_tasks: Callable[[str, dict[str, Any]], str | None] | None = None
         _LIVE.add(self)
 
     # -- thread ---------------------------------------------------------------------------------
@@ -117,6 +128,7 @@ class Scheduler:
             self.launcher.kill(child)
             self.launcher.discard(child)
         self._children.clear()
+        self._sql.clear()
 
     def _loop(self) -> None:
         try:
@@ -265,3 +277,31 @@ class Scheduler:
 
     def drop_child(self, run: dict[str, Any], task_run_id: int) -> None:
         self._children.pop(task_run_id, None)
+
+    def start_sql_task(self, run: dict[str, Any], task: dict[str, Any]) -> None:
+        body = dict(task["sql_task"])
+        overriding = run.get("overriding_parameters", {}).get("sql_params") or {}
+        body["parameters"] = {**body.get("parameters", {}), **overriding}
+        user_name, outcome = run["run_as"], _SqlOutcome()
+        self._sql[task["run_id"]] = outcome
+
+        def work() -> None:
+            try:
+                if self.sql_tasks is None:
+                    outcome.failure = "sql_task needs the SQL service, which this emulator lacks."
+                else:
+                    outcome.failure = self.sql_tasks(user_name, body)
+            except Exception as exc:  # any crash is the task's failure, never the scheduler's
+                outcome.failure = f"The statements failed: {exc}"
+            outcome.done = True
+            self.wake()
+
+        threading.Thread(target=work, name=f"sql-task-{task['run_id']}", daemon=True).start()
+
+    def sql_task_outcome(self, task_run_id: int) -> tuple[bool, str | None] | None:
+        outcome = self._sql.get(task_run_id)
+        if outcome is None:
+            return None
+        if outcome.done:
+            del self._sql[task_run_id]
+        return outcome.done, outcome.failure

@@ -42,6 +42,12 @@ class TaskHost(Protocol):
     def drop_child(self, run: dict[str, Any], task_run_id: int) -> None:
         """Forget the task run's process (it ended or was killed)."""
 
+    def start_sql_task(self, run: dict[str, Any], task: dict[str, Any]) -> None:
+        """Start the task's ``sql_task`` (as the run's principal) off the scheduler's thread."""
+
+    def sql_task_outcome(self, task_run_id: int) -> tuple[bool, str | None] | None:
+        """(done, failure message or None) of a started sql_task; None when it is unknown (lost)."""
+
 
 _TOUCH_EVERY_MS = 10_000
 _SKIP_MESSAGES = {
@@ -170,7 +176,24 @@ def _child_spec(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) 
     return spec
 
 
+def _advance_sql(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    outcome = scheduler.sql_task_outcome(task["run_id"])
+    if run["_cancel"] or task.get("_cancel"):
+        end_task(run, task, now, "CANCELED", "Run was canceled by the user.", by_user=True)
+    elif outcome is None:
+        end_task(run, task, now, "FAILED", "The task lost its statements.", life="INTERNAL_ERROR")
+    elif outcome[0]:
+        failure = outcome[1]
+        end_task(run, task, now, "FAILED" if failure else "SUCCESS", failure or "")
+    else:
+        return
+    _maybe_retry(scheduler, run, task)
+
+
 def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    if "sql_task" in task:
+        _advance_sql(scheduler, run, task, now)
+        return
     child = scheduler.child(run, task["run_id"])
     if child is None:
         end_task(
@@ -240,6 +263,12 @@ def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         life = "PENDING"
     if life == "PENDING":
         task["start_time"] = task["start_time"] or now
+        if "sql_task" in task:  # runs on a warehouse, not a cluster
+            scheduler.start_sql_task(run, task)
+            task["state"] = make_state("RUNNING", message="In run")
+            task["_running_at"] = now
+            task["setup_duration"] = now - task["start_time"]
+            return
         try:
             if not _cluster_ready(scheduler, run, task):
                 return

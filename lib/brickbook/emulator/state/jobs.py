@@ -37,12 +37,11 @@ __all__ = [
 JOB_KIND = "job"
 PAGE_SIZE = 100  # 2.2 pages a job's and a run's arrays at 100
 JOB_ARRAYS = ("tasks", "job_clusters", "parameters", "environments")
-SUPPORTED_TASK_KINDS = ("notebook_task", "spark_python_task")
+SUPPORTED_TASK_KINDS = ("notebook_task", "spark_python_task", "sql_task")
 OTHER_TASK_KINDS = (
     "python_wheel_task",
     "spark_jar_task",
     "spark_submit_task",
-    "sql_task",
     "run_job_task",
     "condition_task",
     "for_each_task",
@@ -101,6 +100,9 @@ def _check_task_body(task: Mapping[str, Any], kind: str) -> None:
         params = body.get("base_parameters", {})
         if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
             raise invalid(f"Task {key}: notebook_task.base_parameters must map names to strings.")
+    elif kind == "sql_task":
+        _check_sql_task(key, body)
+        return
     else:
         path = body.get("python_file")
         if not isinstance(path, str) or not path:
@@ -110,6 +112,24 @@ def _check_task_body(task: Mapping[str, Any], kind: str) -> None:
             raise invalid(f"Task {key}: spark_python_task.parameters must be a list of strings.")
     if body.get("source", "WORKSPACE") != "WORKSPACE":
         raise invalid(f"Task {key}: source {body['source']} is not supported by the brickbook emulator.")
+
+
+def _check_sql_task(key: str, body: Mapping[str, Any]) -> None:
+    """Jobs API ``sql_task``: a ``warehouse_id`` and one of ``file``, ``query``, ``alert``, ``dashboard``."""
+    warehouse_id = body.get("warehouse_id")
+    if not isinstance(warehouse_id, str) or not warehouse_id:
+        raise invalid(f"Task {key}: sql_task.warehouse_id is required.")
+    kinds = [k for k in ("file", "query", "alert", "dashboard") if body.get(k) is not None]
+    if len(kinds) != 1:
+        raise invalid(f"Task {key}: sql_task must set exactly one of file, query, alert, dashboard.")
+    file = body.get("file")
+    if file is not None and (not isinstance(file, dict) or not isinstance(file.get("path"), str)):
+        raise invalid(f"Task {key}: sql_task.file.path is required.")
+    if file is not None and file.get("source", "WORKSPACE") != "WORKSPACE":
+        raise invalid(f"Task {key}: source {file['source']} is not supported by the brickbook emulator.")
+    params = body.get("parameters", {})
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        raise invalid(f"Task {key}: sql_task.parameters must map names to strings.")
 
 
 def _check_task(task: Any, job_cluster_keys: set[str]) -> None:

@@ -21,7 +21,7 @@ MAX_LEGACY_PARAMS_BYTES = 10_000
 
 
 def check_legacy_params(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate run-now/repair's ``notebook_params``/``python_params`` (each ≤ 10,000 bytes of JSON)."""
+    """Validate run-now/repair's notebook, python and sql params (each ≤ 10,000 bytes of JSON)."""
     overriding: dict[str, Any] = {}
     notebook_params = body.get("notebook_params")
     if notebook_params is not None:
@@ -30,6 +30,11 @@ def check_legacy_params(body: Mapping[str, Any]) -> dict[str, Any]:
         ):
             raise invalid("notebook_params must map names to strings.")
         overriding["notebook_params"] = notebook_params
+    sql_params = body.get("sql_params")
+    if sql_params is not None:
+        if not isinstance(sql_params, dict) or not all(isinstance(v, str) for v in sql_params.values()):
+            raise invalid("sql_params must map names to strings.")
+        overriding["sql_params"] = sql_params
     python_params = body.get("python_params")
     if python_params is not None:
         if not isinstance(python_params, list) or not all(isinstance(v, str) for v in python_params):

@@ -33,7 +33,7 @@ RUN_ID_KIND = "run"
 RESTART_MESSAGE = "The brickbook emulator restarted while this run was in progress"
 MAX_TOKEN_CHARS = 64
 _TASK_SPEC_FIELDS = (
-    "task_key", "description", "depends_on", "run_if", "notebook_task", "spark_python_task",
+    "task_key", "description", "depends_on", "run_if", "notebook_task", "spark_python_task", "sql_task",
     "existing_cluster_id", "new_cluster", "job_cluster_key", "environment_key", "libraries",
     "timeout_seconds", "max_retries", "min_retry_interval_millis", "retry_on_timeout",
 )  # fmt: skip
