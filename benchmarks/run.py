@@ -17,11 +17,15 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks import scenarios
 from benchmarks.harness import REPO, median
-from benchmarks.scenarios import SIZES, Result, run_all
+from benchmarks.scenarios import SIZES, Result
+from benchmarks.sql import ROWS as SQL_ROWS
+from benchmarks.sql import sql_to_csv
 
 __all__ = ["lessons", "main", "render"]
 
@@ -117,6 +121,32 @@ def lessons(notes: str) -> list[str]:
         if inside:
             lines.append("#" + line if heading else line)
     return [*lines, ""]
+
+
+def run_all(size_name: str, repeat: int, latency_ms: int, only: set[str] | None = None) -> list[Result]:
+    """Run every scenario (or those named in ``only``) and return their results in the document's order."""
+    size = SIZES[size_name]
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        steps: list[tuple[str, Callable[[], list[Result]]]] = [
+            ("cold", lambda: [scenarios.cold_start(size, repeat, work)]),
+            ("import", lambda: scenarios.import_notebooks(size, repeat, work, 0)),
+            (
+                "import-latency",
+                lambda: scenarios.import_notebooks(size, repeat, work, latency_ms) if latency_ms else [],
+            ),
+            ("dbfs", lambda: scenarios.dbfs_transfers(size, repeat, work)),
+            ("runs", lambda: [scenarios.concurrent_runs(size, repeat, work)]),
+            ("capacity", lambda: [scenarios.capacity(size, repeat, work)]),
+            ("sql", lambda: [sql_to_csv(SQL_ROWS[size_name], repeat, work)]),
+        ]
+        for name, step in steps:
+            if only and name not in only:
+                continue
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            results.extend(step())
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from benchmarks.datafiles import sha256, write_file
 from benchmarks.harness import BIN, TOKEN, Emulator, Sample, Side, child_env, median, run_timed, serving
 
-__all__ = ["SIZES", "Result", "Size", "run_all"]
+__all__ = ["SIZES", "Result", "Size", "alternate"]
 
 SDK = Path(__file__).resolve().parent / "sdk"
 OURS = Path(__file__).resolve().parent / "ours"
@@ -63,7 +62,7 @@ def _sdk(script: str, *args: str) -> list[str]:
     return [sys.executable, str(SDK / script), *args]
 
 
-def _alternate(
+def alternate(
     repeat: int, sides: list[tuple[Side, Callable[[int], Sample]]], emulator: Emulator | None = None
 ) -> None:
     """Run every side once per round, in turn; record the samples and, with an emulator, request counts.
@@ -91,7 +90,7 @@ def cold_start(size: Size, repeat: int, work: Path) -> Result:
         for _ in range(min(size.cold_rounds, 2)):
             run_timed(_brickbook("jobs.list", "-o", "json"), env)
             run_timed(_sdk("jobs_list.py"), env)
-        _alternate(
+        alternate(
             max(repeat, size.cold_rounds),
             [
                 (ours, lambda _: run_timed(_brickbook("jobs.list", "-o", "json"), env)),
@@ -137,7 +136,7 @@ def import_notebooks(size: Size, repeat: int, work: Path, latency_ms: int) -> li
             return run
 
         dest = "/Shared/bench"
-        _alternate(
+        alternate(
             repeat,
             [
                 (
@@ -157,7 +156,7 @@ def import_notebooks(size: Size, repeat: int, work: Path, latency_ms: int) -> li
             emu.call("POST", "/_emulator/rate-limits", {"preset": "realistic"})
         run_timed(_brickbook("workspace.import-dir", "--src", str(source), "--dest", dest), env)
         run_timed(_sdk("import_dir.py", str(source), dest + "-sdk", "1"), env)
-        _alternate(
+        alternate(
             repeat,
             [
                 (
@@ -208,7 +207,7 @@ def dbfs_transfers(size: Size, repeat: int, work: Path) -> list[Result]:
 
         ours_path, sdk_path = "dbfs:/bench/ours.bin", "/bench/sdk.bin"
         cp = _brickbook("fs.cp", "--overwrite", "-o", "json", "--src")
-        _alternate(
+        alternate(
             repeat,
             [
                 (up_ours, lambda _: run_timed([*cp, str(source), "--dest", ours_path], env)),
@@ -216,7 +215,7 @@ def dbfs_transfers(size: Size, repeat: int, work: Path) -> list[Result]:
             ],
             emu,
         )
-        _alternate(
+        alternate(
             repeat,
             [
                 (
@@ -292,7 +291,7 @@ def concurrent_runs(size: Size, repeat: int, work: Path) -> Result:
 
             return run
 
-        _alternate(
+        alternate(
             repeat,
             [
                 (ours, measured(ours, [sys.executable, str(OURS / "runs.py"), job_id, str(n)])),
@@ -344,32 +343,3 @@ def capacity(size: Size, repeat: int, work: Path) -> Result:
         [load],
         [f"requests/s per round: {', '.join(f'{r:.0f}' for r in rates)}; median {median(rates):.0f}"],
     )
-
-
-def run_all(size_name: str, repeat: int, latency_ms: int, only: set[str] | None = None) -> list[Result]:
-    """Run every scenario (or those named in ``only``) and return their results in the document's order."""
-    from benchmarks.sql import ROWS as SQL_ROWS
-    from benchmarks.sql import sql_to_csv
-
-    size = SIZES[size_name]
-    results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        work = Path(tmp)
-        steps: list[tuple[str, Callable[[], list[Result]]]] = [
-            ("cold", lambda: [cold_start(size, repeat, work)]),
-            ("import", lambda: import_notebooks(size, repeat, work, 0)),
-            (
-                "import-latency",
-                lambda: import_notebooks(size, repeat, work, latency_ms) if latency_ms else [],
-            ),
-            ("dbfs", lambda: dbfs_transfers(size, repeat, work)),
-            ("runs", lambda: [concurrent_runs(size, repeat, work)]),
-            ("capacity", lambda: [capacity(size, repeat, work)]),
-            ("sql", lambda: [sql_to_csv(SQL_ROWS[size_name], repeat, work)]),
-        ]
-        for name, step in steps:
-            if only and name not in only:
-                continue
-            print(f"bench: {name} ...", file=sys.stderr, flush=True)
-            results.extend(step())
-    return results

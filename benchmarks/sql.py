@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from benchmarks.harness import BIN, Side, child_env, median, run_timed, serving
-
-if TYPE_CHECKING:
-    from benchmarks.scenarios import Result
+from benchmarks.scenarios import Result, alternate
 
 __all__ = ["ROWS", "sql_to_csv"]
 
@@ -37,8 +34,6 @@ def _count(path: Path) -> int:
 
 def sql_to_csv(rows: int, repeat: int, work: Path) -> Result:
     """Stream a ``rows``-row statement to CSV: brickbook's sql.execute against the SDK's chunk loop."""
-    from benchmarks.scenarios import Result, _alternate  # here: scenarios registers this module
-
     statement = _statement(rows)
     with serving() as emu:
         spec = {"name": "bench", "cluster_size": "2X-Small", "enable_serverless_compute": True}
@@ -62,7 +57,7 @@ def sql_to_csv(rows: int, repeat: int, work: Path) -> Result:
             Side("brickbook sql.execute --out -o csv"),
             Side("SDK script (execute_statement + chunks)"),
         )
-        _alternate(
+        alternate(
             repeat,
             [(ours, lambda _: run_timed(ours_argv, env)), (sdk, lambda _: run_timed(sdk_argv, env))],
             emu,
