@@ -258,6 +258,25 @@ class Client:
         """Run the retry loop around one call and log it once."""
         if idempotent is None:
             idempotent = is_idempotent(method, path, body)
+        return self._retried(
+            method,
+            path,
+            idempotent,
+            lambda: self._send(
+                method=method,
+                path=path,
+                query=query,
+                body=body,
+                raw_json=raw_json,
+                form=form,
+                basic_auth=basic_auth,
+            ),
+        )
+
+    def _retried(
+        self, method: str, path: str, idempotent: bool, attempt_once: Callable[[], httpx.Response]
+    ) -> httpx.Response:
+        """Run ``attempt_once`` under the retry policy; log the call once (``http.request``), either way."""
         started = self._clock()
         attempts = 0
 
@@ -278,15 +297,7 @@ class Client:
                 for attempt in retrying:
                     with attempt:
                         attempts += 1
-                        response = self._send(
-                            method=method,
-                            path=path,
-                            query=query,
-                            body=body,
-                            raw_json=raw_json,
-                            form=form,
-                            basic_auth=basic_auth,
-                        )
+                        response = attempt_once()
             except _TokenFetchFailed as failed:
                 # The token request ran its own retries and recorded its own attempts.
                 raise failed.error from failed.error.__cause__
@@ -477,58 +488,13 @@ class Client:
         method = method.upper()
         if idempotent is None:
             idempotent = is_idempotent(method, path, query)
-        started = self._clock()
-        attempts = 0
-
-        def on_retry(attempt: int, wait: float, error: BaseException) -> None:
-            self._log.warning(
-                "http.retry",
-                method=method,
-                path=path,
-                attempt=attempt,
-                wait_seconds=round(wait, 3),
-                reason=str(error),
-            )
-
-        response: httpx.Response | None = None
-        try:
-            try:
-                for attempt in self._policy.retrying(method=method, idempotent=idempotent, on_retry=on_retry):
-                    with attempt:
-                        attempts += 1
-                        response = self._raw_attempt(
-                            method, path, query=query, content=content, length=length, headers=headers
-                        )
-            except _TokenFetchFailed as failed:
-                raise failed.error from failed.error.__cause__
-            except BrickbookError as error:
-                error.attempts = attempts
-                if attempts == 1 and error.hint is None:
-                    hint = single_attempt_hint(error, method, idempotent, self.config.retry)
-                    if hint:
-                        error.with_hint(hint)
-                raise
-        except BrickbookError as error:
-            self._log.debug(
-                "http.request",
-                method=method,
-                path=path,
-                status=getattr(error, "http_status", None),
-                error_code=error.error_code,
-                attempts=error.attempts,
-                duration_ms=round((self._clock() - started) * 1000),
-                request_id=getattr(error, "request_id", None),
-            )
-            raise
-        assert response is not None
-        self._log.debug(
-            "http.request",
-            method=method,
-            path=path,
-            status=response.status_code,
-            attempts=attempts,
-            duration_ms=round((self._clock() - started) * 1000),
-            request_id=response.headers.get("x-request-id"),
+        response = self._retried(
+            method,
+            path,
+            idempotent,
+            lambda: self._raw_attempt(
+                method, path, query=query, content=content, length=length, headers=headers
+            ),
         )
         try:
             yield RawAnswer(
