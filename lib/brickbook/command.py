@@ -171,6 +171,18 @@ def describe_error(error: BaseException) -> str:
     return f"unexpected {type(error).__name__}: {error} (rerun with --debug and report this)"
 
 
+def _local_write_failure(error: Exception | KeyboardInterrupt) -> Exception | KeyboardInterrupt:
+    """A full or failing local disk under stdout (or a file written directly) is the user's: exit 2."""
+    from brickbook.localfs import WRITE_FAILURES
+
+    if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
+        from brickbook.output import discard_stdout
+
+        discard_stdout()  # it may be stdout that is full: the exit's own flush must not fail again
+        return UsageError(f"a local write failed: {error.strerror or error} (the output or a local file)")
+    return error
+
+
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -213,6 +225,7 @@ def _run(
     except (Exception, KeyboardInterrupt) as error:
         if isinstance(error, Exit | BrokenPipeError):  # a closed stdout is the console script's to handle
             raise
+        error = _local_write_failure(error)
         code = exit_code_for(error)
         message = redact(describe_error(error))
         if debug:
@@ -221,7 +234,7 @@ def _run(
             try:
                 sys.stdout.write(json.dumps(error_envelope(error, code, message)) + "\n")
                 sys.stdout.flush()
-            except BrokenPipeError:  # stdout is gone too: the failure, not the pipe, sets the exit code
+            except OSError:  # stdout is gone or full too: the failure, not stdout, sets the exit code
                 discard_stdout()
         raise Exit(f"error: {printable(message)}", code=code) from None
     finally:

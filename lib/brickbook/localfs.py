@@ -215,6 +215,21 @@ def make_dirs(directory: Path) -> None:
         raise UsageError(f"cannot create {printable(str(directory))}: {error.strerror or error}") from None
 
 
+# What the local system answers when a write cannot go on (full or read-only disk, quota, I/O error):
+# the user's to fix, one line and exit 2, never an "unexpected" exit 1.
+WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS})
+
+
+@contextlib.contextmanager
+def _write_failures(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in WRITE_FAILURES:
+            raise
+        raise UsageError(f"cannot write {printable(str(path))}: {error.strerror or error}") from None
+
+
 @contextlib.contextmanager
 def _in_place(target: _Target) -> Iterator[BinaryIO]:
     try:
@@ -244,7 +259,7 @@ def atomic_writer(
     """
     resolved = _resolve(target, within)
     if resolved.kind in ("stream", "block"):
-        with _in_place(resolved) as handle:
+        with _write_failures(target), _in_place(resolved) as handle:
             yield handle
         return
     path = resolved.path
@@ -260,7 +275,7 @@ def atomic_writer(
             os.fchmod(fd, 0o600)
         elif resolved.kind == "regular":
             os.fchmod(fd, resolved.mode)
-        with os.fdopen(fd, "wb") as handle:
+        with _write_failures(path), os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             (fsync or os.fsync)(handle.fileno())

@@ -382,6 +382,29 @@ def test_closed_stdout_exits_141_without_a_traceback(workspace_env: Emulator, tm
     assert "Traceback" not in stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_full_stdout_is_one_line_and_exit_2(workspace_env: Emulator, tmp_path: Path, output: str):
+    """stdout on a full disk (/dev/full): one clear line, exit 2, no traceback, in either output form."""
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 100_000)
+    assert run_cli("workspace.import", str(big), "/Shared/full.txt", "--format", "AUTO").exit_code == 0
+    env = {**os.environ, "DATABRICKS_HOST": workspace_env.url, "DATABRICKS_TOKEN": ADMIN_TOKEN}
+    with Path("/dev/full").open("wb") as full:
+        done = subprocess.run(
+            [script("brickbook"), "workspace.export", "/Shared/full.txt", "-o", output],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert "error: a local write failed: No space left on device" in stderr
+
+
 def test_invoke_config_file_sets_retry_settings(workspace_env: Emulator, tmp_path: Path):
     """A `brickbook:` section in ~/.invoke.yaml sets the retry budget (here: two attempts)."""
     (tmp_path / ".invoke.yaml").write_text("brickbook:\n  max_attempts: 2\n")

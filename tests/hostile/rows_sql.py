@@ -54,6 +54,7 @@ ROWS = [
         setup=_write("q.sql", b"SELECT 2"),
     ),
     Row("sql-execute-blank", ["sql.execute", "   \n", *W], 2, r"^error: the statement is empty"),
+    Row("sql-execute-empty", ["sql.execute", "", *W], 2, r"^error: the statement is empty"),
     Row(
         "sql-execute-file-missing",
         ["sql.execute", "--file", "nope.sql", *W],

@@ -91,6 +91,24 @@ def test_a_failed_write_keeps_the_old_content_and_no_temporary_file(tmp_path: Pa
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_device_is_one_clear_line_not_an_unexpected_error():
+    """ENOSPC while writing (here /dev/full, a stream) is a UsageError naming the target, exit 2."""
+    with pytest.raises(UsageError, match=r"cannot write '/dev/full': No space left on device"):
+        write_atomically(Path("/dev/full"), b"x" * 100_000)
+
+
+def test_a_write_failure_in_a_regular_file_leaves_nothing_and_says_why(tmp_path: Path):
+    """A disk that fills up mid-write: one clear line, the old content kept, no temporary file left."""
+    target = tmp_path / "out.csv"
+    target.write_bytes(b"old")
+    with pytest.raises(UsageError, match="No space left on device"), atomic_writer(target) as handle:
+        handle.write(b"new")
+        raise OSError(28, "No space left on device")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
 def test_parents_are_created(tmp_path: Path):
     """Missing parent folders are created."""
     write_atomically(tmp_path / "a" / "b" / "c.txt", b"c")

@@ -105,7 +105,9 @@ def read_statement(statement: str | None, file: str | None, *, option: str = "--
     from pathlib import Path
 
     statement = statement or None  # left out on the command line: ""
-    if (statement is None) == (file is None):
+    if statement is None and file is None:
+        raise UsageError('the statement is empty: give it inline ("SELECT ...") or with --file FILE')
+    if statement is not None and file is not None:
         raise UsageError('give the statement either inline ("SELECT ...") or with --file FILE, not both')
     if file is not None:
         try:
