@@ -166,3 +166,10 @@ def test_unknown_page_token_is_invalid(emu: Emu):
     """A page token the emulator did not issue is 400 INVALID_PARAMETER_VALUE."""
     response = emu.post(f"{M}/experiments/search", json={"page_token": "bogus"})
     assert_error(response, 400, "INVALID_PARAMETER_VALUE", "page token")
+
+
+def test_numeric_experiment_id_in_a_body_is_read_as_a_string(emu: Emu):
+    """runs/create accepts experiment_id as a JSON number, as MLflow's proto parsing does."""
+    experiment_id = experiment(emu, "exp")
+    answer = ok(emu.post(f"{M}/runs/create", json={"experiment_id": int(experiment_id)}))
+    assert answer["run"]["info"]["experiment_id"] == experiment_id

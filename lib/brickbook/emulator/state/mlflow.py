@@ -180,6 +180,8 @@ class MlflowState:
         return experiment_id
 
     def get_experiment(self, experiment_id: object) -> dict[str, Any]:
+        if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
+            experiment_id = str(experiment_id)  # the proto field is a string; JSON numbers parse into it
         key = _text("experiment_id", experiment_id, 64)
         record = self._store.get(EXPERIMENT_KIND, key)
         if record is None:
