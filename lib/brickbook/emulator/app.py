@@ -30,6 +30,7 @@ from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.repos import ReposArea
+from brickbook.emulator.routes.scim import ScimArea
 from brickbook.emulator.routes.secrets import SecretsArea
 from brickbook.emulator.routes.statements import StatementsArea
 from brickbook.emulator.routes.tokens import TokensArea
@@ -58,6 +59,7 @@ AREAS: tuple[AreaFactory, ...] = (
     WarehousesArea,
     StatementsArea,  # SQL statements and query history on the shared engine (sql/)
     UnityArea,
+    ScimArea,  # SCIM users, groups, service principals; group membership for every access check
 )
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
