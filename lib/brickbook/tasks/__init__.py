@@ -14,7 +14,7 @@ from invoke.collection import Collection
 
 __all__ = ["AREAS", "collection", "namespace"]
 
-AREAS = ("auth", "clusters", "emulator", "fs", "jobs", "repos", "secrets", "sql", "uc", "workspace")
+AREAS = ("auth", "clusters", "emulator", "fs", "iam", "jobs", "repos", "secrets", "sql", "uc", "workspace")
 
 
 def collection(area: str) -> Collection:
