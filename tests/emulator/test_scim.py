@@ -209,3 +209,19 @@ def test_adding_to_admins_makes_a_workspace_admin(emu: Emu):
     admins = ok(emu.get(f"{SCIM}/Groups", params={"filter": 'displayName eq "admins"'}))["Resources"][0]["id"]
     add_member(emu, admins, user_id(emu, ALICE))
     ok(emu.post(f"{SCIM}/Groups", json={"displayName": "by-alice"}, token=ALICE_TOKEN), 201)
+
+
+def test_reset_forgets_groups_and_seeds_again(emu: Emu):
+    """After a control-API reset created groups and memberships are gone and the seed is back."""
+    ok(emu.post("/api/2.0/secrets/scopes/create", json={"scope": "etl"}))
+    make_group(emu, "readers", user_id(emu, ALICE))
+    assert emu.control("POST", "reset").status_code == 200
+    assert names(emu, "Groups", "displayName") == ["admins", "users"]
+    ok(emu.post("/api/2.0/secrets/scopes/create", json={"scope": "etl"}))
+    ok(
+        emu.post(
+            "/api/2.0/secrets/acls/put", json={"scope": "etl", "principal": "readers", "permission": "READ"}
+        )
+    )
+    denied = emu.get("/api/2.0/secrets/list", params={"scope": "etl"}, token=ALICE_TOKEN)
+    assert denied.status_code == 403

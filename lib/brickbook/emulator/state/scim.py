@@ -106,13 +106,13 @@ class ScimState:
         self._settings = settings
         self._lock = threading.Lock()
         self._memberships: dict[str, tuple[str, ...]] | None = None
+        self._generation = 0  # bumped by every write, so a table built meanwhile is not kept
 
     # -- seeding and the membership cache -------------------------------------------------------
 
     def forget(self) -> None:
         """Drop cached memberships (the store was reset; it is seeded again on next use)."""
-        with self._lock:
-            self._memberships = None
+        self._changed()
 
     def _seed(self) -> None:
         if self._store.get(_SEED_KIND, _SEED_KEY) is not None:
@@ -140,12 +140,13 @@ class ScimState:
     def groups_of(self, name: str) -> tuple[str, ...]:
         """The group names a user name or application id belongs to, directly or through groups."""
         with self._lock:
-            cached = self._memberships
+            cached, generation = self._memberships, self._generation
         if cached is None:  # built outside our lock: the store has its own, never taken the other way
             self._seed()
             cached = self._build_memberships()
             with self._lock:
-                self._memberships = cached
+                if generation == self._generation:
+                    self._memberships = cached
         return cached.get(name, ())
 
     def _build_memberships(self) -> dict[str, tuple[str, ...]]:
@@ -170,6 +171,7 @@ class ScimState:
     def _changed(self) -> None:
         with self._lock:
             self._memberships = None
+            self._generation += 1
 
     # -- reads ----------------------------------------------------------------------------------
 
