@@ -31,6 +31,7 @@ from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.mlflow import MlflowArea
 from brickbook.emulator.routes.repos import ReposArea
+from brickbook.emulator.routes.scim import ScimArea
 from brickbook.emulator.routes.secrets import SecretsArea
 from brickbook.emulator.routes.statements import StatementsArea
 from brickbook.emulator.routes.tokens import TokensArea
@@ -60,6 +61,7 @@ AREAS: tuple[AreaFactory, ...] = (
     StatementsArea,  # SQL statements and query history on the shared engine (sql/)
     UnityArea,
     MlflowArea,
+    ScimArea,  # SCIM users, groups, service principals; group membership for every access check
 )
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

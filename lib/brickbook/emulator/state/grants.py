@@ -1,7 +1,7 @@
 """Grants: which principal holds which privileges on which securable. One model for every area.
 
-- Principals are user names and group names. A ``Principal`` (state/identity.py, which decides group
-  membership) acts as its user name and each of its groups: ``memberships(principal)``.
+- Principals are user names and group names. A ``Principal`` (state/identity.py, its groups taken from
+  the SCIM groups of state/scim.py) acts as its user name and each of its groups: ``memberships(principal)``.
 - A securable is a string key chosen by the area that owns it (``"secret_scope:etl"``,
   ``"catalog:main"``, ``"schema:main.default"``...). ``Grants`` keeps a set of privileges per
   (securable, principal) in the store (kind ``grant``, key the securable, value

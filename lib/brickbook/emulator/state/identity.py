@@ -49,6 +49,8 @@ class Principal:
     service_principal: bool = False
     # True for notebook context tokens: the caller is code running inside a notebook on a cluster.
     in_notebook: bool = False
+    # Workspace groups (SCIM) the principal is in besides the built-in ``admins`` / ``users``.
+    member_of: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -60,7 +62,7 @@ class Principal:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        return ("admins",) if self.is_admin else ("users",)
+        return ("admins" if self.is_admin else "users", *self.member_of)
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,30 @@ class Identity:
         self._by_digest = {_digest(settings.admin_token): Principal(settings.admin_user, is_admin=True)}
         for name, token in settings.users.items():
             self._by_digest[_digest(token)] = Principal(name, is_admin=False)
+        self._groups_of: Callable[[str], tuple[str, ...]] | None = None
+
+    def use_groups(self, groups_of: Callable[[str], tuple[str, ...]]) -> None:
+        """Take group membership from ``groups_of`` (the SCIM groups): user name -> group names.
+
+        A principal in the ``admins`` group is a workspace admin; other groups join ``member_of``.
+        """
+        self._groups_of = groups_of
+
+    def _with_groups(self, principal: Principal | None) -> Principal | None:
+        if principal is None or self._groups_of is None:
+            return principal
+        groups = self._groups_of(principal.user_name)
+        extra = tuple(g for g in groups if g not in ("admins", "users"))
+        is_admin = principal.is_admin or "admins" in groups
+        if not extra and is_admin == principal.is_admin:
+            return principal
+        return replace(principal, is_admin=is_admin, member_of=extra)
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal behind a bearer token, or None if it is unknown, expired or revoked."""
+        return self._with_groups(self._authenticate(token))
+
+    def _authenticate(self, token: str) -> Principal | None:
         digest = _digest(token)
         if digest in self._by_digest:
             return self._by_digest[digest]
@@ -101,7 +124,9 @@ class Identity:
 
     def principal(self, user_name: str) -> Principal:
         """The principal named ``user_name``; a name no token stands for is a plain user (no admin)."""
-        return self._principal_named(user_name) or Principal(user_name, is_admin=False)
+        found = self._with_groups(self._principal_named(user_name) or Principal(user_name, is_admin=False))
+        assert found is not None
+        return found
 
     def _principal_named(self, user_name: str) -> Principal | None:
         if user_name in self._clients:
