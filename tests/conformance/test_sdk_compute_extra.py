@@ -1,0 +1,51 @@
+"""The official databricks-sdk (0.162.0) drives cluster events, instance pools and cluster policies, unchanged."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.compute import EventType, GetEventsOrder
+
+from tests.emulator.harness import ADMIN, ADMIN_TOKEN, Emu, serving
+
+SPARK = "15.4.x-scala2.12"
+NODE = "i3.xlarge"
+
+
+@pytest.fixture(scope="module")
+def compute_emu() -> Iterator[Emu]:
+    with serving() as emu:
+        yield emu
+
+
+@pytest.fixture
+def w(compute_emu: Emu, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> WorkspaceClient:
+    """A PAT client for the admin, with no Databricks setting leaking in from the machine."""
+    for name in list(os.environ):
+        if name.startswith(("DATABRICKS_", "ARM_", "GOOGLE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no-such-databrickscfg"))
+    assert compute_emu.control("POST", "reset").status_code == 200
+    return WorkspaceClient(host=compute_emu.url, token=ADMIN_TOKEN)
+
+
+def test_events_iterates_every_page(w: WorkspaceClient, compute_emu: Emu):
+    """w.clusters.events follows next_page to the end; filters and order reach the emulator."""
+    cluster_id = str(w.clusters.create(spark_version=SPARK, node_type_id=NODE, num_workers=1).cluster_id)
+    compute_emu.clock.advance(1)
+    for _ in range(30):
+        w.clusters.pin(cluster_id)
+        w.clusters.unpin(cluster_id)
+    every = list(w.clusters.events(cluster_id, limit=7))
+    assert len(every) == 62
+    assert every[-1].type == EventType.CREATING and every[-1].details.user == ADMIN
+    oldest_first = list(
+        w.clusters.events(cluster_id, order=GetEventsOrder.ASC, event_types=[EventType.RUNNING])
+    )
+    assert [event.type for event in oldest_first] == [EventType.RUNNING]
+    assert oldest_first[0].details.current_num_workers == 1
