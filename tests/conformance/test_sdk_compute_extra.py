@@ -1,4 +1,4 @@
-"""The official databricks-sdk (0.162.0) drives cluster events, instance pools and cluster policies, unchanged."""
+"""The official databricks-sdk (0.162.0) drives cluster events, instance pools and cluster policies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The emulator's ``clusters/events``: every lifecycle change is an event, filtered and paged as the service does."""
+"""The emulator's ``clusters/events``: every lifecycle change is an event, filtered and paged."""
 
 from __future__ import annotations
 
