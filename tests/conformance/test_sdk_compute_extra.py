@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.service.compute import EventType, GetEventsOrder
+from databricks.sdk.errors import InvalidParameterValue, ResourceDoesNotExist
+from databricks.sdk.service.compute import EventType, GetEventsOrder, InstancePoolState
 
 from tests.emulator.harness import ADMIN, ADMIN_TOKEN, Emu, serving
 
@@ -49,3 +50,30 @@ def test_events_iterates_every_page(w: WorkspaceClient, compute_emu: Emu):
     )
     assert [event.type for event in oldest_first] == [EventType.RUNNING]
     assert oldest_first[0].details.current_num_workers == 1
+
+
+def test_instance_pools_round_trip(w: WorkspaceClient):
+    """w.instance_pools create/get/list/edit/delete; a cluster takes its nodes from the pool."""
+    created = w.instance_pools.create(instance_pool_name="sdk-pool", node_type_id=NODE, min_idle_instances=2)
+    pool_id = str(created.instance_pool_id)
+    got = w.instance_pools.get(pool_id)
+    assert (got.instance_pool_name, got.node_type_id, got.state) == (
+        "sdk-pool",
+        NODE,
+        InstancePoolState.ACTIVE,
+    )
+    assert got.stats is not None and got.stats.idle_count == 2
+    assert [p.instance_pool_id for p in w.instance_pools.list()] == [pool_id]
+    w.instance_pools.edit(pool_id, "sdk-pool-2", NODE, max_capacity=10)
+    assert w.instance_pools.get(pool_id).max_capacity == 10
+    cluster_id = str(
+        w.clusters.create(spark_version=SPARK, instance_pool_id=pool_id, num_workers=1).cluster_id
+    )
+    assert w.clusters.get(cluster_id).node_type_id == NODE
+    with pytest.raises(InvalidParameterValue, match="Node type nope is not supported"):
+        w.instance_pools.create(instance_pool_name="bad", node_type_id="nope")
+    w.instance_pools.delete(pool_id)
+    with pytest.raises(ResourceDoesNotExist):
+        w.instance_pools.get(pool_id)
+    with pytest.raises(InvalidParameterValue, match="does not exist"):
+        w.clusters.create(spark_version=SPARK, instance_pool_id=pool_id, num_workers=1)

@@ -32,6 +32,7 @@ from brickbook.emulator.state.cluster_specs import validate_spec
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.lifecycle import Lifecycle, Transition
+from brickbook.emulator.state.pools import check_cluster_pools
 from brickbook.emulator.state.store import Store
 
 __all__ = ["ClustersState"]
@@ -188,6 +189,7 @@ class ClustersState:
     def create(self, spec: dict[str, Any], creator: str, *, source: str = "API") -> str:
         """``clusters/create``: validate, store as PENDING, return the new cluster id."""
         validate_spec(spec)
+        pool_node = check_cluster_pools(self._store, spec)
         now = self._clock()
         stamp = time.strftime("%m%d-%H%M%S", time.gmtime(now))
         suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
@@ -200,6 +202,7 @@ class ClustersState:
             "cluster_source": source,
             "fail_start": str((config.get("spark_conf") or {}).get(FAIL_START_CONF, "")).lower() == "true",
             "pinned": False,
+            **({"pool_node_type_id": pool_node} if pool_node else {}),
         }
         self._start(record, now, "CREATING", creator)
         with self._store.transaction():
@@ -247,6 +250,9 @@ class ClustersState:
             if record["state"] not in ("RUNNING", "TERMINATED"):
                 raise self._unexpected(record)
             validate_spec(spec)
+            pool_node = check_cluster_pools(self._store, spec)
+            record.pop("pool_node_type_id", None)
+            record.update({"pool_node_type_id": pool_node} if pool_node else {})
             previous, record["spec"] = record["spec"], {k: v for k, v in spec.items() if k not in _NOT_CONFIG}
             changes = {"attributes": dict(record["spec"]), "previous_attributes": previous}
             record_event(record, "EDITED", self._clock(), user=caller.user_name, **changes)
@@ -379,8 +385,10 @@ class ClustersState:
                 "ClusterId": record["cluster_id"],
             },
         }
-        if spec.get("node_type_id") and "driver_node_type_id" not in spec:
-            details["driver_node_type_id"] = spec["node_type_id"]
+        if record.get("pool_node_type_id"):
+            details["node_type_id"] = record["pool_node_type_id"]
+        if details.get("node_type_id") and "driver_node_type_id" not in spec:
+            details["driver_node_type_id"] = details["node_type_id"]
         for key in ("terminated_time", "termination_reason", "last_restarted_time"):
             if key in record:
                 details[key] = record[key]
@@ -389,7 +397,7 @@ class ClustersState:
         if record["state"] == "RUNNING":
             details["spark_context_id"] = int(record["since"] * 1000) % 10**12
             details["jdbc_port"] = 10000
-            node = NODE_TYPES.get(spec.get("node_type_id", ""))
+            node = NODE_TYPES.get(details.get("node_type_id", ""))
             if node is not None:
                 count = 1 + _workers(spec)
                 details["cluster_memory_mb"] = node["memory_mb"] * count
