@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,3 +78,32 @@ def test_instance_pools_round_trip(w: WorkspaceClient):
         w.instance_pools.get(pool_id)
     with pytest.raises(InvalidParameterValue, match="does not exist"):
         w.clusters.create(spark_version=SPARK, instance_pool_id=pool_id, num_workers=1)
+
+
+def test_cluster_policies_round_trip_and_refusal(w: WorkspaceClient):
+    """w.cluster_policies create/get/list/edit/delete; a cluster that breaks its policy is refused."""
+    rules = {
+        "autotermination_minutes": {"type": "range", "maxValue": 60},
+        "spark_version": {"type": "fixed", "value": SPARK},
+    }
+    policy_id = str(w.cluster_policies.create(name="sdk-policy", definition=json.dumps(rules)).policy_id)
+    got = w.cluster_policies.get(policy_id)
+    assert (got.name, got.creator_user_name, json.loads(str(got.definition))) == ("sdk-policy", ADMIN, rules)
+    assert [p.policy_id for p in w.cluster_policies.list()] == [policy_id]
+    with pytest.raises(InvalidParameterValue, match="Validation failed for autotermination_minutes"):
+        w.clusters.create(
+            spark_version=SPARK,
+            node_type_id=NODE,
+            num_workers=1,
+            autotermination_minutes=120,
+            policy_id=policy_id,
+        )
+    ok = w.clusters.create(
+        spark_version=SPARK, node_type_id=NODE, num_workers=1, autotermination_minutes=30, policy_id=policy_id
+    )
+    assert w.clusters.get(str(ok.cluster_id)).policy_id == policy_id
+    w.cluster_policies.edit(policy_id, name="sdk-policy-2", definition="{}")
+    assert w.cluster_policies.get(policy_id).name == "sdk-policy-2"
+    w.cluster_policies.delete(policy_id)
+    with pytest.raises(ResourceDoesNotExist):
+        w.cluster_policies.get(policy_id)

@@ -29,6 +29,7 @@ from brickbook.emulator.routes.control import ControlPlane, ControlRoutes
 from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
+from brickbook.emulator.routes.policies import PoliciesArea
 from brickbook.emulator.routes.pools import PoolsArea
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.secrets import SecretsArea
@@ -55,6 +56,7 @@ AREAS: tuple[AreaFactory, ...] = (
     ReposArea,
     ClustersArea,
     PoolsArea,
+    PoliciesArea,
     SecretsArea,
     JobsArea,
     WarehousesArea,

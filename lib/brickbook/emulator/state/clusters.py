@@ -32,6 +32,7 @@ from brickbook.emulator.state.cluster_specs import validate_spec
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.lifecycle import Lifecycle, Transition
+from brickbook.emulator.state.policies import check_cluster_policy
 from brickbook.emulator.state.pools import check_cluster_pools
 from brickbook.emulator.state.store import Store
 
@@ -187,7 +188,8 @@ class ClustersState:
     # -- API operations -------------------------------------------------------------------------
 
     def create(self, spec: dict[str, Any], creator: str, *, source: str = "API") -> str:
-        """``clusters/create``: validate, store as PENDING, return the new cluster id."""
+        """``clusters/create``: apply its policy, validate, store as PENDING, return the new cluster id."""
+        spec = check_cluster_policy(self._store, spec)
         validate_spec(spec)
         pool_node = check_cluster_pools(self._store, spec)
         now = self._clock()
@@ -249,6 +251,7 @@ class ClustersState:
             self._not_for_job_clusters(record, "edited")
             if record["state"] not in ("RUNNING", "TERMINATED"):
                 raise self._unexpected(record)
+            spec = check_cluster_policy(self._store, spec)
             validate_spec(spec)
             pool_node = check_cluster_pools(self._store, spec)
             record.pop("pool_node_type_id", None)
