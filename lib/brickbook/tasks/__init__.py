@@ -14,7 +14,20 @@ from invoke.collection import Collection
 
 __all__ = ["AREAS", "collection", "namespace"]
 
-AREAS = ("auth", "clusters", "emulator", "fs", "jobs", "repos", "secrets", "sql", "uc", "workspace")
+AREAS = (
+    "auth",
+    "clusters",
+    "emulator",
+    "fs",
+    "jobs",
+    "policies",
+    "pools",
+    "repos",
+    "secrets",
+    "sql",
+    "uc",
+    "workspace",
+)
 
 
 def collection(area: str) -> Collection:
