@@ -11,7 +11,7 @@ from typing import Any
 from brickbook.emulator.errors import invalid
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES, is_known_spark_version
 
-__all__ = ["MAX_CUSTOM_TAGS", "validate_spec"]
+__all__ = ["MAX_CUSTOM_TAGS", "validate_spec", "worker_count"]
 
 MAX_CUSTOM_TAGS = 45
 MAX_SSH_KEYS = 10
@@ -70,3 +70,8 @@ def validate_spec(spec: dict[str, Any]) -> None:
     _check_size(spec)
     _check_nodes(spec)
     _check_limits(spec)
+
+
+def worker_count(spec: dict[str, Any]) -> int:
+    """The workers a spec asks for: ``num_workers``, or autoscale's ``min_workers`` (0 if neither)."""
+    return int(spec.get("num_workers") or (spec.get("autoscale") or {}).get("min_workers") or 0)

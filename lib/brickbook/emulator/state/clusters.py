@@ -12,6 +12,9 @@ Permissions (state/access.py): the creator and admins hold CAN_MANAGE; start, re
 (terminate) need CAN_RESTART, edit, resize, permanent-delete, pin and unpin CAN_MANAGE. Reads are open
 to every user. Each API operation takes the calling ``Principal`` first.
 
+Every change is also an event in the record's log (state/cluster_events.py); a spec is checked by
+state/cluster_specs.py, against its instance pool (state/pools.py) and its policy (state/policies.py).
+
 Error fidelity: an unknown cluster is 400 INVALID_PARAMETER_VALUE "Cluster <id> does not exist" on every
 call (the SDK overrides it to ResourceDoesNotExist on ``get``); a call in the wrong state is 400
 INVALID_STATE "Cluster <id> is in unexpected state Running." as the real service words it.
@@ -28,7 +31,7 @@ from typing import Any
 from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.access import CLUSTER, owned, require
 from brickbook.emulator.state.cluster_events import query_events, record_event
-from brickbook.emulator.state.cluster_specs import validate_spec
+from brickbook.emulator.state.cluster_specs import validate_spec, worker_count
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.lifecycle import Lifecycle, Transition
@@ -61,10 +64,6 @@ _STEP_MESSAGES = {
 
 def _ms(seconds: float) -> int:
     return int(seconds * 1000)
-
-
-def _workers(spec: dict[str, Any]) -> int:
-    return int(spec.get("num_workers") or (spec.get("autoscale") or {}).get("min_workers") or 0)
 
 
 class ClustersState:
@@ -115,7 +114,7 @@ class ClustersState:
         if step.target == "RUNNING":
             if step.source == "RESTARTING":
                 record["last_restarted_time"] = _ms(step.at)
-            workers = _workers(record["spec"])
+            workers = worker_count(record["spec"])
             if step.source == "RESIZING":
                 sizes = {"current_num_workers": workers, "target_num_workers": workers}
                 record_event(record, "UPSIZE_COMPLETED", step.at, **sizes)
@@ -298,7 +297,10 @@ class ClustersState:
             spec = {k: v for k, v in record["spec"].items() if k not in ("num_workers", "autoscale")}
             spec.update({"num_workers": num_workers} if autoscale is None else {"autoscale": autoscale})
             validate_spec(spec)
-            sizes = {"current_num_workers": _workers(record["spec"]), "target_num_workers": _workers(spec)}
+            sizes = {
+                "current_num_workers": worker_count(record["spec"]),
+                "target_num_workers": worker_count(spec),
+            }
             record["spec"] = spec
             self._enter(record, "RESIZING", self._clock())
             record_event(record, "RESIZING", self._clock(), user=caller.user_name, **sizes)
@@ -402,7 +404,7 @@ class ClustersState:
             details["jdbc_port"] = 10000
             node = NODE_TYPES.get(details.get("node_type_id", ""))
             if node is not None:
-                count = 1 + _workers(spec)
+                count = 1 + worker_count(spec)
                 details["cluster_memory_mb"] = node["memory_mb"] * count
                 details["cluster_cores"] = node["num_cores"] * count
         return details
