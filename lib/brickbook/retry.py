@@ -74,6 +74,7 @@ IDEMPOTENT_MUTATIONS: tuple[tuple[str, re.Pattern[str], Callable[[Mapping[str, A
     ("POST", re.compile(_API + r"jobs/runs/cancel(-all)?$"), _always),
     ("POST", re.compile(_API + r"jobs/(reset|update)$"), _always),
     ("POST", re.compile(_API + r"clusters/(delete|resize|edit)$"), _always),
+    ("POST", re.compile(_API + r"clusters/events$"), _always),  # a read, sent as POST
     # Workspace import with overwrite replaces the object with the same content again. Without it a
     # second copy is refused RESOURCE_ALREADY_EXISTS: not resent here (``brickbook.ops.workspace``
     # resends a create whose answer was lost and settles that refusal by comparing the content).

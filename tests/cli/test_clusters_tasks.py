@@ -10,9 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.conftest import Emulator, run_cli
+from tests.conftest import ADMIN_TOKEN, Emulator, run_cli
 from tests.fakes import FakeTime
 
 SPEC: dict[str, Any] = {
@@ -336,3 +337,35 @@ def test_spark_versions_prints_keys_and_names(time_: FakeTime):
     result = run_cli("clusters.spark-versions")
     assert result.exit_code == 0, result.stderr
     assert "15.4.x-scala2.12" in result.stdout and "15.4 LTS" in result.stdout
+
+
+def test_events_lists_every_page_newest_first_with_filters(time_: FakeTime):
+    """clusters.events follows every page; --type filters, --limit stops, -o text is a table."""
+    cluster_id = running_cluster(time_)
+    with httpx.Client(
+        base_url=time_.emulator.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as http:
+        for _ in range(520):  # more than one page of 500
+            assert http.post("/api/2.1/clusters/pin", json={"cluster_id": cluster_id}).status_code == 200
+    every = cli_json("clusters.events", cluster_id)
+    assert len(every) == 522
+    assert len(posts(time_.emulator, "events")) == 2
+    assert [e["type"] for e in every[-2:]] == ["RUNNING", "CREATING"]
+    assert [e["type"] for e in cli_json("clusters.events", cluster_id, "--type", "running")] == ["RUNNING"]
+    assert len(cli_json("clusters.events", cluster_id, "--limit", "3")) == 3
+    text = run_cli("clusters.events", cluster_id, "--type", "CREATING")
+    assert text.exit_code == 0, text.stderr
+    assert "CREATING" in text.stdout and "TYPE" in text.stdout
+
+
+def test_events_refuses_bad_input_before_any_request(time_: FakeTime):
+    for args, text in [
+        (["not an id"], "CLUSTER_ID must be a cluster id"),
+        (["0000-000000-abcdefgh", "--type", "RUN NING"], "--type must be an event type"),
+        (["0000-000000-abcdefgh", "--limit", "0"], "--limit must be between 1 and 1000000"),
+        (["0000-000000-abcdefgh", "--since", "last tuesday"], "--since must be a duration"),
+    ]:
+        result = run_cli("clusters.events", *args)
+        assert result.exit_code == 2, result.stderr
+        assert text in result.stderr
+    assert posts(time_.emulator, "events") == []

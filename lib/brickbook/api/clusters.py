@@ -23,6 +23,7 @@ __all__ = [
     "create",
     "delete",
     "edit",
+    "events",
     "get",
     "list_",
     "list_node_types",
@@ -175,6 +176,34 @@ def list_(client: Client, *, states: Iterable[str] = (), page_size: int = 100) -
         query["filter_by"] = {"cluster_states": wanted}
     for item in client.paginate(f"{BASE}/list", items_key="clusters", query=query):
         yield ClusterDetails.from_api(item)
+
+
+def events(
+    client: Client,
+    cluster_id: str,
+    *,
+    event_types: Iterable[str] = (),
+    start_time: int | None = None,
+    page_limit: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """Yield a cluster's events, newest first, every page: ``POST clusters/events``.
+
+    Each answer's ``next_page`` is the request for the next page (offset paging, at most 500 a page);
+    ``start_time`` is epoch ms.
+    """
+    body: dict[str, Any] = {"cluster_id": cluster_id, "order": "DESC", "limit": page_limit}
+    wanted = [event_types] if isinstance(event_types, str) else [str(t) for t in event_types]
+    if wanted:
+        body["event_types"] = wanted
+    if start_time is not None:
+        body["start_time"] = start_time
+    while True:
+        answer = client.post(f"{BASE}/events", body)
+        yield from answer.get("events") or []
+        following = answer.get("next_page")
+        if not following or not answer.get("events"):
+            return
+        body = dict(following)
 
 
 def list_node_types(client: Client) -> list[dict[str, Any]]:

@@ -30,6 +30,8 @@ from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.mlflow import MlflowArea
+from brickbook.emulator.routes.policies import PoliciesArea
+from brickbook.emulator.routes.pools import PoolsArea
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.scim import ScimArea
 from brickbook.emulator.routes.secrets import SecretsArea
@@ -55,6 +57,8 @@ AREAS: tuple[AreaFactory, ...] = (
     WorkspaceArea,
     ReposArea,
     ClustersArea,
+    PoolsArea,
+    PoliciesArea,
     SecretsArea,
     JobsArea,
     WarehousesArea,

@@ -22,6 +22,8 @@ AREAS = (
     "iam",
     "jobs",
     "mlflow",
+    "policies",
+    "pools",
     "repos",
     "secrets",
     "sql",

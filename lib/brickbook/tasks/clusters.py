@@ -7,11 +7,14 @@ Waits have no hidden cap: ``--timeout`` sets one (exit 8); a cluster that fails 
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from brickbook.command import Invocation, command
 from brickbook.errors import UsageError
+from brickbook.options import shown
 from brickbook.output import render_table, render_text
+from brickbook.redaction import redact
 
 if TYPE_CHECKING:
     from brickbook.api.clusters import ClusterDetails
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "create",
     "delete",
+    "events",
     "get",
     "list_",
     "list_node_types",
@@ -279,3 +283,79 @@ def spark_versions(inv: Invocation) -> list[Any]:
     from brickbook.api import clusters
 
     return clusters.spark_versions(inv.client)
+
+
+def _event_types(given: list[str] | None) -> list[str]:
+    """Check --type values: event type names (the API adds types, so any upper-case name is taken)."""
+    types = [t.strip().upper() for t in given or []]
+    for kind, raw in zip(types, given or [], strict=True):
+        if not kind or len(kind) > 64 or not kind.replace("_", "").isalnum() or not kind.isascii():
+            raise UsageError(f"--type must be an event type such as RUNNING or TERMINATING, not {shown(raw)}")
+    return types
+
+
+def _limit(value: str | None) -> int | None:
+    """Read --limit: a whole number from 1 to 1,000,000 (None: no limit)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 7 and 1 <= int(text) <= 1_000_000):
+        raise UsageError(f"--limit must be between 1 and 1000000, not {shown(value)}")
+    return int(text)
+
+
+def _event_row(event: dict[str, Any]) -> dict[str, Any]:
+    import datetime
+
+    details = event.get("details") or {}
+    reason = (details.get("reason") or {}).get("code")
+    workers = details.get("target_num_workers", details.get("current_num_workers"))
+    stamp = datetime.datetime.fromtimestamp(int(event.get("timestamp") or 0) / 1000, datetime.UTC)
+    return {
+        "time": stamp.strftime("%Y-%m-%d %H:%M:%S"),
+        "type": event.get("type"),
+        "user": details.get("user"),
+        "workers": workers,
+        "reason": reason,
+    }
+
+
+@command(
+    help={
+        **ID_HELP,
+        "type": "Only events of this type (repeatable): CREATING, STARTING, RUNNING, RESTARTING, "
+        "RESIZING, EDITED, TERMINATING, ...",
+        "since": "Only events since: a duration back from now (90m, 2h) or a date/time (2026-11-30).",
+        "limit": "Stop after this many events (default: all).",
+    },
+    iterable=["type"],
+)
+def events(
+    inv: Invocation,
+    cluster_id: str,
+    *,
+    type: list[str] | None = None,
+    since: str | None = None,
+    limit: str | None = None,
+) -> Any:
+    """List a cluster's events, newest first, every page (streamed: rows print as pages arrive)."""
+    import json
+    from itertools import islice
+
+    from brickbook.api import clusters
+    from brickbook.tasks.sql import since_ms, stream_table
+
+    cid = _cluster_id(cluster_id)
+    types = _event_types(type)
+    most = _limit(limit)
+    start_ms = since_ms(since, inv.context.wall())
+    found = islice(clusters.events(inv.client, cid, event_types=types, start_time=start_ms), most)
+    if inv.output == "json":
+        sys.stdout.write("[")
+        for index, event in enumerate(found):
+            sys.stdout.write(("," if index else "") + "\n  " + redact(json.dumps(event)))
+        sys.stdout.write("\n]\n")
+    else:
+        stream_table(_event_row(e) for e in found)
+    sys.stdout.flush()
+    return None

@@ -47,6 +47,7 @@ class ClustersArea(AreaBase):
             ("unpin", self.unpin, "POST"),
             ("get", self.get, "GET"),
             ("list", self.list, "GET"),
+            ("events", self.events, "POST"),
             ("list-node-types", self.list_node_types, "GET"),
             ("spark-versions", self.spark_versions, "GET"),
         ]
@@ -132,6 +133,12 @@ class ClustersArea(AreaBase):
         if page.prev_token is not None:
             answer["prev_page_token"] = page.prev_token
         return json_response(answer)
+
+    async def events(self, request: Request) -> Response:
+        """``POST events {cluster_id, event_types?, start_time?, end_time?, order?, offset?, limit?}``."""
+        body = await read_json(request)
+        _cluster_id(body)
+        return json_response(self.clusters.events(body))
 
     async def list_node_types(self, request: Request) -> Response:
         return json_response({"node_types": list(NODE_TYPES.values())})

@@ -12,6 +12,9 @@ Permissions (state/access.py): the creator and admins hold CAN_MANAGE; start, re
 (terminate) need CAN_RESTART, edit, resize, permanent-delete, pin and unpin CAN_MANAGE. Reads are open
 to every user. Each API operation takes the calling ``Principal`` first.
 
+Every change is also an event in the record's log (state/cluster_events.py); a spec is checked by
+state/cluster_specs.py, against its instance pool (state/pools.py) and its policy (state/policies.py).
+
 Error fidelity: an unknown cluster is 400 INVALID_PARAMETER_VALUE "Cluster <id> does not exist" on every
 call (the SDK overrides it to ResourceDoesNotExist on ``get``); a call in the wrong state is 400
 INVALID_STATE "Cluster <id> is in unexpected state Running." as the real service words it.
@@ -27,9 +30,13 @@ from typing import Any
 
 from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.access import CLUSTER, owned, require
-from brickbook.emulator.state.clusters_catalog import NODE_TYPES, is_known_spark_version
+from brickbook.emulator.state.cluster_events import query_events, record_event
+from brickbook.emulator.state.cluster_specs import validate_spec, worker_count
+from brickbook.emulator.state.clusters_catalog import NODE_TYPES
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.lifecycle import Lifecycle, Transition
+from brickbook.emulator.state.policies import check_cluster_policy
+from brickbook.emulator.state.pools import check_cluster_pools
 from brickbook.emulator.state.store import Store
 
 __all__ = ["ClustersState"]
@@ -37,8 +44,6 @@ __all__ = ["ClustersState"]
 KIND = "cluster"
 FAIL_START_CONF = "brickbook.emulator.fail_start"
 RETENTION_SECONDS = 30 * 24 * 3600  # list shows clusters terminated within 30 days (or pinned)
-MAX_CUSTOM_TAGS = 45
-MAX_SSH_KEYS = 10
 TRANSITIONAL = frozenset({"PENDING", "RESTARTING", "RESIZING"})
 # Fields of a submitted spec that are not part of the cluster's configuration.
 _NOT_CONFIG = frozenset({"cluster_id", "restart_user"})
@@ -57,63 +62,8 @@ _STEP_MESSAGES = {
 }
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _ms(seconds: float) -> int:
     return int(seconds * 1000)
-
-
-def _check_size(spec: dict[str, Any]) -> None:
-    autoscale, workers = spec.get("autoscale"), spec.get("num_workers")
-    if autoscale is not None:
-        low = autoscale.get("min_workers") if isinstance(autoscale, dict) else None
-        high = autoscale.get("max_workers") if isinstance(autoscale, dict) else None
-        if not (_is_int(low) and _is_int(high) and 0 <= low <= high and high >= 1):  # type: ignore[operator]
-            raise invalid("autoscale needs integer min_workers >= 0 and max_workers >= min_workers.")
-    elif workers is None and not spec.get("is_single_node"):
-        raise invalid("Either num_workers or autoscale must be specified.")
-    if workers is not None and not (_is_int(workers) and workers >= 0):
-        raise invalid(f"num_workers must be a non-negative integer, got {workers!r}.")
-
-
-def _check_nodes(spec: dict[str, Any]) -> None:
-    if spec.get("node_type_id") is None and not (spec.get("instance_pool_id") or spec.get("policy_id")):
-        raise invalid("Missing required field: node_type_id")
-    for field in ("node_type_id", "driver_node_type_id"):
-        value = spec.get(field)
-        if value is not None and value not in NODE_TYPES:
-            supported = ", ".join(NODE_TYPES)
-            raise invalid(f"Node type {value} is not supported. Supported node types: {supported}")
-
-
-def _check_limits(spec: dict[str, Any]) -> None:
-    minutes = spec.get("autotermination_minutes")
-    if minutes is not None and not (_is_int(minutes) and (minutes == 0 or 10 <= minutes <= 10000)):
-        raise invalid(
-            f"autotermination_minutes must be 0 (disabled) or between 10 and 10000, got {minutes!r}."
-        )
-    for field, limit in (("custom_tags", MAX_CUSTOM_TAGS), ("ssh_public_keys", MAX_SSH_KEYS)):
-        value = spec.get(field)
-        if value is not None and len(value) > limit:
-            raise invalid(f"{field} has {len(value)} entries; at most {limit} are allowed.")
-    for field in ("spark_conf", "spark_env_vars", "custom_tags"):
-        value = spec.get(field)
-        if value is not None and not isinstance(value, dict):
-            raise invalid(f"{field} must be an object mapping names to values.")
-
-
-def validate_spec(spec: dict[str, Any]) -> None:
-    """Check a create/edit spec as the service does; raise INVALID_PARAMETER_VALUE naming the field."""
-    version = spec.get("spark_version")
-    if not isinstance(version, str) or not version:
-        raise invalid("Missing required field: spark_version")
-    if not is_known_spark_version(version):
-        raise invalid(f"Invalid spark version {version}.")
-    _check_size(spec)
-    _check_nodes(spec)
-    _check_limits(spec)
 
 
 class ClustersState:
@@ -141,6 +91,8 @@ class ClustersState:
     def _terminate(self, record: dict[str, Any], at: float, code: str, **parameters: str) -> None:
         self._enter(record, "TERMINATING", at)
         self._set_reason(record, code, **parameters)
+        user = {"user": parameters["username"]} if "username" in parameters else {}
+        record_event(record, "TERMINATING", at, reason=record["termination_reason"], **user)
 
     @staticmethod
     def _set_reason(record: dict[str, Any], code: str, **parameters: str) -> None:
@@ -162,13 +114,21 @@ class ClustersState:
         if step.target == "RUNNING":
             if step.source == "RESTARTING":
                 record["last_restarted_time"] = _ms(step.at)
+            workers = worker_count(record["spec"])
+            if step.source == "RESIZING":
+                sizes = {"current_num_workers": workers, "target_num_workers": workers}
+                record_event(record, "UPSIZE_COMPLETED", step.at, **sizes)
+            else:
+                record_event(record, "RUNNING", step.at, current_num_workers=workers)
         elif step.cause == "idle":
             minutes = str(record["spec"]["autotermination_minutes"])
             self._set_reason(record, "INACTIVITY", inactivity_duration_min=minutes)
             record["terminated_message"] = f"Inactive cluster terminated (inactive for {minutes} minutes)."
+            record_event(record, "TERMINATING", step.at, reason=record["termination_reason"])
         elif step.target == "TERMINATING":  # a start that failed
             message = "Spark failed to start: injected by spark_conf brickbook.emulator.fail_start"
             self._set_reason(record, "SPARK_STARTUP_FAILURE", databricks_error_message=message)
+            record_event(record, "TERMINATING", step.at, reason=record["termination_reason"])
         elif step.target == "TERMINATED":
             record["state_message"] = record.get("terminated_message", "")
             record["terminated_time"] = _ms(step.at)
@@ -185,8 +145,12 @@ class ClustersState:
         minutes = record["spec"].get("autotermination_minutes") or 0
         return 0.0 if record["cluster_source"] == "JOB" else float(minutes * 60)
 
-    def _start(self, record: dict[str, Any], at: float) -> None:
+    def _start(self, record: dict[str, Any], at: float, event: str = "STARTING", user: str = "") -> None:
         self._enter(record, "PENDING", at)
+        details: dict[str, Any] = {"user": user} if user else {}
+        if event == "CREATING":
+            details["attributes"] = dict(record["spec"])
+        record_event(record, event, at, **details)
         record["start_time"] = _ms(at)
         for key in ("terminated_time", "termination_reason", "terminated_message"):
             record.pop(key, None)
@@ -223,8 +187,10 @@ class ClustersState:
     # -- API operations -------------------------------------------------------------------------
 
     def create(self, spec: dict[str, Any], creator: str, *, source: str = "API") -> str:
-        """``clusters/create``: validate, store as PENDING, return the new cluster id."""
+        """``clusters/create``: apply its policy, validate, store as PENDING, return the new cluster id."""
+        spec = check_cluster_policy(self._store, spec)
         validate_spec(spec)
+        pool_node = check_cluster_pools(self._store, spec)
         now = self._clock()
         stamp = time.strftime("%m%d-%H%M%S", time.gmtime(now))
         suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
@@ -237,8 +203,9 @@ class ClustersState:
             "cluster_source": source,
             "fail_start": str((config.get("spark_conf") or {}).get(FAIL_START_CONF, "")).lower() == "true",
             "pinned": False,
+            **({"pool_node_type_id": pool_node} if pool_node else {}),
         }
-        self._start(record, now)
+        self._start(record, now, "CREATING", creator)
         with self._store.transaction():
             self._store.put(KIND, cluster_id, record)
         return cluster_id
@@ -283,8 +250,14 @@ class ClustersState:
             self._not_for_job_clusters(record, "edited")
             if record["state"] not in ("RUNNING", "TERMINATED"):
                 raise self._unexpected(record)
+            spec = check_cluster_policy(self._store, spec)
             validate_spec(spec)
-            record["spec"] = {k: v for k, v in spec.items() if k not in _NOT_CONFIG}
+            pool_node = check_cluster_pools(self._store, spec)
+            record.pop("pool_node_type_id", None)
+            record.update({"pool_node_type_id": pool_node} if pool_node else {})
+            previous, record["spec"] = record["spec"], {k: v for k, v in spec.items() if k not in _NOT_CONFIG}
+            changes = {"attributes": dict(record["spec"]), "previous_attributes": previous}
+            record_event(record, "EDITED", self._clock(), user=caller.user_name, **changes)
             conf = record["spec"].get("spark_conf") or {}
             record["fail_start"] = str(conf.get(FAIL_START_CONF, "")).lower() == "true"
             if record["state"] == "RUNNING":
@@ -298,7 +271,7 @@ class ClustersState:
             self._not_for_job_clusters(record, "started")
             if record["state"] != "TERMINATED":
                 raise self._unexpected(record)
-            self._start(record, self._clock())
+            self._start(record, self._clock(), user=caller.user_name)
             self._store.put(KIND, cluster_id, record)
 
     def restart(self, caller: Principal, cluster_id: str) -> None:
@@ -308,6 +281,7 @@ class ClustersState:
             if record["state"] != "RUNNING":
                 raise self._unexpected(record)
             self._enter(record, "RESTARTING", self._clock())
+            record_event(record, "RESTARTING", self._clock(), user=caller.user_name)
             self._store.put(KIND, cluster_id, record)
 
     def resize(
@@ -323,8 +297,13 @@ class ClustersState:
             spec = {k: v for k, v in record["spec"].items() if k not in ("num_workers", "autoscale")}
             spec.update({"num_workers": num_workers} if autoscale is None else {"autoscale": autoscale})
             validate_spec(spec)
+            sizes = {
+                "current_num_workers": worker_count(record["spec"]),
+                "target_num_workers": worker_count(spec),
+            }
             record["spec"] = spec
             self._enter(record, "RESIZING", self._clock())
+            record_event(record, "RESIZING", self._clock(), user=caller.user_name, **sizes)
             self._store.put(KIND, cluster_id, record)
 
     def terminate(
@@ -353,7 +332,12 @@ class ClustersState:
         with self._store.transaction():
             record = self.authorized(caller, cluster_id, "CAN_MANAGE")
             record["pinned"] = pinned
+            record_event(record, "PINNED" if pinned else "UNPINNED", self._clock(), user=caller.user_name)
             self._store.put(KIND, cluster_id, record)
+
+    def events(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``clusters/events``: the cluster's event log, filtered and paged (state/cluster_events.py)."""
+        return query_events(self._load(str(body.get("cluster_id") or "")), body)
 
     # -- for the Jobs engine --------------------------------------------------------------------
 
@@ -406,8 +390,10 @@ class ClustersState:
                 "ClusterId": record["cluster_id"],
             },
         }
-        if spec.get("node_type_id") and "driver_node_type_id" not in spec:
-            details["driver_node_type_id"] = spec["node_type_id"]
+        if record.get("pool_node_type_id"):
+            details["node_type_id"] = record["pool_node_type_id"]
+        if details.get("node_type_id") and "driver_node_type_id" not in spec:
+            details["driver_node_type_id"] = details["node_type_id"]
         for key in ("terminated_time", "termination_reason", "last_restarted_time"):
             if key in record:
                 details[key] = record[key]
@@ -416,9 +402,9 @@ class ClustersState:
         if record["state"] == "RUNNING":
             details["spark_context_id"] = int(record["since"] * 1000) % 10**12
             details["jdbc_port"] = 10000
-            node = NODE_TYPES.get(spec.get("node_type_id", ""))
+            node = NODE_TYPES.get(details.get("node_type_id", ""))
             if node is not None:
-                count = 1 + (spec.get("num_workers") or (spec.get("autoscale") or {}).get("min_workers") or 0)
+                count = 1 + worker_count(spec)
                 details["cluster_memory_mb"] = node["memory_mb"] * count
                 details["cluster_cores"] = node["num_cores"] * count
         return details
