@@ -483,3 +483,17 @@ class WarehouseNotRunning(BrickbookError):
 
 
 __all__ += ["WarehouseGone", "WarehouseNotRunning"]
+
+
+class LocalWriteFailed(UsageError):
+    """A local file (or stdout) could not be written: a full or read-only disk, a quota, an I/O error.
+
+    Exit 2, the user's to fix; ``strerror`` is the system's reason, for callers that word it their way.
+    """
+
+    def __init__(self, message: str, *, strerror: str) -> None:
+        super().__init__(message)
+        self.strerror = strerror
+
+
+__all__ += ["LocalWriteFailed"]

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from brickbook.errors import LocalConflict, UsageError
+from brickbook.errors import LocalConflict, LocalWriteFailed, UsageError
 from brickbook.log import get_logger
 from brickbook.paths import is_valid_utf8, printable
 
@@ -227,7 +227,8 @@ def _write_failures(path: Path) -> Iterator[None]:
     except OSError as error:
         if error.errno not in WRITE_FAILURES:
             raise
-        raise UsageError(f"cannot write {printable(str(path))}: {error.strerror or error}") from None
+        reason = error.strerror or str(error)
+        raise LocalWriteFailed(f"cannot write {printable(str(path))}: {reason}", strerror=reason) from None
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from brickbook.api.workspace import ObjectInfo
-from brickbook.errors import DeployRecordCorrupt, UsageError
+from brickbook.errors import DeployRecordCorrupt, LocalWriteFailed, UsageError
 from brickbook.journal import ensure_state_dir
 from brickbook.localfs import atomic_writer
 
@@ -189,7 +189,7 @@ class DeployRecord:
             ensure_state_dir(self.path.parent)
             with atomic_writer(self.path, secret=True, fsync=fsync) as handle:
                 handle.write(data)
-        except OSError as exc:
+        except (OSError, LocalWriteFailed) as exc:
             raise UsageError(f"cannot write deploy record {self.path}: {exc.strerror}").with_hint(
                 "free some space or choose another --state-dir"
             ) from None
