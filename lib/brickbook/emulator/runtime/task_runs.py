@@ -8,6 +8,13 @@ reach the code as the real service passes them: a notebook's widgets are its ``b
 overridden by run-now's ``notebook_params``, overridden by the job parameters (their defaults merged
 with run-now's ``job_parameters``), since job parameters win over task parameters of the same name; a
 Python file's argv is run-now's ``python_params`` if given, else the task's ``parameters``.
+
+Kinds without a process: ``condition_task`` evaluates at once (state/conditions.py) and records its
+``outcome``; a dependency naming an ``outcome`` the condition did not reach counts as EXCLUDED, so
+``run_if`` skips that branch as the real service does. ``run_job_task`` starts a run of the other job
+(its ``job_parameters`` resolved) and ends as that run ends; the child run's id is the task's output
+(``run_job_output``). Any kind the emulator cannot run (JAR, spark-submit, dbt, pipelines, ...) ends
+FAILED with a message naming the kind, never INTERNAL_ERROR.
 """
 
 from __future__ import annotations
@@ -16,9 +23,17 @@ from typing import Any, Protocol
 
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime.launcher import Child, Launcher
+from brickbook.emulator.state import conditions
 from brickbook.emulator.state.clusters import ClustersState
-from brickbook.emulator.state.dag import TERMINAL, make_state, run_if_outcome, termination_for
-from brickbook.emulator.state.runs import RunsState
+from brickbook.emulator.state.dag import (
+    SUCCESS_LIKE,
+    TERMINAL,
+    make_state,
+    run_if_outcome,
+    termination_for,
+)
+from brickbook.emulator.state.jobs import queue_enabled, task_kind
+from brickbook.emulator.state.runs import NewRun, RunsState
 
 __all__ = ["TaskHost", "advance_task", "end_task", "latest", "parent_message"]
 
@@ -97,11 +112,17 @@ def parent_message(tasks: list[dict[str, Any]], result: str) -> str:
     return f"The run ended with result {result}."
 
 
-def _result_of(run: dict[str, Any], key: str) -> str | None:
+def _result_of(run: dict[str, Any], key: str, outcome: str | None = None) -> str | None:
     for task in latest(run):
         if task["task_key"] == key:
             life = task["state"]["life_cycle_state"]
-            return str(task["state"].get("result_state", "FAILED")) if life in TERMINAL else None
+            if life not in TERMINAL:
+                return None
+            result = str(task["state"].get("result_state", "FAILED"))
+            reached = (task.get("condition_task") or {}).get("outcome")
+            if outcome is not None and result == "SUCCESS" and reached is not None and reached != outcome:
+                return "EXCLUDED"  # the branch the condition did not take
+            return result
     return "SUCCESS"  # a dependency that is not part of this run (e.g. after a repair) counts as done
 
 
@@ -190,7 +211,106 @@ def _advance_sql(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
     _maybe_retry(scheduler, run, task)
 
 
+def _start_condition(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    body = task["condition_task"]
+    try:
+        left = conditions.resolve(body["left"], run)
+        right = conditions.resolve(body["right"], run)
+        outcome = conditions.evaluate(body["op"], left, right)
+    except conditions.ReferenceError_ as exc:
+        end_task(run, task, now, "FAILED", str(exc))
+        return
+    task["condition_task"] = {**body, "left": left, "right": right, "outcome": str(outcome).lower()}
+    end_task(run, task, now, "SUCCESS", "")
+
+
+def _start_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    body = task["run_job_task"]
+    job = scheduler.runs.saved_job(body["job_id"])
+    if job is None:
+        end_task(run, task, now, "FAILED", f"Job {body['job_id']} does not exist.")
+        return
+    try:
+        params = {
+            str(k): conditions.resolve(str(v), run) for k, v in (body.get("job_parameters") or {}).items()
+        }
+    except conditions.ReferenceError_ as exc:
+        end_task(run, task, now, "FAILED", str(exc))
+        return
+    settings = job["settings"]
+    child, _ = scheduler.runs.start(
+        NewRun(
+            tasks=settings.get("tasks", []),
+            run_name=settings["name"],
+            run_type="JOB_RUN",
+            creator=job["run_as_user_name"],
+            base_url=run["_base_url"],
+            job=job,
+            job_clusters=settings.get("job_clusters"),
+            timeout_seconds=settings.get("timeout_seconds", 0),
+            body={"job_parameters": params},
+            queue=queue_enabled(job),
+            max_concurrent_runs=settings.get("max_concurrent_runs", 1),
+        )
+    )
+    task["_child_run_id"] = child["run_id"]
+    scheduler.runs.save_output(task["run_id"], {"run_job_output": {"run_id": child["run_id"]}})
+    task["state"] = make_state("RUNNING", message="In run")
+    task["_running_at"] = now
+    task["setup_duration"] = now - task["start_time"]
+
+
+def _advance_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    child_id = task["_child_run_id"]
+    child = scheduler.runs.get(child_id)
+    if run["_cancel"] or task.get("_cancel"):
+        if child is not None and child["state"]["life_cycle_state"] not in TERMINAL:
+            scheduler.runs.cancel(child_id)
+        end_task(run, task, now, "CANCELED", "Run was canceled by the user.", by_user=True)
+        return
+    if child is None:
+        end_task(run, task, now, "FAILED", f"The triggered run {child_id} was deleted.")
+    elif child["state"]["life_cycle_state"] not in TERMINAL:
+        return
+    elif child["state"].get("result_state") in SUCCESS_LIKE | {"SUCCESS_WITH_FAILURES"}:
+        end_task(run, task, now, "SUCCESS", "")
+    else:
+        result = child["state"].get("result_state", "FAILED")
+        end_task(run, task, now, "FAILED", f"The triggered run {child_id} ended {result}.")
+    _maybe_retry(scheduler, run, task)
+
+
+_PROCESSLESS = {"condition_task": _start_condition, "run_job_task": _start_run_job}
+
+
+def _started_without_process(
+    scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int
+) -> bool:
+    """Start a kind that needs no process, or fail a kind the emulator cannot run; True if handled."""
+    kind = task_kind(task)
+    if kind == "sql_task":  # runs on a warehouse, not a cluster
+        scheduler.start_sql_task(run, task)
+        task["state"] = make_state("RUNNING", message="In run")
+        task["_running_at"] = now
+        task["setup_duration"] = now - task["start_time"]
+        return True
+    if kind in _PROCESSLESS:
+        _PROCESSLESS[kind](scheduler, run, task, now)
+        return True
+    if kind in ("notebook_task", "spark_python_task"):
+        return False
+    message = (
+        f"The brickbook emulator cannot run {kind} tasks "
+        "(it runs notebook, Python file, SQL, condition and run-job tasks)."
+    )
+    end_task(run, task, now, "FAILED", message)
+    return True
+
+
 def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    if "run_job_task" in task:
+        _advance_run_job(scheduler, run, task, now)
+        return
     if "sql_task" in task:
         _advance_sql(scheduler, run, task, now)
         return
@@ -247,7 +367,9 @@ def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         end_task(run, task, now, result, "Run was canceled before the task started.", by_user=True)
         return
     if life == "BLOCKED":
-        upstream = [_result_of(run, dep["task_key"]) for dep in task.get("depends_on", [])]
+        upstream = [
+            _result_of(run, dep["task_key"], dep.get("outcome")) for dep in task.get("depends_on", [])
+        ]
         if any(result is None for result in upstream):
             return
         outcome = run_if_outcome(task.get("run_if", "ALL_SUCCESS"), [str(r) for r in upstream])
@@ -263,11 +385,7 @@ def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         life = "PENDING"
     if life == "PENDING":
         task["start_time"] = task["start_time"] or now
-        if "sql_task" in task:  # runs on a warehouse, not a cluster
-            scheduler.start_sql_task(run, task)
-            task["state"] = make_state("RUNNING", message="In run")
-            task["_running_at"] = now
-            task["setup_duration"] = now - task["start_time"]
+        if _started_without_process(scheduler, run, task, now):
             return
         try:
             if not _cluster_ready(scheduler, run, task):

@@ -2,9 +2,10 @@
 
 Settings are validated as the real service does at create time: unique ``task_key``, ``depends_on``
 naming existing tasks, no cycles, at most one compute source per task (none means serverless, which
-the emulator runs like any other task), ``job_cluster_key`` naming a defined job cluster. Only the
-task kinds the emulator can execute for real are accepted (``notebook_task``, ``spark_python_task``);
-any other kind is refused by name instead of pretending to succeed.
+the emulator runs like any other task), ``job_cluster_key`` naming a defined job cluster. Every task
+kind is accepted and kept as given, as on the real service (any ``*_task`` object, so kinds the API
+adds later are kept too); the kinds the emulator runs have their bodies checked here, and a kind it
+cannot run ends its task run FAILED with a message naming the kind (runtime/task_runs.py).
 
 Queueing defaults differ by API version: a job created through 2.2 queues unless ``queue.enabled`` is
 false; one created through 2.0/2.1 does not queue unless ``queue.enabled`` is true.
@@ -28,9 +29,11 @@ from brickbook.emulator.state.store import Store
 __all__ = [
     "JOB_KIND",
     "PAGE_SIZE",
+    "RUNNABLE_TASK_KINDS",
     "SUPPORTED_TASK_KINDS",
     "JobsState",
     "job_does_not_exist",
+    "task_kind",
     "validate_tasks",
 ]
 
@@ -38,6 +41,8 @@ JOB_KIND = "job"
 PAGE_SIZE = 100  # 2.2 pages a job's and a run's arrays at 100
 JOB_ARRAYS = ("tasks", "job_clusters", "parameters", "environments")
 SUPPORTED_TASK_KINDS = ("notebook_task", "spark_python_task", "sql_task")
+# Kinds run without a process of their own (runtime/task_runs.py).
+RUNNABLE_TASK_KINDS = (*SUPPORTED_TASK_KINDS, "condition_task", "run_job_task", "for_each_task")
 OTHER_TASK_KINDS = (
     "python_wheel_task",
     "spark_jar_task",
@@ -75,24 +80,33 @@ def job_does_not_exist(job_id: object) -> ApiError:
     return invalid(f"Job {job_id} does not exist.")
 
 
+def task_kind(task: Mapping[str, Any]) -> str | None:
+    """The task's kind: its first ``*_task`` field holding an object (None when it has none)."""
+    for name, value in task.items():
+        if name.endswith("_task") and isinstance(value, dict):
+            return name
+    return None
+
+
 def _task_kind(task: Mapping[str, Any]) -> str:
     key = task.get("task_key")
-    kinds = [k for k in (*SUPPORTED_TASK_KINDS, *OTHER_TASK_KINDS) if task.get(k) is not None]
+    named = [k for k in (*SUPPORTED_TASK_KINDS, *OTHER_TASK_KINDS) if task.get(k) is not None]
+    kinds = named + [k for k in task if k.endswith("_task") and k not in named and task[k] is not None]
     if not kinds:
         raise invalid(f"Task {key} must specify one of: {', '.join(SUPPORTED_TASK_KINDS)}.")
     if len(kinds) > 1:
         raise invalid(f"Task {key} specifies more than one task type: {', '.join(kinds)}.")
-    kind = kinds[0]
-    if kind not in SUPPORTED_TASK_KINDS:
-        raise invalid(f"Task {key}: {kind} is not supported by the brickbook emulator.")
-    return kind
+    if not isinstance(task[kinds[0]], dict):
+        raise invalid(f"Task {key}: {kinds[0]} must be an object.")
+    return kinds[0]
 
 
 def _check_task_body(task: Mapping[str, Any], kind: str) -> None:
     key = task["task_key"]
     body = task[kind]
-    if not isinstance(body, dict):
-        raise invalid(f"Task {key}: {kind} must be an object.")
+    if kind not in SUPPORTED_TASK_KINDS:
+        _check_other_task(key, kind, body)
+        return
     if kind == "notebook_task":
         path = body.get("notebook_path")
         if not isinstance(path, str) or not path:
@@ -112,6 +126,29 @@ def _check_task_body(task: Mapping[str, Any], kind: str) -> None:
             raise invalid(f"Task {key}: spark_python_task.parameters must be a list of strings.")
     if body.get("source", "WORKSPACE") != "WORKSPACE":
         raise invalid(f"Task {key}: source {body['source']} is not supported by the brickbook emulator.")
+
+
+def _check_other_task(key: str, kind: str, body: Mapping[str, Any]) -> None:
+    """The fields the emulator uses of ``condition_task``, ``run_job_task`` and ``for_each_task``."""
+    if kind == "condition_task":
+        if not isinstance(body.get("op"), str) or not all(
+            isinstance(body.get(side), str) for side in ("left", "right")
+        ):
+            raise invalid(f"Task {key}: condition_task needs op, left and right (strings).")
+    elif kind == "run_job_task":
+        if isinstance(body.get("job_id"), bool) or not isinstance(body.get("job_id"), int):
+            raise invalid(f"Task {key}: run_job_task.job_id is required and must be an integer.")
+    elif kind == "for_each_task":
+        inner = body.get("task")
+        if not isinstance(body.get("inputs"), str) or not isinstance(inner, dict):
+            raise invalid(f"Task {key}: for_each_task needs inputs (a string) and a task.")
+        concurrency = body.get("concurrency", 1)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 100:
+            raise invalid(f"Task {key}: for_each_task.concurrency must be an integer from 1 to 100.")
+        inner_kind = _task_kind({"task_key": key, **inner})
+        if inner_kind == "for_each_task":
+            raise invalid(f"Task {key}: a for_each_task cannot contain another for_each_task.")
+        _check_task_body({**inner, "task_key": key}, inner_kind)
 
 
 def _check_sql_task(key: str, body: Mapping[str, Any]) -> None:

@@ -101,6 +101,10 @@ class RunsState:
     def get(self, run_id: int) -> dict[str, Any] | None:
         return self._store.get(RUN_KIND, str(run_id))
 
+    def saved_job(self, job_id: int) -> dict[str, Any] | None:
+        """The saved job a ``run_job_task`` triggers (None when it was deleted)."""
+        return self._store.get(JOB_KIND, str(job_id))
+
     def put(self, record: dict[str, Any]) -> None:
         self._store.put(RUN_KIND, str(record["run_id"]), record)
 
@@ -140,7 +144,10 @@ class RunsState:
         """A fresh task run (new run id) for ``spec`` inside ``run``; also indexes it."""
         task_run_id = self._store.next_id(RUN_ID_KIND)
         self._store.put(TASK_INDEX_KIND, str(task_run_id), {"parent": run["run_id"]})
-        entry = {k: copy.deepcopy(spec[k]) for k in _TASK_SPEC_FIELDS if k in spec}
+        # Every kind is kept as given (``*_task``), including kinds the emulator cannot run.
+        entry = {
+            k: copy.deepcopy(v) for k, v in spec.items() if k in _TASK_SPEC_FIELDS or k.endswith("_task")
+        }
         entry.update(
             run_id=task_run_id,
             job_run_id=run["run_id"],
