@@ -155,3 +155,58 @@ def test_run_job_task_on_a_deleted_job_fails(emu: Emu):
     run = wait_run(emu, run_now(emu, parent_job))
     assert result(run) == "FAILED"
     assert "Job 987654 does not exist" in task(run, "call")["state"]["state_message"]
+
+
+def _for_each(inputs: str, inner: dict[str, Any], concurrency: int = 1) -> dict[str, Any]:
+    body = {"inputs": inputs, "concurrency": concurrency, "task": inner}
+    return {"task_key": "loop", "for_each_task": body}
+
+
+def test_for_each_runs_the_inner_task_per_input(emu: Emu):
+    """A for_each_task runs its notebook once per input, {{input}} in its parameters, with stats."""
+    path = upload(emu, f"{HOME}/each", notebook("dbutils.notebook.exit('got ' + dbutils.widgets.get('x'))"))
+    inner = nb_task("each", path, params={"x": "{{input}}"})
+    run = wait_run(emu, run_now(emu, create_job(emu, _for_each('["a", "b", 3]', inner, concurrency=2))))
+    assert result(run) == "SUCCESS"
+    loop = task(run, "loop")
+    assert loop["for_each_task"]["stats"]["task_run_stats"] == {
+        "total_iterations": 3,
+        "scheduled_iterations": 3,
+        "active_iterations": 0,
+        "completed_iterations": 3,
+        "succeeded_iterations": 3,
+        "failed_iterations": 0,
+    }
+    detail = get_run(emu, loop["run_id"])
+    assert [t["task_key"] for t in detail["tasks"]] == ["loop"]
+    results = [output(emu, i["run_id"])["notebook_output"]["result"] for i in detail["iterations"]]
+    assert results == ["got a", "got b", "got 3"]
+
+
+def test_for_each_inputs_from_a_job_parameter(emu: Emu):
+    """inputs may be a reference to a job parameter holding a JSON array."""
+    path = upload(emu, f"{HOME}/each", notebook("x = 1"))
+    job_id = create_job(
+        emu,
+        _for_each("{{job.parameters.items}}", nb_task("each", path)),
+        parameters=[{"name": "items", "default": "[1, 2]"}],
+    )
+    run = wait_run(emu, run_now(emu, job_id))
+    assert len(get_run(emu, task(run, "loop")["run_id"])["iterations"]) == 2
+
+
+def test_for_each_fails_when_an_iteration_fails(emu: Emu):
+    """One failing iteration fails the for-each task, saying how many failed."""
+    path = upload(emu, f"{HOME}/each", notebook("assert dbutils.widgets.get('x') != 'bad'"))
+    inner = nb_task("each", path, params={"x": "{{input}}"})
+    run = wait_run(emu, run_now(emu, create_job(emu, _for_each('["ok", "bad"]', inner))))
+    assert result(run) == "FAILED"
+    assert task(run, "loop")["state"]["state_message"] == "1 of 2 iterations failed."
+
+
+def test_for_each_on_inputs_that_are_not_an_array_fails(emu: Emu):
+    """inputs that are not a JSON array fail the task with a message saying so."""
+    path = upload(emu, f"{HOME}/each", notebook("x = 1"))
+    run = wait_run(emu, run_now(emu, create_job(emu, _for_each('{"a": 1}', nb_task("each", path)))))
+    assert result(run) == "FAILED"
+    assert "not a JSON array" in task(run, "loop")["state"]["state_message"]

@@ -29,7 +29,11 @@ from brickbook.emulator.state.jobs import (
 )
 from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.paging import decode_offset, page_of
-from brickbook.emulator.state.run_views import public_run, public_task_run
+from brickbook.emulator.state.run_views import (
+    every_task_run,
+    public_run,
+    public_task_run_detail,
+)
 from brickbook.emulator.state.runs import NewRun
 from brickbook.emulator.wire import base_url, caller, json_response, read_json
 
@@ -241,8 +245,8 @@ class JobsArea(AreaBase):
         run_id = _required_id(query.get("run_id"), "run_id")
         record = self.access.run(caller(request), run_id, "CAN_VIEW")
         if run_id != record["run_id"]:
-            tasks = [*record["tasks"], *record.get("_replaced", [])]
-            return json_response(public_task_run(record, next(t for t in tasks if t["run_id"] == run_id)))
+            task = next(t for t in every_task_run(record) if t["run_id"] == run_id)
+            return json_response(public_task_run_detail(record, task))
         page = _page(query, _version(request))
         return json_response(public_run(record, page=page, include_history=_flag(query, "include_history")))
 

@@ -63,6 +63,12 @@ class TaskHost(Protocol):
     def sql_task_outcome(self, task_run_id: int) -> tuple[bool, str | None] | None:
         """(done, failure message or None) of a started sql_task; None when it is unknown (lost)."""
 
+    def start_for_each(self, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+        """Make a ``for_each_task``'s iterations (runtime/for_each.py)."""
+
+    def advance_for_each(self, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+        """Move a running ``for_each_task``'s iterations on."""
+
 
 _TOUCH_EVERY_MS = 10_000
 _SKIP_MESSAGES = {
@@ -297,22 +303,34 @@ def _started_without_process(
     if kind in _PROCESSLESS:
         _PROCESSLESS[kind](scheduler, run, task, now)
         return True
+    if kind == "for_each_task":
+        scheduler.start_for_each(run, task, now)
+        return True
     if kind in ("notebook_task", "spark_python_task"):
         return False
     message = (
         f"The brickbook emulator cannot run {kind} tasks "
-        "(it runs notebook, Python file, SQL, condition and run-job tasks)."
+        "(it runs notebook, Python file, SQL, condition, run-job and for-each tasks)."
     )
     end_task(run, task, now, "FAILED", message)
     return True
 
 
+def _advance_for_each(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    scheduler.advance_for_each(run, task, now)
+
+
+_RUNNING_WITHOUT_PROCESS = {
+    "sql_task": _advance_sql,
+    "run_job_task": _advance_run_job,
+    "for_each_task": _advance_for_each,
+}
+
+
 def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-    if "run_job_task" in task:
-        _advance_run_job(scheduler, run, task, now)
-        return
-    if "sql_task" in task:
-        _advance_sql(scheduler, run, task, now)
+    advance = _RUNNING_WITHOUT_PROCESS.get(task_kind(task) or "")
+    if advance is not None:
+        advance(scheduler, run, task, now)
         return
     child = scheduler.child(run, task["run_id"])
     if child is None:

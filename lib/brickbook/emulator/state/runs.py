@@ -20,7 +20,7 @@ from brickbook.emulator.state.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_st
 from brickbook.emulator.state.jobs import JOB_KIND
 from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.run_rules import check_legacy_params, history_entry, rerun_keys
-from brickbook.emulator.state.run_views import public_task_run
+from brickbook.emulator.state.run_views import every_task_run, public_task_run
 from brickbook.emulator.state.store import Store
 
 __all__ = ["RESTART_MESSAGE", "NewRun", "RunsState", "run_does_not_exist"]
@@ -306,9 +306,8 @@ class RunsState:
                     "Please retrieve the output of each individual task run instead."
                 )
             key = record["tasks"][0]["run_id"]
-        task = next((t for t in record["tasks"] if t["run_id"] == key), None)
-        if task is None:  # a task run that a repair replaced
-            task = next(t for t in record.get("_replaced", []) if t["run_id"] == key)
+        # current, replaced by a repair, or a for-each iteration
+        task = next(t for t in every_task_run(record) if t["run_id"] == key)
         stored = self._store.get(OUTPUT_KIND, str(key)) or {}
         return {"metadata": public_task_run(record, task), **stored}
 
@@ -391,7 +390,7 @@ class RunsState:
             record = self.record(run_id)
             if record["state"]["life_cycle_state"] not in TERMINAL:
                 raise ApiError("INVALID_STATE", f"Run {run_id} is active and cannot be deleted.")
-            for task in [*record["tasks"], *record.get("_replaced", [])]:
+            for task in every_task_run(record):
                 self._store.delete(TASK_INDEX_KIND, str(task["run_id"]))
                 self._store.delete(OUTPUT_KIND, str(task["run_id"]))
             self._store.delete(RUN_KIND, str(record["run_id"]))
