@@ -29,6 +29,7 @@ from brickbook.emulator.routes.control import ControlPlane, ControlRoutes
 from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
+from brickbook.emulator.routes.jobs20 import Jobs20Area
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.secrets import SecretsArea
 from brickbook.emulator.routes.statements import StatementsArea
@@ -55,6 +56,7 @@ AREAS: tuple[AreaFactory, ...] = (
     ClustersArea,
     SecretsArea,
     JobsArea,
+    Jobs20Area,  # the Jobs API 2.0 single-task form over the same jobs and runs
     WarehousesArea,
     StatementsArea,  # SQL statements and query history on the shared engine (sql/)
     UnityArea,
