@@ -210,3 +210,19 @@ def test_for_each_on_inputs_that_are_not_an_array_fails(emu: Emu):
     run = wait_run(emu, run_now(emu, create_job(emu, _for_each('{"a": 1}', nb_task("each", path)))))
     assert result(run) == "FAILED"
     assert "not a JSON array" in task(run, "loop")["state"]["state_message"]
+
+
+def test_run_job_task_that_triggers_itself_stops(emu: Emu):
+    """A job whose run_job_task triggers itself fails at the nesting guard instead of running forever."""
+    job_id = create_job(emu, {"task_key": "again", "run_job_task": {"job_id": 0}}, max_concurrent_runs=100)
+    spec = {"task_key": "again", "run_job_task": {"job_id": job_id}}
+    response = emu.post(
+        f"{JOBS}/reset",
+        json={"job_id": job_id, "new_settings": {"tasks": [spec], "max_concurrent_runs": 100}},
+    )
+    assert response.status_code == 200, response.text
+    run = wait_run(emu, run_now(emu, job_id))
+    assert result(run) == "FAILED"
+    deepest = emu.get(f"{JOBS}/runs/list", params={"job_id": job_id, "limit": 25}).json()["runs"]
+    messages = [task(get_run(emu, r["run_id"]), "again")["state"]["state_message"] for r in deepest]
+    assert any("nesting is deeper than 10 levels" in m for m in messages)

@@ -71,6 +71,7 @@ class TaskHost(Protocol):
 
 
 _TOUCH_EVERY_MS = 10_000
+MAX_TRIGGER_DEPTH = 10  # the emulator's guard against run_job_task cycles
 _SKIP_MESSAGES = {
     "UPSTREAM_FAILED": "Upstream task(s) failed.",
     "UPSTREAM_CANCELED": "Upstream task(s) were canceled.",
@@ -233,6 +234,13 @@ def _start_condition(scheduler: TaskHost, run: dict[str, Any], task: dict[str, A
 def _start_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
     body = task["run_job_task"]
     job = scheduler.runs.saved_job(body["job_id"])
+    depth = int(run.get("_trigger_depth", 0)) + 1
+    if depth > MAX_TRIGGER_DEPTH:  # a job that triggers itself would otherwise never end
+        message = (
+            f"run_job_task nesting is deeper than {MAX_TRIGGER_DEPTH} levels (a job triggering itself?)."
+        )
+        end_task(run, task, now, "FAILED", message)
+        return
     if job is None:
         end_task(run, task, now, "FAILED", f"Job {body['job_id']} does not exist.")
         return
@@ -259,6 +267,8 @@ def _start_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any
             max_concurrent_runs=settings.get("max_concurrent_runs", 1),
         )
     )
+    child["_trigger_depth"] = depth
+    scheduler.runs.put(child)
     task["_child_run_id"] = child["run_id"]
     scheduler.runs.save_output(task["run_id"], {"run_job_output": {"run_id": child["run_id"]}})
     task["state"] = make_state("RUNNING", message="In run")

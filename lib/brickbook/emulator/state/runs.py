@@ -405,7 +405,7 @@ class RunsState:
             for _, record in self._store.items(RUN_KIND):
                 if record["state"]["life_cycle_state"] in TERMINAL:
                     continue
-                for task in record["tasks"]:
+                for task in every_task_run(record):  # for-each iterations included
                     if task["state"]["life_cycle_state"] not in TERMINAL:
                         task["state"] = make_state("INTERNAL_ERROR", result="FAILED", message=message)
                         task["_termination"] = termination
