@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.harness import Emu
+from tests.emulator.harness import ALICE_TOKEN, Emu
 from tests.emulator.jobs_harness import (
     HOME,
     JOBS,
@@ -226,3 +226,17 @@ def test_run_job_task_that_triggers_itself_stops(emu: Emu):
     deepest = emu.get(f"{JOBS}/runs/list", params={"job_id": job_id, "limit": 25}).json()["runs"]
     messages = [task(get_run(emu, r["run_id"]), "again")["state"]["state_message"] for r in deepest]
     assert any("nesting is deeper than 10 levels" in m for m in messages)
+
+
+def test_run_job_task_needs_manage_run_on_the_other_job(emu: Emu):
+    """A user's run_job_task on an admin's job they hold no grant on fails, naming the permission."""
+    path = upload(emu, f"{HOME}/private", notebook("x = 1"))
+    admin_job = create_job(emu, nb_task("main", path))
+    body = {"name": "mine", "tasks": [{"task_key": "call", "run_job_task": {"job_id": admin_job}}]}
+    response = emu.post(f"{JOBS}/create", json=body, token=ALICE_TOKEN)
+    assert response.status_code == 200, response.text
+    response = emu.post(f"{JOBS}/run-now", json={"job_id": response.json()["job_id"]}, token=ALICE_TOKEN)
+    run = wait_run(emu, response.json()["run_id"])
+    assert result(run) == "FAILED"
+    assert "does not have Manage Run permissions" in task(run, "call")["state"]["state_message"]
+    assert emu.get(f"{JOBS}/runs/list", params={"job_id": admin_job}).json().get("runs") is None

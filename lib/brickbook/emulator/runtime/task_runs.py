@@ -12,9 +12,10 @@ Python file's argv is run-now's ``python_params`` if given, else the task's ``pa
 Kinds without a process: ``condition_task`` evaluates at once (state/conditions.py) and records its
 ``outcome``; a dependency naming an ``outcome`` the condition did not reach counts as EXCLUDED, so
 ``run_if`` skips that branch as the real service does. ``run_job_task`` starts a run of the other job
-(its ``job_parameters`` resolved) and ends as that run ends; the child run's id is the task's output
-(``run_job_output``). Any kind the emulator cannot run (JAR, spark-submit, dbt, pipelines, ...) ends
-FAILED with a message naming the kind, never INTERNAL_ERROR.
+(its ``job_parameters`` resolved; the run's principal needs CAN_MANAGE_RUN on it) and ends as that
+run ends; the child run's id is the task's output (``run_job_output``). Any kind the emulator cannot
+run (JAR, spark-submit, dbt, pipelines, ...) ends FAILED with a message naming the kind, never
+INTERNAL_ERROR.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime.launcher import Child, Launcher
 from brickbook.emulator.state import conditions
+from brickbook.emulator.state.access import may
 from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.dag import (
     SUCCESS_LIKE,
@@ -32,6 +34,8 @@ from brickbook.emulator.state.dag import (
     run_if_outcome,
     termination_for,
 )
+from brickbook.emulator.state.identity import Identity
+from brickbook.emulator.state.job_access import job_resource
 from brickbook.emulator.state.jobs import queue_enabled, task_kind
 from brickbook.emulator.state.runs import NewRun, RunsState
 
@@ -44,6 +48,7 @@ class TaskHost(Protocol):
     runs: RunsState
     clusters: ClustersState
     launcher: Launcher
+    identity: Identity
 
     def token_for(self, run: dict[str, Any]) -> str:
         """The context token the run's code acts with."""
@@ -243,6 +248,10 @@ def _start_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any
         return
     if job is None:
         end_task(run, task, now, "FAILED", f"Job {body['job_id']} does not exist.")
+        return
+    if not may(scheduler.identity.principal(run["run_as"]), job_resource(job), "CAN_MANAGE_RUN"):
+        message = f"{run['run_as']} does not have Manage Run permissions on job {job['job_id']}."
+        end_task(run, task, now, "FAILED", message)
         return
     try:
         params = {
