@@ -9,105 +9,33 @@ overridden by run-now's ``notebook_params``, overridden by the job parameters (t
 with run-now's ``job_parameters``), since job parameters win over task parameters of the same name; a
 Python file's argv is run-now's ``python_params`` if given, else the task's ``parameters``.
 
-Kinds without a process: ``condition_task`` evaluates at once (state/conditions.py) and records its
-``outcome``; a dependency naming an ``outcome`` the condition did not reach counts as EXCLUDED, so
-``run_if`` skips that branch as the real service does. ``run_job_task`` starts a run of the other job
-(its ``job_parameters`` resolved; the run's principal needs CAN_MANAGE_RUN on it) and ends as that
-run ends; the child run's id is the task's output (``run_job_output``). Any kind the emulator cannot
-run (JAR, spark-submit, dbt, pipelines, ...) ends FAILED with a message naming the kind, never
+The kind decides how a task starts: notebook and Python file tasks in a child process, a
+``sql_task`` on its warehouse, ``condition_task`` and ``run_job_task`` in task_kinds.py, a
+``for_each_task`` in for_each.py (through the host). A dependency naming an ``outcome`` the condition
+did not reach counts as EXCLUDED, so ``run_if`` skips that branch as the real service does. Any other
+kind (JAR, spark-submit, dbt, pipelines, ...) ends FAILED with a message naming the kind, never
 INTERNAL_ERROR.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.runtime.launcher import Child, Launcher
-from brickbook.emulator.state import conditions
-from brickbook.emulator.state.access import may
-from brickbook.emulator.state.clusters import ClustersState
-from brickbook.emulator.state.dag import (
-    SUCCESS_LIKE,
-    TERMINAL,
-    make_state,
-    run_if_outcome,
-    termination_for,
-)
-from brickbook.emulator.state.identity import Identity
-from brickbook.emulator.state.job_access import job_resource
-from brickbook.emulator.state.jobs import queue_enabled, task_kind
-from brickbook.emulator.state.runs import NewRun, RunsState
+from brickbook.emulator.runtime import task_kinds
+from brickbook.emulator.runtime.task_host import TaskHost, end_task, latest, maybe_retry
+from brickbook.emulator.state.dag import TERMINAL, make_state, run_if_outcome
+from brickbook.emulator.state.jobs import task_kind
 
 __all__ = ["TaskHost", "advance_task", "end_task", "latest", "parent_message"]
 
 
-class TaskHost(Protocol):
-    """What the task rules need from the engine that drives them (runtime/scheduler.py provides it)."""
-
-    runs: RunsState
-    clusters: ClustersState
-    launcher: Launcher
-    identity: Identity
-
-    def token_for(self, run: dict[str, Any]) -> str:
-        """The context token the run's code acts with."""
-
-    def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
-        """Launch the task's process and keep it under the task run's id."""
-
-    def child(self, run: dict[str, Any], task_run_id: int) -> Child | None:
-        """The task run's live process, if any."""
-
-    def drop_child(self, run: dict[str, Any], task_run_id: int) -> None:
-        """Forget the task run's process (it ended or was killed)."""
-
-    def start_sql_task(self, run: dict[str, Any], task: dict[str, Any]) -> None:
-        """Start the task's ``sql_task`` (as the run's principal) off the scheduler's thread."""
-
-    def sql_task_outcome(self, task_run_id: int) -> tuple[bool, str | None] | None:
-        """(done, failure message or None) of a started sql_task; None when it is unknown (lost)."""
-
-    def start_for_each(self, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-        """Make a ``for_each_task``'s iterations (runtime/for_each.py)."""
-
-    def advance_for_each(self, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-        """Move a running ``for_each_task``'s iterations on."""
-
-
 _TOUCH_EVERY_MS = 10_000
-MAX_TRIGGER_DEPTH = 10  # the emulator's guard against run_job_task cycles
 _SKIP_MESSAGES = {
     "UPSTREAM_FAILED": "Upstream task(s) failed.",
     "UPSTREAM_CANCELED": "Upstream task(s) were canceled.",
     "EXCLUDED": "The task's run_if condition was not met.",
 }
-
-
-def latest(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """The current attempt of each task (earlier attempts stay in ``tasks``, superseded)."""
-    return [t for t in run["tasks"] if not t.get("_superseded")]
-
-
-def end_task(
-    run: dict[str, Any],
-    task: dict[str, Any],
-    now: int,
-    result: str,
-    message: str,
-    *,
-    life: str = "TERMINATED",
-    code: str | None = None,
-    by_user: bool = False,
-) -> None:
-    """Put a task run in a terminal state."""
-    task["state"] = make_state(life, result=result, message=message, by_user=by_user)
-    task["_termination"] = termination_for(result, message, code=code)
-    task["end_time"] = now
-    if not task["start_time"]:
-        task["start_time"] = now
-    if task.get("_running_at"):
-        task["execution_duration"] = now - task["_running_at"]
 
 
 def parent_message(tasks: list[dict[str, Any]], result: str) -> str:
@@ -136,20 +64,6 @@ def _result_of(run: dict[str, Any], key: str, outcome: str | None = None) -> str
                 return "EXCLUDED"  # the branch the condition did not take
             return result
     return "SUCCESS"  # a dependency that is not part of this run (e.g. after a repair) counts as done
-
-
-def _maybe_retry(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) -> None:
-    result = task["state"].get("result_state")
-    limit = task.get("max_retries", 0)
-    retryable = result == "FAILED" or (result == "TIMEDOUT" and task.get("retry_on_timeout"))
-    if not retryable or run["_cancel"] is not None or not (limit == -1 or task["attempt_number"] < limit):
-        return
-    retry = scheduler.runs.new_task_entry(run, task, "WAITING_FOR_RETRY")
-    retry["attempt_number"] = task["attempt_number"] + 1
-    retry["original_attempt_run_id"] = task.get("original_attempt_run_id", task["run_id"])
-    retry["_retry_at"] = task["start_time"] + task.get("min_retry_interval_millis", 0)
-    task["_superseded"] = True
-    run["tasks"].append(retry)
 
 
 def _cluster_ready(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) -> bool:
@@ -220,92 +134,7 @@ def _advance_sql(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         end_task(run, task, now, "FAILED" if failure else "SUCCESS", failure or "")
     else:
         return
-    _maybe_retry(scheduler, run, task)
-
-
-def _start_condition(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-    body = task["condition_task"]
-    try:
-        left = conditions.resolve(body["left"], run)
-        right = conditions.resolve(body["right"], run)
-        outcome = conditions.evaluate(body["op"], left, right)
-    except conditions.ReferenceError_ as exc:
-        end_task(run, task, now, "FAILED", str(exc))
-        return
-    task["condition_task"] = {**body, "left": left, "right": right, "outcome": str(outcome).lower()}
-    end_task(run, task, now, "SUCCESS", "")
-
-
-def _start_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-    body = task["run_job_task"]
-    job = scheduler.runs.saved_job(body["job_id"])
-    depth = int(run.get("_trigger_depth", 0)) + 1
-    if depth > MAX_TRIGGER_DEPTH:  # a job that triggers itself would otherwise never end
-        message = (
-            f"run_job_task nesting is deeper than {MAX_TRIGGER_DEPTH} levels (a job triggering itself?)."
-        )
-        end_task(run, task, now, "FAILED", message)
-        return
-    if job is None:
-        end_task(run, task, now, "FAILED", f"Job {body['job_id']} does not exist.")
-        return
-    if not may(scheduler.identity.principal(run["run_as"]), job_resource(job), "CAN_MANAGE_RUN"):
-        message = f"{run['run_as']} does not have Manage Run permissions on job {job['job_id']}."
-        end_task(run, task, now, "FAILED", message)
-        return
-    try:
-        params = {
-            str(k): conditions.resolve(str(v), run) for k, v in (body.get("job_parameters") or {}).items()
-        }
-    except conditions.ReferenceError_ as exc:
-        end_task(run, task, now, "FAILED", str(exc))
-        return
-    settings = job["settings"]
-    child, _ = scheduler.runs.start(
-        NewRun(
-            tasks=settings.get("tasks", []),
-            run_name=settings["name"],
-            run_type="JOB_RUN",
-            creator=job["run_as_user_name"],
-            base_url=run["_base_url"],
-            job=job,
-            job_clusters=settings.get("job_clusters"),
-            timeout_seconds=settings.get("timeout_seconds", 0),
-            body={"job_parameters": params},
-            queue=queue_enabled(job),
-            max_concurrent_runs=settings.get("max_concurrent_runs", 1),
-        )
-    )
-    child["_trigger_depth"] = depth
-    scheduler.runs.put(child)
-    task["_child_run_id"] = child["run_id"]
-    scheduler.runs.save_output(task["run_id"], {"run_job_output": {"run_id": child["run_id"]}})
-    task["state"] = make_state("RUNNING", message="In run")
-    task["_running_at"] = now
-    task["setup_duration"] = now - task["start_time"]
-
-
-def _advance_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-    child_id = task["_child_run_id"]
-    child = scheduler.runs.get(child_id)
-    if run["_cancel"] or task.get("_cancel"):
-        if child is not None and child["state"]["life_cycle_state"] not in TERMINAL:
-            scheduler.runs.cancel(child_id)
-        end_task(run, task, now, "CANCELED", "Run was canceled by the user.", by_user=True)
-        return
-    if child is None:
-        end_task(run, task, now, "FAILED", f"The triggered run {child_id} was deleted.")
-    elif child["state"]["life_cycle_state"] not in TERMINAL:
-        return
-    elif child["state"].get("result_state") in SUCCESS_LIKE | {"SUCCESS_WITH_FAILURES"}:
-        end_task(run, task, now, "SUCCESS", "")
-    else:
-        result = child["state"].get("result_state", "FAILED")
-        end_task(run, task, now, "FAILED", f"The triggered run {child_id} ended {result}.")
-    _maybe_retry(scheduler, run, task)
-
-
-_PROCESSLESS = {"condition_task": _start_condition, "run_job_task": _start_run_job}
+    maybe_retry(scheduler, run, task)
 
 
 def _started_without_process(
@@ -319,8 +148,8 @@ def _started_without_process(
         task["_running_at"] = now
         task["setup_duration"] = now - task["start_time"]
         return True
-    if kind in _PROCESSLESS:
-        _PROCESSLESS[kind](scheduler, run, task, now)
+    if kind in task_kinds.START:
+        task_kinds.START[kind](scheduler, run, task, now)
         return True
     if kind == "for_each_task":
         scheduler.start_for_each(run, task, now)
@@ -341,7 +170,7 @@ def _advance_for_each(scheduler: TaskHost, run: dict[str, Any], task: dict[str, 
 
 _RUNNING_WITHOUT_PROCESS = {
     "sql_task": _advance_sql,
-    "run_job_task": _advance_run_job,
+    **task_kinds.ADVANCE,
     "for_each_task": _advance_for_each,
 }
 
@@ -390,7 +219,7 @@ def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, A
             end_task(run, task, now, "FAILED", "Workload failed, see run output for details")
         else:
             end_task(run, task, now, "SUCCESS", "")
-    _maybe_retry(scheduler, run, task)
+    maybe_retry(scheduler, run, task)
 
 
 def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:  # noqa: PLR0911
