@@ -8,6 +8,7 @@ import pytest
 
 from tests.emulator.harness import ALICE_TOKEN, Emu
 from tests.emulator.jobs_harness import (
+    BLOCK,
     HOME,
     JOBS,
     create_job,
@@ -240,3 +241,22 @@ def test_run_job_task_needs_manage_run_on_the_other_job(emu: Emu):
     assert result(run) == "FAILED"
     assert "does not have Manage Run permissions" in task(run, "call")["state"]["state_message"]
     assert emu.get(f"{JOBS}/runs/list", params={"job_id": admin_job}).json().get("runs") is None
+
+
+def test_for_each_keeps_to_its_concurrency_and_cancels_every_iteration(emu: Emu):
+    """With concurrency 1 one iteration runs while the others wait; canceling the run ends them all."""
+    path = upload(emu, f"{HOME}/block", notebook(BLOCK))
+    run_id = run_now(emu, create_job(emu, _for_each('["a", "b", "c"]', nb_task("each", path), concurrency=1)))
+
+    def one_active(run: dict[str, Any]) -> bool:
+        stats = (task(run, "loop").get("for_each_task") or {}).get("stats", {}).get("task_run_stats", {})
+        return stats.get("active_iterations") == 1
+
+    run = wait_run(emu, run_id, one_active)
+    states = [i["state"]["life_cycle_state"] for i in get_run(emu, task(run, "loop")["run_id"])["iterations"]]
+    assert states.count("BLOCKED") == 2
+    assert emu.post(f"{JOBS}/runs/cancel", json={"run_id": run_id}).status_code == 200
+    run = wait_run(emu, run_id)
+    assert result(run) == "CANCELED"
+    iterations = get_run(emu, task(run, "loop")["run_id"])["iterations"]
+    assert {i["state"]["result_state"] for i in iterations} == {"CANCELED"}
