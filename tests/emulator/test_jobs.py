@@ -51,9 +51,11 @@ def test_missing_job_is_400_does_not_exist(emu: Emu, prefix: str):
         ([nb_task("a", NB, existing_cluster_id="c1", environment_key="e")], "only one of"),
         ([nb_task("a", NB, job_cluster_key="nope")], "job cluster 'nope'"),
         (
-            [{"task_key": "a", "spark_jar_task": {"main_class_name": "Main"}}],
-            "spark_jar_task is not supported by the brickbook emulator",
+            [{"task_key": "a", "spark_jar_task": {"main_class_name": "Main"}, "dbt_task": {}}],
+            "more than one task type: spark_jar_task, dbt_task",
         ),
+        ([{"task_key": "a", "condition_task": {"op": "EQUAL_TO"}}], "condition_task needs op, left"),
+        ([{"task_key": "a", "run_job_task": {"job_id": "x"}}], "run_job_task.job_id is required"),
         ([{"task_key": "a", "sql_task": {"file": {"path": "/q.sql"}}}], "sql_task.warehouse_id is required"),
         ([{"task_key": "a", "sql_task": {"warehouse_id": "w"}}], "exactly one of file, query"),
         (
@@ -66,7 +68,7 @@ def test_missing_job_is_400_does_not_exist(emu: Emu, prefix: str):
     ],
 )
 def test_create_refuses_bad_tasks(emu: Emu, tasks: list[dict[str, object]], fragment: str):
-    """Bad task graphs and unsupported task kinds are 400 INVALID_PARAMETER_VALUE at create."""
+    """Bad task graphs and malformed task bodies are 400 INVALID_PARAMETER_VALUE at create."""
     status, code, message = _create_error(emu, tasks=tasks)
     assert (status, code) == (400, "INVALID_PARAMETER_VALUE")
     assert fragment in message

@@ -32,6 +32,7 @@ from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.mlflow import MlflowArea
 from brickbook.emulator.routes.policies import PoliciesArea
 from brickbook.emulator.routes.pools import PoolsArea
+from brickbook.emulator.routes.jobs20 import Jobs20Area
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.scim import ScimArea
 from brickbook.emulator.routes.secrets import SecretsArea
@@ -61,6 +62,7 @@ AREAS: tuple[AreaFactory, ...] = (
     PoliciesArea,
     SecretsArea,
     JobsArea,
+    Jobs20Area,  # the Jobs API 2.0 single-task form over the same jobs and runs
     WarehousesArea,
     StatementsArea,  # SQL statements and query history on the shared engine (sql/)
     UnityArea,

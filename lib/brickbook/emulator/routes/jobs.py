@@ -29,11 +29,15 @@ from brickbook.emulator.state.jobs import (
 )
 from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.paging import decode_offset, page_of
-from brickbook.emulator.state.run_views import public_run, public_task_run
+from brickbook.emulator.state.run_views import (
+    every_task_run,
+    public_run,
+    public_task_run_detail,
+)
 from brickbook.emulator.state.runs import NewRun
 from brickbook.emulator.wire import base_url, caller, json_response, read_json
 
-__all__ = ["JobsArea"]
+__all__ = ["Handler", "JobsArea", "required_id"]
 
 VERSIONS = ("2.1", "2.2")
 RUN_TYPES = ("JOB_RUN", "WORKFLOW_RUN", "SUBMIT_RUN")
@@ -58,7 +62,7 @@ def _flag(query: Mapping[str, str], name: str) -> bool:
     return query.get(name, "false").lower() == "true"
 
 
-def _required_id(value: Any, name: str) -> int:
+def required_id(value: Any, name: str) -> int:
     number = whole_number(value)
     if number is None:
         raise invalid(f"{name} is required and must be an integer.")
@@ -138,19 +142,19 @@ class JobsArea(AreaBase):
 
     async def reset_job(self, request: Request) -> Response:
         body = await read_json(request)
-        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
+        job = self.access.job(caller(request), required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
         self.jobs.reset(job["job_id"], body.get("new_settings"))
         return json_response({})
 
     async def update(self, request: Request) -> Response:
         body = await read_json(request)
-        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
+        job = self.access.job(caller(request), required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
         self.jobs.update(job["job_id"], body.get("new_settings"), body.get("fields_to_remove"))
         return json_response({})
 
     async def get(self, request: Request) -> Response:
         """``GET get?job_id&page_token``; 2.2 pages the arrays at 100."""
-        job_id = _required_id(request.query_params.get("job_id"), "job_id")
+        job_id = required_id(request.query_params.get("job_id"), "job_id")
         record = self.access.job(caller(request), job_id, "CAN_VIEW")
         return json_response(public_job(record, page=_page(request.query_params, _version(request))))
 
@@ -175,7 +179,7 @@ class JobsArea(AreaBase):
 
     async def delete(self, request: Request) -> Response:
         body = await read_json(request)
-        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
+        job = self.access.job(caller(request), required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
         self.jobs.delete(job["job_id"])
         return json_response({})
 
@@ -184,7 +188,7 @@ class JobsArea(AreaBase):
     async def run_now(self, request: Request) -> Response:
         """``POST run-now`` -> ``{run_id, number_in_job}``; a repeated idempotency_token finds its run."""
         body = await read_json(request)
-        job = self.access.job(caller(request), _required_id(body.get("job_id"), "job_id"), "CAN_MANAGE_RUN")
+        job = self.access.job(caller(request), required_id(body.get("job_id"), "job_id"), "CAN_MANAGE_RUN")
         settings = job["settings"]
         tasks = _only(settings.get("tasks", []), body.get("only"))
         self.access.check_clusters(self.identity.principal(job["run_as_user_name"]), tasks)
@@ -209,7 +213,10 @@ class JobsArea(AreaBase):
 
     async def submit(self, request: Request) -> Response:
         """``POST runs/submit`` -> ``{run_id}``: a one-time run (run_type SUBMIT_RUN), no saved job."""
-        body = await read_json(request)
+        return await self.start_submit(request, await read_json(request))
+
+    async def start_submit(self, request: Request, body: dict[str, Any]) -> Response:
+        """Start a one-time run from a (multi-task) submit body."""
         tasks = body.get("tasks")
         if not tasks:
             raise invalid("tasks is required.")
@@ -238,17 +245,17 @@ class JobsArea(AreaBase):
     async def get_run(self, request: Request) -> Response:
         """``GET runs/get?run_id``: a job run, or a task run when given a task run's id."""
         query = request.query_params
-        run_id = _required_id(query.get("run_id"), "run_id")
+        run_id = required_id(query.get("run_id"), "run_id")
         record = self.access.run(caller(request), run_id, "CAN_VIEW")
         if run_id != record["run_id"]:
-            tasks = [*record["tasks"], *record.get("_replaced", [])]
-            return json_response(public_task_run(record, next(t for t in tasks if t["run_id"] == run_id)))
+            task = next(t for t in every_task_run(record) if t["run_id"] == run_id)
+            return json_response(public_task_run_detail(record, task))
         page = _page(query, _version(request))
         return json_response(public_run(record, page=page, include_history=_flag(query, "include_history")))
 
     async def get_output(self, request: Request) -> Response:
         """``GET runs/get-output?run_id``: a task run's exit value, logs and error."""
-        run_id = _required_id(request.query_params.get("run_id"), "run_id")
+        run_id = required_id(request.query_params.get("run_id"), "run_id")
         self.access.run(caller(request), run_id, "CAN_VIEW")
         return json_response(self.runs.output(run_id))
 
@@ -283,7 +290,7 @@ class JobsArea(AreaBase):
 
     async def cancel(self, request: Request) -> Response:
         """``POST runs/cancel {run_id}``: asynchronous; a job run or one task run."""
-        run_id = _required_id((await read_json(request)).get("run_id"), "run_id")
+        run_id = required_id((await read_json(request)).get("run_id"), "run_id")
         self.access.run(caller(request), run_id, "CAN_MANAGE_RUN")
         self.runs.cancel(run_id)
         self.scheduler.wake()
@@ -297,7 +304,7 @@ class JobsArea(AreaBase):
             raise invalid("Set job_id, or all_queued_runs to cancel every queued run.")
         principal = caller(request)
         if job_id is not None:
-            job_id = self.access.job(principal, _required_id(job_id, "job_id"), "CAN_MANAGE_RUN")["job_id"]
+            job_id = self.access.job(principal, required_id(job_id, "job_id"), "CAN_MANAGE_RUN")["job_id"]
         self.runs.cancel_all(
             job_id,
             all_queued_runs=all_queued,
@@ -309,14 +316,14 @@ class JobsArea(AreaBase):
     async def repair(self, request: Request) -> Response:
         """``POST runs/repair`` -> ``{repair_id}``; the run must have finished."""
         body = await read_json(request)
-        run_id = _required_id(body.get("run_id"), "run_id")
+        run_id = required_id(body.get("run_id"), "run_id")
         self.access.run(caller(request), run_id, "CAN_MANAGE_RUN")
         repair_id = self.runs.repair(run_id, body)
         self.scheduler.wake()
         return json_response({"repair_id": repair_id})
 
     async def delete_run(self, request: Request) -> Response:
-        run_id = _required_id((await read_json(request)).get("run_id"), "run_id")
+        run_id = required_id((await read_json(request)).get("run_id"), "run_id")
         self.access.run(caller(request), run_id, "CAN_MANAGE_RUN")
         self.runs.delete(run_id)
         return json_response({})

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from brickbook.emulator.errors import ApiError
+from brickbook.emulator.runtime import for_each
 from brickbook.emulator.runtime import task_runs as task_rules
 from brickbook.emulator.runtime.launcher import Child, Launcher
 from brickbook.emulator.state.clusters import ClustersState
@@ -297,6 +298,12 @@ class Scheduler:
             self.wake()
 
         threading.Thread(target=work, name=f"sql-task-{task['run_id']}", daemon=True).start()
+
+    def start_for_each(self, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+        for_each.start_for_each(self, run, task, now)
+
+    def advance_for_each(self, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+        for_each.advance_for_each(self, run, task, now)
 
     def sql_task_outcome(self, task_run_id: int) -> tuple[bool, str | None] | None:
         outcome = self._sql.get(task_run_id)

@@ -8,45 +8,26 @@ reach the code as the real service passes them: a notebook's widgets are its ``b
 overridden by run-now's ``notebook_params``, overridden by the job parameters (their defaults merged
 with run-now's ``job_parameters``), since job parameters win over task parameters of the same name; a
 Python file's argv is run-now's ``python_params`` if given, else the task's ``parameters``.
+
+The kind decides how a task starts: notebook and Python file tasks in a child process, a
+``sql_task`` on its warehouse, ``condition_task`` and ``run_job_task`` in task_kinds.py, a
+``for_each_task`` in for_each.py (through the host). A dependency naming an ``outcome`` the condition
+did not reach counts as EXCLUDED, so ``run_if`` skips that branch as the real service does. Any other
+kind (JAR, spark-submit, dbt, pipelines, ...) ends FAILED with a message naming the kind, never
+INTERNAL_ERROR.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.runtime.launcher import Child, Launcher
-from brickbook.emulator.state.clusters import ClustersState
-from brickbook.emulator.state.dag import TERMINAL, make_state, run_if_outcome, termination_for
-from brickbook.emulator.state.runs import RunsState
+from brickbook.emulator.runtime import task_kinds
+from brickbook.emulator.runtime.task_host import TaskHost, end_task, latest, maybe_retry
+from brickbook.emulator.state.dag import TERMINAL, make_state, run_if_outcome
+from brickbook.emulator.state.jobs import task_kind
 
 __all__ = ["TaskHost", "advance_task", "end_task", "latest", "parent_message"]
-
-
-class TaskHost(Protocol):
-    """What the task rules need from the engine that drives them (runtime/scheduler.py provides it)."""
-
-    runs: RunsState
-    clusters: ClustersState
-    launcher: Launcher
-
-    def token_for(self, run: dict[str, Any]) -> str:
-        """The context token the run's code acts with."""
-
-    def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
-        """Launch the task's process and keep it under the task run's id."""
-
-    def child(self, run: dict[str, Any], task_run_id: int) -> Child | None:
-        """The task run's live process, if any."""
-
-    def drop_child(self, run: dict[str, Any], task_run_id: int) -> None:
-        """Forget the task run's process (it ended or was killed)."""
-
-    def start_sql_task(self, run: dict[str, Any], task: dict[str, Any]) -> None:
-        """Start the task's ``sql_task`` (as the run's principal) off the scheduler's thread."""
-
-    def sql_task_outcome(self, task_run_id: int) -> tuple[bool, str | None] | None:
-        """(done, failure message or None) of a started sql_task; None when it is unknown (lost)."""
 
 
 _TOUCH_EVERY_MS = 10_000
@@ -55,32 +36,6 @@ _SKIP_MESSAGES = {
     "UPSTREAM_CANCELED": "Upstream task(s) were canceled.",
     "EXCLUDED": "The task's run_if condition was not met.",
 }
-
-
-def latest(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """The current attempt of each task (earlier attempts stay in ``tasks``, superseded)."""
-    return [t for t in run["tasks"] if not t.get("_superseded")]
-
-
-def end_task(
-    run: dict[str, Any],
-    task: dict[str, Any],
-    now: int,
-    result: str,
-    message: str,
-    *,
-    life: str = "TERMINATED",
-    code: str | None = None,
-    by_user: bool = False,
-) -> None:
-    """Put a task run in a terminal state."""
-    task["state"] = make_state(life, result=result, message=message, by_user=by_user)
-    task["_termination"] = termination_for(result, message, code=code)
-    task["end_time"] = now
-    if not task["start_time"]:
-        task["start_time"] = now
-    if task.get("_running_at"):
-        task["execution_duration"] = now - task["_running_at"]
 
 
 def parent_message(tasks: list[dict[str, Any]], result: str) -> str:
@@ -97,26 +52,18 @@ def parent_message(tasks: list[dict[str, Any]], result: str) -> str:
     return f"The run ended with result {result}."
 
 
-def _result_of(run: dict[str, Any], key: str) -> str | None:
+def _result_of(run: dict[str, Any], key: str, outcome: str | None = None) -> str | None:
     for task in latest(run):
         if task["task_key"] == key:
             life = task["state"]["life_cycle_state"]
-            return str(task["state"].get("result_state", "FAILED")) if life in TERMINAL else None
+            if life not in TERMINAL:
+                return None
+            result = str(task["state"].get("result_state", "FAILED"))
+            reached = (task.get("condition_task") or {}).get("outcome")
+            if outcome is not None and result == "SUCCESS" and reached is not None and reached != outcome:
+                return "EXCLUDED"  # the branch the condition did not take
+            return result
     return "SUCCESS"  # a dependency that is not part of this run (e.g. after a repair) counts as done
-
-
-def _maybe_retry(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) -> None:
-    result = task["state"].get("result_state")
-    limit = task.get("max_retries", 0)
-    retryable = result == "FAILED" or (result == "TIMEDOUT" and task.get("retry_on_timeout"))
-    if not retryable or run["_cancel"] is not None or not (limit == -1 or task["attempt_number"] < limit):
-        return
-    retry = scheduler.runs.new_task_entry(run, task, "WAITING_FOR_RETRY")
-    retry["attempt_number"] = task["attempt_number"] + 1
-    retry["original_attempt_run_id"] = task.get("original_attempt_run_id", task["run_id"])
-    retry["_retry_at"] = task["start_time"] + task.get("min_retry_interval_millis", 0)
-    task["_superseded"] = True
-    run["tasks"].append(retry)
 
 
 def _cluster_ready(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) -> bool:
@@ -187,12 +134,51 @@ def _advance_sql(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         end_task(run, task, now, "FAILED" if failure else "SUCCESS", failure or "")
     else:
         return
-    _maybe_retry(scheduler, run, task)
+    maybe_retry(scheduler, run, task)
+
+
+def _started_without_process(
+    scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int
+) -> bool:
+    """Start a kind that needs no process, or fail a kind the emulator cannot run; True if handled."""
+    kind = task_kind(task)
+    if kind == "sql_task":  # runs on a warehouse, not a cluster
+        scheduler.start_sql_task(run, task)
+        task["state"] = make_state("RUNNING", message="In run")
+        task["_running_at"] = now
+        task["setup_duration"] = now - task["start_time"]
+        return True
+    if kind in task_kinds.START:
+        task_kinds.START[kind](scheduler, run, task, now)
+        return True
+    if kind == "for_each_task":
+        scheduler.start_for_each(run, task, now)
+        return True
+    if kind in ("notebook_task", "spark_python_task"):
+        return False
+    message = (
+        f"The brickbook emulator cannot run {kind} tasks "
+        "(it runs notebook, Python file, SQL, condition, run-job and for-each tasks)."
+    )
+    end_task(run, task, now, "FAILED", message)
+    return True
+
+
+def _advance_for_each(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    scheduler.advance_for_each(run, task, now)
+
+
+_RUNNING_WITHOUT_PROCESS = {
+    "sql_task": _advance_sql,
+    **task_kinds.ADVANCE,
+    "for_each_task": _advance_for_each,
+}
 
 
 def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
-    if "sql_task" in task:
-        _advance_sql(scheduler, run, task, now)
+    advance = _RUNNING_WITHOUT_PROCESS.get(task_kind(task) or "")
+    if advance is not None:
+        advance(scheduler, run, task, now)
         return
     child = scheduler.child(run, task["run_id"])
     if child is None:
@@ -233,7 +219,7 @@ def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, A
             end_task(run, task, now, "FAILED", "Workload failed, see run output for details")
         else:
             end_task(run, task, now, "SUCCESS", "")
-    _maybe_retry(scheduler, run, task)
+    maybe_retry(scheduler, run, task)
 
 
 def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:  # noqa: PLR0911
@@ -247,7 +233,9 @@ def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         end_task(run, task, now, result, "Run was canceled before the task started.", by_user=True)
         return
     if life == "BLOCKED":
-        upstream = [_result_of(run, dep["task_key"]) for dep in task.get("depends_on", [])]
+        upstream = [
+            _result_of(run, dep["task_key"], dep.get("outcome")) for dep in task.get("depends_on", [])
+        ]
         if any(result is None for result in upstream):
             return
         outcome = run_if_outcome(task.get("run_if", "ALL_SUCCESS"), [str(r) for r in upstream])
@@ -263,11 +251,7 @@ def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         life = "PENDING"
     if life == "PENDING":
         task["start_time"] = task["start_time"] or now
-        if "sql_task" in task:  # runs on a warehouse, not a cluster
-            scheduler.start_sql_task(run, task)
-            task["state"] = make_state("RUNNING", message="In run")
-            task["_running_at"] = now
-            task["setup_duration"] = now - task["start_time"]
+        if _started_without_process(scheduler, run, task, now):
             return
         try:
             if not _cluster_ready(scheduler, run, task):

@@ -23,6 +23,10 @@ clock. The file appears only at ``close``, atomically: a partially written strea
 list, get-status or read, and an existing file keeps its old bytes until then. Open streams do not
 survive a restart; the client sees RESOURCE_DOES_NOT_EXIST, as for an expired handle.
 
+A fresh workspace's root is not empty: ``/FileStore``, ``/databricks-datasets`` (a README and a tiny
+CSV standing in for the real sample data), ``/tmp`` and ``/user/hive/warehouse`` are made on first
+start and after a reset (a marker record remembers it, so what a user deletes stays deleted).
+
 Quirks copied from the real service: ``delete`` of a missing path succeeds (the Databricks CLI checks
 get-status first for that reason); a recursive delete removes at most ``dbfs_delete_batch`` files per
 call and then answers 503 ``PARTIAL_DELETE`` "The requested operation has deleted N files...", so the
@@ -53,6 +57,21 @@ __all__ = ["BLOCK_LIMIT", "DEFAULT_READ_LENGTH", "HANDLE_IDLE_SECONDS", "DbfsSta
 BLOCK_LIMIT = 1024 * 1024  # put contents, each add-block, each read
 DEFAULT_READ_LENGTH = 512 * 1024
 HANDLE_IDLE_SECONDS = 600
+_SEED_KIND = "dbfs_seeded"
+# "/tmp" here is a DBFS path, not a local temporary directory.
+_ROOT_DIRS = ("/FileStore", "/databricks-datasets/samples", "/tmp", "/user/hive/warehouse")  # noqa: S108
+_ROOT_FILES = {
+    "/databricks-datasets/README.md": (
+        b"# Databricks datasets (brickbook emulator)\n\n"
+        b"A few tiny sample files standing in for the datasets a real workspace mounts here.\n"
+    ),
+    "/databricks-datasets/samples/population-vs-price/data_geo.csv": (
+        b"2014 rank,City,State,State Code,2014 Population estimate,2015 median sales price\n"
+        b"1,Springfield,Illinois,IL,116250,120.5\n"
+        b"2,Riverside,California,CA,319504,335.0\n"
+        b"3,Franklin,Tennessee,TN,72990,410.2\n"
+    ),
+}
 
 
 def normalise(path: object) -> str:
@@ -136,6 +155,19 @@ class DbfsState:
                     blob.replace(self.root / "blobs" / blob.name)
             shutil.rmtree(stale, ignore_errors=True)
         (self.root / "incoming").mkdir(parents=True, exist_ok=True)
+        self._seed_root()
+
+    def _seed_root(self) -> None:
+        """Make what a fresh workspace's DBFS root holds, once per store (first start, reset)."""
+        if self.store.get(_SEED_KIND, "/") is not None:
+            return
+        now = self._now_ms()
+        with self.store.transaction():
+            for directory in _ROOT_DIRS:
+                self._mkdirs(directory, now)
+        for path, data in _ROOT_FILES.items():
+            self.write_file(path, data, overwrite=True)
+        self.store.put(_SEED_KIND, "/", {"seeded_at": now})
 
     def reset(self) -> None:
         """Drop every file's bytes, upload and open stream (the store's records went with a reset)."""
@@ -144,6 +176,7 @@ class DbfsState:
             for sub in ("blobs", "incoming"):
                 shutil.rmtree(self.root / sub, ignore_errors=True)
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
+            self._seed_root()
 
     def shutdown(self) -> None:
         """Forget open streams (they never survive a restart); the bytes stay for the next process."""

@@ -2,9 +2,10 @@
 
 Settings are validated as the real service does at create time: unique ``task_key``, ``depends_on``
 naming existing tasks, no cycles, at most one compute source per task (none means serverless, which
-the emulator runs like any other task), ``job_cluster_key`` naming a defined job cluster. Only the
-task kinds the emulator can execute for real are accepted (``notebook_task``, ``spark_python_task``);
-any other kind is refused by name instead of pretending to succeed.
+the emulator runs like any other task), ``job_cluster_key`` naming a defined job cluster. Every task
+kind is accepted and kept as given, as on the real service (any ``*_task`` object, so kinds the API
+adds later are kept too); the kinds the emulator runs have their bodies checked (state/task_specs.py),
+and a kind it cannot run ends its task run FAILED with a message naming the kind (runtime/task_runs.py).
 
 Queueing defaults differ by API version: a job created through 2.2 queues unless ``queue.enabled`` is
 false; one created through 2.0/2.1 does not queue unless ``queue.enabled`` is true.
@@ -24,6 +25,12 @@ from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.paging import encode_offset
 from brickbook.emulator.state.store import Store
+from brickbook.emulator.state.task_specs import (
+    SUPPORTED_TASK_KINDS,
+    check_task_body,
+    check_task_kind,
+    task_kind,
+)
 
 __all__ = [
     "JOB_KIND",
@@ -31,28 +38,13 @@ __all__ = [
     "SUPPORTED_TASK_KINDS",
     "JobsState",
     "job_does_not_exist",
+    "task_kind",
     "validate_tasks",
 ]
 
 JOB_KIND = "job"
 PAGE_SIZE = 100  # 2.2 pages a job's and a run's arrays at 100
 JOB_ARRAYS = ("tasks", "job_clusters", "parameters", "environments")
-SUPPORTED_TASK_KINDS = ("notebook_task", "spark_python_task", "sql_task")
-OTHER_TASK_KINDS = (
-    "python_wheel_task",
-    "spark_jar_task",
-    "spark_submit_task",
-    "run_job_task",
-    "condition_task",
-    "for_each_task",
-    "pipeline_task",
-    "dbt_task",
-    "dashboard_task",
-    "power_bi_task",
-    "clean_rooms_notebook_task",
-    "gen_ai_compute_task",
-    "dbt_cloud_task",
-)
 COMPUTE_FIELDS = ("existing_cluster_id", "new_cluster", "job_cluster_key", "environment_key")
 RUN_IF = (
     "ALL_SUCCESS",
@@ -75,70 +67,13 @@ def job_does_not_exist(job_id: object) -> ApiError:
     return invalid(f"Job {job_id} does not exist.")
 
 
-def _task_kind(task: Mapping[str, Any]) -> str:
-    key = task.get("task_key")
-    kinds = [k for k in (*SUPPORTED_TASK_KINDS, *OTHER_TASK_KINDS) if task.get(k) is not None]
-    if not kinds:
-        raise invalid(f"Task {key} must specify one of: {', '.join(SUPPORTED_TASK_KINDS)}.")
-    if len(kinds) > 1:
-        raise invalid(f"Task {key} specifies more than one task type: {', '.join(kinds)}.")
-    kind = kinds[0]
-    if kind not in SUPPORTED_TASK_KINDS:
-        raise invalid(f"Task {key}: {kind} is not supported by the brickbook emulator.")
-    return kind
-
-
-def _check_task_body(task: Mapping[str, Any], kind: str) -> None:
-    key = task["task_key"]
-    body = task[kind]
-    if not isinstance(body, dict):
-        raise invalid(f"Task {key}: {kind} must be an object.")
-    if kind == "notebook_task":
-        path = body.get("notebook_path")
-        if not isinstance(path, str) or not path:
-            raise invalid(f"Task {key}: notebook_task.notebook_path is required.")
-        params = body.get("base_parameters", {})
-        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-            raise invalid(f"Task {key}: notebook_task.base_parameters must map names to strings.")
-    elif kind == "sql_task":
-        _check_sql_task(key, body)
-        return
-    else:
-        path = body.get("python_file")
-        if not isinstance(path, str) or not path:
-            raise invalid(f"Task {key}: spark_python_task.python_file is required.")
-        params = body.get("parameters", [])
-        if not isinstance(params, list) or not all(isinstance(v, str) for v in params):
-            raise invalid(f"Task {key}: spark_python_task.parameters must be a list of strings.")
-    if body.get("source", "WORKSPACE") != "WORKSPACE":
-        raise invalid(f"Task {key}: source {body['source']} is not supported by the brickbook emulator.")
-
-
-def _check_sql_task(key: str, body: Mapping[str, Any]) -> None:
-    """Jobs API ``sql_task``: a ``warehouse_id`` and one of ``file``, ``query``, ``alert``, ``dashboard``."""
-    warehouse_id = body.get("warehouse_id")
-    if not isinstance(warehouse_id, str) or not warehouse_id:
-        raise invalid(f"Task {key}: sql_task.warehouse_id is required.")
-    kinds = [k for k in ("file", "query", "alert", "dashboard") if body.get(k) is not None]
-    if len(kinds) != 1:
-        raise invalid(f"Task {key}: sql_task must set exactly one of file, query, alert, dashboard.")
-    file = body.get("file")
-    if file is not None and (not isinstance(file, dict) or not isinstance(file.get("path"), str)):
-        raise invalid(f"Task {key}: sql_task.file.path is required.")
-    if file is not None and file.get("source", "WORKSPACE") != "WORKSPACE":
-        raise invalid(f"Task {key}: source {file['source']} is not supported by the brickbook emulator.")
-    params = body.get("parameters", {})
-    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-        raise invalid(f"Task {key}: sql_task.parameters must map names to strings.")
-
-
 def _check_task(task: Any, job_cluster_keys: set[str]) -> None:
     if not isinstance(task, dict):
         raise invalid("Each task must be an object.")
     key = task.get("task_key")
     if not isinstance(key, str) or not _TASK_KEY.match(key):
         raise invalid(f"Invalid task_key {key!r}: use 1-100 letters, digits, '_' or '-'.")
-    _check_task_body(task, _task_kind(task))
+    check_task_body(task, check_task_kind(task))
     compute = [f for f in COMPUTE_FIELDS if task.get(f) is not None]
     if len(compute) > 1:
         raise invalid(f"Task {key} can set only one of {', '.join(COMPUTE_FIELDS)}; it sets {compute}.")

@@ -14,7 +14,7 @@ from brickbook.emulator.state.dag import render_status
 from brickbook.emulator.state.jobs import PAGE_SIZE
 from brickbook.emulator.state.paging import encode_offset
 
-__all__ = ["public_run", "public_task_run"]
+__all__ = ["every_task_run", "public_run", "public_task_run", "public_task_run_detail"]
 
 _RUN_ARRAYS = ("tasks", "job_clusters", "job_parameters", "repair_history")
 
@@ -29,6 +29,22 @@ def public_task_run(run: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str
     public["status"] = render_status(task["state"], task.get("_termination"))
     public.setdefault("job_id", run["job_id"])
     public.setdefault("run_name", run["run_name"])
+    return public
+
+
+def every_task_run(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every task run of a job run: current, replaced by a repair, and for-each iterations."""
+    tasks = [*record["tasks"], *record.get("_replaced", [])]
+    return tasks + [i for t in tasks for i in t.get("_iterations", [])]
+
+
+def public_task_run_detail(run: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any]:
+    """``runs/get`` of a task run's id; a for-each task answers with itself in ``tasks`` and its
+    ``iterations``, as the real service (and the SDK's paging of them) expects."""
+    public = public_task_run(run, task)
+    if "_iterations" in task:
+        public["tasks"] = [public_task_run(run, task)]
+        public["iterations"] = [public_task_run(run, i) for i in task["_iterations"]]
     return public
 
 

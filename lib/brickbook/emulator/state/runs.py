@@ -20,7 +20,7 @@ from brickbook.emulator.state.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_st
 from brickbook.emulator.state.jobs import JOB_KIND
 from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.run_rules import check_legacy_params, history_entry, rerun_keys
-from brickbook.emulator.state.run_views import public_task_run
+from brickbook.emulator.state.run_views import every_task_run, public_task_run
 from brickbook.emulator.state.store import Store
 
 __all__ = ["RESTART_MESSAGE", "NewRun", "RunsState", "run_does_not_exist"]
@@ -101,6 +101,10 @@ class RunsState:
     def get(self, run_id: int) -> dict[str, Any] | None:
         return self._store.get(RUN_KIND, str(run_id))
 
+    def saved_job(self, job_id: int) -> dict[str, Any] | None:
+        """The saved job a ``run_job_task`` triggers (None when it was deleted)."""
+        return self._store.get(JOB_KIND, str(job_id))
+
     def put(self, record: dict[str, Any]) -> None:
         self._store.put(RUN_KIND, str(record["run_id"]), record)
 
@@ -140,7 +144,10 @@ class RunsState:
         """A fresh task run (new run id) for ``spec`` inside ``run``; also indexes it."""
         task_run_id = self._store.next_id(RUN_ID_KIND)
         self._store.put(TASK_INDEX_KIND, str(task_run_id), {"parent": run["run_id"]})
-        entry = {k: copy.deepcopy(spec[k]) for k in _TASK_SPEC_FIELDS if k in spec}
+        # Every kind is kept as given (``*_task``), including kinds the emulator cannot run.
+        entry = {
+            k: copy.deepcopy(v) for k, v in spec.items() if k in _TASK_SPEC_FIELDS or k.endswith("_task")
+        }
         entry.update(
             run_id=task_run_id,
             job_run_id=run["run_id"],
@@ -299,9 +306,8 @@ class RunsState:
                     "Please retrieve the output of each individual task run instead."
                 )
             key = record["tasks"][0]["run_id"]
-        task = next((t for t in record["tasks"] if t["run_id"] == key), None)
-        if task is None:  # a task run that a repair replaced
-            task = next(t for t in record.get("_replaced", []) if t["run_id"] == key)
+        # current, replaced by a repair, or a for-each iteration
+        task = next(t for t in every_task_run(record) if t["run_id"] == key)
         stored = self._store.get(OUTPUT_KIND, str(key)) or {}
         return {"metadata": public_task_run(record, task), **stored}
 
@@ -384,7 +390,7 @@ class RunsState:
             record = self.record(run_id)
             if record["state"]["life_cycle_state"] not in TERMINAL:
                 raise ApiError("INVALID_STATE", f"Run {run_id} is active and cannot be deleted.")
-            for task in [*record["tasks"], *record.get("_replaced", [])]:
+            for task in every_task_run(record):
                 self._store.delete(TASK_INDEX_KIND, str(task["run_id"]))
                 self._store.delete(OUTPUT_KIND, str(task["run_id"]))
             self._store.delete(RUN_KIND, str(record["run_id"]))
@@ -399,7 +405,7 @@ class RunsState:
             for _, record in self._store.items(RUN_KIND):
                 if record["state"]["life_cycle_state"] in TERMINAL:
                     continue
-                for task in record["tasks"]:
+                for task in every_task_run(record):  # for-each iterations included
                     if task["state"]["life_cycle_state"] not in TERMINAL:
                         task["state"] = make_state("INTERNAL_ERROR", result="FAILED", message=message)
                         task["_termination"] = termination
