@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from brickbook.errors import JournalCorrupt, UsageError
+from brickbook.errors import JournalCorrupt, LocalWriteFailed, UsageError
 from brickbook.journal import (
     MAX_JOURNAL_BYTES,
     Effect,
@@ -80,7 +80,7 @@ def test_failed_write_leaves_the_old_journal_and_no_temp_file(tmp_path: Path):
     def fsync(_fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(LocalWriteFailed, match=r"cannot write .*j\.json.*: No space left on device"):
         write_atomic(target, b"new", fsync=fsync)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["j.json"]

@@ -29,10 +29,10 @@ from brickbook.emulator.routes.control import ControlPlane, ControlRoutes
 from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
+from brickbook.emulator.routes.jobs20 import Jobs20Area
 from brickbook.emulator.routes.mlflow import MlflowArea
 from brickbook.emulator.routes.policies import PoliciesArea
 from brickbook.emulator.routes.pools import PoolsArea
-from brickbook.emulator.routes.jobs20 import Jobs20Area
 from brickbook.emulator.routes.repos import ReposArea
 from brickbook.emulator.routes.scim import ScimArea
 from brickbook.emulator.routes.secrets import SecretsArea
