@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brickbook.errors import JournalCorrupt, UsageError
+from brickbook.errors import JournalCorrupt, LocalWriteFailed, UsageError
 
 __all__ = [
     "MAX_JOURNAL_BYTES",
@@ -358,7 +358,7 @@ class Journal:
             )
         try:
             write_atomic(self.path, data, fsync=self._fsync)
-        except OSError as exc:
+        except (OSError, LocalWriteFailed) as exc:
             # Safe to stop here: a token not on disk means its request was never sent.
             raise UsageError(f"cannot write journal {self.path}: {exc.strerror}").with_hint(
                 "free some space or choose another --state-dir"
