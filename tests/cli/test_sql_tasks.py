@@ -34,15 +34,13 @@ def emu() -> Iterator[Emu]:
 
 @pytest.fixture
 def env(emu: Emu, isolated_env: pytest.MonkeyPatch) -> Emu:
-    # Every fake sleep moves time by 1 ms at least, as a real one does: a wait's last pause, the deadline
-    # minus the time waited, may be smaller than the clock's float resolution and would then move nothing.
     """DATABRICKS_HOST/TOKEN point at this module's emulator; CLI waits on fake time that moves its clock."""
     emu.control("POST", "reset")
     isolated_env.setenv("DATABRICKS_HOST", emu.url)
     isolated_env.setenv("DATABRICKS_TOKEN", ADMIN_TOKEN)
     fake = FakeTime(follow=emu.clock)
     isolated_env.setitem(tests.conftest._runtime, "clock", fake.clock)
-    isolated_env.setitem(tests.conftest._runtime, "sleep", lambda seconds: fake.sleep(max(seconds, 0.001)))
+    isolated_env.setitem(tests.conftest._runtime, "sleep", fake.sleep)
     return emu
 
 
