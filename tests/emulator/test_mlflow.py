@@ -158,6 +158,8 @@ def test_log_batch_over_the_param_limit_writes_nothing(emu: Emu):
 def test_run_records_its_creator(emu: Emu):
     """runs/create by a user records that user as user_id and mlflow.user."""
     experiment_id = experiment(emu, "exp")
+    grant = {"access_control_list": [{"user_name": "alice@example.com", "permission_level": "CAN_EDIT"}]}
+    ok(emu.request("PATCH", f"/api/2.0/permissions/experiments/{experiment_id}", json=grant))
     answer = ok(emu.post(f"{M}/runs/create", json={"experiment_id": experiment_id}, token=ALICE_TOKEN))
     assert answer["run"]["info"]["user_id"] == "alice@example.com"
 

@@ -361,3 +361,207 @@ def test_deleting_a_folder_drops_its_acl(emu: Emu) -> None:
     ok(emu.post(f"{WS}/delete", json={"path": "/team", "recursive": True}))
     new_id = folder(emu, "/team")
     assert levels_of(ok(emu.get(f"{PERMS}/directories/{new_id}")), ALICE) == []
+
+
+# -- access_control_list on jobs/create and runs/submit --------------------------------------------
+
+
+def test_jobs_create_applies_its_access_control_list(emu: Emu) -> None:
+    """A create naming alice CAN_VIEW shows her grant and keeps the creator the owner."""
+    job_id = new_job(emu, access_control_list=[{"user_name": ALICE, "permission_level": "CAN_VIEW"}])
+    answer = ok(emu.get(f"{PERMS}/jobs/{job_id}"))
+    assert levels_of(answer, ALICE) == [("CAN_VIEW", False)]
+    assert levels_of(answer, ADMIN) == [("IS_OWNER", False)]
+    ok(emu.get(f"{JOBS}/get", params={"job_id": job_id}, token=ALICE_TOKEN))
+
+
+def test_a_create_with_a_bad_access_control_list_makes_no_job(emu: Emu) -> None:
+    """An unknown principal in a create's ACL is 400 and no job is saved."""
+    bad = [{"user_name": "ghost@example.com", "permission_level": "CAN_VIEW"}]
+    response = emu.post(f"{JOBS}/create", json={**JOB, "access_control_list": bad})
+    refused(response, "INVALID_PARAMETER_VALUE", 400, "ghost@example.com")
+    assert "jobs" not in ok(emu.get(f"{JOBS}/list"))
+
+
+def test_runs_submit_applies_its_access_control_list(emu: Emu) -> None:
+    """alice sees the admin's one-time run once its submit grants her CAN_VIEW; bob does not."""
+    body = {
+        "run_name": "once",
+        "tasks": JOB["tasks"],
+        "access_control_list": [{"user_name": ALICE, "permission_level": "CAN_VIEW"}],
+    }
+    run_id = ok(emu.post(f"{JOBS}/runs/submit", json=body))["run_id"]
+    ok(emu.get(f"{JOBS}/runs/get", params={"run_id": run_id}, token=ALICE_TOKEN))
+    response = emu.get(f"{JOBS}/runs/get", params={"run_id": run_id}, token=BOB_TOKEN)
+    refused(response, "PERMISSION_DENIED", 403, "")
+
+
+# -- clusters, pools, policies --------------------------------------------------------------------
+
+CLUSTERS = "/api/2.1/clusters"
+POOLS = "/api/2.0/instance-pools"
+POLICIES = "/api/2.0/policies/clusters"
+SPEC = {
+    "cluster_name": "etl",
+    "spark_version": "15.4.x-scala2.12",
+    "node_type_id": "i3.xlarge",
+    "num_workers": 1,
+}
+
+
+def test_a_cluster_is_restartable_once_granted(emu: Emu) -> None:
+    """alice may not restart the admin's cluster until CAN_RESTART, nor edit it with only that."""
+    cluster_id = ok(emu.post(f"{CLUSTERS}/create", json=SPEC))["cluster_id"]
+    refused(
+        emu.post(f"{CLUSTERS}/start", json={"cluster_id": cluster_id}, token=ALICE_TOKEN),
+        "PERMISSION_DENIED",
+        403,
+        "cluster",
+    )
+    answer = ok(emu.request("PATCH", f"{PERMS}/clusters/{cluster_id}", json=acl(ALICE, "CAN_RESTART")))
+    assert answer["object_id"] == f"/clusters/{cluster_id}"
+    assert levels_of(answer, ADMIN) == [("CAN_MANAGE", False)]
+    ok(emu.post(f"{CLUSTERS}/delete", json={"cluster_id": cluster_id}, token=ALICE_TOKEN))
+    response = emu.post(f"{CLUSTERS}/pin", json={"cluster_id": cluster_id}, token=ALICE_TOKEN)
+    refused(response, "PERMISSION_DENIED", 403, "Manage")
+
+
+def test_a_cluster_put_keeps_its_creators_grant(emu: Emu) -> None:
+    """PUT with only alice leaves the creator's CAN_MANAGE shown and in force."""
+    cluster_id = ok(emu.post(f"{CLUSTERS}/create", json=SPEC, token=ALICE_TOKEN))["cluster_id"]
+    answer = ok(emu.request("PUT", f"{PERMS}/clusters/{cluster_id}", json=acl(BOB, "CAN_ATTACH_TO")))
+    assert levels_of(answer, ALICE) == [("CAN_MANAGE", False)]
+    ok(emu.post(f"{CLUSTERS}/pin", json={"cluster_id": cluster_id}, token=ALICE_TOKEN))
+
+
+def test_a_pool_needs_attach_to_in_a_cluster_spec_and_manage_to_delete(emu: Emu) -> None:
+    """alice may not build a cluster on the pool until CAN_ATTACH_TO, nor delete it until CAN_MANAGE."""
+    pool = {"instance_pool_name": "warm", "node_type_id": "i3.xlarge"}
+    pool_id = ok(emu.post(f"{POOLS}/create", json=pool))["instance_pool_id"]
+    spec = {**{k: v for k, v in SPEC.items() if k != "node_type_id"}, "instance_pool_id": pool_id}
+    refused(
+        emu.post(f"{CLUSTERS}/create", json=spec, token=ALICE_TOKEN), "PERMISSION_DENIED", 403, "Attach To"
+    )
+    ok(emu.request("PATCH", f"{PERMS}/instance-pools/{pool_id}", json=acl(ALICE, "CAN_ATTACH_TO")))
+    ok(emu.post(f"{CLUSTERS}/create", json=spec, token=ALICE_TOKEN))
+    refused(
+        emu.post(f"{POOLS}/delete", json={"instance_pool_id": pool_id}, token=ALICE_TOKEN),
+        "PERMISSION_DENIED",
+        403,
+        "not authorized",
+    )
+    ok(emu.request("PATCH", f"{PERMS}/instance-pools/{pool_id}", json=acl(ALICE, "CAN_MANAGE")))
+    ok(emu.post(f"{POOLS}/delete", json={"instance_pool_id": pool_id}, token=ALICE_TOKEN))
+    refused(emu.get(f"{PERMS}/instance-pools/{pool_id}"), "RESOURCE_DOES_NOT_EXIST", 404, "does not exist")
+
+
+def test_a_policy_needs_can_use_through_a_group(emu: Emu) -> None:
+    """alice may create a cluster with the policy once her group 'etl' holds CAN_USE on it."""
+    policy_id = ok(emu.post(f"{POLICIES}/create", json={"name": "small"}))["policy_id"]
+    spec = {**SPEC, "policy_id": policy_id}
+    refused(emu.post(f"{CLUSTERS}/create", json=spec, token=ALICE_TOKEN), "PERMISSION_DENIED", 403, "Use")
+    new_group(emu, "etl", ALICE)
+    answer = ok(
+        emu.request(
+            "PATCH", f"{PERMS}/cluster-policies/{policy_id}", json=acl("etl", "CAN_USE", "group_name")
+        )
+    )
+    assert answer["object_type"] == "cluster-policy"
+    ok(emu.post(f"{CLUSTERS}/create", json=spec, token=ALICE_TOKEN))
+    response = emu.request(
+        "PATCH", f"{PERMS}/cluster-policies/{policy_id}", json=acl(BOB, "CAN_USE"), token=ALICE_TOKEN
+    )
+    refused(response, "PERMISSION_DENIED", 403, "admins")
+
+
+# -- notebooks, files, repos, experiments ---------------------------------------------------------
+
+
+def test_a_notebook_opens_to_a_granted_user(emu: Emu) -> None:
+    """bob may not export the admin's notebook until CAN_READ on it."""
+    nb_id = notebook(emu, f"/Users/{ADMIN}/nb")
+    params = {"path": f"/Users/{ADMIN}/nb", "format": "SOURCE"}
+    refused(emu.get(f"{WS}/export", params=params, token=BOB_TOKEN), "PERMISSION_DENIED", 403, "")
+    ok(emu.request("PATCH", f"{PERMS}/notebooks/{nb_id}", json=acl(BOB, "CAN_READ")))
+    ok(emu.get(f"{WS}/export", params=params, token=BOB_TOKEN))
+
+
+def test_a_file_has_permissions_too(emu: Emu) -> None:
+    """A workspace file answers under files/ with workspace levels."""
+    body = {"path": f"/Users/{ADMIN}/data.txt", "format": "AUTO", "content": "aGk="}
+    ok(emu.post(f"{WS}/import", json=body))
+    file_id = ok(emu.get(f"{WS}/get-status", params={"path": body["path"]}))["object_id"]
+    answer = ok(emu.request("PATCH", f"{PERMS}/files/{file_id}", json=acl(ALICE, "CAN_RUN")))
+    assert answer["object_type"] == "file"
+    assert levels_of(answer, ALICE) == [("CAN_RUN", False)]
+
+
+def test_a_repo_opens_to_a_granted_user(emu: Emu, tmp_path: Any) -> None:
+    """alice may not get the admin's Git folder until CAN_READ on repos/{id}."""
+    from tests.emulator.gitrepo import make_git_repo
+
+    source = make_git_repo(tmp_path)
+    repo = ok(emu.post("/api/2.0/repos", json={"url": str(source.path), "provider": "gitHub"}))
+    refused(emu.get(f"/api/2.0/repos/{repo['id']}", token=ALICE_TOKEN), "PERMISSION_DENIED", 403, "")
+    answer = ok(emu.request("PATCH", f"{PERMS}/repos/{repo['id']}", json=acl(ALICE, "CAN_READ")))
+    assert answer["object_id"] == f"/repos/{repo['id']}"
+    ok(emu.get(f"/api/2.0/repos/{repo['id']}", token=ALICE_TOKEN))
+
+
+def test_an_experiment_opens_level_by_level(emu: Emu) -> None:
+    """alice reads with CAN_READ, logs runs with CAN_EDIT, deletes with CAN_MANAGE."""
+    mlflow = "/api/2.0/mlflow"
+    exp_id = ok(emu.post(f"{mlflow}/experiments/create", json={"name": f"/Users/{ADMIN}/exp"}))[
+        "experiment_id"
+    ]
+    get = {"experiment_id": exp_id}
+    refused(
+        emu.get(f"{mlflow}/experiments/get", params=get, token=ALICE_TOKEN),
+        "PERMISSION_DENIED",
+        403,
+        "experiment",
+    )
+    assert "experiments" not in ok(emu.post(f"{mlflow}/experiments/search", json={}, token=ALICE_TOKEN))
+    ok(emu.request("PATCH", f"{PERMS}/experiments/{exp_id}", json=acl(ALICE, "CAN_READ")))
+    ok(emu.get(f"{mlflow}/experiments/get", params=get, token=ALICE_TOKEN))
+    refused(emu.post(f"{mlflow}/runs/create", json=get, token=ALICE_TOKEN), "PERMISSION_DENIED", 403, "Edit")
+    ok(emu.request("PATCH", f"{PERMS}/experiments/{exp_id}", json=acl(ALICE, "CAN_EDIT")))
+    run_id = ok(emu.post(f"{mlflow}/runs/create", json=get, token=ALICE_TOKEN))["run"]["info"]["run_id"]
+    metric = {"run_id": run_id, "key": "m", "value": 1, "timestamp": 1}
+    ok(emu.post(f"{mlflow}/runs/log-metric", json=metric, token=ALICE_TOKEN))
+    refused(
+        emu.post(f"{mlflow}/experiments/delete", json=get, token=ALICE_TOKEN),
+        "PERMISSION_DENIED",
+        403,
+        "Manage",
+    )
+    ok(emu.request("PATCH", f"{PERMS}/experiments/{exp_id}", json=acl(ALICE, "CAN_MANAGE")))
+    ok(emu.post(f"{mlflow}/experiments/delete", json=get, token=ALICE_TOKEN))
+
+
+def test_an_experiment_inherits_its_folders_grants(emu: Emu) -> None:
+    """CAN_EDIT on the admin's folder lets alice log runs in an experiment inside it."""
+    mlflow = "/api/2.0/mlflow"
+    dir_id = folder(emu, f"/Users/{ADMIN}/ml")
+    exp_id = ok(emu.post(f"{mlflow}/experiments/create", json={"name": f"/Users/{ADMIN}/ml/exp"}))[
+        "experiment_id"
+    ]
+    refused(
+        emu.post(f"{mlflow}/runs/create", json={"experiment_id": exp_id}, token=ALICE_TOKEN),
+        "PERMISSION_DENIED",
+        403,
+        "",
+    )
+    ok(emu.request("PATCH", f"{PERMS}/directories/{dir_id}", json=acl(ALICE, "CAN_EDIT")))
+    ok(emu.post(f"{mlflow}/runs/create", json={"experiment_id": exp_id}, token=ALICE_TOKEN))
+
+
+def test_an_experiments_creator_manages_it(emu: Emu) -> None:
+    """alice's experiment in /Shared shows her CAN_MANAGE, direct."""
+    mlflow = "/api/2.0/mlflow"
+    exp_id = ok(emu.post(f"{mlflow}/experiments/create", json={"name": "/Shared/exp"}, token=ALICE_TOKEN))[
+        "experiment_id"
+    ]
+    answer = ok(emu.get(f"{PERMS}/experiments/{exp_id}", token=ALICE_TOKEN))
+    assert answer["object_type"] == "experiment"
+    assert ("CAN_MANAGE", False) in levels_of(answer, ALICE)

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import invalid
+from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.job_access import JobAccess
 from brickbook.emulator.state.jobs import (
     JobsState,
@@ -29,6 +30,7 @@ from brickbook.emulator.state.jobs import (
 )
 from brickbook.emulator.state.numbers import whole_number
 from brickbook.emulator.state.paging import decode_offset, page_of
+from brickbook.emulator.state.permissions import TYPES, Entry, PermissionsState, parse_acl
 from brickbook.emulator.state.run_views import (
     every_task_run,
     public_run,
@@ -107,6 +109,7 @@ class JobsArea(AreaBase):
         self.access = JobAccess(context.store, self.jobs, self.runs, context.services.clusters)
         self.identity = context.identity
         self.scheduler = context.services.scheduler
+        self.permissions = PermissionsState(context.store, context.services.scim)
 
     def routes(self) -> Sequence[BaseRoute]:
         table: list[tuple[str, Handler, str]] = [
@@ -137,8 +140,17 @@ class JobsArea(AreaBase):
     async def create(self, request: Request) -> Response:
         """``POST create`` -> ``{job_id}``."""
         body = await read_json(request)
+        acl = self._initial_acl(caller(request), body)
         job_id = self.jobs.create(body, creator=caller(request), api_version=_version(request))
+        if acl is not None:
+            self.access.acls.save("job", job_id, acl)
         return json_response({"job_id": job_id})
+
+    def _initial_acl(self, who: Principal, body: dict[str, Any]) -> list[Entry] | None:
+        """The ``access_control_list`` a create or submit names, checked before anything is made."""
+        if not body.get("access_control_list"):
+            return None
+        return self.permissions.initial(TYPES["jobs"], who, parse_acl(body))
 
     async def reset_job(self, request: Request) -> Response:
         body = await read_json(request)
@@ -223,6 +235,7 @@ class JobsArea(AreaBase):
             raise invalid("tasks is required.")
         validate_tasks(tasks, body.get("job_clusters"))
         self.access.check_clusters(caller(request), tasks)
+        acl = self._initial_acl(caller(request), body)
         timeout = body.get("timeout_seconds", 0)
         if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
             raise invalid("timeout_seconds must be a non-negative integer.")
@@ -238,6 +251,8 @@ class JobsArea(AreaBase):
                 body={"idempotency_token": body.get("idempotency_token")},
             )
         )
+        if acl is not None:
+            self.access.acls.save("job", run["job_id"], acl)
         self.scheduler.wake()
         return json_response({"run_id": run["run_id"]})
 

@@ -11,7 +11,6 @@ have); the rules are state/permissions.py's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,21 +18,27 @@ from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError, invalid
-from brickbook.emulator.state.access import EXPERIMENT, Resource, workspace_object
+from brickbook.emulator.state.access import Resource, workspace_object
 from brickbook.emulator.state.clusters import KIND as CLUSTER_KIND
 from brickbook.emulator.state.job_access import JobAccess
 from brickbook.emulator.state.jobs import JOB_KIND, JobsState
 from brickbook.emulator.state.mlflow import EXPERIMENT_KIND
-from brickbook.emulator.state.permissions import TYPES, AclType, PermissionsState, Target, parse_acl
+from brickbook.emulator.state.permissions import (
+    TYPES,
+    AclType,
+    PermissionsState,
+    Target,
+    experiment_grants,
+    experiment_resource,
+    parse_acl,
+)
 from brickbook.emulator.state.policies import KIND as POLICY_KIND
 from brickbook.emulator.state.pools import KIND as POOL_KIND
 from brickbook.emulator.state.pools import PoolsState
-from brickbook.emulator.state.scim import GROUPS, SERVICE_PRINCIPALS, USERS
-from brickbook.emulator.state.workspace import WorkspaceState
 from brickbook.emulator.state.workspace_paths import ancestors
 from brickbook.emulator.wire import caller, json_response, read_json
 
-__all__ = ["PermissionsArea", "experiment_resource"]
+__all__ = ["PermissionsArea"]
 
 BASE = "/api/2.0/permissions"
 _WORKSPACE_TYPES = {"directories": "DIRECTORY", "notebooks": "NOTEBOOK", "files": "FILE", "repos": "REPO"}
@@ -49,27 +54,9 @@ def _missing(kind: AclType, object_id: str) -> ApiError:
     return ApiError("RESOURCE_DOES_NOT_EXIST", f"{kind.noun.capitalize()} {object_id[:100]} does not exist.")
 
 
-def experiment_resource(
-    workspace: WorkspaceState, state: PermissionsState, record: dict[str, Any]
-) -> Resource:
-    """An MLflow experiment: the grants of its workspace path (its folder's, inherited) and its own ACL.
-
-    Workspace levels map onto the experiment's: CAN_RUN reads, CAN_EDIT edits, CAN_MANAGE manages.
-    """
-    folder = workspace.resource(record["name"])
-    grants = {who: _LEVEL_OF_WORKSPACE[level] for who, level in folder.grants.items()}
-    return state.acls.merged(
-        Resource(EXPERIMENT, record["experiment_id"], grants), "experiment", [record["experiment_id"]]
-    )
-
-
 class PermissionsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        scim = context.services.scim
-        kinds = {"user_name": USERS, "group_name": GROUPS, "service_principal_name": SERVICE_PRINCIPALS}
-        self.state = PermissionsState(
-            context.store, lambda kind, name: scim.find(kinds[kind], name) is not None
-        )
+        self.state = PermissionsState(context.store, context.services.scim)
         self.store = context.store
         self.workspace = context.services.workspace
         self.clusters = context.services.clusters
@@ -159,6 +146,5 @@ class PermissionsArea(AreaBase):
         if record is None:
             raise _missing(kind, object_id)
         folder = self.workspace.resource(record["name"])
-        fixed = {who: _LEVEL_OF_WORKSPACE[level] for who, level in folder.grants.items()}
-        resource = experiment_resource(self.workspace, self.state, record)
-        return Target(kind, object_id, resource, fixed=fixed)
+        resource = experiment_resource(folder, self.state.acls, object_id)
+        return Target(kind, object_id, resource, fixed=experiment_grants(folder))

@@ -28,7 +28,7 @@ level; changing it needs CAN_MANAGE (or IS_OWNER).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ from brickbook.emulator.state.access import (
 )
 from brickbook.emulator.state.grants import ADMINS
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.scim import GROUPS, SERVICE_PRINCIPALS, USERS, ScimState
 from brickbook.emulator.state.store import Store
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "ObjectAcls",
     "PermissionsState",
     "Target",
+    "experiment_resource",
     "parse_acl",
 ]
 
@@ -170,6 +172,26 @@ class ObjectAcls:
         self._store.delete(ACL_KIND, _key(family, object_id))
 
 
+_EXPERIMENT_LEVEL = {
+    "CAN_READ": "CAN_READ",
+    "CAN_RUN": "CAN_READ",
+    "CAN_EDIT": "CAN_EDIT",
+    "CAN_MANAGE": "CAN_MANAGE",
+}
+
+
+def experiment_grants(folder: Resource) -> dict[str, str]:
+    """The grants a workspace path gives an MLflow experiment: CAN_RUN reads, the rest map by name."""
+    return {who: _EXPERIMENT_LEVEL[level] for who, level in folder.grants.items()}
+
+
+def experiment_resource(folder: Resource, acls: ObjectAcls, experiment_id: str) -> Resource:
+    """An MLflow experiment, a workspace object at its name path: ``folder`` is that path's Resource
+    (its folders' grants, inherited), to which the experiment's own ACL is added."""
+    fixed = Resource(EXPERIMENT, experiment_id, experiment_grants(folder))
+    return acls.merged(fixed, "experiment", [experiment_id])
+
+
 @dataclass(frozen=True)
 class Target:
     """One object as the Permissions API sees it, resolved by the area that owns it."""
@@ -188,13 +210,19 @@ def _permission(level: str, source: str | None) -> dict[str, Any]:
     return {"permission_level": level, "inherited": True, "inherited_from_object": [source]}
 
 
-class PermissionsState:
-    """Read and write object ACLs; ``principal_kind(name)`` answers which SCIM principal a name is."""
+_SCIM_KINDS = {"user_name": USERS, "group_name": GROUPS, "service_principal_name": SERVICE_PRINCIPALS}
 
-    def __init__(self, store: Store, principal_kind: Callable[[str, str], bool]) -> None:
+
+class PermissionsState:
+    """Read and write object ACLs; the principals they name must exist in SCIM."""
+
+    def __init__(self, store: Store, scim: ScimState) -> None:
         self._store = store
         self.acls = ObjectAcls(store)
-        self._exists = principal_kind  # (kind, name) -> whether SCIM has it
+        self._scim = scim
+
+    def _exists(self, kind: str, name: str) -> bool:
+        return self._scim.find(_SCIM_KINDS[kind], name) is not None
 
     def levels(self, caller: Principal, target: Target) -> dict[str, Any]:
         """``GET .../permissionLevels``: the type's levels, weakest first."""
@@ -213,6 +241,23 @@ class PermissionsState:
         """``PUT`` (``replace``) or ``PATCH``; validates everything before it changes anything."""
         kind = target.acl_type
         kind.require_manage(caller, target.resource)
+        self.check(kind, given)
+        with self._store.transaction():
+            wanted = _combine(kind, [] if replace else self._direct(target), given)
+            self.acls.save(kind.family, target.object_id, wanted)
+        return self._view(target, replace_direct=wanted)
+
+    def initial(self, kind: AclType, owner: Principal, given: Sequence[Entry]) -> list[Entry]:
+        """The ACL of an object whose create call names ``access_control_list`` (jobs/create,
+        runs/submit): ``given``, with its creator as the owner unless it names one. Checked as a PUT."""
+        self.check(kind, given)
+        named_owner = any(e.level == "IS_OWNER" for e in given)
+        who = "service_principal_name" if owner.service_principal else "user_name"
+        start = [] if named_owner else [Entry(who, owner.user_name, "IS_OWNER")]
+        return _combine(kind, start, given)
+
+    def check(self, kind: AclType, given: Sequence[Entry]) -> None:
+        """400 INVALID_PARAMETER_VALUE for a level the type does not have or a principal SCIM lacks."""
         for entry in given:
             if entry.level not in kind.type.levels:
                 valid = ", ".join(kind.type.levels)
@@ -224,17 +269,6 @@ class PermissionsState:
                     entry.kind, "ServicePrincipalName"
                 )
                 raise invalid(f"Principal: {label}({entry.name}) does not exist")
-        with self._store.transaction():
-            current = self._direct(target)
-            wanted = [] if replace else list(current)
-            for entry in given:
-                wanted = [e for e in wanted if e.name != entry.name or _rank(kind, e) > _rank(kind, entry)]
-                if not any(e.name == entry.name for e in wanted):
-                    wanted.append(entry)
-            if "IS_OWNER" in kind.type.levels and sum(e.level == "IS_OWNER" for e in wanted) != 1:
-                raise invalid(f"The {kind.noun} must have exactly one owner.")
-            self.acls.save(kind.family, target.object_id, wanted)
-        return self._view(target, replace_direct=wanted)
 
     def _direct(self, target: Target) -> list[Entry]:
         stored = self.acls.entries(target.acl_type.family, target.object_id)
@@ -269,3 +303,16 @@ class PermissionsState:
 
 def _rank(kind: AclType, entry: Entry) -> int:
     return kind.type.rank(entry.level)
+
+
+def _combine(kind: AclType, current: Sequence[Entry], given: Sequence[Entry]) -> list[Entry]:
+    """``current`` with ``given`` added, each principal keeping its strongest level; a job (any type
+    with IS_OWNER) must end with exactly one owner."""
+    wanted = list(current)
+    for entry in given:
+        wanted = [e for e in wanted if e.name != entry.name or _rank(kind, e) > _rank(kind, entry)]
+        if not any(e.name == entry.name for e in wanted):
+            wanted.append(entry)
+    if "IS_OWNER" in kind.type.levels and sum(e.level == "IS_OWNER" for e in wanted) != 1:
+        raise invalid(f"The {kind.noun} must have exactly one owner.")
+    return wanted
