@@ -565,3 +565,36 @@ def test_an_experiments_creator_manages_it(emu: Emu) -> None:
     answer = ok(emu.get(f"{PERMS}/experiments/{exp_id}", token=ALICE_TOKEN))
     assert answer["object_type"] == "experiment"
     assert ("CAN_MANAGE", False) in levels_of(answer, ALICE)
+
+
+# -- hostile input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("object_id", ["²", "1" * 40, "-1", "%20"])
+def test_odd_ids_are_simply_not_found(emu: Emu, object_id: str) -> None:
+    """Ids that are not plain numbers are 404 for jobs and folders, never a 500."""
+    for kind in ("jobs", "directories"):
+        response = emu.get(f"{PERMS}/{kind}/{object_id}")
+        refused(response, "RESOURCE_DOES_NOT_EXIST", 404, "does not exist")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"access_control_list": "alice"},
+        {"access_control_list": [{"user_name": ALICE}]},
+        {"access_control_list": [{"user_name": 7, "permission_level": "CAN_VIEW"}]},
+        {"access_control_list": [{"user_name": "x" * 5000, "permission_level": "CAN_VIEW"}]},
+        {"access_control_list": [{"user_name": ALICE, "permission_level": "CAN_VIEW"}] * 201},
+    ],
+    ids=["not-a-list", "no-level", "name-not-text", "name-too-long", "too-many"],
+)
+def test_malformed_access_control_lists_are_invalid_and_change_nothing(
+    emu: Emu, body: dict[str, Any]
+) -> None:
+    """A malformed ACL is one 400 and leaves the job's ACL as it was."""
+    job_id = new_job(emu)
+    response = emu.request("PATCH", f"{PERMS}/jobs/{job_id}", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert len(ok(emu.get(f"{PERMS}/jobs/{job_id}"))["access_control_list"]) == 2

@@ -50,6 +50,11 @@ _LEVEL_OF_WORKSPACE = {
 }
 
 
+def _whole(object_id: str) -> bool:
+    """Whether ``object_id`` is a plain number (ASCII digits, int64-sized) as job and object ids are."""
+    return object_id.isascii() and object_id.isdigit() and len(object_id) < 20
+
+
 def _missing(kind: AclType, object_id: str) -> ApiError:
     return ApiError("RESOURCE_DOES_NOT_EXIST", f"{kind.noun.capitalize()} {object_id[:100]} does not exist.")
 
@@ -104,7 +109,7 @@ class PermissionsArea(AreaBase):
         return self.resolvers[segment](kind, object_id)
 
     def _job(self, kind: AclType, object_id: str) -> Target:
-        record = self.store.get(JOB_KIND, object_id) if object_id.isdigit() else None
+        record = self.store.get(JOB_KIND, object_id) if _whole(object_id) else None
         if record is None:
             raise _missing(kind, object_id)
         owner = {record["creator_user_name"]: "IS_OWNER"}
@@ -129,7 +134,7 @@ class PermissionsArea(AreaBase):
         return Target(kind, object_id, self.state.acls.merged(policy, kind.family, [object_id]))
 
     def _workspace_object(self, kind: AclType, object_id: str) -> Target:
-        path = self.workspace.path_of(int(object_id)) if object_id.isdigit() and len(object_id) < 20 else None
+        path = self.workspace.path_of(int(object_id)) if _whole(object_id) else None
         record = None if path is None else self.workspace.record_at(path)
         if path is None or record is None or record["object_type"] != _WORKSPACE_TYPES[kind.segment]:
             raise _missing(kind, object_id)
