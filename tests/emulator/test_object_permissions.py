@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from tests.emulator.harness import ADMIN, ALICE, ALICE_TOKEN, CLIENT_ID, Emu, serving
+from tests.emulator.jobs_harness import nb_task, result, task, upload, wait_run
+from tests.emulator.jobs_harness import notebook as notebook_source
 
 BOB = "bob@example.com"
 BOB_TOKEN = "emu-bob-token-7c6d5e4f"
@@ -598,3 +600,14 @@ def test_malformed_access_control_lists_are_invalid_and_change_nothing(
     assert response.status_code == 400, response.text
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert len(ok(emu.get(f"{PERMS}/jobs/{job_id}"))["access_control_list"]) == 2
+
+
+def test_a_run_job_task_may_trigger_a_job_its_principal_was_granted(emu: Emu) -> None:
+    """alice's run_job_task on the admin's job succeeds once she holds CAN_MANAGE_RUN on it."""
+    path = upload(emu, "/Shared/child", notebook_source("x = 1"))
+    admin_job = new_job(emu, tasks=[nb_task("main", path)])
+    ok(emu.request("PATCH", f"{PERMS}/jobs/{admin_job}", json=acl(ALICE, "CAN_MANAGE_RUN")))
+    body = {"name": "mine", "tasks": [{"task_key": "call", "run_job_task": {"job_id": admin_job}}]}
+    job_id = ok(emu.post(f"{JOBS}/create", json=body, token=ALICE_TOKEN))["job_id"]
+    run = wait_run(emu, ok(emu.post(f"{JOBS}/run-now", json={"job_id": job_id}, token=ALICE_TOKEN))["run_id"])
+    assert result(run) == "SUCCESS", task(run, "call")["state"]

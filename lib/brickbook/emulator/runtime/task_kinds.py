@@ -50,7 +50,11 @@ def _start_run_job(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any
     if job is None:
         end_task(run, task, now, "FAILED", f"Job {body['job_id']} does not exist.")
         return
-    if not may(scheduler.identity.principal(run["run_as"]), job_resource(job), "CAN_MANAGE_RUN"):
+    if not may(
+        scheduler.identity.principal(run["run_as"]),
+        job_resource(job, scheduler.runs.job_acl(job["job_id"])),
+        "CAN_MANAGE_RUN",
+    ):
         message = f"{run['run_as']} does not have Manage Run permissions on job {job['job_id']}."
         end_task(run, task, now, "FAILED", message)
         return

@@ -19,6 +19,7 @@ from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.dag import ACTIVE, SUCCESS_LIKE, TERMINAL, make_state
 from brickbook.emulator.state.jobs import JOB_KIND
 from brickbook.emulator.state.numbers import whole_number
+from brickbook.emulator.state.permissions import ObjectAcls
 from brickbook.emulator.state.run_rules import check_legacy_params, history_entry, rerun_keys
 from brickbook.emulator.state.run_views import every_task_run, public_task_run
 from brickbook.emulator.state.store import Store
@@ -104,6 +105,10 @@ class RunsState:
     def saved_job(self, job_id: int) -> dict[str, Any] | None:
         """The saved job a ``run_job_task`` triggers (None when it was deleted)."""
         return self._store.get(JOB_KIND, str(job_id))
+
+    def job_acl(self, job_id: int) -> dict[str, str]:
+        """The job's explicit grants (the Permissions API), for a ``run_job_task``'s permission check."""
+        return ObjectAcls(self._store).levels("job", job_id)
 
     def put(self, record: dict[str, Any]) -> None:
         self._store.put(RUN_KIND, str(record["run_id"]), record)
