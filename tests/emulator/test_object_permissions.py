@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.harness import ADMIN, ALICE, ALICE_TOKEN, CLIENT_ID, Emu, serving
+from tests.emulator.harness import ADMIN, ALICE, ALICE_TOKEN, CLIENT_ID, CLIENT_SECRET, Emu, serving
 from tests.emulator.jobs_harness import nb_task, result, task, upload, wait_run
 from tests.emulator.jobs_harness import notebook as notebook_source
 
@@ -611,3 +611,21 @@ def test_a_run_job_task_may_trigger_a_job_its_principal_was_granted(emu: Emu) ->
     job_id = ok(emu.post(f"{JOBS}/create", json=body, token=ALICE_TOKEN))["job_id"]
     run = wait_run(emu, ok(emu.post(f"{JOBS}/run-now", json={"job_id": job_id}, token=ALICE_TOKEN))["run_id"])
     assert result(run) == "SUCCESS", task(run, "call")["state"]
+
+
+def test_a_service_principals_job_names_it_as_one(emu: Emu) -> None:
+    """A job created by the OAuth client shows its owner as service_principal_name."""
+    token = emu.post(
+        "/oidc/v1/token",
+        data={"grant_type": "client_credentials", "scope": "all-apis"},
+        auth=(CLIENT_ID, CLIENT_SECRET),
+        token=None,
+    ).json()["access_token"]
+    job_id = new_job(emu, token)
+    owner = next(
+        e for e in ok(emu.get(f"{PERMS}/jobs/{job_id}"))["access_control_list"] if "group_name" not in e
+    )
+    assert owner == {
+        "service_principal_name": CLIENT_ID,
+        "all_permissions": [{"permission_level": "IS_OWNER", "inherited": False}],
+    }

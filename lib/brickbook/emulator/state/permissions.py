@@ -224,6 +224,11 @@ class PermissionsState:
     def _exists(self, kind: str, name: str) -> bool:
         return self._scim.find(_SCIM_KINDS[kind], name) is not None
 
+    def _kind_of(self, owner: str) -> str:
+        """How an owner (a user name or a service principal's application id) is named in an ACL."""
+        found = self._scim.find(SERVICE_PRINCIPALS, owner) is not None
+        return "service_principal_name" if found else "user_name"
+
     def levels(self, caller: Principal, target: Target) -> dict[str, Any]:
         """``GET .../permissionLevels``: the type's levels, weakest first."""
         require(caller, target.resource, target.acl_type.type.levels.names[0])
@@ -274,14 +279,14 @@ class PermissionsState:
         stored = self.acls.entries(target.acl_type.family, target.object_id)
         if stored is not None:
             return stored
-        return [Entry("user_name", who, level) for who, level in target.owners.items()]
+        return [Entry(self._kind_of(who), who, level) for who, level in target.owners.items()]
 
     def _view(self, target: Target, *, replace_direct: Sequence[Entry] | None = None) -> dict[str, Any]:
         kind = target.acl_type
         direct = list(self._direct(target) if replace_direct is None else replace_direct)
         if "IS_OWNER" not in kind.type.levels:  # the creator's grant stays whatever was written
             named = {e.name for e in direct}
-            direct += [Entry("user_name", w, lvl) for w, lvl in target.owners.items() if w not in named]
+            direct += [Entry(self._kind_of(w), w, lvl) for w, lvl in target.owners.items() if w not in named]
         rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for entry in direct:
             rows.setdefault((entry.kind, entry.name), []).append(_permission(entry.level, None))
