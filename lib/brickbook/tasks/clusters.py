@@ -1,8 +1,9 @@
-"""Clusters tasks: list, get, start, stop/delete (terminate), permanent-delete, restart, create, catalogs.
+"""Clusters tasks: list, get, start, stop/delete (terminate), permanent-delete, restart, create, exec, etc.
 
 There is no ``clusters/stop`` endpoint: ``clusters.stop`` and ``clusters.delete`` both terminate the
 cluster (``POST clusters/delete``) and keep its configuration; ``clusters.permanent-delete`` removes it.
 Waits have no hidden cap: ``--timeout`` sets one (exit 8); a cluster that fails to come up is exit 7.
+``clusters.exec`` runs code on a running cluster (Command Execution API 1.2, ``brickbook.ops.commands``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "create",
     "delete",
     "events",
+    "exec_",
     "get",
     "list_",
     "list_node_types",
@@ -359,3 +361,83 @@ def events(
         stream_table(_event_row(e) for e in found)
     sys.stdout.flush()
     return None
+
+
+MAX_COMMAND_BYTES = 1024 * 1024
+MAX_CAUSE_CHARS = 8000  # an error's traceback on stderr: its last lines, where the error is
+LANGUAGES = ("python", "sql", "scala", "r")
+
+
+def _code(command: str | None, file: str | None) -> str:
+    """The code from --command or --file (exactly one): UTF-8 text, not blank, no NUL, at most 1 MiB."""
+    from pathlib import Path
+
+    if (command is None) == (file is None):
+        raise UsageError("give the code to run with --command CODE or --file PATH (exactly one)")
+    if file is not None:
+        try:
+            with Path(file).open("rb") as stream:
+                raw = stream.read(MAX_COMMAND_BYTES + 1)
+            command = raw.decode("utf-8")
+        except OSError as error:
+            raise UsageError(f"--file: cannot read {shown(file)}: {error.strerror or error}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--file: {shown(file)} is not UTF-8 text") from None
+    assert command is not None  # one of the two is set: checked above
+    if len(command.encode("utf-8", "surrogatepass")) > MAX_COMMAND_BYTES:
+        raise UsageError("the code is larger than 1 MiB")
+    if not command.strip() or "\x00" in command:
+        raise UsageError("the code is empty" if not command.strip() else "the code contains a NUL character")
+    return command
+
+
+def _language(value: str) -> str:
+    language = value.strip().lower()
+    if language not in LANGUAGES:
+        raise UsageError(f"--language must be one of {', '.join(LANGUAGES)}, not {shown(value)}")
+    return language
+
+
+def _exec_text(result: dict[str, Any]) -> str:
+    data = result.get("data")
+    if result.get("result_type") == "table" and isinstance(data, list):
+        columns = [str(c) for c in result.get("columns") or []]
+        return render_table([dict(zip(columns, row, strict=False)) for row in data], columns)
+    return "" if data is None else str(data)
+
+
+@command(
+    help={
+        **ID_HELP,
+        "command": 'The code to run, e.g. "print(spark.version)".',
+        "file": "Read the code to run from this file instead.",
+        "language": "python (default) or sql; scala and r where the cluster runs them.",
+        "timeout": "Give up after this long: 90, 90s, 20m or 2h (exit 8; the command is cancelled). "
+        "Default: no limit.",
+    },
+    text=_exec_text,
+    name="exec",
+)
+def exec_(
+    inv: Invocation,
+    cluster_id: str,
+    *,
+    command: str | None = None,
+    file: str | None = None,
+    language: str = "python",
+    timeout: str | None = None,
+) -> Any:
+    """Run code on a running cluster in a fresh context and print what it shows; an error is exit 7."""
+    from brickbook.errors import RunFailed
+    from brickbook.ops.commands import CommandResult, run_command
+
+    checked = _cluster_id(cluster_id)
+    code, lang, seconds = _code(command, file), _language(language), _timeout(timeout)
+    try:
+        return run_command(inv.context, checked, code, language=lang, timeout=seconds).as_dict()
+    except RunFailed as failed:
+        if isinstance(failed.result, CommandResult) and failed.result.cause:
+            cause = failed.result.cause.rstrip("\n")
+            cut = len(cause) > MAX_CAUSE_CHARS
+            sys.stderr.write(("…" if cut else "") + redact(cause[-MAX_CAUSE_CHARS:]) + "\n")
+        raise
