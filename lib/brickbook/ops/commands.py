@@ -9,6 +9,9 @@ A command that raised is *Finished* with an ``error`` result on the wire; here i
 (exit 7) whose message is the error's one-line summary (the REPL's HTML markup removed) and whose
 ``result`` is the ``CommandResult``, ``cause`` (the traceback) included. Cancelled or Error commands
 raise RunFailed too.
+
+``read_code`` and ``check_language`` are the checks before any request (like ``ops.sql.read_statement``,
+they name the options the code comes from).
 """
 
 from __future__ import annotations
@@ -22,13 +25,25 @@ from typing import TYPE_CHECKING, Any
 
 from brickbook.api import commands
 from brickbook.api.commands import CommandStatus
-from brickbook.errors import ApiError, RunFailed, TransportError, WaitTimeout
+from brickbook.errors import ApiError, RunFailed, TransportError, UsageError, WaitTimeout
+from brickbook.options import shown
 from brickbook.waiting import Observation, wait_for
 
 if TYPE_CHECKING:
     from brickbook.context import Context
 
-__all__ = ["CommandResult", "plain", "run_command"]
+__all__ = [
+    "LANGUAGES",
+    "MAX_CODE_BYTES",
+    "CommandResult",
+    "check_language",
+    "plain",
+    "read_code",
+    "run_command",
+]
+
+MAX_CODE_BYTES = 1024 * 1024
+LANGUAGES = ("python", "sql", "scala", "r")
 
 _TAG = re.compile(r"<[^>]*>")
 _ANSI = re.compile(r"(\x9B|\x1B\[)[0-?]*[ -/]*[@-~]")
@@ -93,6 +108,37 @@ class CommandResult:
         if self.summary or self.cause:
             out["summary"], out["cause"] = self.summary, self.cause
         return out
+
+
+def read_code(command: str | None, file: str | None) -> str:
+    """The code given inline or in a file (exactly one): UTF-8 text, not blank, no NUL, at most 1 MiB."""
+    from pathlib import Path
+
+    if (command is None) == (file is None):
+        raise UsageError("give the code to run with --command CODE or --file PATH (exactly one)")
+    if file is not None:
+        try:
+            with Path(file).open("rb") as stream:
+                raw = stream.read(MAX_CODE_BYTES + 1)
+            command = raw.decode("utf-8")
+        except OSError as error:
+            raise UsageError(f"--file: cannot read {shown(file)}: {error.strerror or error}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--file: {shown(file)} is not UTF-8 text") from None
+    assert command is not None  # one of the two is set: checked above
+    if len(command.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
+        raise UsageError("the code is larger than 1 MiB")
+    if not command.strip() or "\x00" in command:
+        raise UsageError("the code is empty" if not command.strip() else "the code contains a NUL character")
+    return command
+
+
+def check_language(value: str) -> str:
+    """A command language the API knows, lower case (any case given)."""
+    language = value.strip().lower()
+    if language not in LANGUAGES:
+        raise UsageError(f"--language must be one of {', '.join(LANGUAGES)}, not {shown(value)}")
+    return language
 
 
 def _observe_context(ctx: Context, cluster_id: str, context_id: str) -> Observation[str]:

@@ -363,39 +363,7 @@ def events(
     return None
 
 
-MAX_COMMAND_BYTES = 1024 * 1024
 MAX_CAUSE_CHARS = 8000  # an error's traceback on stderr: its last lines, where the error is
-LANGUAGES = ("python", "sql", "scala", "r")
-
-
-def _code(command: str | None, file: str | None) -> str:
-    """The code from --command or --file (exactly one): UTF-8 text, not blank, no NUL, at most 1 MiB."""
-    from pathlib import Path
-
-    if (command is None) == (file is None):
-        raise UsageError("give the code to run with --command CODE or --file PATH (exactly one)")
-    if file is not None:
-        try:
-            with Path(file).open("rb") as stream:
-                raw = stream.read(MAX_COMMAND_BYTES + 1)
-            command = raw.decode("utf-8")
-        except OSError as error:
-            raise UsageError(f"--file: cannot read {shown(file)}: {error.strerror or error}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"--file: {shown(file)} is not UTF-8 text") from None
-    assert command is not None  # one of the two is set: checked above
-    if len(command.encode("utf-8", "surrogatepass")) > MAX_COMMAND_BYTES:
-        raise UsageError("the code is larger than 1 MiB")
-    if not command.strip() or "\x00" in command:
-        raise UsageError("the code is empty" if not command.strip() else "the code contains a NUL character")
-    return command
-
-
-def _language(value: str) -> str:
-    language = value.strip().lower()
-    if language not in LANGUAGES:
-        raise UsageError(f"--language must be one of {', '.join(LANGUAGES)}, not {shown(value)}")
-    return language
 
 
 def _exec_text(result: dict[str, Any]) -> str:
@@ -429,10 +397,10 @@ def exec_(
 ) -> Any:
     """Run code on a running cluster in a fresh context and print what it shows; an error is exit 7."""
     from brickbook.errors import RunFailed
-    from brickbook.ops.commands import CommandResult, run_command
+    from brickbook.ops.commands import CommandResult, check_language, read_code, run_command
 
     checked = _cluster_id(cluster_id)
-    code, lang, seconds = _code(command, file), _language(language), _timeout(timeout)
+    code, lang, seconds = read_code(command, file), check_language(language), _timeout(timeout)
     try:
         return run_command(inv.context, checked, code, language=lang, timeout=seconds).as_dict()
     except RunFailed as failed:
