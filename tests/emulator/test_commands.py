@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.harness import ADMIN, ALICE_TOKEN, Emu
+from tests.emulator.harness import ADMIN, ADMIN_TOKEN, ALICE, ALICE_TOKEN, Emu
+from tests.emulator.jobs_harness import run_notebook
 from tests.emulator.test_clusters import action, assert_error, create, running
 
 API = "/api/1.2"
+CLUSTER_SPEC = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
 DONE = ("Finished", "Cancelled", "Error")
 
 
@@ -27,32 +29,53 @@ def new_context(emu: Emu, cluster_id: str, token: str | None = None, language: s
     return str(response.json()["id"])
 
 
-def submit(emu: Emu, cluster_id: str, context_id: str, command: str, language: str = "python") -> str:
+def submit(
+    emu: Emu,
+    cluster_id: str,
+    context_id: str,
+    command: str,
+    *,
+    language: str = "python",
+    token: str = ADMIN_TOKEN,
+) -> str:
     body = {"clusterId": cluster_id, "contextId": context_id, "language": language, "command": command}
-    response = emu.post(f"{API}/commands/execute", json=body)
+    response = emu.post(f"{API}/commands/execute", json=body, token=token)
     assert response.status_code == 200, response.text
     return str(response.json()["id"])
 
 
-def status(emu: Emu, cluster_id: str, context_id: str, command_id: str) -> dict[str, Any]:
+def status(
+    emu: Emu, cluster_id: str, context_id: str, command_id: str, token: str = ADMIN_TOKEN
+) -> dict[str, Any]:
     params = {"clusterId": cluster_id, "contextId": context_id, "commandId": command_id}
-    response = emu.get(f"{API}/commands/status", params=params)
+    response = emu.get(f"{API}/commands/status", params=params, token=token)
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data
 
 
-def wait(emu: Emu, cluster_id: str, context_id: str, command_id: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+def wait(
+    emu: Emu, cluster_id: str, context_id: str, command_id: str, token: str = ADMIN_TOKEN
+) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
     while True:
-        answer = status(emu, cluster_id, context_id, command_id)
+        answer = status(emu, cluster_id, context_id, command_id, token)
         if answer["status"] in DONE or time.monotonic() > deadline:
             return answer
         time.sleep(0.02)  # waiting for a child process, not for emulated time
 
 
-def run(emu: Emu, cluster_id: str, context_id: str, command: str, language: str = "python") -> dict[str, Any]:
-    return wait(emu, cluster_id, context_id, submit(emu, cluster_id, context_id, command, language))
+def run(
+    emu: Emu,
+    cluster_id: str,
+    context_id: str,
+    command: str,
+    *,
+    language: str = "python",
+    token: str = ADMIN_TOKEN,
+) -> dict[str, Any]:
+    command_id = submit(emu, cluster_id, context_id, command, language=language, token=token)
+    return wait(emu, cluster_id, context_id, command_id, token)
 
 
 @pytest.fixture
@@ -201,6 +224,81 @@ def test_the_child_acts_as_the_context_creator(emu: Emu, ctx: tuple[str, str]):
     """Code in the context calls the workspace as the principal that created the context."""
     answer = run(emu, *ctx, "spark.sql('SELECT current_user() AS me').first().me")
     assert answer["results"]["data"] == repr(ADMIN)
+
+
+def test_a_users_context_on_their_own_cluster_acts_as_them(emu: Emu):
+    """A non-admin runs code on a cluster they created; the code acts as that user."""
+    response = emu.post("/api/2.1/clusters/create", json=CLUSTER_SPEC, token=ALICE_TOKEN)
+    cluster_id = str(response.json()["cluster_id"])
+    emu.clock.advance(1)
+    context_id = new_context(emu, cluster_id, token=ALICE_TOKEN)
+    command = "spark.sql('SELECT current_user() AS me').first().me"
+    answer = run(emu, cluster_id, context_id, command, token=ALICE_TOKEN)
+    assert answer["results"]["data"] == repr(ALICE)
+
+
+def test_another_principal_does_not_see_the_context(emu: Emu):
+    """A context is its creator's: another principal (even an admin) is told it does not exist."""
+    response = emu.post("/api/2.1/clusters/create", json=CLUSTER_SPEC, token=ALICE_TOKEN)
+    cluster_id = str(response.json()["cluster_id"])
+    emu.clock.advance(1)
+    context_id = new_context(emu, cluster_id, token=ALICE_TOKEN)
+    response = emu.get(f"{API}/contexts/status", params={"clusterId": cluster_id, "contextId": context_id})
+    assert_error(response, 400, "INVALID_PARAMETER_VALUE", f"Context {context_id} does not exist")
+
+
+def test_unknown_command_is_refused(emu: Emu, ctx: tuple[str, str]):
+    """commands/status of a command id the context never had is 400 naming it."""
+    cluster_id, context_id = ctx
+    params = {"clusterId": cluster_id, "contextId": context_id, "commandId": "feedface"}
+    response = emu.get(f"{API}/commands/status", params=params)
+    assert_error(response, 400, "INVALID_PARAMETER_VALUE", "Command feedface does not exist")
+
+
+def test_a_child_that_dies_leaves_its_command_in_error(emu: Emu, ctx: tuple[str, str]):
+    """Code that kills its own process ends the command in Error, and the context too."""
+    cluster_id, context_id = ctx
+    answer = run(emu, cluster_id, context_id, "import os\nos._exit(3)")
+    assert answer["status"] == "Error"
+    assert answer["results"]["resultType"] == "error"
+    response = emu.get(f"{API}/contexts/status", params={"clusterId": cluster_id, "contextId": context_id})
+    assert response.json()["status"] == "Error"
+
+
+def test_terminating_the_cluster_kills_the_child(emu: Emu, ctx: tuple[str, str]):
+    """The context's process ends as soon as its cluster starts terminating."""
+    cluster_id, context_id = ctx
+    pid = int(run(emu, cluster_id, context_id, "import os\nos.getpid()")["results"]["data"])
+    assert action(emu, "delete", cluster_id).status_code == 200
+    with pytest.raises(ProcessLookupError):
+        _signal_zero(pid)
+
+
+def test_restarting_the_cluster_ends_its_contexts(emu: Emu, ctx: tuple[str, str]):
+    """A restart ends the REPLs: once RUNNING again, the old context is unknown."""
+    cluster_id, context_id = ctx
+    assert action(emu, "restart", cluster_id).status_code == 200
+    emu.clock.advance(1)
+    response = emu.get(f"{API}/contexts/status", params={"clusterId": cluster_id, "contextId": context_id})
+    assert_error(response, 400, "INVALID_PARAMETER_VALUE", "does not exist")
+
+
+def test_secret_values_are_redacted_from_results(emu: Emu, ctx: tuple[str, str]):
+    """A secret read through dbutils prints as [REDACTED] in the text result."""
+    assert emu.post("/api/2.0/secrets/scopes/create", json={"scope": "s"}).status_code == 200
+    body = {"scope": "s", "key": "k", "string_value": "hunter2-value"}
+    assert emu.post("/api/2.0/secrets/put", json=body).status_code == 200
+    answer = run(emu, *ctx, "v = dbutils.secrets.get('s', 'k')\nprint(v)\nv")
+    assert answer["results"]["data"] == "[REDACTED]\n'[REDACTED]'"
+
+
+def test_notebook_dbutils_fs_mounts(emu: Emu):
+    """dbutils.fs.mounts() in a notebook task lists the same mounts, as MountInfo tuples."""
+    cell = (
+        "m = dbutils.fs.mounts()[0]\ndbutils.notebook.exit(f'{type(m).__name__} {m.mountPoint} {m.source}')"
+    )
+    _, output = run_notebook(emu, cell)
+    assert output["notebook_output"]["result"] == "MountInfo /databricks-datasets databricks-datasets"
 
 
 def test_reset_leaves_no_child(emu: Emu, ctx: tuple[str, str]):
