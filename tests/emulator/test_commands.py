@@ -7,11 +7,26 @@ deadline (waiting for a process, never for emulated time); clusters move on the 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.emulator.harness import ADMIN, ADMIN_TOKEN, ALICE, ALICE_TOKEN, Emu
+from brickbook.emulator.runtime.contexts import ExecutionContexts
+from brickbook.emulator.state.clusters import ClustersState
+from brickbook.emulator.state.identity import Identity
+from brickbook.emulator.state.store import Store
+from tests.emulator.harness import (
+    ADMIN,
+    ADMIN_TOKEN,
+    ALICE,
+    ALICE_TOKEN,
+    ME,
+    Emu,
+    FakeClock,
+    make_settings,
+    serving,
+)
 from tests.emulator.jobs_harness import run_notebook
 from tests.emulator.test_clusters import action, assert_error, create, running
 
@@ -308,6 +323,30 @@ def test_reset_leaves_no_child(emu: Emu, ctx: tuple[str, str]):
     assert emu.control("POST", "reset").status_code == 200
     with pytest.raises(ProcessLookupError):
         _signal_zero(pid)
+
+
+def test_a_stop_revokes_the_tokens_of_its_contexts(tmp_path: Path):
+    """With --data-dir, a context's token stops working once the emulator that ran it has stopped."""
+    with serving(data_dir=tmp_path) as first:
+        cluster_id = running(first)
+        context_id = new_context(first, cluster_id)
+        token = run(first, cluster_id, context_id, "dbutils.fs._client._token")["results"]["data"].strip("'")
+        assert first.get(ME, token=token).status_code == 200
+    with serving(data_dir=tmp_path) as second:
+        assert second.get(ME, token=token).status_code == 403
+
+
+def test_tokens_of_contexts_a_killed_process_left_are_revoked_on_start(tmp_path: Path):
+    """Context tokens left in the store (kill -9) are revoked when contexts start again; job runs' stay."""
+    settings = make_settings(FakeClock(), data_dir=tmp_path)
+    store = Store(tmp_path)
+    identity = Identity(settings, store, settings.clock)
+    left = identity.issue_context_token(ADMIN, run_id=-7)
+    job_run = identity.issue_context_token(ADMIN, run_id=7)
+    ExecutionContexts(ClustersState(store, settings.clock), identity, store)
+    assert identity.authenticate(left) is None
+    assert identity.authenticate(job_run) is not None
+    store.close()
 
 
 def _signal_zero(pid: int) -> None:

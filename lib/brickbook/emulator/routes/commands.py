@@ -42,7 +42,7 @@ def _field(data: Mapping[str, Any], name: str, limit: int = MAX_ID_CHARS) -> str
 class CommandsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         clusters = context.services.clusters
-        self.contexts = ExecutionContexts(clusters, context.identity)
+        self.contexts = ExecutionContexts(clusters, context.identity, context.store)
         clusters.on_stop.append(self.contexts.cluster_stopped)
 
     def routes(self) -> Sequence[BaseRoute]:

@@ -12,7 +12,9 @@ Using a context needs CAN_ATTACH_TO on its cluster (state/access.py); only its c
 restarting its cluster (``cluster_stopped``, a hook of state/clusters.py), the control API's reset
 and the emulator's shutdown kill the child's process group and remove its directory.
 
-Contexts live in memory only, as a real cluster's REPLs die with its driver; nothing is stored.
+Contexts live in memory only, as a real cluster's REPLs die with its driver; only their tokens are in
+the store, and those a killed emulator left behind are revoked when the next one starts. A context
+keeps its last 1000 commands; at most 100 wait unanswered.
 Which Python runs a child is ``python_for_cluster``: the emulator's own interpreter, unless a cluster
 has an environment of its own.
 """
@@ -37,13 +39,15 @@ from typing import Any
 from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.runtime.launcher import child_env
 from brickbook.emulator.state.clusters import ClustersState
-from brickbook.emulator.state.identity import Identity, Principal
+from brickbook.emulator.state.identity import CONTEXT_TOKEN_KIND, Identity, Principal
+from brickbook.emulator.state.store import Store
 
 __all__ = ["MAX_CONTEXTS_PER_CLUSTER", "ExecutionContexts", "python_for_cluster"]
 
 REPL = Path(__file__).resolve().parent / "child" / "repl.py"
 MAX_CONTEXTS_PER_CLUSTER = 145  # the documented limit of notebooks or contexts attached to a cluster
 MAX_QUEUED_COMMANDS = 100
+MAX_KEPT_COMMANDS = 1000  # per context; beyond, the oldest answered commands are forgotten
 LANGUAGES = frozenset({"python", "sql", "scala", "r"})
 RUNNABLE = frozenset({"python", "sql"})
 _USABLE_STATES = frozenset({"RUNNING", "RESIZING"})
@@ -95,13 +99,26 @@ class _Context:
 class ExecutionContexts:
     """Every execution context of the emulator, with its child process."""
 
-    def __init__(self, clusters: ClustersState, identity: Identity, *, root: Path | None = None) -> None:
+    def __init__(
+        self, clusters: ClustersState, identity: Identity, store: Store, *, root: Path | None = None
+    ) -> None:
         self._clusters = clusters
         self._identity = identity
         self._root = root
         self._lock = threading.Lock()
         self._contexts: dict[str, _Context] = {}
-        self._groups = itertools.count(1)
+        self._revoke_orphans(store)
+
+    @staticmethod
+    def _revoke_orphans(store: Store) -> None:
+        """Revoke the tokens of contexts a previous process left (``--data-dir``): their REPLs are gone.
+
+        Contexts group their tokens under a negative "run id" (job runs use positive ones).
+        """
+        with store.transaction():
+            for key, record in store.items(CONTEXT_TOKEN_KIND):
+                if isinstance(record.get("run_id"), int) and record["run_id"] < 0:
+                    store.delete(CONTEXT_TOKEN_KIND, key)
 
     # -- checks ---------------------------------------------------------------------------------
 
@@ -139,7 +156,7 @@ class ExecutionContexts:
         self._usable_cluster(caller, cluster_id)
         with self._lock:
             open_here = sum(1 for c in self._contexts.values() if c.cluster_id == cluster_id)
-            group = -next(self._groups)  # context tokens are grouped by a negative "run id"
+        group = -1 - secrets.randbelow(2**53)  # the token's group: a negative "run id", never a job run's
         if open_here >= MAX_CONTEXTS_PER_CLUSTER:
             raise ApiError(
                 "RESOURCE_LIMIT_EXCEEDED",
@@ -199,6 +216,7 @@ class ExecutionContexts:
             number = next(context.numbers)
             command_id = secrets.token_hex(16)
             context.commands[command_id] = _Command(number)
+            self._forget_old(context)
         request = {"n": number, "language": language, "command": command}
         (context.workdir / f"command-{number}.json").write_text(json.dumps(request), encoding="utf-8")
         try:
@@ -237,6 +255,21 @@ class ExecutionContexts:
         if (context.workdir / "ready").exists():  # before that, the child sees the file before it starts
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 context.process.send_signal(signal.SIGINT)
+
+    @staticmethod
+    def _forget_old(context: _Context) -> None:
+        """Keep at most MAX_KEPT_COMMANDS per context, forgetting the oldest answered ones."""
+        excess = len(context.commands) - MAX_KEPT_COMMANDS
+        if excess <= 0:
+            return
+        pending = {c.number for c in context.unanswered()}
+        for command_id, command in list(context.commands.items()):
+            if excess <= 0:
+                break
+            if command.number not in pending:
+                del context.commands[command_id]
+                (context.workdir / f"result-{command.number}.json").unlink(missing_ok=True)
+                excess -= 1
 
     @staticmethod
     def _command(context: _Context, command_id: str) -> _Command:
