@@ -25,6 +25,7 @@ from brickbook.emulator.frontdoor import AuthMiddleware
 from brickbook.emulator.journal import RequestContextMiddleware, RequestJournal
 from brickbook.emulator.routes.auth import AuthArea
 from brickbook.emulator.routes.clusters import ClustersArea
+from brickbook.emulator.routes.commands import CommandsArea
 from brickbook.emulator.routes.control import ControlPlane, ControlRoutes
 from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
@@ -59,6 +60,7 @@ AREAS: tuple[AreaFactory, ...] = (
     WorkspaceArea,
     ReposArea,
     ClustersArea,
+    CommandsArea,  # the Command Execution API 1.2: a REPL child per context on a running cluster
     PoolsArea,
     PoliciesArea,
     SecretsArea,

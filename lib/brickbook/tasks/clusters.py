@@ -1,8 +1,9 @@
-"""Clusters tasks: list, get, start, stop/delete (terminate), permanent-delete, restart, create, catalogs.
+"""Clusters tasks: list, get, start, stop/delete (terminate), permanent-delete, restart, create, exec, etc.
 
 There is no ``clusters/stop`` endpoint: ``clusters.stop`` and ``clusters.delete`` both terminate the
 cluster (``POST clusters/delete``) and keep its configuration; ``clusters.permanent-delete`` removes it.
 Waits have no hidden cap: ``--timeout`` sets one (exit 8); a cluster that fails to come up is exit 7.
+``clusters.exec`` runs code on a running cluster (Command Execution API 1.2, ``brickbook.ops.commands``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "create",
     "delete",
     "events",
+    "exec_",
     "get",
     "list_",
     "list_node_types",
@@ -359,3 +361,51 @@ def events(
         stream_table(_event_row(e) for e in found)
     sys.stdout.flush()
     return None
+
+
+MAX_CAUSE_CHARS = 8000  # an error's traceback on stderr: its last lines, where the error is
+
+
+def _exec_text(result: dict[str, Any]) -> str:
+    data = result.get("data")
+    if result.get("result_type") == "table" and isinstance(data, list):
+        columns = [str(c) for c in result.get("columns") or []]
+        return render_table([dict(zip(columns, row, strict=False)) for row in data], columns)
+    return "" if data is None else str(data)
+
+
+@command(
+    help={
+        **ID_HELP,
+        "command": 'The code to run, e.g. "print(spark.version)".',
+        "file": "Read the code to run from this file instead.",
+        "language": "python (default) or sql; scala and r where the cluster runs them.",
+        "timeout": "Give up after this long: 90, 90s, 20m or 2h (exit 8; the command is cancelled). "
+        "Default: no limit.",
+    },
+    text=_exec_text,
+    name="exec",
+)
+def exec_(
+    inv: Invocation,
+    cluster_id: str,
+    *,
+    command: str | None = None,
+    file: str | None = None,
+    language: str = "python",
+    timeout: str | None = None,
+) -> Any:
+    """Run code on a running cluster in a fresh context and print what it shows; an error is exit 7."""
+    from brickbook.errors import RunFailed
+    from brickbook.ops.commands import CommandResult, check_language, read_code, run_command
+
+    checked = _cluster_id(cluster_id)
+    code, lang, seconds = read_code(command, file), check_language(language), _timeout(timeout)
+    try:
+        return run_command(inv.context, checked, code, language=lang, timeout=seconds).as_dict()
+    except RunFailed as failed:
+        if isinstance(failed.result, CommandResult) and failed.result.cause:
+            cause = failed.result.cause.rstrip("\n")
+            cut = len(cause) > MAX_CAUSE_CHARS
+            sys.stderr.write(("…" if cut else "") + redact(cause[-MAX_CAUSE_CHARS:]) + "\n")
+        raise

@@ -6,7 +6,9 @@ RESTARTING, RESIZING -> RUNNING; TERMINATING -> TERMINATED) takes ``settings.clu
 RUNNING cluster with ``autotermination_minutes`` set terminates (INACTIVITY) once idle that long; activity is
 what ``touch`` records (the Jobs engine calls it when a run uses the cluster), or the cluster becoming
 RUNNING. ``spark_conf["brickbook.emulator.fail_start"] = "true"`` makes every start fail: PENDING ->
-TERMINATING -> TERMINATED with SPARK_STARTUP_FAILURE.
+TERMINATING -> TERMINATED with SPARK_STARTUP_FAILURE. What runs on a cluster's driver (execution
+contexts) registers in ``on_stop``, called with the cluster id whenever the cluster starts terminating
+or restarting, or is deleted.
 
 Permissions (state/access.py): the creator and admins hold CAN_MANAGE; start, restart and delete
 (terminate) need CAN_RESTART, edit, resize, permanent-delete, pin and unpin CAN_MANAGE. Reads are open
@@ -85,11 +87,18 @@ class ClustersState:
             next_state=self._next_state,
             on_transition=self._on_transition,
         )
+        self.on_stop: list[Callable[[str], None]] = []  # what ends with the driver (execution contexts)
+
+    def _stopped(self, cluster_id: str) -> None:
+        for hook in self.on_stop:
+            hook(cluster_id)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _enter(self, record: dict[str, Any], state: str, at: float, message: str | None = None) -> None:
         self._life.enter(record, state, at)
+        if state in ("TERMINATING", "RESTARTING"):
+            self._stopped(record["cluster_id"])
         record["state_message"] = _STEP_MESSAGES.get(state, "") if message is None else message
 
     def _terminate(self, record: dict[str, Any], at: float, code: str, **parameters: str) -> None:
@@ -115,6 +124,8 @@ class ClustersState:
 
     def _on_transition(self, record: dict[str, Any], step: Transition) -> None:
         record["state_message"] = _STEP_MESSAGES.get(step.target, "")
+        if step.target == "TERMINATING":  # idle, or a start that failed
+            self._stopped(record["cluster_id"])
         if step.target == "RUNNING":
             if step.source == "RESTARTING":
                 record["last_restarted_time"] = _ms(step.at)
@@ -355,6 +366,7 @@ class ClustersState:
             self.authorized(caller, cluster_id, "CAN_MANAGE")
             self._store.delete(KIND, cluster_id)
             self._acls.drop("cluster", cluster_id)
+            self._stopped(cluster_id)
 
     def set_pinned(self, caller: Principal, cluster_id: str, pinned: bool) -> None:
         """``clusters/pin`` and ``clusters/unpin``."""

@@ -4,6 +4,8 @@ A stand-in for the Databricks Runtime's ``dbutils`` with the same call shapes, b
 REST API (``/api/2.0/dbfs/*``, ``/api/2.0/secrets/*``) through the run's context token. Secret values
 the code reads are registered with ``Redactor`` so they print as ``[REDACTED]``, as on Databricks.
 Exception class names mimic the runtime's (``com.databricks.dbutils_v1.InputWidgetNotDefined``).
+``fs.mounts()`` lists the mounts every fresh workspace has (``MountInfo(mountPoint, source,
+encryptionType)``); the emulator mounts nothing else.
 """
 
 from __future__ import annotations
@@ -65,6 +67,26 @@ class FileInfo(NamedTuple):
     name: str
     size: int
     modificationTime: int
+
+
+class MountInfo(NamedTuple):
+    mountPoint: str
+    source: str
+    encryptionType: str
+
+
+# What ``dbutils.fs.mounts()`` lists in a fresh workspace (no user mounts), in the runtime's order.
+FRESH_MOUNTS = (
+    MountInfo("/databricks-datasets", "databricks-datasets", ""),
+    MountInfo("/Volumes", "UnityCatalogVolumes", ""),
+    MountInfo("/databricks/mlflow-tracking", "databricks/mlflow-tracking", ""),
+    MountInfo("/databricks-results", "databricks-results", ""),
+    MountInfo("/databricks/mlflow-registry", "databricks/mlflow-registry", ""),
+    MountInfo("/Volume", "DbfsReserved", ""),
+    MountInfo("/volumes", "DbfsReserved", ""),
+    MountInfo("/", "DatabricksRoot", ""),
+    MountInfo("/volume", "DbfsReserved", ""),
+)
 
 
 class SecretScope(NamedTuple):
@@ -225,6 +247,13 @@ class Fs:
         for info in self.ls(source):
             name = info.name.rstrip("/")
             self.cp(f"{source}/{name}", f"{target}/{name}", recurse=True)
+        return True
+
+    def mounts(self) -> list[MountInfo]:
+        """The mounts of a fresh workspace: the emulator has no cloud storage to mount."""
+        return list(FRESH_MOUNTS)
+
+    def refreshMounts(self) -> bool:
         return True
 
 
