@@ -179,7 +179,8 @@ class ClusterEnvs:
         cluster_id = record["cluster_id"]
         if event == "running" and self.libraries.entries(cluster_id):
             self.kick(cluster_id, "running")
-        elif event == "deleted" or (event == "terminated" and record["cluster_source"] == "JOB"):
+        ended = event == "deleted" or (event.startswith("terminat") and record["cluster_source"] == "JOB")
+        if ended and (self._env_dir(cluster_id).exists() or self.libraries.entries(cluster_id)):
             self.kick(cluster_id, "gone")
 
     def kick(self, cluster_id: str, event: str = "kick") -> None:

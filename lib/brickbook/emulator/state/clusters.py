@@ -15,7 +15,8 @@ to every user. Each API operation takes the calling ``Principal`` first.
 Every change is also an event in the record's log (state/cluster_events.py); a spec is checked by
 state/cluster_specs.py, against its instance pool (state/pools.py) and its policy (state/policies.py).
 ``listeners`` hear ``(event, record)`` when a cluster becomes RUNNING after a start or restart
-("running"), reaches TERMINATED ("terminated") or is permanently deleted ("deleted"): the library
+("running"), is told to terminate ("terminating"), reaches TERMINATED ("terminated") or is
+permanently deleted ("deleted"): the library
 installer (runtime/envs.py) listens. They are called inside the store transaction and must only take
 note (no cluster calls, no slow work).
 
@@ -98,6 +99,7 @@ class ClustersState:
         self._set_reason(record, code, **parameters)
         user = {"user": parameters["username"]} if "username" in parameters else {}
         record_event(record, "TERMINATING", at, reason=record["termination_reason"], **user)
+        self._notify("terminating", record)
 
     @staticmethod
     def _set_reason(record: dict[str, Any], code: str, **parameters: str) -> None:
