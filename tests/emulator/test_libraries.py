@@ -127,6 +127,19 @@ def test_pypi_without_a_reachable_index_fails_with_pips_message(emu: Emu, monkey
     assert "ERROR:" in found["messages"][0]
 
 
+def test_a_requirements_file_from_the_workspace_goes_through_pip(emu: Emu, monkeypatch: pytest.MonkeyPatch):
+    """A workspace requirements file is read and handed to pip; with no index its package FAILS by name."""
+    offline_pip(monkeypatch)
+    cluster_id = running(emu)
+    text = b"# pinned\nsimplejson==3.19.2\n"
+    body = {"path": f"{HOME}/requirements.txt", "format": "AUTO", "content": base64.b64encode(text).decode()}
+    assert emu.post("/api/2.0/workspace/import", json=body).status_code == 200
+    assert install(emu, cluster_id, {"requirements": f"/Workspace{HOME}/requirements.txt"}).status_code == 200
+    (found,) = wait_statuses(emu, cluster_id)
+    assert found["status"] == "FAILED"
+    assert "simplejson==3.19.2" in found["messages"][0]
+
+
 def test_kinds_the_emulator_cannot_install_fail_naming_the_kind(emu: Emu):
     """jar, maven and cran libraries end FAILED with a message naming their kind."""
     cluster_id = running(emu)

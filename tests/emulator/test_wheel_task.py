@@ -94,3 +94,26 @@ def test_a_failed_task_library_fails_the_task_with_the_installers_message(
     assert message.startswith('Library installation failed for library due to user error for pypi: "no-such')
     assert "ERROR:" in message
     assert task_run["status"]["termination_details"]["code"] == "LIBRARY_INSTALLATION_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ({"package_name": "greet_emu"}, "needs package_name and entry_point"),
+        (
+            {"package_name": "p", "entry_point": "e", "parameters": [1]},
+            "parameters must be a list of strings",
+        ),
+        (
+            {"package_name": "p", "entry_point": "e", "named_parameters": {"a": 1}},
+            "must map names to strings",
+        ),
+    ],
+)
+def test_a_malformed_wheel_task_is_refused_at_create(emu: Emu, body: dict[str, Any], text: str):
+    """A python_wheel_task without its package or entry point, or with non-string parameters, is a 400."""
+    task = {"task_key": "whl", "new_cluster": SPEC, "python_wheel_task": body}
+    response = emu.post("/api/2.2/jobs/create", json={"name": "bad", "tasks": [task]})
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert text in response.json()["message"]
