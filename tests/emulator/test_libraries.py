@@ -261,3 +261,15 @@ def test_the_environment_lives_under_the_data_dir_until_permanent_delete(data_em
         assert time.monotonic() < deadline, "environment not removed"
         time.sleep(0.05)
     assert data_emu.get(f"{LIBS}/all-cluster-statuses").json() == {"statuses": []}
+
+
+def test_installed_libraries_survive_an_emulator_restart(tmp_path: Path):
+    """With a data dir, a cluster's libraries and environment outlive the emulator process."""
+    with serving(data_dir=tmp_path) as first:
+        cluster_id = running(first)
+        assert install(first, cluster_id, {"whl": put_wheel(first)}).status_code == 200
+        wait_statuses(first, cluster_id)
+    with serving(data_dir=tmp_path) as second:
+        assert [s["status"] for s in statuses(second, cluster_id)] == ["INSTALLED"]
+        out = import_on(second, cluster_id, "import greet_emu")
+        assert "error" not in out

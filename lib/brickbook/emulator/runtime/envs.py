@@ -36,6 +36,7 @@ import sysconfig
 import tempfile
 import threading
 import venv
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,8 @@ class ClusterEnvs:
     ) -> None:
         self._temp = root is None
         self._root = Path(tempfile.mkdtemp(prefix="brickbook-emulator-envs-")) if root is None else root
+        if self._temp:  # also when the app is never shut down (an embedding test that just exits)
+            weakref.finalize(self, shutil.rmtree, self._root, True)
         self.libraries = libraries
         self._clusters = clusters
         self._sources = sources
