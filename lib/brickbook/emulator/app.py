@@ -31,6 +31,7 @@ from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.jobs20 import Jobs20Area
+from brickbook.emulator.routes.libraries import LibrariesArea
 from brickbook.emulator.routes.mlflow import MlflowArea
 from brickbook.emulator.routes.permissions import PermissionsArea
 from brickbook.emulator.routes.policies import PoliciesArea
@@ -63,6 +64,7 @@ AREAS: tuple[AreaFactory, ...] = (
     CommandsArea,  # the Command Execution API 1.2: a REPL child per context on a running cluster
     PoolsArea,
     PoliciesArea,
+    LibrariesArea,  # cluster libraries, installed into each cluster's environment (runtime/envs.py)
     SecretsArea,
     JobsArea,
     Jobs20Area,  # the Jobs API 2.0 single-task form over the same jobs and runs

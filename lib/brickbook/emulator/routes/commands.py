@@ -42,8 +42,10 @@ def _field(data: Mapping[str, Any], name: str, limit: int = MAX_ID_CHARS) -> str
 class CommandsArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
         clusters = context.services.clusters
-        self.contexts = ExecutionContexts(clusters, context.identity, context.store)
-        clusters.on_stop.append(self.contexts.cluster_stopped)
+        self.contexts = ExecutionContexts(
+            clusters, context.identity, context.store, python_for=context.services.envs.python_for
+        )
+        clusters.listeners.append(self.contexts.on_cluster)
 
     def routes(self) -> Sequence[BaseRoute]:
         return [

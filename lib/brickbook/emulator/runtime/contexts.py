@@ -9,14 +9,14 @@ is Cancelling. A child that died leaves its unanswered commands in Error.
 
 Using a context needs CAN_ATTACH_TO on its cluster (state/access.py); only its creator sees it
 (another principal gets the same answer as for an unknown context). Destroying it, terminating or
-restarting its cluster (``cluster_stopped``, a hook of state/clusters.py), the control API's reset
+restarting its cluster (``on_cluster``, a listener of state/clusters.py), the control API's reset
 and the emulator's shutdown kill the child's process group and remove its directory.
 
 Contexts live in memory only, as a real cluster's REPLs die with its driver; only their tokens are in
 the store, and those a killed emulator left behind are revoked when the next one starts. A context
 keeps its last 1000 commands; at most 100 wait unanswered.
-Which Python runs a child is ``python_for_cluster``: the emulator's own interpreter, unless a cluster
-has an environment of its own.
+Which Python runs a child is ``python_for`` (runtime/envs.py ``ClusterEnvs.python_for``): the cluster's
+own environment once it has libraries, else the emulator's interpreter.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.identity import CONTEXT_TOKEN_KIND, Identity, Principal
 from brickbook.emulator.state.store import Store
 
-__all__ = ["MAX_CONTEXTS_PER_CLUSTER", "ExecutionContexts", "python_for_cluster"]
+__all__ = ["MAX_CONTEXTS_PER_CLUSTER", "ExecutionContexts"]
 
 REPL = Path(__file__).resolve().parent / "child" / "repl.py"
 MAX_CONTEXTS_PER_CLUSTER = 145  # the documented limit of notebooks or contexts attached to a cluster
@@ -56,11 +57,6 @@ _DIED = {
     "summary": "Fatal error: The Python kernel is unresponsive.",
     "cause": "The Python process exited unexpectedly.",
 }
-
-
-def python_for_cluster(cluster_id: str) -> str:
-    """The interpreter a context on ``cluster_id`` runs (today: the emulator's own, as notebooks do)."""
-    return sys.executable
 
 
 @dataclass
@@ -100,9 +96,16 @@ class ExecutionContexts:
     """Every execution context of the emulator, with its child process."""
 
     def __init__(
-        self, clusters: ClustersState, identity: Identity, store: Store, *, root: Path | None = None
+        self,
+        clusters: ClustersState,
+        identity: Identity,
+        store: Store,
+        *,
+        python_for: Callable[[str], str] = lambda cluster_id: sys.executable,
+        root: Path | None = None,
     ) -> None:
         self._clusters = clusters
+        self._python_for = python_for
         self._identity = identity
         self._root = root
         self._lock = threading.Lock()
@@ -172,7 +175,7 @@ class ExecutionContexts:
             json.dump({"base_url": base_url, "token": token, "parent_pid": os.getpid()}, handle)
         with (workdir / "process.log").open("wb") as log:
             process = subprocess.Popen(
-                [python_for_cluster(cluster_id), "-I", "-u", str(REPL), str(spec_path)],
+                [self._python_for(cluster_id), "-I", "-u", str(REPL), str(spec_path)],
                 cwd=workdir,
                 env=child_env(workdir),
                 stdin=subprocess.PIPE,
@@ -279,6 +282,11 @@ class ExecutionContexts:
         return command
 
     # -- ending ---------------------------------------------------------------------------------
+
+    def on_cluster(self, event: str, record: dict[str, Any]) -> None:
+        """Clusters state listener: the driver goes when its cluster stops, restarts or is deleted."""
+        if event in ("stopping", "deleted"):
+            self.cluster_stopped(record["cluster_id"])
 
     def cluster_stopped(self, cluster_id: str) -> None:
         """End every context on ``cluster_id`` (it is terminating, restarting or deleted)."""

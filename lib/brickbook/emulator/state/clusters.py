@@ -6,9 +6,7 @@ RESTARTING, RESIZING -> RUNNING; TERMINATING -> TERMINATED) takes ``settings.clu
 RUNNING cluster with ``autotermination_minutes`` set terminates (INACTIVITY) once idle that long; activity is
 what ``touch`` records (the Jobs engine calls it when a run uses the cluster), or the cluster becoming
 RUNNING. ``spark_conf["brickbook.emulator.fail_start"] = "true"`` makes every start fail: PENDING ->
-TERMINATING -> TERMINATED with SPARK_STARTUP_FAILURE. What runs on a cluster's driver (execution
-contexts) registers in ``on_stop``, called with the cluster id whenever the cluster starts terminating
-or restarting, or is deleted.
+TERMINATING -> TERMINATED with SPARK_STARTUP_FAILURE.
 
 Permissions (state/access.py): the creator and admins hold CAN_MANAGE; start, restart and delete
 (terminate) need CAN_RESTART, edit, resize, permanent-delete, pin and unpin CAN_MANAGE. Reads are open
@@ -16,6 +14,11 @@ to every user. Each API operation takes the calling ``Principal`` first.
 
 Every change is also an event in the record's log (state/cluster_events.py); a spec is checked by
 state/cluster_specs.py, against its instance pool (state/pools.py) and its policy (state/policies.py).
+``listeners`` hear ``(event, record)`` when a cluster becomes RUNNING after a start or restart
+("running"), is told to terminate ("terminating"), loses its driver by any termination or a restart
+("stopping"), reaches TERMINATED ("terminated") or is permanently deleted ("deleted"): the library
+installer (runtime/envs.py) and the execution contexts (runtime/contexts.py) listen. They are called
+inside the store transaction and must only take note (no cluster calls, no slow work).
 
 Error fidelity: an unknown cluster is 400 INVALID_PARAMETER_VALUE "Cluster <id> does not exist" on every
 call (the SDK overrides it to ResourceDoesNotExist on ``get``); a call in the wrong state is 400
@@ -78,6 +81,7 @@ class ClustersState:
         self._store = store
         self._acls = ObjectAcls(store)
         self._clock = clock
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._life = Lifecycle(
             steps={**dict.fromkeys(TRANSITIONAL, "RUNNING"), "TERMINATING": "TERMINATED"},
             step_seconds=step_seconds,
@@ -87,18 +91,13 @@ class ClustersState:
             next_state=self._next_state,
             on_transition=self._on_transition,
         )
-        self.on_stop: list[Callable[[str], None]] = []  # what ends with the driver (execution contexts)
-
-    def _stopped(self, cluster_id: str) -> None:
-        for hook in self.on_stop:
-            hook(cluster_id)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _enter(self, record: dict[str, Any], state: str, at: float, message: str | None = None) -> None:
         self._life.enter(record, state, at)
         if state in ("TERMINATING", "RESTARTING"):
-            self._stopped(record["cluster_id"])
+            self._notify("stopping", record)
         record["state_message"] = _STEP_MESSAGES.get(state, "") if message is None else message
 
     def _terminate(self, record: dict[str, Any], at: float, code: str, **parameters: str) -> None:
@@ -106,6 +105,7 @@ class ClustersState:
         self._set_reason(record, code, **parameters)
         user = {"user": parameters["username"]} if "username" in parameters else {}
         record_event(record, "TERMINATING", at, reason=record["termination_reason"], **user)
+        self._notify("terminating", record)
 
     @staticmethod
     def _set_reason(record: dict[str, Any], code: str, **parameters: str) -> None:
@@ -125,7 +125,7 @@ class ClustersState:
     def _on_transition(self, record: dict[str, Any], step: Transition) -> None:
         record["state_message"] = _STEP_MESSAGES.get(step.target, "")
         if step.target == "TERMINATING":  # idle, or a start that failed
-            self._stopped(record["cluster_id"])
+            self._notify("stopping", record)
         if step.target == "RUNNING":
             if step.source == "RESTARTING":
                 record["last_restarted_time"] = _ms(step.at)
@@ -135,6 +135,7 @@ class ClustersState:
                 record_event(record, "UPSIZE_COMPLETED", step.at, **sizes)
             else:
                 record_event(record, "RUNNING", step.at, current_num_workers=workers)
+                self._notify("running", record)
         elif step.cause == "idle":
             minutes = str(record["spec"]["autotermination_minutes"])
             self._set_reason(record, "INACTIVITY", inactivity_duration_min=minutes)
@@ -147,8 +148,13 @@ class ClustersState:
         elif step.target == "TERMINATED":
             record["state_message"] = record.get("terminated_message", "")
             record["terminated_time"] = _ms(step.at)
+            self._notify("terminated", record)
             if record.pop("start_after_termination", False):
                 self._start(record, step.at)
+
+    def _notify(self, event: str, record: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(event, record)
 
     def _advance(self, record: dict[str, Any], now: float) -> bool:
         """Apply every transition due by ``now``; say whether anything changed."""
@@ -363,10 +369,10 @@ class ClustersState:
     def permanent_delete(self, caller: Principal, cluster_id: str) -> None:
         """``clusters/permanent-delete``: terminate and forget; afterwards the id does not exist."""
         with self._store.transaction():
-            self.authorized(caller, cluster_id, "CAN_MANAGE")
+            record = self.authorized(caller, cluster_id, "CAN_MANAGE")
             self._store.delete(KIND, cluster_id)
             self._acls.drop("cluster", cluster_id)
-            self._stopped(cluster_id)
+            self._notify("deleted", record)
 
     def set_pinned(self, caller: Principal, cluster_id: str, pinned: bool) -> None:
         """``clusters/pin`` and ``clusters/unpin``."""
