@@ -22,6 +22,7 @@ AREAS = (
     "iam",
     "jobs",
     "mlflow",
+    "permissions",
     "policies",
     "pools",
     "repos",
