@@ -46,6 +46,7 @@ jobs:
       - task_key: load
         notebook_task: {notebook_path: /Shared/etl/load}
 """
+NIGHTLY_ENTRY = "{name: etl-nightly, file: jobs/nightly.yaml}"
 WITHOUT_HOURLY = DEPLOY.split("  - name: etl-hourly", maxsplit=1)[0]
 
 
@@ -339,6 +340,23 @@ def test_prune_dry_run_names_what_would_go(project: Project, workspace_env: Any)
             r"jobs\[1\] 'etl-hourly': tasks\[0\].task_key",
         ),
         (lambda t: t.replace("name: etl\n", "name: &n etl\n", 1) + "x: *n\n", r"YAML aliases"),
+        (
+            lambda t: t.replace(
+                NIGHTLY_ENTRY,
+                NIGHTLY_ENTRY[:-1] + ", permissions: [{group_name: users, permission_level: CAN_USE}]}",
+            ),
+            r"jobs\[0\]\.permissions\[0\]: LEVEL 'CAN_USE' is not a permission level of a job",
+        ),
+        (
+            lambda t: t.replace(
+                NIGHTLY_ENTRY, NIGHTLY_ENTRY[:-1] + ", permissions: [{group_name: users, level: CAN_VIEW}]}"
+            ),
+            r"jobs\[0\]\.permissions\[0\]\.level: unknown key",
+        ),
+        (
+            lambda t: t.replace("    max_concurrent_runs: 1\n", "    permissions: CAN_VIEW\n"),
+            r"jobs\[1\]\.permissions must be a list",
+        ),
     ],
     ids=[
         "name",
@@ -353,6 +371,9 @@ def test_prune_dry_run_names_what_would_go(project: Project, workspace_env: Any)
         "duplicate-job",
         "job-spec",
         "yaml-alias",
+        "permission-level",
+        "permission-key",
+        "permissions-not-a-list",
     ],
 )
 def test_a_bad_deployment_file_exits_2_before_any_request(
