@@ -162,3 +162,23 @@ def test_non_admin_is_refused(workspace_env: Emulator, isolated_env: pytest.Monk
     isolated_env.setenv("DATABRICKS_TOKEN", USER_TOKEN)
     result = run_cli("permissions.get", "warehouses", wid)
     assert result.exit_code == 3, result.stderr
+
+
+def test_an_unknown_principal_is_not_granted(workspace_env: Emulator):
+    """Granting to a user the workspace does not know is exit 4 naming it; nothing is written."""
+    wid = warehouse(workspace_env)
+    result = run_cli("permissions.grant", "warehouses", wid, "nobody@example.com", "CAN_USE")
+    assert result.exit_code == 4, result.stderr
+    assert (
+        "no user named 'nobody@example.com' exists in this workspace; list them with iam.users"
+        in result.stderr
+    )
+    assert writes(workspace_env) == []
+
+
+def test_a_workspace_id_must_be_a_number_or_a_path(workspace_env: Emulator):
+    """A notebook named neither by object id nor by absolute path is exit 2 before any request."""
+    result = run_cli("permissions.get", "notebooks", "etl/main")
+    assert result.exit_code == 2
+    assert "ID of a notebook (or its absolute workspace path) must be a number" in result.stderr
+    assert workspace_env.requests("/api/") == []

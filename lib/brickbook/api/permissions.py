@@ -11,8 +11,8 @@ grants are ours to replace. A job's ``PUT`` must name exactly one ``IS_OWNER`` (
 exactly one owner."), so ``ObjectKind.owner_required`` says where the owner has to travel along.
 
 Everything a user types is checked here before any request: the type (plural or singular), the id
-(ASCII letters, digits, ``.``, ``_``, ``-``; a number for jobs), the principal and the level, which must
-be one the type has.
+(ASCII letters, digits, ``.``, ``_``, ``-``; a number for jobs, workspace objects and experiments),
+the principal and the level, which must be one the type has.
 """
 
 from __future__ import annotations
@@ -88,10 +88,10 @@ KINDS: Mapping[str, ObjectKind] = {
         ObjectKind("clusters", "cluster", ("CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE")),
         ObjectKind("instance-pools", "instance pool", ("CAN_ATTACH_TO", "CAN_MANAGE")),
         ObjectKind("cluster-policies", "cluster policy", ("CAN_USE",)),
-        ObjectKind("directories", "directory", _WORKSPACE, workspace_type="DIRECTORY"),
-        ObjectKind("notebooks", "notebook", _WORKSPACE, workspace_type="NOTEBOOK"),
-        ObjectKind("repos", "repo", _WORKSPACE, workspace_type="REPO"),
-        ObjectKind("experiments", "experiment", ("CAN_READ", "CAN_EDIT", "CAN_MANAGE")),
+        ObjectKind("directories", "directory", _WORKSPACE, numeric_id=True, workspace_type="DIRECTORY"),
+        ObjectKind("notebooks", "notebook", _WORKSPACE, numeric_id=True, workspace_type="NOTEBOOK"),
+        ObjectKind("repos", "repo", _WORKSPACE, numeric_id=True, workspace_type="REPO"),
+        ObjectKind("experiments", "experiment", ("CAN_READ", "CAN_EDIT", "CAN_MANAGE"), numeric_id=True),
         ObjectKind(
             "warehouses", "SQL warehouse", ("CAN_VIEW", "CAN_USE", "CAN_MONITOR", "CAN_MANAGE", "IS_OWNER")
         ),
@@ -122,7 +122,8 @@ def object_kind(name: str) -> ObjectKind:
 def check_id(kind: ObjectKind, value: str) -> str:
     """Return ``value`` as an id of ``kind`` that is safe in a URL path, or raise UsageError."""
     if kind.numeric_id:
-        return str(parse_id(value, f"ID of a {kind.noun}"))
+        what = f"ID of a {kind.noun}" + (" (or its absolute workspace path)" if kind.workspace_type else "")
+        return str(parse_id(value, what))
     if not (0 < len(value) <= MAX_ID_CHARS and value.isascii() and _ID.match(value)):
         raise UsageError(
             f"ID of a {kind.noun} must be 1-{MAX_ID_CHARS} ASCII letters, digits, '.', '_' or '-', "

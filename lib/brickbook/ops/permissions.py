@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from brickbook.api import permissions, workspace
+from brickbook.api import iam, permissions, workspace
 from brickbook.api.permissions import Grant, ObjectKind, ObjectPermissions, Principal
 from brickbook.change import Action, Change
-from brickbook.errors import UsageError
+from brickbook.errors import ResourceDoesNotExist, UsageError
 from brickbook.paths import workspace_path
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "AclPlan",
     "Target",
     "apply_permissions",
+    "check_principal",
     "plan_grant",
     "plan_revoke",
     "plan_set",
@@ -77,6 +78,36 @@ def resolve_target(ctx: Context, type_name: str, ident: str) -> Target:
     return Target(kind, str(info.object_id), f"{kind.noun} {path} ({info.object_id})")
 
 
+# How to look a principal up in SCIM: its list and the attribute its name is.
+_LOOKUP = {
+    "user_name": (iam.list_users, "userName", "user", "iam.users"),
+    "group_name": (iam.list_groups, "displayName", "group", "iam.groups"),
+    "service_principal_name": (
+        iam.list_service_principals,
+        "applicationId",
+        "service principal",
+        "iam.service-principals",
+    ),
+}
+
+
+def check_principal(ctx: Context, principal: Principal) -> None:
+    """Raise ResourceDoesNotExist unless the workspace knows ``principal`` (a SCIM ``eq`` lookup, a GET).
+
+    Checked before a grant is planned, so a typo is one clear line rather than a grant to nobody.
+    """
+    lister, attribute, noun, listing = _LOOKUP[principal.key]
+    expression = f"{attribute} eq {iam.quote(principal.name)}"
+    if not any(
+        found.name.lower() == principal.name.lower() for found in lister(ctx.client, expression=expression)
+    ):
+        raise ResourceDoesNotExist(
+            f"no {noun} named {principal.name!r} exists in this workspace",
+            http_status=404,
+            error_code="RESOURCE_DOES_NOT_EXIST",
+        ).with_hint(f"list them with {listing}")
+
+
 def _read(ctx: Context, target: Target) -> ObjectPermissions:
     return permissions.get(ctx.client, target.kind, target.object_id)
 
@@ -89,6 +120,7 @@ def plan_grant(ctx: Context, target: Target, principal: Principal, level: str) -
     """Plan ``principal`` holding ``level`` directly on the object (a PATCH; unchanged if it already does)."""
     level = permissions.check_level(target.kind, level)
     current = _read(ctx, target)
+    check_principal(ctx, principal)
     held = _levels(current.direct(), principal)
     what = f"{principal} on {target.shown}"
     plan = AclPlan(target, "PATCH", (Grant(principal, level),))
@@ -140,6 +172,8 @@ def plan_set(ctx: Context, target: Target, grants: Sequence[Grant]) -> list[Chan
     wanted = list(dict.fromkeys(grants))  # a grant named twice is one grant
     current = _read(ctx, target)
     direct = [g for g in current.direct() if not _service_kept(target.kind, g)]
+    for principal in sorted({g.principal for g in wanted} - {g.principal for g in current.grants}):
+        check_principal(ctx, principal)
     if target.kind.owner_required and not any(g.level == OWNER for g in wanted):
         wanted += [g for g in direct if g.level == OWNER]  # keep the owner
     plan = AclPlan(target, "PUT", tuple(wanted))
