@@ -31,6 +31,7 @@ from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.jobs20 import Jobs20Area
 from brickbook.emulator.routes.mlflow import MlflowArea
+from brickbook.emulator.routes.permissions import PermissionsArea
 from brickbook.emulator.routes.policies import PoliciesArea
 from brickbook.emulator.routes.pools import PoolsArea
 from brickbook.emulator.routes.repos import ReposArea
@@ -64,6 +65,7 @@ AREAS: tuple[AreaFactory, ...] = (
     JobsArea,
     Jobs20Area,  # the Jobs API 2.0 single-task form over the same jobs and runs
     WarehousesArea,
+    PermissionsArea,  # /api/2.0/permissions/{type}/{id}; after WarehousesArea, whose routes win
     StatementsArea,  # SQL statements and query history on the shared engine (sql/)
     UnityArea,
     MlflowArea,

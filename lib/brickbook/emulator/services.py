@@ -24,6 +24,7 @@ from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.dbfs import DbfsState
 from brickbook.emulator.state.identity import Identity
 from brickbook.emulator.state.runs import RunsState
+from brickbook.emulator.state.scim import ScimState
 from brickbook.emulator.state.store import Store
 from brickbook.emulator.state.warehouses import WarehousesState
 from brickbook.emulator.state.workspace import WorkspaceState
@@ -64,6 +65,7 @@ class Services:
     scheduler: Scheduler
     warehouses: WarehousesState  # statements see it as a WarehouseGate
     sql: SqlService  # the SQL engine and Unity Catalog: statements, UC routes, volumes for the Files API
+    scim: ScimState  # users, groups, service principals: the principals grants may name
 
     @property
     def warehouse_gate(self) -> WarehouseGate:
@@ -116,4 +118,5 @@ def build_services(
         scheduler=scheduler,
         warehouses=warehouses,
         sql=sql,
+        scim=ScimState(settings, store),
     )

@@ -60,6 +60,7 @@ class ClustersArea(AreaBase):
     async def create(self, request: Request) -> Response:
         """``POST create {spark_version, node_type_id, num_workers|autoscale, ...}`` -> ``{cluster_id}``."""
         body = await read_json(request)
+        self.clusters.check_use(caller(request), body)
         return json_response({"cluster_id": self.clusters.create(body, caller(request).user_name)})
 
     async def edit(self, request: Request) -> Response:

@@ -181,6 +181,7 @@ class JobsArea(AreaBase):
         body = await read_json(request)
         job = self.access.job(caller(request), required_id(body.get("job_id"), "job_id"), "CAN_MANAGE")
         self.jobs.delete(job["job_id"])
+        self.access.acls.drop("job", job["job_id"])
         return json_response({})
 
     # -- starting runs ------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def _as_api_error(exc: ScimError) -> ApiError:
 
 class ScimArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.state = ScimState(context.settings, context.store)
+        self.state: ScimState = context.services.scim
         context.identity.use_groups(self.state.groups_of)
 
     def reset(self) -> None:

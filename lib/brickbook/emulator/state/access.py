@@ -6,8 +6,8 @@ strongest level granted to its user name or to one of its groups (``users``; see
 the grants model every area shares); workspace admins hold every level on everything.
 An action needs a level; holding that level or a stronger one allows it.
 
-Grants come today from ownership and a few fixed rules; the Permissions API (``/api/2.0/permissions``,
-not served yet) will add explicit grants to the same mapping, and nothing else has to change:
+Grants come from ownership and a few fixed rules, and from the explicit access control lists the
+Permissions API (``/api/2.0/permissions``, state/permissions.py) sets, merged into the same mapping:
 
 - jobs: the creator is IS_OWNER; a runs/submit run belongs to its submitter the same way;
 - clusters: the creator has CAN_MANAGE;
@@ -23,6 +23,10 @@ Levels, and what they allow here:
   runs/cancel-all, runs/repair, runs/delete) < CAN_MANAGE (update, reset, delete) < IS_OWNER;
 - cluster: CAN_ATTACH_TO (a job task on it) < CAN_RESTART (start, restart, delete = terminate)
   < CAN_MANAGE (edit, resize, permanent-delete, pin, unpin);
+- instance pool: CAN_ATTACH_TO (a cluster spec naming it) < CAN_MANAGE (edit, delete);
+- cluster policy: CAN_USE (a cluster spec naming it);
+- MLflow experiment: CAN_READ (get, search, runs, history) < CAN_EDIT (runs, logging, tags)
+  < CAN_MANAGE (rename, delete, restore);
 - workspace object: CAN_READ (list, get-status, export) < CAN_RUN < CAN_EDIT (import, mkdirs)
   < CAN_MANAGE (delete);
 - SQL warehouse: CAN_VIEW < CAN_USE (start, run statements) < CAN_MONITOR < CAN_MANAGE (edit,
@@ -45,6 +49,9 @@ from brickbook.emulator.state.identity import Principal
 
 __all__ = [
     "CLUSTER",
+    "CLUSTER_POLICY",
+    "EXPERIMENT",
+    "INSTANCE_POOL",
     "JOB",
     "SECRET_SCOPE",
     "SQL_WAREHOUSE",
@@ -56,6 +63,7 @@ __all__ = [
     "may",
     "owned",
     "require",
+    "with_grants",
     "workspace_object",
 ]
 
@@ -87,6 +95,9 @@ class ObjectType:
 
 JOB = ObjectType("job", Levels(("CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER")))
 CLUSTER = ObjectType("cluster", Levels(("CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE")))
+INSTANCE_POOL = ObjectType("instance pool", Levels(("CAN_ATTACH_TO", "CAN_MANAGE")))
+CLUSTER_POLICY = ObjectType("cluster policy", Levels(("CAN_USE",)))
+EXPERIMENT = ObjectType("experiment", Levels(("CAN_READ", "CAN_EDIT", "CAN_MANAGE")))
 WORKSPACE = ObjectType("", Levels(("CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE")))
 SQL_WAREHOUSE = ObjectType(
     "warehouse", Levels(("CAN_VIEW", "CAN_USE", "CAN_MONITOR", "CAN_MANAGE", "IS_OWNER"))
@@ -105,6 +116,17 @@ class Resource:
     type: ObjectType
     name: str
     grants: Mapping[str, str]  # user name or group -> level
+
+
+def with_grants(resource: Resource, *more: Mapping[str, str]) -> Resource:
+    """``resource`` with more grants merged in: each principal keeps its strongest level."""
+    levels = resource.type.levels
+    grants = dict(resource.grants)
+    for extra in more:
+        for who, level in extra.items():
+            if levels.rank(level) > levels.rank(grants.get(who)):
+                grants[who] = level
+    return Resource(resource.type, resource.name, grants)
 
 
 def _held(principal: Principal, resource: Resource) -> int:

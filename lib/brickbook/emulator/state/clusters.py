@@ -29,13 +29,16 @@ from collections.abc import Callable
 from typing import Any
 
 from brickbook.emulator.errors import ApiError, invalid
-from brickbook.emulator.state.access import CLUSTER, owned, require
+from brickbook.emulator.state.access import CLUSTER, CLUSTER_POLICY, INSTANCE_POOL, Resource, owned, require
 from brickbook.emulator.state.cluster_events import query_events, record_event
 from brickbook.emulator.state.cluster_specs import validate_spec, worker_count
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.lifecycle import Lifecycle, Transition
+from brickbook.emulator.state.permissions import ObjectAcls
+from brickbook.emulator.state.policies import KIND as POLICY_KIND
 from brickbook.emulator.state.policies import check_cluster_policy
+from brickbook.emulator.state.pools import KIND as POOL_KIND
 from brickbook.emulator.state.pools import check_cluster_pools
 from brickbook.emulator.state.store import Store
 
@@ -71,6 +74,7 @@ class ClustersState:
 
     def __init__(self, store: Store, clock: Callable[[], float], *, step_seconds: float = 1.0) -> None:
         self._store = store
+        self._acls = ObjectAcls(store)
         self._clock = clock
         self._life = Lifecycle(
             steps={**dict.fromkeys(TRANSITIONAL, "RUNNING"), "TERMINATING": "TERMINATED"},
@@ -171,8 +175,31 @@ class ClustersState:
     def authorized(self, caller: Principal, cluster_id: str, needed: str) -> dict[str, Any]:
         """The record (as ``_load``), once ``caller`` is known to hold ``needed`` on it (else 403)."""
         record = self._load(cluster_id)
-        require(caller, owned(CLUSTER, cluster_id, record["creator_user_name"], "CAN_MANAGE"), needed)
+        require(caller, self.resource(record), needed)
         return record
+
+    def resource(self, record: dict[str, Any]) -> Resource:
+        """The cluster as the permission rule sees it: its creator's CAN_MANAGE and its explicit grants."""
+        cluster_id = record["cluster_id"]
+        owner = owned(CLUSTER, cluster_id, record["creator_user_name"], "CAN_MANAGE")
+        return self._acls.merged(owner, "cluster", [cluster_id])
+
+    def check_use(self, caller: Principal, spec: dict[str, Any]) -> None:
+        """Refuse (403) a spec naming a policy the caller may not use or a pool it may not attach to.
+
+        Unknown ids are left to the spec checks, which answer the service's 400.
+        """
+        policy_id = spec.get("policy_id")
+        if caller.is_admin:
+            return
+        if isinstance(policy_id, str) and policy_id and self._store.get(POLICY_KIND, policy_id):
+            policy = Resource(CLUSTER_POLICY, policy_id, {})
+            require(caller, self._acls.merged(policy, "cluster-policy", [policy_id]), "CAN_USE")
+        for field in ("instance_pool_id", "driver_instance_pool_id"):
+            pool_id = spec.get(field)
+            if isinstance(pool_id, str) and pool_id and self._store.get(POOL_KIND, pool_id):
+                pool = Resource(INSTANCE_POOL, pool_id, {})
+                require(caller, self._acls.merged(pool, "instance-pool", [pool_id]), "CAN_ATTACH_TO")
 
     def _unexpected(self, record: dict[str, Any]) -> ApiError:
         return ApiError(
@@ -250,6 +277,7 @@ class ClustersState:
             self._not_for_job_clusters(record, "edited")
             if record["state"] not in ("RUNNING", "TERMINATED"):
                 raise self._unexpected(record)
+            self.check_use(caller, spec)
             spec = check_cluster_policy(self._store, spec)
             validate_spec(spec)
             pool_node = check_cluster_pools(self._store, spec)
@@ -326,6 +354,7 @@ class ClustersState:
         with self._store.transaction():
             self.authorized(caller, cluster_id, "CAN_MANAGE")
             self._store.delete(KIND, cluster_id)
+            self._acls.drop("cluster", cluster_id)
 
     def set_pinned(self, caller: Principal, cluster_id: str, pinned: bool) -> None:
         """``clusters/pin`` and ``clusters/unpin``."""

@@ -9,7 +9,8 @@ service does: fixed values always fill in (and any other value is refused), ``de
 the spec sets ``apply_policy_default_values``, and then every rule is checked; each failure is worded
 "Validation failed for <path>, ..." and all of them form one 400 INVALID_PARAMETER_VALUE. An attribute a
 limiting rule names must be present unless the rule says ``isOptional`` (an ``unlimited`` rule does not
-require it). Writing policies takes a workspace admin; reads and use are open to every user.
+require it). Writing policies takes a workspace admin; every user reads them, and a non-admin needs CAN_USE
+(the Permissions API) to create or edit a cluster with one (state/clusters.py ``check_use``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from brickbook.emulator.errors import ApiError, invalid
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.permissions import ObjectAcls
 from brickbook.emulator.state.store import Store
 
 __all__ = ["KIND", "PoliciesState", "check_cluster_policy"]
@@ -291,3 +293,4 @@ class PoliciesState:
         with self._store.transaction():
             record = self._load(policy_id)
             self._store.delete(KIND, record["policy_id"])
+            ObjectAcls(self._store).drop("cluster-policy", record["policy_id"])

@@ -4,8 +4,10 @@ A pool keeps idle instances of one node type ready for clusters. ``create`` need
 ``instance_pool_name`` (1-100 characters, unique among live pools) and a known ``node_type_id``;
 ``min_idle_instances`` and ``max_capacity`` are non-negative whole numbers with min <= max, and
 ``idle_instance_autotermination_minutes`` is 0-10000. ``edit`` takes the full set of editable fields
-and may not change the node type. ``delete`` forgets the pool. Creating, editing and deleting pools
-takes a workspace admin (the ``allow-instance-pool-create`` entitlement); reads are open.
+and may not change the node type. ``delete`` forgets the pool. Creating pools takes a workspace admin
+(the ``allow-instance-pool-create`` entitlement); editing and deleting one an admin or CAN_MANAGE on
+it (the Permissions API); a non-admin needs CAN_ATTACH_TO to name it in a cluster spec
+(state/clusters.py ``check_use``); reads are open.
 
 A cluster spec that names ``instance_pool_id`` takes the pool's node type and must not name
 ``node_type_id`` itself (``check_cluster_pools``); an unknown pool is the service's 400.
@@ -20,8 +22,10 @@ from collections.abc import Callable
 from typing import Any
 
 from brickbook.emulator.errors import ApiError, invalid
+from brickbook.emulator.state.access import INSTANCE_POOL, Resource, may
 from brickbook.emulator.state.clusters_catalog import NODE_TYPES
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.permissions import ObjectAcls
 from brickbook.emulator.state.store import Store
 
 __all__ = ["KIND", "PoolsState", "check_cluster_pools"]
@@ -93,8 +97,9 @@ def _validate(spec: dict[str, Any]) -> None:
         raise invalid(f"custom_tags must be an object of at most {MAX_CUSTOM_TAGS} tags.")
 
 
-def _admin(caller: Principal, action: str) -> None:
-    if not caller.is_admin:
+def _admin(caller: Principal, action: str, resource: Resource | None = None) -> None:
+    """Refuse (403) unless ``caller`` is an admin or holds CAN_MANAGE on ``resource``."""
+    if not (caller.is_admin or (resource is not None and may(caller, resource, "CAN_MANAGE"))):
         raise ApiError(
             "PERMISSION_DENIED", f"User {caller.user_name} is not authorized to {action} instance pools."
         )
@@ -126,6 +131,11 @@ class PoolsState:
     def __init__(self, store: Store, clock: Callable[[], float]) -> None:
         self._store = store
         self._clock = clock
+        self._acls = ObjectAcls(store)
+
+    def resource(self, pool_id: str) -> Resource:
+        """The pool as the permission rule sees it: its explicit grants (admins hold everything)."""
+        return self._acls.merged(Resource(INSTANCE_POOL, pool_id, {}), "instance-pool", [pool_id])
 
     def _unique(self, name: str, pool_id: str = "") -> None:
         for key, record in self._store.items(KIND):
@@ -166,9 +176,9 @@ class PoolsState:
 
     def edit(self, caller: Principal, body: dict[str, Any]) -> None:
         """``instance-pools/edit``: replace the editable fields; the node type cannot change."""
-        _admin(caller, "edit")
         with self._store.transaction():
             record = self._load(body.get("instance_pool_id"))
+            _admin(caller, "edit", self.resource(record["instance_pool_id"]))
             fixed = {k: v for k, v in record["spec"].items() if k not in _EDITABLE}
             spec = {**fixed, **{k: body[k] for k in _EDITABLE if body.get(k) is not None}}
             _validate(spec)
@@ -180,10 +190,11 @@ class PoolsState:
 
     def delete(self, caller: Principal, pool_id: object) -> None:
         """``instance-pools/delete``: forget the pool (its id no longer resolves)."""
-        _admin(caller, "delete")
         with self._store.transaction():
             record = self._load(pool_id)
+            _admin(caller, "delete", self.resource(record["instance_pool_id"]))
             self._store.delete(KIND, record["instance_pool_id"])
+            self._acls.drop("instance-pool", record["instance_pool_id"])
 
     @staticmethod
     def _details(record: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state import notebooks
 from brickbook.emulator.state.access import Resource, may, require, workspace_object
 from brickbook.emulator.state.identity import Principal
+from brickbook.emulator.state.permissions import ObjectAcls
 from brickbook.emulator.state.store import Store
 from brickbook.emulator.state.workspace_formats import (
     MAX_CONTENT_BYTES,
@@ -86,6 +87,7 @@ class WorkspaceState:
         self._store = store
         self._clock = clock
         self._homes = tuple(home_names)
+        self._acls = ObjectAcls(store)
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -235,11 +237,23 @@ class WorkspaceState:
         """The permission rule's view of ``path`` (state/access.py), which need not exist yet.
 
         The owners are the creators of the object and of every folder above it: a folder's manager
-        manages what is inside.
+        manages what is inside. Explicit grants (the Permissions API) on the object and on every
+        folder above it are added.
         """
         where = canonical_path(path)
-        records = (self._store.get(OBJECT_KIND, folder) for folder in ancestors(where))
-        return workspace_object(where, {r["owner"] for r in records if r is not None and r.get("owner")})
+        records = [r for r in (self._store.get(OBJECT_KIND, f) for f in ancestors(where)) if r is not None]
+        fixed = workspace_object(where, {r["owner"] for r in records if r.get("owner")})
+        return self._acls.merged(fixed, "workspace", (r["object_id"] for r in records))
+
+    def record_at(self, path: str) -> dict[str, Any] | None:
+        """The stored object at ``path`` (for other areas; no permission check), or None."""
+        self._seed()
+        return self._store.get(OBJECT_KIND, canonical_path(path))
+
+    def path_of(self, object_id: int) -> str | None:
+        """The path of the object with ``object_id``, or None."""
+        self._seed()
+        return next((k for k, r in self._store.items(OBJECT_KIND) if r["object_id"] == object_id), None)
 
     def replace_tree(self, root: str, files: Mapping[str, bytes]) -> None:
         """Make the folder ``root`` hold exactly ``files`` (relative POSIX paths), classified as AUTO does."""
@@ -391,6 +405,7 @@ class WorkspaceState:
     def _drop(self, where: str, record: dict[str, Any]) -> None:
         self._store.delete(OBJECT_KIND, where)
         self._store.delete(CONTENT_KIND, str(record["object_id"]))
+        self._acls.drop("workspace", record["object_id"])
         if record["object_type"] == "REPO":
             self._store.delete(REPO_KIND, str(record["object_id"]))
 
