@@ -182,3 +182,84 @@ def test_a_workspace_id_must_be_a_number_or_a_path(workspace_env: Emulator):
     assert result.exit_code == 2
     assert "ID of a notebook (or its absolute workspace path) must be a number" in result.stderr
     assert workspace_env.requests("/api/") == []
+
+
+def job(emulator: Emulator) -> str:
+    task = {"task_key": "main", "notebook_task": {"notebook_path": "/Shared/etl/main"}}
+    return str(api(emulator, "POST", "/api/2.2/jobs/create", {"name": "nightly", "tasks": [task]})["job_id"])
+
+
+def test_job_set_keeps_the_owner_and_converges(workspace_env: Emulator):
+    """A set naming no owner keeps the job's IS_OWNER; the same set again sends nothing."""
+    jid = job(workspace_env)
+    acl = {
+        "access_control_list": [
+            {"user_name": ALICE, "permission_level": "CAN_MANAGE_RUN"},
+            {"group_name": "users", "permission_level": "CAN_VIEW"},
+        ]
+    }
+    first = ok_json("permissions.set", "job", jid, "--json", json.dumps(acl))
+    assert sorted(r["action"] for r in first) == ["granted", "granted"]
+    assert levels(workspace_env, f"jobs/{jid}") == {
+        ADMIN: "IS_OWNER",
+        ALICE: "CAN_MANAGE_RUN",
+        "users": "CAN_VIEW",
+        "admins": "CAN_MANAGE",  # inherited from /jobs/
+    }
+    again = ok_json("permissions.set", "jobs", jid, "--json", json.dumps(acl))
+    assert [r["action"] for r in again] == ["unchanged"]
+    assert [r["method"] for r in writes(workspace_env)] == ["PUT"]
+
+
+def test_job_ownership_moves_only_by_naming_a_new_owner(workspace_env: Emulator):
+    """A set naming alice IS_OWNER transfers the job; revoking the owner is refused."""
+    jid = job(workspace_env)
+    acl = {"access_control_list": [{"user_name": ALICE, "permission_level": "IS_OWNER"}]}
+    ok_json("permissions.set", "jobs", jid, "--json", json.dumps(acl))
+    assert levels(workspace_env, f"jobs/{jid}")[ALICE] == "IS_OWNER"
+    assert ADMIN not in levels(workspace_env, f"jobs/{jid}")
+    refused = run_cli("permissions.revoke", "jobs", jid, ALICE)
+    assert refused.exit_code == 2
+    assert "the owner cannot be revoked" in refused.stderr
+
+
+def test_job_set_dry_run_sends_only_gets(workspace_env: Emulator):
+    """permissions.set --dry-run on a job lists the changes and writes nothing."""
+    jid = job(workspace_env)
+    acl = {"access_control_list": [{"group_name": "users", "permission_level": "CAN_VIEW"}]}
+    result = ok_json("permissions.set", "jobs", jid, "--json", json.dumps(acl), "--dry-run")
+    assert [(r["action"], r["dry_run"]) for r in result] == [("create", True)]
+    assert writes(workspace_env) == []
+
+
+def test_a_folder_by_path_and_its_inherited_grants(workspace_env: Emulator):
+    """A grant on a folder named by path reaches the folder below; revoking it there is a clear no-op."""
+    api(workspace_env, "POST", "/api/2.0/workspace/mkdirs", {"path": "/Shared/etl/sub"})
+    ok_json("permissions.grant", "directories", "/Shared/etl", ALICE, "CAN_EDIT")
+    text = run_cli("permissions.get", "directory", "/Shared/etl/sub")
+    assert text.exit_code == 0, text.stderr
+    (line,) = [line for line in text.stdout.splitlines() if ALICE in line]
+    assert "CAN_EDIT" in line and "inherited from /directories/" in line
+    noop = ok_json("permissions.revoke", "directories", "/Shared/etl/sub", ALICE)
+    assert noop[0]["action"] == "unchanged"
+    assert noop[0]["reason"].startswith("holds only inherited grants (CAN_EDIT from /directories/")
+    assert [r["method"] for r in writes(workspace_env)] == ["PATCH"]
+
+
+def test_a_path_of_the_wrong_kind_is_refused(workspace_env: Emulator):
+    """A folder path given as a notebook is exit 2 saying what the path is."""
+    api(workspace_env, "POST", "/api/2.0/workspace/mkdirs", {"path": "/Shared/etl"})
+    result = run_cli("permissions.get", "notebooks", "/Shared/etl")
+    assert result.exit_code == 2
+    assert "error: /Shared/etl is a directory, not a notebook" in result.stderr
+
+
+def test_a_non_admin_gets_access_once_granted(workspace_env: Emulator, isolated_env: pytest.MonkeyPatch):
+    """Alice cannot read the job's permissions until the admin grants her CAN_MANAGE."""
+    jid = job(workspace_env)
+    isolated_env.setenv("DATABRICKS_TOKEN", USER_TOKEN)
+    assert run_cli("permissions.get", "jobs", jid).exit_code == 3
+    isolated_env.setenv("DATABRICKS_TOKEN", ADMIN_TOKEN)
+    ok_json("permissions.grant", "jobs", jid, ALICE, "CAN_MANAGE")
+    isolated_env.setenv("DATABRICKS_TOKEN", USER_TOKEN)
+    assert ok_json("permissions.get", "jobs", jid)["object_id"] == f"/jobs/{jid}"
