@@ -263,3 +263,20 @@ def test_a_non_admin_gets_access_once_granted(workspace_env: Emulator, isolated_
     ok_json("permissions.grant", "jobs", jid, ALICE, "CAN_MANAGE")
     isolated_env.setenv("DATABRICKS_TOKEN", USER_TOKEN)
     assert ok_json("permissions.get", "jobs", jid)["object_id"] == f"/jobs/{jid}"
+
+
+def test_a_cluster_set_keeps_the_callers_manage_and_converges(workspace_env: Emulator):
+    """The creator's own CAN_MANAGE is not planned away; the same set again is unchanged."""
+    spec = {
+        "cluster_name": "c",
+        "spark_version": "15.4.x-scala2.12",
+        "node_type_id": "i3.xlarge",
+        "num_workers": 1,
+    }
+    cid = str(api(workspace_env, "POST", "/api/2.1/clusters/create", spec)["cluster_id"])
+    acl = json.dumps({"access_control_list": [{"user_name": ALICE, "permission_level": "CAN_ATTACH_TO"}]})
+    first = ok_json("permissions.set", "clusters", cid, "--json", acl)
+    assert [(r["action"], r["target"]) for r in first] == [("granted", f"user:{ALICE} on cluster {cid}")]
+    assert [r["action"] for r in ok_json("permissions.set", "clusters", cid, "--json", acl)] == ["unchanged"]
+    assert levels(workspace_env, f"clusters/{cid}")[ADMIN] == "CAN_MANAGE"
+    assert [r["method"] for r in writes(workspace_env)] == ["PUT"]

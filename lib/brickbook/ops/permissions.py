@@ -10,6 +10,10 @@ The owner stays. A job's ``PUT`` must name its one ``IS_OWNER``, so a set that n
 revoke, sends the current owner along; other types keep their owner by themselves, so their owner's
 ``IS_OWNER`` is not sent back. Revoking the owner is refused: ownership moves only by naming another
 ``IS_OWNER``.
+
+The caller keeps its own CAN_MANAGE too: the service refuses to lower "administrative permissions for
+the current user", and keeps a creator's grant whatever a PUT says, so a set that leaves the caller
+out would otherwise plan the same drop on every run. A set that names the caller decides its level.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from brickbook.api import iam, permissions, workspace
+from brickbook.api import iam, identity, permissions, workspace
 from brickbook.api.permissions import Grant, ObjectKind, ObjectPermissions, Principal
 from brickbook.change import Action, Change
 from brickbook.errors import ResourceDoesNotExist, UsageError
@@ -39,6 +43,7 @@ __all__ = [
 ]
 
 OWNER = "IS_OWNER"
+MANAGE = "CAN_MANAGE"
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,11 @@ def plan_set(ctx: Context, target: Target, grants: Sequence[Grant]) -> list[Chan
         check_principal(ctx, principal)
     if target.kind.owner_required and not any(g.level == OWNER for g in wanted):
         wanted += [g for g in direct if g.level == OWNER]  # keep the owner
+    named = {g.principal for g in wanted}
+    caller = identity.me(ctx.client).user_name
+    wanted += [
+        g for g in direct if g.principal.name == caller and g.principal not in named and g.level == MANAGE
+    ]
     plan = AclPlan(target, "PUT", tuple(wanted))
     changes: list[Change] = []
     for principal in sorted({g.principal for g in [*direct, *wanted]}):
