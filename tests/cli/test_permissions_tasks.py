@@ -280,3 +280,19 @@ def test_a_cluster_set_keeps_the_callers_manage_and_converges(workspace_env: Emu
     assert [r["action"] for r in ok_json("permissions.set", "clusters", cid, "--json", acl)] == ["unchanged"]
     assert levels(workspace_env, f"clusters/{cid}")[ADMIN] == "CAN_MANAGE"
     assert [r["method"] for r in writes(workspace_env)] == ["PUT"]
+
+
+def test_a_revoke_the_service_refuses_is_reported_unchanged(workspace_env: Emulator):
+    """Revoking a cluster creator's CAN_MANAGE, which the service keeps, says so instead of "revoked"."""
+    spec = {
+        "cluster_name": "c",
+        "spark_version": "15.4.x-scala2.12",
+        "node_type_id": "i3.xlarge",
+        "num_workers": 1,
+    }
+    cid = str(api(workspace_env, "POST", "/api/2.1/clusters/create", spec)["cluster_id"])
+    result = ok_json("permissions.revoke", "clusters", cid, ADMIN)
+    assert [(r["action"], r["reason"]) for r in result] == [
+        ("unchanged", "the service keeps this grant (the object's creator)")
+    ]
+    assert levels(workspace_env, f"clusters/{cid}")[ADMIN] == "CAN_MANAGE"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AclPlan",
+    "Step",
     "Target",
     "apply_permissions",
     "check_principal",
@@ -62,6 +63,14 @@ class AclPlan:
     target: Target
     method: Literal["PUT", "PATCH"]
     grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A change's payload: the plan it shares with the other changes of one set, and whose grant it is."""
+
+    plan: AclPlan
+    principal: Principal
 
 
 def resolve_target(ctx: Context, type_name: str, ident: str) -> Target:
@@ -128,7 +137,7 @@ def plan_grant(ctx: Context, target: Target, principal: Principal, level: str) -
     check_principal(ctx, principal)
     held = _levels(current.direct(), principal)
     what = f"{principal} on {target.shown}"
-    plan = AclPlan(target, "PATCH", (Grant(principal, level),))
+    plan = Step(AclPlan(target, "PATCH", (Grant(principal, level),)), principal)
     if level in held:
         return [Change(Action.UNCHANGED, what, reason=f"already holds {level}", payload=plan)]
     if held:
@@ -165,7 +174,7 @@ def plan_revoke(ctx: Context, target: Target, principal: Principal) -> list[Chan
             f"{OWNER} to another principal"
         )
     rest = tuple(g for g in direct if g.principal != principal and not _service_kept(target.kind, g))
-    plan = AclPlan(target, "PUT", rest)
+    plan = Step(AclPlan(target, "PUT", rest), principal)
     return [Change(Action.DELETE, what, reason=f"drop {', '.join(mine)}", payload=plan)]
 
 
@@ -186,12 +195,13 @@ def plan_set(ctx: Context, target: Target, grants: Sequence[Grant]) -> list[Chan
     wanted += [
         g for g in direct if g.principal.name == caller and g.principal not in named and g.level == MANAGE
     ]
-    plan = AclPlan(target, "PUT", tuple(wanted))
+    shared = AclPlan(target, "PUT", tuple(wanted))
     changes: list[Change] = []
     for principal in sorted({g.principal for g in [*direct, *wanted]}):
         before, after = _levels(direct, principal), _levels(wanted, principal)
         if before == after:
             continue
+        plan = Step(shared, principal)
         what = f"{principal} on {target.shown}"
         if not before:
             changes.append(Change(Action.CREATE, what, reason=f"grant {', '.join(after)}", payload=plan))
@@ -206,22 +216,34 @@ def plan_set(ctx: Context, target: Target, grants: Sequence[Grant]) -> list[Chan
 
 
 def apply_permissions(ctx: Context, changes: Sequence[Change]) -> list[Change]:
-    """Send what the plan says: one request per plan (the changes of one set share it); return them."""
-    sent: list[AclPlan] = []
+    """Send what the plan says: one request per plan (the changes of one set share it).
+
+    Return the changes as done: a drop the service did not make (it keeps a creator's grant) comes
+    back ``unchanged`` saying so, rather than claiming a revoke that did not happen.
+    """
+    answers: dict[int, ObjectPermissions] = {}
+    done: list[Change] = []
     for change in changes:
-        plan = change.payload
-        if not change.changed or not isinstance(plan, AclPlan):
+        step = change.payload
+        if not change.changed or not isinstance(step, Step):
             ctx.log.info("permissions.unchanged", target=change.target, reason=change.reason)
+            done.append(change)
             continue
-        if any(plan is done for done in sent):
-            continue
-        sent.append(plan)
-        kind, object_id = plan.target.kind, plan.target.object_id
-        if plan.method == "PATCH":
-            permissions.update(ctx.client, kind, object_id, plan.grants)
-        else:
-            permissions.set_(ctx.client, kind, object_id, plan.grants)
-        ctx.log.info(
-            "permissions.changed", method=plan.method, target=plan.target.shown, grants=len(plan.grants)
+        plan = step.plan
+        if id(plan) not in answers:
+            kind, object_id = plan.target.kind, plan.target.object_id
+            send = permissions.update if plan.method == "PATCH" else permissions.set_
+            answers[id(plan)] = send(ctx.client, kind, object_id, plan.grants)
+            ctx.log.info(
+                "permissions.changed", method=plan.method, target=plan.target.shown, grants=len(plan.grants)
+            )
+        kept = change.action is Action.DELETE and any(
+            g.principal == step.principal for g in answers[id(plan)].direct()
         )
-    return list(changes)
+        if kept:
+            reason = "the service keeps this grant (the object's creator)"
+            ctx.log.warning("permissions.kept", target=change.target, reason=reason)
+            done.append(Change(Action.UNCHANGED, change.target, reason=reason))
+        else:
+            done.append(change)
+    return done
