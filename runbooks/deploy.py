@@ -2,9 +2,10 @@
 
 One step per resource, each naming the condition that holds after it: "notebooks in /Shared/etl match
 notebooks", "dbfs:/etl/conf/etl.json matches conf/etl.json", "secret scope 'etl' holds its keys", "repo
-/Repos/ci/etl is on main", "job 'etl-nightly' matches its spec" and, with ``--prune``, "nothing unlisted
-remains". Each step plans (reads only), then applies its changes; ``--dry-run`` stops after planning and
-sends no write. A second apply plans nothing but ``unchanged``.
+/Repos/ci/etl is on main", "job 'etl-nightly' matches its spec" (its permissions too, when the file gives
+them) and, with ``--prune``, "nothing unlisted remains". Each step plans (reads only), then applies its
+changes; ``--dry-run`` stops after planning and sends no write. A second apply plans nothing but
+``unchanged``.
 
 Deploy steps converge rather than act once: each invocation re-plans every step, also under a key whose
 journal says the step was done (nothing in a deploy must happen exactly once, and the workspace may have
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ from brickbook.runbook import runbook
 
 if TYPE_CHECKING:
     from brickbook.change import Change
-    from brickbook.deployment import Deployment, Folder, SecretScope
+    from brickbook.deployment import Deployment, Folder, JobEntry, SecretScope
     from brickbook.runbook import Runbook
 
 __all__ = ["SecretRecords", "deploy", "secrets_state_path"]
@@ -86,7 +86,7 @@ def deploy(rb: Runbook, *, file: str | None = None, prune: bool = False) -> None
             step.add(_repo(rb, repo.path, branch=repo.branch, tag=repo.tag))
     for job in deployment.jobs:
         with rb.step(f"job {job.name!r} matches its spec") as step:
-            step.add(_job(rb, job.settings))
+            step.add(*_job(rb, job))
     if prune:
         with rb.step("nothing unlisted remains") as step:
             step.add(*_prune(rb, deployment, kept))
@@ -130,13 +130,31 @@ def _repo(rb: Runbook, path: str, *, branch: str | None, tag: str | None) -> Cha
     return change if rb.dry_run else repos.apply_repo_ref(rb.ctx, change)
 
 
-def _job(rb: Runbook, settings: Mapping[str, Any]) -> Change:
+def _job(rb: Runbook, job: JobEntry) -> list[Change]:
+    """Make the job match its settings, then its direct grants when the file gives ``permissions``."""
     from brickbook.ops import jobs
 
-    change = jobs.plan_job(rb.ctx, settings)
-    if not rb.dry_run:
-        jobs.apply_job(rb.ctx, change)
-    return change
+    change = jobs.plan_job(rb.ctx, job.settings)
+    job_id = change.payload.job_id if rb.dry_run else jobs.apply_job(rb.ctx, change)
+    if job.permissions is None:  # the file leaves the job's ACL to the workspace
+        return [change]
+    return [change, *_job_permissions(rb, job, job_id)]
+
+
+def _job_permissions(rb: Runbook, job: JobEntry, job_id: int | None) -> list[Change]:
+    """Plan (and apply) the job's direct grants: one PUT when they differ, the owner kept."""
+    from brickbook.api.permissions import KINDS
+    from brickbook.change import Action, Change
+    from brickbook.ops import permissions
+
+    assert job.permissions is not None
+    if job_id is None:  # a dry run of a job that does not exist yet
+        count = len(job.permissions)
+        reason = f"{count} grant{'' if count == 1 else 's'}, set once the job exists"
+        return [Change(Action.CREATE, f"permissions on job {job.name!r}", reason=reason)]
+    target = permissions.Target(KINDS["jobs"], str(job_id), f"job {job.name!r} ({job_id})")
+    planned = permissions.plan_set(rb.ctx, target, job.permissions)
+    return planned if rb.dry_run else permissions.apply_permissions(rb.ctx, planned)
 
 
 def _secret_scope(rb: Runbook, scope: SecretScope, records: SecretRecords) -> list[Change]:

@@ -3,13 +3,15 @@
 A deployment file (YAML or JSON) names what one deployment manages in a workspace: ``name``, a
 ``workspace`` folder (``source`` -> ``dest``), ``dbfs`` files, ``secrets`` (scopes and keys whose values
 come from ``{env: NAME}`` or ``{file: PATH}``), ``repos`` (a branch or a tag) and ``jobs`` (Jobs API 2.2
-settings, inline or ``{name, file}``). docs/deployment.md documents the format with a full example.
+settings, inline or ``{name, file}``, each with optional ``permissions``). docs/deployment.md documents
+the format with a full example.
 
 Every section but ``name`` is optional. ``load_deployment`` reads the file with the spec loader (the
 same bounds: 1 MiB, 64 levels, no YAML aliases) and checks everything a deploy needs before the first
 request: unknown keys, names (unique within their section), workspace and DBFS paths (the rules of
 ``brickbook.paths``), local paths (relative to the file's folder, never leaving it, of the right kind),
-job settings (the job spec validator), and secret values, which are read here: an inline value is
+job settings (the job spec validator), a job's ``permissions`` (each entry one principal and a job
+permission level), and secret values, which are read here: an inline value is
 refused, a missing or empty environment variable or file is named. Each problem is one ``UsageError``
 (exit 2) naming the file and the field path, e.g. ``deploy.yaml: secrets[0].keys.db-password: ...``;
 a secret value is never part of a message, and every value read is registered for redaction.
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from brickbook.api.permissions import KINDS, Grant, grants_from_list
 from brickbook.errors import UsageError
 from brickbook.paths import dbfs_path, has_control_characters, is_valid_utf8, printable, workspace_path
 from brickbook.redaction import register_secret
@@ -98,10 +101,14 @@ class SecretScope:
 
 @dataclass(frozen=True)
 class JobEntry:
-    """A job by name, with the settings it must have (the deployment tag included)."""
+    """A job by name, with the settings it must have (the deployment tag included).
+
+    ``permissions``: the job's direct grants, or None when the file leaves them to the workspace.
+    """
 
     name: str
     settings: Mapping[str, Any]
+    permissions: tuple[Grant, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -370,9 +377,11 @@ class _Reader:
                 raise self.error(at, f"must be an object (job settings), not {_kind(item)}")
             name = str(self.text(item, "name", at))
             self.unique(seen, name.lower(), f"{at}.name", "the job name")
-            settings = self.job_file(item, at, name) if "file" in item else dict(item)
+            entry = {key: value for key, value in item.items() if key != "permissions"}
+            settings = self.job_file(entry, at, name) if "file" in entry else entry
             settings = self.job_settings(settings, f"{at} {printable(name)}", deployment)
-            jobs.append(JobEntry(name=name, settings=settings))
+            grants = self.job_permissions(item["permissions"], at) if "permissions" in item else None
+            jobs.append(JobEntry(name=name, settings=settings, permissions=grants))
         return tuple(jobs)
 
     def job_file(self, entry: Mapping[str, Any], at: str, name: str) -> dict[str, Any]:
@@ -388,6 +397,14 @@ class _Reader:
         if named is not None and named != name:
             raise self.error(f"{at}.file", f"the job file names the job {named!r}, the entry {name!r}")
         return {**settings, "name": name}
+
+    def job_permissions(self, value: object, at: str) -> tuple[Grant, ...]:
+        """Validate ``permissions``: a list of ``{user_name|group_name|service_principal_name,
+        permission_level}`` with job levels (an empty list leaves only the owner)."""
+        try:
+            return tuple(grants_from_list(KINDS["jobs"], value, f"{at}.permissions"))
+        except UsageError as exc:
+            raise UsageError(f"{self.source}: {exc.message}") from exc
 
     def job_settings(self, settings: dict[str, Any], at: str, deployment: str) -> dict[str, Any]:
         tags = settings.get("tags") or {}

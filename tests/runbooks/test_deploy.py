@@ -46,6 +46,7 @@ jobs:
       - task_key: load
         notebook_task: {notebook_path: /Shared/etl/load}
 """
+NIGHTLY_ENTRY = "{name: etl-nightly, file: jobs/nightly.yaml}"
 WITHOUT_HOURLY = DEPLOY.split("  - name: etl-hourly", maxsplit=1)[0]
 
 
@@ -339,6 +340,23 @@ def test_prune_dry_run_names_what_would_go(project: Project, workspace_env: Any)
             r"jobs\[1\] 'etl-hourly': tasks\[0\].task_key",
         ),
         (lambda t: t.replace("name: etl\n", "name: &n etl\n", 1) + "x: *n\n", r"YAML aliases"),
+        (
+            lambda t: t.replace(
+                NIGHTLY_ENTRY,
+                NIGHTLY_ENTRY[:-1] + ", permissions: [{group_name: users, permission_level: CAN_USE}]}",
+            ),
+            r"jobs\[0\]\.permissions\[0\]: LEVEL 'CAN_USE' is not a permission level of a job",
+        ),
+        (
+            lambda t: t.replace(
+                NIGHTLY_ENTRY, NIGHTLY_ENTRY[:-1] + ", permissions: [{group_name: users, level: CAN_VIEW}]}"
+            ),
+            r"jobs\[0\]\.permissions\[0\]\.level: unknown key",
+        ),
+        (
+            lambda t: t.replace("    max_concurrent_runs: 1\n", "    permissions: CAN_VIEW\n"),
+            r"jobs\[1\]\.permissions must be a list",
+        ),
     ],
     ids=[
         "name",
@@ -353,6 +371,9 @@ def test_prune_dry_run_names_what_would_go(project: Project, workspace_env: Any)
         "duplicate-job",
         "job-spec",
         "yaml-alias",
+        "permission-level",
+        "permission-key",
+        "permissions-not-a-list",
     ],
 )
 def test_a_bad_deployment_file_exits_2_before_any_request(
@@ -401,3 +422,93 @@ def test_a_repo_pinned_to_a_tag_is_unchanged_once_there(project: Project, worksp
     assert repo["head_commit_id"] == project.repo.v1
     again = project.deploy("--key", "again")
     assert outcomes(again)["repo /Repos/ci/etl is on tag v1"] == "unchanged"
+
+
+# -- job permissions ----------------------------------------------------------------------------------
+
+ALICE = "alice@example.com"
+HOURLY_PERMISSIONS = """\
+    permissions:
+      - {user_name: alice@example.com, permission_level: CAN_MANAGE_RUN}
+      - {group_name: users, permission_level: CAN_VIEW}
+"""
+WITH_PERMISSIONS = DEPLOY.replace(
+    "    max_concurrent_runs: 1\n", "    max_concurrent_runs: 1\n" + HOURLY_PERMISSIONS
+)
+HOURLY = "job 'etl-hourly' matches its spec"
+
+
+def job_acl(emulator: Any, name: str) -> dict[str, str]:
+    """The job's grants as ``principal -> level`` (direct and inherited alike)."""
+    job_id = jobs_by_name(emulator)[name]["job_id"]
+    acl = api(emulator, "GET", f"/api/2.0/permissions/jobs/{job_id}")["access_control_list"]
+    return {
+        str(e.get("user_name") or e.get("group_name") or e.get("service_principal_name")): e[
+            "all_permissions"
+        ][0]["permission_level"]
+        for e in acl
+    }
+
+
+def test_job_permissions_are_set_and_a_rerun_writes_nothing(project: Project, workspace_env: Any):
+    """A job's permissions are PUT with the owner kept; deploying again plans unchanged and writes nothing."""
+    project.file.write_text(WITH_PERMISSIONS)
+    result = project.deploy()
+    assert result.exit_code == 0, result.stderr
+    hourly = actions(result)[HOURLY]
+    assert hourly[0] == "create job 'etl-hourly'"
+    assert sorted(a.split(" on ")[0] for a in hourly[1:]) == ["create group:users", f"create user:{ALICE}"]
+    assert job_acl(workspace_env, "etl-hourly") == {
+        "admin@example.com": "IS_OWNER",
+        ALICE: "CAN_MANAGE_RUN",
+        "users": "CAN_VIEW",
+        "admins": "CAN_MANAGE",
+    }
+    workspace_env.control("DELETE", "requests")
+    again = project.deploy("--key", "again")
+    assert again.exit_code == 0, again.stderr
+    assert outcomes(again)[HOURLY] == "unchanged"
+    assert mutations(workspace_env) == []
+
+
+def test_job_permissions_in_a_dry_run_of_a_new_job(project: Project, workspace_env: Any):
+    """A dry run of a job not created yet plans its permissions as one create, and writes nothing."""
+    project.file.write_text(WITH_PERMISSIONS)
+    workspace_env.control("DELETE", "requests")
+    result = project.deploy("--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert actions(result)[HOURLY] == ["create job 'etl-hourly'", "create permissions on job 'etl-hourly'"]
+    assert mutations(workspace_env) == []
+
+
+def test_changed_permissions_are_planned_then_applied(project: Project, workspace_env: Any):
+    """Dropping a grant from the file is a planned delete in a dry run, then one PUT."""
+    project.file.write_text(WITH_PERMISSIONS)
+    assert project.deploy().exit_code == 0
+    project.file.write_text(
+        WITH_PERMISSIONS.replace("      - {group_name: users, permission_level: CAN_VIEW}\n", "")
+    )
+    workspace_env.control("DELETE", "requests")
+    planned = project.deploy("--dry-run", "--key", "plan")
+    assert [a.split(" on ")[0] for a in actions(planned)[HOURLY]] == [
+        "unchanged job 'etl-hourly'",
+        "delete group:users",
+    ]
+    assert mutations(workspace_env) == []
+    applied = project.deploy("--key", "apply")
+    assert applied.exit_code == 0, applied.stderr
+    assert [m.split()[0] for m in mutations(workspace_env)] == ["PUT"]
+    assert "users" not in job_acl(workspace_env, "etl-hourly")
+
+
+def test_a_job_without_permissions_keeps_its_acl(project: Project, workspace_env: Any):
+    """A job given no permissions keeps a grant made outside the deploy; its ACL is not even read."""
+    assert project.deploy().exit_code == 0
+    job_id = jobs_by_name(workspace_env)["etl-nightly"]["job_id"]
+    grant = {"access_control_list": [{"user_name": ALICE, "permission_level": "CAN_VIEW"}]}
+    api(workspace_env, "PATCH", f"/api/2.0/permissions/jobs/{job_id}", grant)
+    workspace_env.control("DELETE", "requests")
+    result = project.deploy("--key", "again")
+    assert result.exit_code == 0, result.stderr
+    assert workspace_env.requests("/api/2.0/permissions") == []
+    assert job_acl(workspace_env, "etl-nightly")[ALICE] == "CAN_VIEW"

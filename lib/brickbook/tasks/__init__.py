@@ -23,6 +23,7 @@ AREAS = (
     "jobs",
     "libraries",
     "mlflow",
+    "permissions",
     "policies",
     "pools",
     "repos",
