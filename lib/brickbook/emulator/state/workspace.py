@@ -3,9 +3,13 @@
 Store schema (every write goes through the store, so ``--data-dir`` keeps it across restarts):
 
 - kind ``workspace_object``, key = canonical path (``/``, ``/Users/a@example.com/etl``), value
-  ``{"object_type": "DIRECTORY"|"NOTEBOOK"|"FILE"|"REPO", "object_id": int, "language": str (notebooks),
-  "created_at": ms, "modified_at": ms, "size": int (bytes of the stored content; notebooks and files),
+  ``{"object_type": "DIRECTORY"|"NOTEBOOK"|"FILE"|"REPO"|"MLFLOW_EXPERIMENT", "object_id": int,
+  "language": str (notebooks), "created_at": ms, "modified_at": ms, "size": int (bytes of the stored
+  content; notebooks and files),
   "owner": user name (who created it through the API; absent for seeded folders and Git folder content)}``.
+  An ``MLFLOW_EXPERIMENT`` object (state/mlflow_experiments.py) has no content: its object id is the
+  experiment id; ``get-status`` and ``list`` show it, ``export`` refuses it (403), and deleting it
+  (or a folder above it) tells the MLflow area through ``on_delete``, which deletes the experiment.
 - kind ``workspace_content``, key = ``str(object_id)``, value ``{"data": base64}``: a FILE's bytes, or a
   NOTEBOOK's SOURCE body *without* the ``Databricks notebook source`` header line (exports add it back).
 - kind ``repo`` (``REPO_KIND``), key = ``str(object_id)`` of a REPO object: the Git folder's metadata,
@@ -66,6 +70,7 @@ __all__ = [
 OBJECT_KIND = "workspace_object"
 CONTENT_KIND = "workspace_content"
 REPO_KIND = "repo"
+EXPERIMENT = "MLFLOW_EXPERIMENT"  # an object another area owns: MLflow keeps the experiment itself
 # Real object ids are large int64s; a base keeps ours in that shape while still counting 1, 2, 3...
 OBJECT_ID_BASE = 1_000_000_000_000_000
 _FOLDERS = ("DIRECTORY", "REPO")
@@ -86,6 +91,7 @@ class WorkspaceState:
         self._store = store
         self._clock = clock
         self._homes = tuple(home_names)
+        self._on_delete: dict[str, Callable[[int], None]] = {}
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -137,6 +143,11 @@ class WorkspaceState:
         fmt = parse_format(format)
         where = self._allowed(caller, path, "CAN_READ")
         record = self._record(where)
+        if record["object_type"] == EXPERIMENT:
+            # The service refuses with 403 (the databricks CLI reports "No access to read file").
+            raise ApiError(
+                "PERMISSION_DENIED", f"Cannot export ({where}): MLflow experiments are not exportable."
+            )
         found = export_notebook_or_file(
             where, record["object_type"], fmt, record.get("language"), self._content(record)
         )
@@ -230,6 +241,48 @@ class WorkspaceState:
             if self._store.get(OBJECT_KIND, where) is not None:
                 raise _exists(where)
             return self._new_record(where, "REPO", None, None, caller.user_name)
+
+    # -- objects other areas own (MLflow experiments) -------------------------------------------------
+
+    def new_object_id(self) -> int:
+        """A fresh workspace object id, for an object another area creates (an experiment's id)."""
+        return OBJECT_ID_BASE + self._store.next_id(OBJECT_KIND)
+
+    def add_object(self, caller: Principal | None, path: str, kind: str, object_id: int) -> None:
+        """Place another area's object at ``path``: its parent folder must exist and the path be free.
+
+        The caller needs CAN_EDIT there, as for a notebook; None skips that (a restore by the system).
+        """
+        where = canonical_path(path) if caller is None else self._allowed(caller, path, "CAN_EDIT")
+        with self._store.transaction():
+            self._seed()
+            self._require_parent(where)
+            if self._store.get(OBJECT_KIND, where) is not None:
+                raise _exists(where)
+            now = self._now()
+            record: dict[str, Any] = {"object_id": object_id, "object_type": kind, "created_at": now}
+            if caller is not None:
+                record["owner"] = caller.user_name
+            self._store.put(OBJECT_KIND, where, {**record, "modified_at": now})
+
+    def move_object(self, source: str, target: str) -> None:
+        """Move another area's object (a renamed experiment) to ``target`` (parent existing, path free)."""
+        old, new = canonical_path(source), canonical_path(target)
+        with self._store.transaction():
+            record = self._record(old)
+            self._require_parent(new)
+            if self._store.get(OBJECT_KIND, new) is not None:
+                raise _exists(new)
+            self._store.delete(OBJECT_KIND, old)
+            self._store.put(OBJECT_KIND, new, {**record, "modified_at": self._now()})
+
+    def remove_object(self, path: str) -> None:
+        """Take another area's object out of the tree (a deleted experiment); gone already is fine."""
+        self._store.delete(OBJECT_KIND, canonical_path(path))
+
+    def on_delete(self, kind: str, callback: Callable[[int], None]) -> None:
+        """Call ``callback(object_id)`` when a ``workspace/delete`` removes an object of ``kind``."""
+        self._on_delete[kind] = callback
 
     def resource(self, path: str) -> Resource:
         """The permission rule's view of ``path`` (state/access.py), which need not exist yet.
@@ -373,7 +426,7 @@ class WorkspaceState:
         if existing is None:
             self._new_record(where, kind, content, language, owner)
             return
-        if not overwrite or existing["object_type"] in _FOLDERS:
+        if not overwrite or existing["object_type"] in (*_FOLDERS, EXPERIMENT):
             raise _exists(where)
         # An overwrite keeps the object's id, creation time and owner, as re-importing a notebook does.
         base: dict[str, Any] = {k: existing[k] for k in ("object_id", "created_at", "owner") if k in existing}
@@ -393,6 +446,9 @@ class WorkspaceState:
         self._store.delete(CONTENT_KIND, str(record["object_id"]))
         if record["object_type"] == "REPO":
             self._store.delete(REPO_KIND, str(record["object_id"]))
+        owner_area = self._on_delete.get(record["object_type"])
+        if owner_area is not None:
+            owner_area(int(record["object_id"]))
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
