@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from brickbook.emulator.errors import ApiError, invalid
+from brickbook.emulator.state.access import Resource, require
 from brickbook.emulator.state.identity import Principal
 from brickbook.emulator.state.mlflow_search import matches, parse_filter, parse_order_by, sort_records
 from brickbook.emulator.state.mlflow_values import MAX_TAG_VALUE, page, pairs, size, stages, text
@@ -38,6 +39,7 @@ class ExperimentTree(Protocol):
     """What experiments need of the workspace tree (state/workspace.py's WorkspaceState)."""
 
     def exists(self, path: str) -> bool: ...
+    def resource(self, path: str) -> Resource: ...
     def new_object_id(self) -> int: ...
     def add_object(self, caller: Principal | None, path: str, kind: str, object_id: int) -> None: ...
     def move_object(self, source: str, target: str) -> None: ...
@@ -78,6 +80,7 @@ class ExperimentsState:
 
     def create_experiment(self, caller: Principal, body: dict[str, Any]) -> str:
         name = experiment_path("name", body.get("name"))
+        require(caller, self._tree.resource(name), "CAN_EDIT")  # before saying what is there
         parent = posixpath.dirname(name)
         if not self._tree.exists(parent):
             raise ApiError("RESOURCE_DOES_NOT_EXIST", f"Parent directory {parent} does not exist.")

@@ -50,6 +50,7 @@ from brickbook.emulator.state.workspace_formats import (
     check_import,
     encoded_size,
     export_notebook_or_file,
+    object_info,
     parse_format,
     too_large,
 )
@@ -98,7 +99,7 @@ class WorkspaceState:
     def get_status(self, caller: Principal, path: object) -> dict[str, Any]:
         """``get-status``: the object's ObjectInfo."""
         where = self._allowed(caller, path, "CAN_READ")
-        return self._info(where, self._record(where))
+        return object_info(where, self._record(where))
 
     def exists(self, path: str) -> bool:
         """Whether an object is at ``path`` (for other areas; no permission check)."""
@@ -112,7 +113,7 @@ class WorkspaceState:
         where = self._allowed(caller, path, "CAN_READ")
         record = self._record(where)
         if record["object_type"] not in _FOLDERS:
-            return [self._info(where, record)]
+            return [object_info(where, record)]
         children = [
             (child, rec)
             for child, rec in self._store.items(OBJECT_KIND)
@@ -124,7 +125,7 @@ class WorkspaceState:
                 for child, rec in children
                 if rec["object_type"] != "NOTEBOOK" or rec["modified_at"] > notebooks_modified_after
             ]
-        return [self._info(child, rec) for child, rec in sorted(children)]
+        return [object_info(child, rec) for child, rec in sorted(children)]
 
     def export(
         self, caller: Principal, path: object, format: object = None, *, direct_download: bool = False
@@ -143,11 +144,6 @@ class WorkspaceState:
         fmt = parse_format(format)
         where = self._allowed(caller, path, "CAN_READ")
         record = self._record(where)
-        if record["object_type"] == EXPERIMENT:
-            # The service refuses with 403 (the databricks CLI reports "No access to read file").
-            raise ApiError(
-                "PERMISSION_DENIED", f"Cannot export ({where}): MLflow experiments are not exportable."
-            )
         found = export_notebook_or_file(
             where, record["object_type"], fmt, record.get("language"), self._content(record)
         )
@@ -345,28 +341,6 @@ class WorkspaceState:
     def _content(self, record: dict[str, Any]) -> bytes:
         blob = self._store.get(CONTENT_KIND, str(record["object_id"]))
         return base64.b64decode(blob["data"]) if blob else b""
-
-    def _info(self, where: str, record: dict[str, Any]) -> dict[str, Any]:
-        kind = record["object_type"]
-        info: dict[str, Any] = {
-            "object_type": kind,
-            "path": where,
-            "object_id": record["object_id"],
-            "resource_id": str(record["object_id"]),
-        }
-        if kind == "NOTEBOOK":
-            info["language"] = record["language"]
-            # Documented for files only, yet the service sends both for notebooks too (databricks-sdk-py
-            # issue #886 filters a listing's notebooks by modified_at); no size.
-            info.update(created_at=record["created_at"], modified_at=record["modified_at"])
-        elif kind == "FILE":
-            info.update(
-                created_at=record["created_at"], modified_at=record["modified_at"], size=record["size"]
-            )
-        elif kind == "DIRECTORY":
-            # A REPO object carries no directory_info (SDK DirectoryInfo docs); plain folders say false.
-            info["directory_info"] = {"is_git_folder": False}
-        return info
 
     def _require_parent(self, where: str) -> None:
         parent = posixpath.dirname(where)
