@@ -23,6 +23,10 @@ with mlflow.start_run(run_name="train") as run:
     mlflow.log_metric("rmse", 0.25)
     mlflow.log_metrics({{"mae": 0.125, "r2": 0.75}}, step=2)
     mlflow.set_tag("stage", "dev")
+found = mlflow.search_runs(
+    experiment_names=["{experiment}"], filter_string="metrics.rmse < 1", output_format="list"
+)
+assert [r.info.run_id for r in found] == [run.info.run_id], found
 dbutils.notebook.exit(run.info.run_id)
 """
 
@@ -55,7 +59,7 @@ def upload_as(emu: Emu, path: str, source: str) -> None:
 
 
 def test_mlflow_in_a_notebook_logs_a_run_as_the_runs_principal(emu: Emu, tmp_path: Path):
-    """set_experiment + start_run + log_* in a job notebook make a finished run whose user is alice."""
+    """set_experiment, start_run, log_*, set_tag, search_runs in a job notebook: a finished run of alice's."""
     experiment = f"{ALICE_HOME}/nb-exp"
     run, out = run_as_alice(emu, TRAIN.format(experiment=experiment))
     assert run["state"]["result_state"] == "SUCCESS", out
@@ -143,3 +147,19 @@ def test_the_context_token_is_redacted_from_the_logs(emu: Emu):
     run = wait_run(emu, run_now(emu, create_job(emu, nb_task("main", path))))
     out = output(emu, run["tasks"][0]["run_id"])
     assert "token=[REDACTED]" in out["logs"]
+
+
+def test_without_set_experiment_the_run_goes_to_the_notebooks_experiment(emu: Emu):
+    """A bare start_run in a notebook logs to the notebook's own experiment (its id and path)."""
+    cells = (
+        "import mlflow\n"
+        "with mlflow.start_run() as run:\n"
+        "    mlflow.log_metric('loss', 0.5)\n"
+        "dbutils.notebook.exit(run.info.experiment_id)\n",
+    )
+    run, out = run_as_alice(emu, *cells)
+    assert run["state"]["result_state"] == "SUCCESS", out
+    status = ok(emu.get("/api/2.0/workspace/get-status", params={"path": f"{ALICE_HOME}/train"}))
+    assert out["notebook_output"]["result"] == str(status["object_id"])
+    got = ok(emu.get("/api/2.0/mlflow/experiments/get", params={"experiment_id": status["object_id"]}))
+    assert got["experiment"]["name"] == f"{ALICE_HOME}/train"

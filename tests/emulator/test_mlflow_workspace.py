@@ -162,3 +162,16 @@ def test_creating_needs_edit_rights_on_the_folder(emu: Emu):
     create(emu, "/Shared/churn", token=ALICE_TOKEN)
     create(emu, f"/Users/{ALICE}/churn", token=ALICE_TOKEN)
     assert ok(status(emu, f"/Users/{ALICE}/churn", token=ALICE_TOKEN))["object_type"] == "MLFLOW_EXPERIMENT"
+
+
+def test_a_notebooks_experiment_comes_with_its_first_run(emu: Emu):
+    """runs/create in a notebook's object id makes the notebook's experiment; a folder's id is 404."""
+    upload(emu, f"{HOME}/nb", notebook("x = 1"))
+    notebook_id = str(ok(status(emu, f"{HOME}/nb"))["object_id"])
+    ok(emu.post("/api/2.0/mlflow/runs/create", json={"experiment_id": notebook_id}))
+    got = ok(emu.get(f"{M}/get", params={"experiment_id": notebook_id}))["experiment"]
+    assert got["name"] == f"{HOME}/nb" and got["lifecycle_stage"] == "active"
+    assert ok(status(emu, f"{HOME}/nb"))["object_type"] == "NOTEBOOK"
+    folder_id = str(ok(status(emu, HOME))["object_id"])
+    response = emu.post("/api/2.0/mlflow/runs/create", json={"experiment_id": folder_id})
+    assert_error(response, 404, "RESOURCE_DOES_NOT_EXIST", f"No Experiment with id={folder_id}")

@@ -9,8 +9,9 @@ RESOURCE_DOES_NOT_EXIST "Parent directory ... does not exist.") and the caller's
 answer mlflow's notebook-experiment provider expects when it offers a notebook's own path). Renaming
 moves the object; deleting (a soft delete: ``lifecycle_stage`` ``deleted``) takes it out of the
 tree and restoring puts it back; ``workspace/delete`` of the object, or of a folder above it,
-deletes the experiment. Names stay unique among experiments, deleted ones included, as MLflow keeps
-their names.
+deletes the experiment. A notebook's own experiment (id = the notebook's id, name = its path) comes
+into being when a run is created in it, as on Databricks. Names stay unique among experiments,
+deleted ones included, as MLflow keeps their names.
 
 Store: kind ``mlflow_experiment`` keyed by experiment id, value the Experiment as the API shows it.
 """
@@ -44,6 +45,7 @@ class ExperimentTree(Protocol):
     def add_object(self, caller: Principal | None, path: str, kind: str, object_id: int) -> None: ...
     def move_object(self, source: str, target: str) -> None: ...
     def remove_object(self, path: str) -> None: ...
+    def path_of(self, object_id: int, kind: str) -> str | None: ...
     def on_delete(self, kind: str, callback: Callable[[int], None]) -> None: ...
 
 
@@ -116,6 +118,35 @@ class ExperimentsState:
         record = self._store.get(EXPERIMENT_KIND, key)
         if record is None:
             raise ApiError("RESOURCE_DOES_NOT_EXIST", f"No Experiment with id={key} exists")
+        return record
+
+    def notebook_experiment(self, experiment_id: object) -> dict[str, Any] | None:
+        """The experiment of the notebook whose object id this is, made on first use; else None.
+
+        Databricks gives every notebook an experiment with the notebook's id and path (mlflow's
+        notebook-experiment provider logs to it when no experiment was set). It is no workspace
+        object of its own: the notebook is.
+        """
+        key = str(experiment_id) if isinstance(experiment_id, int | str) else ""
+        if not key.isdigit() or len(key) > 19 or self._store.get(EXPERIMENT_KIND, key) is not None:
+            return None
+        path = self._tree.path_of(int(key), "NOTEBOOK")
+        if path is None:
+            return None
+        now = self._now()
+        record = {
+            "experiment_id": key,
+            "name": path,
+            "artifact_location": f"dbfs:/databricks/mlflow-tracking/{key}",
+            "lifecycle_stage": "active",
+            "creation_time": now,
+            "last_update_time": now,
+            "tags": [
+                {"key": "mlflow.experimentType", "value": "NOTEBOOK"},
+                {"key": "mlflow.experiment.sourceId", "value": key},
+            ],
+        }
+        self._store.put(EXPERIMENT_KIND, key, record)
         return record
 
     def get_by_name(self, name: object) -> dict[str, Any]:

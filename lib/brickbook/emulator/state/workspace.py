@@ -276,6 +276,17 @@ class WorkspaceState:
         """Take another area's object out of the tree (a deleted experiment); gone already is fine."""
         self._store.delete(OBJECT_KIND, canonical_path(path))
 
+    def path_of(self, object_id: int, kind: str) -> str | None:
+        """Where the object of ``kind`` with ``object_id`` is (a notebook, for its experiment), or None."""
+        return next(
+            (
+                k
+                for k, r in self._store.items(OBJECT_KIND)
+                if r["object_id"] == object_id and r["object_type"] == kind
+            ),
+            None,
+        )
+
     def on_delete(self, kind: str, callback: Callable[[int], None]) -> None:
         """Call ``callback(object_id)`` when a ``workspace/delete`` removes an object of ``kind``."""
         self._on_delete[kind] = callback
