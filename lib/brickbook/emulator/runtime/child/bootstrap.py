@@ -4,6 +4,9 @@ The launcher writes SPEC.json (0600, deleted here as soon as it is read: it hold
 token) with the emulator URL, the token, the task kind and path, widget values, argv and the task
 values of tasks that already ran. This script then:
 
+0. installs the notebook context (notebook_context.py: ``DATABRICKS_HOST``/``DATABRICKS_TOKEN`` for
+   the run's principal, ``MLFLOW_TRACKING_URI=databricks``, ``dbutils.notebook.entry_point`` and
+   ``dbruntime.databricks_repl_context``), so the real mlflow client logs to the emulator;
 1. fetches the code over REST (``workspace/export`` SOURCE for workspace paths, ``dbfs/read`` for
    ``dbfs:/`` files);
 2. runs it: a ``# Databricks notebook source`` notebook cell by cell (``# COMMAND ----------``;
