@@ -153,17 +153,18 @@ class Runner:
         """The run's notebook context (notebook_context.py); the notebook's id comes from get-status."""
         given = {k: str(v) for k, v in self.spec.get("context", {}).items() if v is not None}
         notebook_id = None
-        if self.spec["kind"] == "notebook_task":
+        kind, path = str(self.spec.get("kind", "")), str(self.spec.get("path", ""))
+        if kind == "notebook_task":
             try:
-                status = self.client.get("/api/2.0/workspace/get-status", path=self.spec["path"])
+                status = self.client.get("/api/2.0/workspace/get-status", path=path)
                 notebook_id = str(status.get("object_id", "")) or None
             except ApiCallError:
                 pass  # the run's export of the notebook reports what is wrong with it
         return NotebookContext(
             api_url=self.spec["base_url"],
             api_token=self.spec["token"],
-            kind=self.spec["kind"],
-            path=self.spec["path"],
+            kind=kind,
+            path=path,
             notebook_id=notebook_id,
             user=given.get("user"),
             job_id=given.get("job_id"),
