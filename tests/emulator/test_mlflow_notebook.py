@@ -115,6 +115,7 @@ def test_the_notebook_context_offers_host_token_and_paths(emu: Emu):
         "same_token = ctx.apiToken().get() == os.environ['DATABRICKS_TOKEN'] == repl.apiToken\n"
         "dbutils.notebook.exit(json.dumps({\n"
         "    'host': os.environ['DATABRICKS_HOST'], 'uri': os.environ['MLFLOW_TRACKING_URI'],\n"
+        "    'telemetry': os.environ['MLFLOW_DISABLE_TELEMETRY'],\n"
         "    'api_url': ctx.apiUrl().get(), 'path': ctx.notebookPath().get(),\n"
         "    'id': ctx.notebookId().get(), 'job': ctx.tags().get('jobId').get(),\n"
         "    'user': ctx.tags().get('user').get(), 'same_token': same_token,\n"
@@ -128,6 +129,7 @@ def test_the_notebook_context_offers_host_token_and_paths(emu: Emu):
     assert seen == {
         "host": emu.url,
         "uri": "databricks",
+        "telemetry": "true",
         "api_url": emu.url,
         "path": f"{ALICE_HOME}/train",
         "id": str(status["object_id"]),

@@ -4,7 +4,8 @@ On Databricks, code in a notebook finds its workspace and credentials three ways
 (mlflow's ``mlflow/utils/databricks_utils.py`` above all) read each of them:
 
 - environment variables: ``DATABRICKS_HOST`` and ``DATABRICKS_TOKEN`` (the run's principal, so the
-  databricks-sdk's default auth works) and ``MLFLOW_TRACKING_URI=databricks``;
+  databricks-sdk's default auth works) and ``MLFLOW_TRACKING_URI=databricks`` (and, unlike
+  Databricks, ``MLFLOW_DISABLE_TELEMETRY=true``);
 - the command context behind ``dbutils.notebook.entry_point.getDbutils().notebook().getContext()``,
   a JVM object seen through py4j: ``apiUrl()``, ``apiToken()``, ``notebookPath()``,
   ``notebookId()``, ``jobId()``, ``idInJob()`` answer ``scala.Option`` values (``isDefined()`` /
@@ -123,6 +124,9 @@ class NotebookContext:
             "DATABRICKS_HOST": self.api_url,
             "DATABRICKS_TOKEN": self.api_token,
             "MLFLOW_TRACKING_URI": "databricks",
+            # mlflow's usage telemetry would fetch its settings from the internet and post to the
+            # workspace's /api/2.0/mlflow/client-telemetry/ingest: an emulated run sends neither.
+            "MLFLOW_DISABLE_TELEMETRY": "true",
         }
 
     def install(self) -> None:
