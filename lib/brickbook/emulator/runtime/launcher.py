@@ -4,8 +4,7 @@ Each attempt gets a private temp dir (its cwd, HOME and TMPDIR) holding SPEC.jso
 deletes it once read, as it holds the context token), the combined stdout/stderr log and RESULT.json.
 The child is ``sys.executable -I -u bootstrap.py`` in its own session (so a kill reaches everything
 it started), with an environment reduced to PATH and locale: nothing of the emulator's own settings
-or credentials leaks into user code (the child adds the run's own workspace variables itself, from
-SPEC.json: child/notebook_context.py).
+or credentials leaks into user code.
 """
 
 from __future__ import annotations

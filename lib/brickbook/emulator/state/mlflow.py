@@ -75,8 +75,7 @@ class MlflowState(ExperimentsState):
     # -- runs -----------------------------------------------------------------------------------------
 
     def create_run(self, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
-        wanted = body.get("experiment_id")
-        experiment = self.notebook_experiment(wanted) or self.get_experiment(wanted)
+        experiment = self.get_experiment(body.get("experiment_id"))
         if experiment["lifecycle_stage"] != "active":
             raise invalid(f"The experiment {experiment['experiment_id']} must be in the 'active' state.")
         tags = dict(pairs("tags", body.get("tags"), MAX_TAG_VALUE))

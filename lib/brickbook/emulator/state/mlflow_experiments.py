@@ -10,8 +10,8 @@ answer mlflow's notebook-experiment provider expects when it offers a notebook's
 moves the object; deleting (a soft delete: ``lifecycle_stage`` ``deleted``) takes it out of the
 tree and restoring puts it back; ``workspace/delete`` of the object, or of a folder above it,
 deletes the experiment. A notebook's own experiment (id = the notebook's id, name = its path) comes
-into being when a run is created in it, as on Databricks. Names stay unique among experiments,
-deleted ones included, as MLflow keeps their names.
+into being when it is first asked for (mlflow creates a run in it), as on Databricks. Names stay
+unique among experiments, deleted ones included, as MLflow keeps their names.
 
 Store: kind ``mlflow_experiment`` keyed by experiment id, value the Experiment as the API shows it.
 """
@@ -115,20 +115,19 @@ class ExperimentsState:
         if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
             experiment_id = str(experiment_id)  # the proto field is a string; JSON numbers parse into it
         key = text("experiment_id", experiment_id, 64)
-        record = self._store.get(EXPERIMENT_KIND, key)
+        record = self._store.get(EXPERIMENT_KIND, key) or self._notebook_experiment(key)
         if record is None:
             raise ApiError("RESOURCE_DOES_NOT_EXIST", f"No Experiment with id={key} exists")
         return record
 
-    def notebook_experiment(self, experiment_id: object) -> dict[str, Any] | None:
-        """The experiment of the notebook whose object id this is, made on first use; else None.
+    def _notebook_experiment(self, key: str) -> dict[str, Any] | None:
+        """The experiment of the notebook whose object id ``key`` is, made on first use; else None.
 
         Databricks gives every notebook an experiment with the notebook's id and path (mlflow's
         notebook-experiment provider logs to it when no experiment was set). It is no workspace
         object of its own: the notebook is.
         """
-        key = str(experiment_id) if isinstance(experiment_id, int | str) else ""
-        if not key.isdigit() or len(key) > 19 or self._store.get(EXPERIMENT_KIND, key) is not None:
+        if not key.isdigit() or len(key) > 19:
             return None
         path = self._tree.path_of(int(key), "NOTEBOOK")
         if path is None:

@@ -89,10 +89,10 @@ class WorkspaceState:
     """The workspace tree and its rules; every public method takes request-shaped values."""
 
     def __init__(self, store: Store, clock: Callable[[], float], home_names: Iterable[str] = ()) -> None:
+        self._on_delete: dict[str, Callable[[int], None]] = {}  # object type -> the owning area's hook
         self._store = store
         self._clock = clock
         self._homes = tuple(home_names)
-        self._on_delete: dict[str, Callable[[int], None]] = {}
 
     # -- reads ----------------------------------------------------------------------------------------
 

@@ -293,7 +293,6 @@ def main(spec_path: str) -> int:
     code = 0
     try:
         if spec["kind"] == "notebook_task":
-            sys.argv = [spec["path"]]  # not this script: libraries read argv[0] as the code's source
             runner.run_notebook(spec["path"], runner.namespace(spec["widgets"], "__main__"))
         else:
             runner.run_file(spec["path"], spec["argv"])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -130,8 +131,10 @@ class NotebookContext:
         }
 
     def install(self) -> None:
-        """Set the environment and publish the REPL context (``dbruntime``) in this process."""
+        """Set the environment, a notebook's ``sys.argv`` and the REPL context (``dbruntime``)."""
         os.environ.update(self.environment())
+        if self.in_notebook:
+            sys.argv = [self.path]  # not the bootstrap script: libraries read argv[0] as the code's source
         databricks_repl_context.set_context(self)
 
 
