@@ -43,7 +43,7 @@ def _listing(key: str, items: list[dict[str, Any]], token: str | None) -> Respon
 
 class MlflowArea(AreaBase):
     def __init__(self, context: AreaContext) -> None:
-        self.state = MlflowState(context.store, context.clock, context.services.workspace.exists)
+        self.state = MlflowState(context.store, context.clock, context.services.workspace)
         self.workspace = context.services.workspace
         self.acls = ObjectAcls(context.store)
 

@@ -113,6 +113,13 @@ def _child_spec(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) 
         "base_url": run["_base_url"],
         "token": scheduler.token_for(run),
         "upstream_task_values": run["_task_values"],
+        # The notebook context (child/notebook_context.py): who runs, in which job run and task run.
+        "context": {
+            "user": run["run_as"],
+            "job_id": run["job_id"],
+            "run_id": run["run_id"],
+            "task_run_id": task["run_id"],
+        },
         "widgets": {},
         "argv": [],
     }

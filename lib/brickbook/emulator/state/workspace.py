@@ -3,9 +3,13 @@
 Store schema (every write goes through the store, so ``--data-dir`` keeps it across restarts):
 
 - kind ``workspace_object``, key = canonical path (``/``, ``/Users/a@example.com/etl``), value
-  ``{"object_type": "DIRECTORY"|"NOTEBOOK"|"FILE"|"REPO", "object_id": int, "language": str (notebooks),
-  "created_at": ms, "modified_at": ms, "size": int (bytes of the stored content; notebooks and files),
+  ``{"object_type": "DIRECTORY"|"NOTEBOOK"|"FILE"|"REPO"|"MLFLOW_EXPERIMENT", "object_id": int,
+  "language": str (notebooks), "created_at": ms, "modified_at": ms, "size": int (bytes of the stored
+  content; notebooks and files),
   "owner": user name (who created it through the API; absent for seeded folders and Git folder content)}``.
+  An ``MLFLOW_EXPERIMENT`` object (state/mlflow_experiments.py) has no content: its object id is the
+  experiment id; ``get-status`` and ``list`` show it, ``export`` refuses it (403), and deleting it
+  (or a folder above it) tells the MLflow area through ``on_delete``, which deletes the experiment.
 - kind ``workspace_content``, key = ``str(object_id)``, value ``{"data": base64}``: a FILE's bytes, or a
   NOTEBOOK's SOURCE body *without* the ``Databricks notebook source`` header line (exports add it back).
 - kind ``repo`` (``REPO_KIND``), key = ``str(object_id)`` of a REPO object: the Git folder's metadata,
@@ -47,6 +51,7 @@ from brickbook.emulator.state.workspace_formats import (
     check_import,
     encoded_size,
     export_notebook_or_file,
+    object_info,
     parse_format,
     too_large,
 )
@@ -67,6 +72,7 @@ __all__ = [
 OBJECT_KIND = "workspace_object"
 CONTENT_KIND = "workspace_content"
 REPO_KIND = "repo"
+EXPERIMENT = "MLFLOW_EXPERIMENT"  # an object another area owns: MLflow keeps the experiment itself
 # Real object ids are large int64s; a base keeps ours in that shape while still counting 1, 2, 3...
 OBJECT_ID_BASE = 1_000_000_000_000_000
 _FOLDERS = ("DIRECTORY", "REPO")
@@ -84,6 +90,7 @@ class WorkspaceState:
     """The workspace tree and its rules; every public method takes request-shaped values."""
 
     def __init__(self, store: Store, clock: Callable[[], float], home_names: Iterable[str] = ()) -> None:
+        self._on_delete: dict[str, Callable[[int], None]] = {}  # object type -> the owning area's hook
         self._store = store
         self._clock = clock
         self._homes = tuple(home_names)
@@ -94,7 +101,7 @@ class WorkspaceState:
     def get_status(self, caller: Principal, path: object) -> dict[str, Any]:
         """``get-status``: the object's ObjectInfo."""
         where = self._allowed(caller, path, "CAN_READ")
-        return self._info(where, self._record(where))
+        return object_info(where, self._record(where))
 
     def exists(self, path: str) -> bool:
         """Whether an object is at ``path`` (for other areas; no permission check)."""
@@ -108,7 +115,7 @@ class WorkspaceState:
         where = self._allowed(caller, path, "CAN_READ")
         record = self._record(where)
         if record["object_type"] not in _FOLDERS:
-            return [self._info(where, record)]
+            return [object_info(where, record)]
         children = [
             (child, rec)
             for child, rec in self._store.items(OBJECT_KIND)
@@ -120,7 +127,7 @@ class WorkspaceState:
                 for child, rec in children
                 if rec["object_type"] != "NOTEBOOK" or rec["modified_at"] > notebooks_modified_after
             ]
-        return [self._info(child, rec) for child, rec in sorted(children)]
+        return [object_info(child, rec) for child, rec in sorted(children)]
 
     def export(
         self, caller: Principal, path: object, format: object = None, *, direct_download: bool = False
@@ -233,6 +240,60 @@ class WorkspaceState:
                 raise _exists(where)
             return self._new_record(where, "REPO", None, None, caller.user_name)
 
+    # -- objects other areas own (MLflow experiments) -------------------------------------------------
+
+    def new_object_id(self) -> int:
+        """A fresh workspace object id, for an object another area creates (an experiment's id)."""
+        return OBJECT_ID_BASE + self._store.next_id(OBJECT_KIND)
+
+    def add_object(self, caller: Principal | None, path: str, kind: str, object_id: int) -> None:
+        """Place another area's object at ``path``: its parent folder must exist and the path be free.
+
+        The caller needs CAN_EDIT there, as for a notebook; None skips that (a restore by the system).
+        """
+        where = canonical_path(path) if caller is None else self._allowed(caller, path, "CAN_EDIT")
+        with self._store.transaction():
+            self._seed()
+            self._require_parent(where)
+            if self._store.get(OBJECT_KIND, where) is not None:
+                raise _exists(where)
+            now = self._now()
+            record: dict[str, Any] = {"object_id": object_id, "object_type": kind, "created_at": now}
+            if caller is not None:
+                record["owner"] = caller.user_name
+            self._store.put(OBJECT_KIND, where, {**record, "modified_at": now})
+
+    def move_object(self, source: str, target: str) -> None:
+        """Move another area's object (a renamed experiment) to ``target`` (parent existing, path free)."""
+        old, new = canonical_path(source), canonical_path(target)
+        with self._store.transaction():
+            record = self._record(old)
+            self._require_parent(new)
+            if self._store.get(OBJECT_KIND, new) is not None:
+                raise _exists(new)
+            self._store.delete(OBJECT_KIND, old)
+            self._store.put(OBJECT_KIND, new, {**record, "modified_at": self._now()})
+
+    def remove_object(self, path: str) -> None:
+        """Take another area's object out of the tree (a deleted experiment); gone already is fine."""
+        self._store.delete(OBJECT_KIND, canonical_path(path))
+
+    def path_of(self, object_id: int, kind: str | None = None) -> str | None:
+        """Where the object with ``object_id`` (of ``kind``, when given) is, or None."""
+        self._seed()
+        return next(
+            (
+                k
+                for k, r in self._store.items(OBJECT_KIND)
+                if r["object_id"] == object_id and kind in (None, r["object_type"])
+            ),
+            None,
+        )
+
+    def on_delete(self, kind: str, callback: Callable[[int], None]) -> None:
+        """Call ``callback(object_id)`` when a ``workspace/delete`` removes an object of ``kind``."""
+        self._on_delete[kind] = callback
+
     def resource(self, path: str) -> Resource:
         """The permission rule's view of ``path`` (state/access.py), which need not exist yet.
 
@@ -249,11 +310,6 @@ class WorkspaceState:
         """The stored object at ``path`` (for other areas; no permission check), or None."""
         self._seed()
         return self._store.get(OBJECT_KIND, canonical_path(path))
-
-    def path_of(self, object_id: int) -> str | None:
-        """The path of the object with ``object_id``, or None."""
-        self._seed()
-        return next((k for k, r in self._store.items(OBJECT_KIND) if r["object_id"] == object_id), None)
 
     def replace_tree(self, root: str, files: Mapping[str, bytes]) -> None:
         """Make the folder ``root`` hold exactly ``files`` (relative POSIX paths), classified as AUTO does."""
@@ -306,28 +362,6 @@ class WorkspaceState:
     def _content(self, record: dict[str, Any]) -> bytes:
         blob = self._store.get(CONTENT_KIND, str(record["object_id"]))
         return base64.b64decode(blob["data"]) if blob else b""
-
-    def _info(self, where: str, record: dict[str, Any]) -> dict[str, Any]:
-        kind = record["object_type"]
-        info: dict[str, Any] = {
-            "object_type": kind,
-            "path": where,
-            "object_id": record["object_id"],
-            "resource_id": str(record["object_id"]),
-        }
-        if kind == "NOTEBOOK":
-            info["language"] = record["language"]
-            # Documented for files only, yet the service sends both for notebooks too (databricks-sdk-py
-            # issue #886 filters a listing's notebooks by modified_at); no size.
-            info.update(created_at=record["created_at"], modified_at=record["modified_at"])
-        elif kind == "FILE":
-            info.update(
-                created_at=record["created_at"], modified_at=record["modified_at"], size=record["size"]
-            )
-        elif kind == "DIRECTORY":
-            # A REPO object carries no directory_info (SDK DirectoryInfo docs); plain folders say false.
-            info["directory_info"] = {"is_git_folder": False}
-        return info
 
     def _require_parent(self, where: str) -> None:
         parent = posixpath.dirname(where)
@@ -387,7 +421,7 @@ class WorkspaceState:
         if existing is None:
             self._new_record(where, kind, content, language, owner)
             return
-        if not overwrite or existing["object_type"] in _FOLDERS:
+        if not overwrite or existing["object_type"] in (*_FOLDERS, EXPERIMENT):
             raise _exists(where)
         # An overwrite keeps the object's id, creation time and owner, as re-importing a notebook does.
         base: dict[str, Any] = {k: existing[k] for k in ("object_id", "created_at", "owner") if k in existing}
@@ -408,6 +442,9 @@ class WorkspaceState:
         self._acls.drop("workspace", record["object_id"])
         if record["object_type"] == "REPO":
             self._store.delete(REPO_KIND, str(record["object_id"]))
+        owner_area = self._on_delete.get(record["object_type"])
+        if owner_area is not None:
+            owner_area(int(record["object_id"]))
 
     def _now(self) -> int:
         return int(self._clock() * 1000)

@@ -1,4 +1,4 @@
-"""Workspace import and export formats: which are served, the size limit, how a notebook or file exports.
+"""Workspace formats: import and export (which are served, the size limit, how objects export), ObjectInfo.
 
 The rules of ``/api/2.0/workspace/{import,export}`` that do not depend on the tree (the Workspace API
 reference pages "Import a workspace object" and "Export a workspace object"): HTML,
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from typing import Any
 
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.state import notebooks
@@ -23,6 +24,7 @@ __all__ = [
     "check_import",
     "encoded_size",
     "export_notebook_or_file",
+    "object_info",
     "parse_format",
     "too_large",
 ]
@@ -99,6 +101,12 @@ def export_notebook_or_file(
     """A notebook as SOURCE (header included) or JUPYTER, a file as is; None for a folder (a zip)."""
     if fmt in _UNSUPPORTED_FORMATS:
         raise _not_implemented(fmt)
+    if kind == "MLFLOW_EXPERIMENT":
+        # The service refuses with 403 (the databricks CLI reports "No access to read file" and now
+        # skips experiments in export-dir: databricks/cli#4081); its message is not public.
+        raise ApiError(
+            "PERMISSION_DENIED", f"Cannot export ({where}): MLflow experiments are not exportable."
+        )
     if kind == "NOTEBOOK":
         assert language is not None
         if fmt == "JUPYTER":
@@ -112,3 +120,25 @@ def export_notebook_or_file(
     if kind == "FILE":
         return Exported(content, posixpath.splitext(where)[1].lstrip("."))
     return None
+
+
+def object_info(where: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The ObjectInfo that ``get-status`` and ``list`` show for the stored ``record`` at ``where``."""
+    kind = record["object_type"]
+    info: dict[str, Any] = {
+        "object_type": kind,
+        "path": where,
+        "object_id": record["object_id"],
+        "resource_id": str(record["object_id"]),
+    }
+    if kind == "NOTEBOOK":
+        info["language"] = record["language"]
+        # Documented for files only, yet the service sends both for notebooks too (databricks-sdk-py
+        # issue #886 filters a listing's notebooks by modified_at); no size.
+        info.update(created_at=record["created_at"], modified_at=record["modified_at"])
+    elif kind == "FILE":
+        info.update(created_at=record["created_at"], modified_at=record["modified_at"], size=record["size"])
+    elif kind == "DIRECTORY":
+        # A REPO object carries no directory_info (SDK DirectoryInfo docs); plain folders say false.
+        info["directory_info"] = {"is_git_folder": False}
+    return info

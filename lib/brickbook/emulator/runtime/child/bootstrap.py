@@ -4,6 +4,9 @@ The launcher writes SPEC.json (0600, deleted here as soon as it is read: it hold
 token) with the emulator URL, the token, the task kind and path, widget values, argv and the task
 values of tasks that already ran. This script then:
 
+0. installs the notebook context (notebook_context.py: ``DATABRICKS_HOST``/``DATABRICKS_TOKEN`` for
+   the run's principal, ``MLFLOW_TRACKING_URI=databricks``, ``dbutils.notebook.entry_point`` and
+   ``dbruntime.databricks_repl_context``), so the real mlflow client logs to the emulator;
 1. fetches the code over REST (``workspace/export`` SOURCE for workspace paths, ``dbfs/read`` for
    ``dbfs:/`` files);
 2. runs it: a ``# Databricks notebook source`` notebook cell by cell (``# COMMAND ----------``;
@@ -53,11 +56,13 @@ if TYPE_CHECKING:
         TaskValues,
         Widgets,
     )  # fmt: skip
-    from brickbook.emulator.runtime.child.rest import RestClient
+    from brickbook.emulator.runtime.child.notebook_context import EntryPoint, NotebookContext
+    from brickbook.emulator.runtime.child.rest import ApiCallError, RestClient
     from brickbook.emulator.runtime.child.spark_shim import SQL_HEADER, DataFrame, SparkSession, sql_cells
 else:  # the child must not import brickbook: the siblings load as top-level modules
     from dbutils_shim import DBUtils, Fs, Jobs, Notebook, NotebookExit, Redactor, Secrets, TaskValues, Widgets
-    from rest import RestClient
+    from notebook_context import EntryPoint, NotebookContext
+    from rest import ApiCallError, RestClient
     from spark_shim import SQL_HEADER, DataFrame, SparkSession, sql_cells
 
 HEADER = "# Databricks notebook source"
@@ -145,6 +150,31 @@ class Runner:
         self.secrets = Secrets(self.client, redactor)
         self.jobs = Jobs(TaskValues(spec.get("upstream_task_values", {}), self.task_values))
         self.spark = SparkSession(self.client)
+        self.context = self.notebook_context()
+        redactor.add(spec["token"])
+
+    def notebook_context(self) -> NotebookContext:
+        """The run's notebook context (notebook_context.py); the notebook's id comes from get-status."""
+        given = {k: str(v) for k, v in self.spec.get("context", {}).items() if v is not None}
+        notebook_id = None
+        kind, path = str(self.spec.get("kind", "")), str(self.spec.get("path", ""))
+        if kind == "notebook_task":
+            try:
+                status = self.client.get("/api/2.0/workspace/get-status", path=path)
+                notebook_id = str(status.get("object_id", "")) or None
+            except ApiCallError:
+                pass  # the run's export of the notebook reports what is wrong with it
+        return NotebookContext(
+            api_url=self.spec["base_url"],
+            api_token=self.spec["token"],
+            kind=kind,
+            path=path,
+            notebook_id=notebook_id,
+            user=given.get("user"),
+            job_id=given.get("job_id"),
+            run_id=given.get("run_id"),
+            task_run_id=given.get("task_run_id"),
+        )
 
     def fetch(self, path: str) -> str:
         if path.startswith("dbfs:"):
@@ -157,7 +187,7 @@ class Runner:
     def dbutils(self, widgets: dict[str, str]) -> DBUtils:
         return DBUtils(
             widgets=Widgets(widgets),
-            notebook=Notebook(self.run_child),
+            notebook=Notebook(self.run_child, EntryPoint(self.context)),
             fs=self.fs,
             secrets=self.secrets,
             jobs=self.jobs,
@@ -279,6 +309,7 @@ def main(spec_path: str) -> int:
     sys.stdout = RedactingWriter(sys.stdout, redactor)
     sys.stderr = RedactingWriter(sys.stderr, redactor)
     runner = Runner(spec, redactor)
+    runner.context.install()
     result: dict[str, Any] = {}
     code = 0
     try:

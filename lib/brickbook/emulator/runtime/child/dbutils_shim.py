@@ -144,8 +144,11 @@ class Widgets:
 
 
 class Notebook:
-    def __init__(self, run: Callable[[str, int, dict[str, str]], str | None]) -> None:
+    def __init__(
+        self, run: Callable[[str, int, dict[str, str]], str | None], entry_point: Any = None
+    ) -> None:
         self._run = run
+        self.entry_point = entry_point  # the notebook context's way in (notebook_context.EntryPoint)
 
     def exit(self, value: Any) -> None:
         """Stop the notebook; ``str(value)`` (first 5 MB) becomes the run's notebook_output.result."""

@@ -1,0 +1,67 @@
+"""``get_context()``: the REPL context of the notebook or task running in this process.
+
+Databricks Runtime answers an object with plain attributes (``apiUrl``, ``apiToken``,
+``notebookPath``, ``notebookId``, ``isInNotebook``, ``isInJob``, ``jobId``, ``idInJob``...), or None
+outside a REPL; mlflow's ``databricks_utils`` reads it before anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from brickbook.emulator.runtime.child.notebook_context import NotebookContext
+
+__all__ = ["ReplContext", "get_context", "set_context"]
+
+
+@dataclass(frozen=True)
+class ReplContext:
+    """The attributes Databricks Runtime's REPL context has that the emulator can fill."""
+
+    apiUrl: str
+    apiToken: str = field(repr=False)
+    notebookPath: str | None
+    notebookId: str | None
+    isInNotebook: bool
+    isInJob: bool
+    isInCluster: bool
+    jobId: str | None
+    idInJob: str | None
+    jobTaskType: str
+    userName: str | None
+    browserHostName: str
+    clusterId: str | None = None
+    workspaceUrl: str | None = None
+    replId: str | None = None
+
+
+_current: list[ReplContext] = []  # at most one: the run's
+
+
+def set_context(context: NotebookContext) -> None:
+    """Publish the run's context (the child's bootstrap calls this once, before user code)."""
+    tags = context.tags()
+    _current[:] = [
+        ReplContext(
+            apiUrl=context.api_url,
+            apiToken=context.api_token,
+            notebookPath=context.path if context.in_notebook else None,
+            notebookId=context.notebook_id,
+            isInNotebook=context.in_notebook,
+            isInJob=context.job_id is not None,
+            isInCluster=False,
+            jobId=context.job_id,
+            idInJob=context.run_id,
+            jobTaskType=tags["jobTaskType"],
+            userName=context.user,
+            browserHostName=tags["browserHostName"],
+            replId=f"brickbook-repl-{context.task_run_id or 0}",
+        )
+    ]
+
+
+def get_context() -> ReplContext | None:
+    """The current REPL context, or None outside a run."""
+    return _current[0] if _current else None
