@@ -28,7 +28,9 @@ __all__ = ["SUITES", "main", "render"]
 
 # The suites, in the order they run; each module has NAME, TITLE, a docstring and run(h) -> SuiteResult.
 # Add a suite with one line at the end of this list (the leak scan always runs after all of them).
-SUITES: list[str] = []
+SUITES: list[str] = [
+    "reliability.hostile",
+]
 LEAKS = "reliability.leaks"
 
 

@@ -99,3 +99,33 @@ ROWS = [
         env=_at("slow-loris", **ONE_ATTEMPT),
     ),
 ]
+
+# The namespace and the runbook the table had no row for yet: their input checks and a broken answer.
+LONG_FILTER = "userName eq " + "x" * 5000
+ROWS += [
+    Row("iam-empty-group-name", ["iam.group-add-member", "", "alice@example.com"], 2, r"group name must be"),
+    Row("iam-filter-too-long", ["iam.users", "--filter", LONG_FILTER], 2, r"at most 2000 are accepted"),
+    _row("server-invalid-json-iam", "invalid-json", ["iam.groups"], NOT_JSON + r"GET "),
+    Row(
+        "deploy-notebook-job-missing-source",
+        ["runbook.deploy-notebook-job", "nope.py", "/Shared/x"],
+        2,
+        r"SOURCE 'nope.py' does not exist",
+    ),
+    Row(
+        "deploy-notebook-job-relative-dest",
+        ["runbook.deploy-notebook-job", "{tmp}/n.py", "Shared/x"],
+        2,
+        r"workspace path must be absolute",
+        setup=lambda scene: (scene.tmp / "n.py").write_text("print(1)\n") and None,
+    ),
+    Row(
+        "server-huge-body-deploy-notebook-job",
+        ["runbook.deploy-notebook-job", "{tmp}/n.py", "/Shared/x"],
+        6,
+        TOO_LARGE,
+        setup=lambda scene: (scene.tmp / "n.py").write_text("print(1)\n") and None,
+        env=_at("huge", **ONE_ATTEMPT),
+    ),
+    Row("demo-unknown-option", ["demo", "--bogus"], 2, r"demo has no option --bogus"),
+]
