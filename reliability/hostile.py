@@ -11,6 +11,7 @@ namespace. Each brickbook process runs under a ``wait4`` wrapper, so its peak me
 
 from __future__ import annotations
 
+import importlib
 import random
 import shutil
 import sys
@@ -63,9 +64,12 @@ def run(h: Harness) -> SuiteResult:
     """Run the selected rows; a failing row is a note with its id and the checker's first line."""
     sys.path.insert(0, str(REPO))  # the table lives in the tests package
     from brickbook.emulator.server import start_in_thread
-    from tests.conftest import ADMIN_TOKEN, SECRET_VALUES, Emulator
-    from tests.hostile import test_hostile
-    from tests.hostile.table import run_row
+
+    # Imported by name: the tests package is not type-checked, and must not be pulled into mypy's run.
+    conftest = importlib.import_module("tests.conftest")
+    test_hostile = importlib.import_module("tests.hostile.test_hostile")
+    run_row = importlib.import_module("tests.hostile.table").run_row
+    ADMIN_TOKEN, SECRET_VALUES, Emulator = conftest.ADMIN_TOKEN, conftest.SECRET_VALUES, conftest.Emulator
 
     for index, value in enumerate(SECRET_VALUES):
         h.secrets.register(value, f"test credential {index}")
@@ -141,16 +145,17 @@ def _brickbook() -> Path:
 def _settings(admin_token: str) -> Any:
     """The emulator settings of the test suite's session emulator (the rows expect its principals)."""
     from brickbook.emulator.settings import EmulatorSettings
-    from tests.conftest import CLIENT_ID, CLIENT_SECRET, USER_TOKEN
-    from tests.fakes import FakeClock
+
+    conftest = importlib.import_module("tests.conftest")
+    clock = importlib.import_module("tests.fakes").FakeClock()
 
     return EmulatorSettings(
         host="127.0.0.1",
         port=0,
         admin_token=admin_token,
         admin_user="admin@example.com",
-        users={"alice@example.com": USER_TOKEN},
-        oauth_clients={CLIENT_ID: CLIENT_SECRET},
+        users={"alice@example.com": conftest.USER_TOKEN},
+        oauth_clients={conftest.CLIENT_ID: conftest.CLIENT_SECRET},
         token_ttl_seconds=3600,
-        clock=FakeClock(),
+        clock=clock,
     )
