@@ -31,6 +31,7 @@ __all__ = ["SUITES", "main", "render"]
 SUITES: list[str] = [
     "reliability.hostile",
     "reliability.durability",
+    "reliability.load",
     "reliability.security",
 ]
 LEAKS = "reliability.leaks"
