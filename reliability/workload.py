@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,7 +75,7 @@ class Http:
                 status, text = answer.status, answer.read()
         except urllib.error.HTTPError as refused:
             status, text = refused.code, refused.read()
-        except (OSError, urllib.error.URLError) as failed:  # refused, reset, dropped mid-answer, timed out
+        except (OSError, HTTPException) as failed:  # refused, reset, cut short, timed out
             raise Down(str(failed)) from failed
         seconds = time.perf_counter() - started
         try:
