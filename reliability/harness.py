@@ -40,6 +40,7 @@ __all__ = [
     "Size",
     "SuiteResult",
     "count_figure",
+    "describe",
     "log_events",
 ]
 
@@ -279,6 +280,12 @@ class Harness:
         self.capture.add(label, out + err)
         argv = child.args if isinstance(child.args, list | tuple) else [child.args]
         return Completed(tuple(map(str, argv)), child.returncode, out, err, time.perf_counter() - started)
+
+
+def describe(doc: str | None) -> str:
+    """A suite's docstring as the document's paragraph(s): lines joined, paragraphs kept."""
+    paragraphs = (doc or "").strip().split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
 
 def _text(data: Any) -> str:
