@@ -100,7 +100,7 @@ SIZES: dict[str, Size] = {
         "ci",
         {
             "soak_invocations": 8,  # of each runbook
-            "crash_kills": 4,
+            "crash_kills": 7,  # one per moment
             "interrupt_rounds": 1,  # of each signal x each mode
             "hostile_cases": 100,
             "durability_kills": 3,

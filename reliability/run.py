@@ -30,6 +30,7 @@ __all__ = ["SUITES", "main", "render"]
 # Add a suite with one line at the end of this list (the leak scan always runs after all of them).
 SUITES: list[str] = [
     "reliability.soak",
+    "reliability.crash",
 ]
 LEAKS = "reliability.leaks"
 
