@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -266,6 +267,9 @@ class Harness:
             stderr=subprocess.PIPE,
             text=True,
             cwd=REPO,
+            # A harness started in the background (``cmd &``) ignores SIGINT, and a child would inherit
+            # that: Python would then never turn SIGINT into KeyboardInterrupt.
+            preexec_fn=_default_sigint,  # noqa: PLW1509 - only resets one signal's disposition
         )
 
     def finish(self, child: subprocess.Popen[str], label: str, *, timeout: float = 300) -> Completed:
@@ -286,6 +290,10 @@ def describe(doc: str | None) -> str:
     """A suite's docstring as the document's paragraph(s): lines joined, paragraphs kept."""
     paragraphs = (doc or "").strip().split("\n\n")
     return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _text(data: Any) -> str:

@@ -31,6 +31,7 @@ __all__ = ["SUITES", "main", "render"]
 SUITES: list[str] = [
     "reliability.soak",
     "reliability.crash",
+    "reliability.interrupts",
 ]
 LEAKS = "reliability.leaks"
 

@@ -404,3 +404,28 @@ def test_starting_a_key_removes_its_own_leftovers_but_not_another_keys_write(
     _, error = run(lambda rb: None, offline_ctx, state_dir)
     assert error is None
     assert not mine.exists() and theirs.exists()
+
+
+def test_an_interrupt_while_the_run_id_is_saved_still_cancels_the_run(offline_ctx: Context, state_dir: Path):
+    """Ctrl-C landing in the journal write that records the run id cancels that run (the id is known)."""
+    cancelled: list[object] = []
+    armed: list[bool] = []
+
+    def fsync(fd: int) -> None:
+        if armed:
+            armed.clear()
+            raise KeyboardInterrupt
+        os.fsync(fd)
+
+    def trigger(_token: str) -> int:
+        armed.append(True)
+        return 7002
+
+    def book(rb: Runbook) -> None:
+        with rb.step("job has run") as step:
+            step.once("run", trigger=trigger, cancel=cancelled.append)
+
+    _, error = run(book, offline_ctx, state_dir, fsync=fsync)
+    assert isinstance(error, Interrupted) and error.message == "interrupted: cancelled run 7002"
+    assert cancelled == [7002]
+    assert journal_of(state_dir)["steps"]["job has run"]["status"] == "cancelled"
