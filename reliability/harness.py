@@ -238,14 +238,27 @@ class Harness:
         return [str(BIN / "brickbook"), *args]
 
     def run_cli(
-        self, args: Sequence[str], env: Mapping[str, str], *, timeout: float = 300, label: str = ""
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        timeout: float = 300,
+        label: str = "",
+        stdin: str | None = None,
     ) -> Completed:
-        """Run ``brickbook ARGS`` to its end; keep what it printed in the capture."""
+        """Run ``brickbook ARGS`` to its end (``stdin``: its input, else none); keep what it printed."""
         argv = self.argv(args)
         started = time.perf_counter()
         try:
             done = subprocess.run(
-                argv, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO
+                argv,
+                env=dict(env),
+                input=stdin if stdin is not None else "",
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                cwd=REPO,
             )
         except subprocess.TimeoutExpired as expired:
             out = _text(expired.stdout)

@@ -38,6 +38,38 @@ WORKERS = 4
 NOTEBOOK = '# Databricks notebook source\ndbutils.notebook.exit("soaked")\n'
 NEW_CLUSTER = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
 EMULATOR_OPTIONS = ("--cluster-start-seconds", "0", "--warehouse-start-seconds", "0")
+SP = "soak-sp-client"
+
+
+def _credentials(h: Harness, rng: Any) -> tuple[str, str, str]:
+    """A user token, an OAuth client secret and a secret value for this run, registered for the leak scan."""
+    user_token = h.secrets.register(f"dapi{rng.getrandbits(128):032x}", "user token")
+    client_secret = h.secrets.register(f"dose{rng.getrandbits(128):032x}", "OAuth client secret")
+    value = h.secrets.register(f"s3cr3t-{rng.getrandbits(96):024x}", "secret value")
+    return user_token, client_secret, value
+
+
+def use_credentials(h: Harness, env: dict[str, str], credentials: tuple[str, str, str]) -> int:
+    """Handle each credential the way users do, with --debug (every HTTP call logged); return the calls.
+
+    Their output and logs join the capture that the leak scan reads; failures (the service principal
+    has no ACL on the scope) are fine: an error message must not leak either.
+    """
+    user_token, client_secret, value = credentials
+    as_user = {**env, "DATABRICKS_TOKEN": user_token}
+    as_sp = {k: v for k, v in env.items() if k != "DATABRICKS_TOKEN"}
+    as_sp.update(DATABRICKS_CLIENT_ID=SP, DATABRICKS_CLIENT_SECRET=client_secret)
+    calls: list[tuple[list[str], dict[str, str]]] = [  # the value also goes in on stdin, below
+        (["secrets.create-scope", "--scope", "soak", "--debug"], env),
+        (["secrets.put", "--scope", "soak", "--key", "value", "--string-value", value, "--debug"], env),
+        (["secrets.put", "--scope", "soak", "--key", "again", "--debug", "-o", "json"], env),
+        (["secrets.list", "--scope", "soak", "--debug"], as_sp),
+        (["secrets.list-scopes", "--debug", "-o", "json"], as_user),
+        (["jobs.list", "--debug"], as_sp),
+    ]
+    for args, call_env in calls:
+        h.run_cli(args, call_env, label=f"soak credentials {args[0]}", stdin=value + "\n")
+    return len(calls)
 
 
 def arm_faults(emu: Emulator, rng: Any, expected_requests: int) -> int:
@@ -106,8 +138,12 @@ def run(h: Harness) -> SuiteResult:
     state = h.work / "soak" / "state"
     results: dict[str, list[tuple[str, Completed]]] = {"deploy": [], "run": []}
     lock = threading.Lock()
-    with h.emulator(NAME, extra=EMULATOR_OPTIONS) as emu:
+    credentials = _credentials(h, rng)
+    user_token, client_secret, _ = credentials
+    principals = ("--user", f"alice@example.com={user_token}", "--oauth-client", f"{SP}:{client_secret}")
+    with h.emulator(NAME, extra=(*EMULATOR_OPTIONS, *principals)) as emu:
         env = h.env(emu, NAME)
+        use_credentials(h, env, credentials)
         clusters = [
             emu.call("POST", "/api/2.1/clusters/create", {"cluster_name": f"soak-{w}", **NEW_CLUSTER})[
                 "cluster_id"
@@ -126,7 +162,7 @@ def run(h: Harness) -> SuiteResult:
         setup = h.run_cli(["workspace.import", str(notebook), "/Shared/soak/target", "--overwrite"], env)
         if setup.code != 0:
             raise RuntimeError(f"soak setup failed: {setup.stderr[-500:]}")
-        armed = arm_faults(emu, rng, expected_requests=count * 2 * 25)
+        armed = arm_faults(emu, rng, expected_requests=count * 2 * 12)  # ~12 requests an invocation
 
         def deploy(i: int) -> None:
             worker = i % WORKERS
