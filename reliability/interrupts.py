@@ -97,11 +97,13 @@ def _case(
         outcome_ok = live
         journal_ok = step.get("status") == "interrupted" and "left" in json.dumps(step.get("error"))
     again = h.run_cli(args, env, label=f"interrupts {key} re-invoked", timeout=120)
-    if mode == "cancel":
-        honest = again.code != 0 and "cancel" in again.stderr.lower()
-    else:
+    run_id = runs_now[0]["run_id"] if runs_now else None
+    if mode == "cancel":  # fails, naming the run it cancelled
+        honest = again.code != 0 and f"cancelled run {run_id}" in again.stderr
+    else:  # reattaches to that same run and reports its output
         report = json.loads(again.stdout) if again.stdout.strip().startswith("{") else {}
-        honest = again.code == 0 and report.get("outputs") == {"main": "finished"}
+        reported = [run.get("run_id") for run in report.get("runs") or []]
+        honest = again.code == 0 and reported == [run_id] and report.get("outputs") == {"main": "finished"}
     runs = len(_runs(emu, job_id))
     checks = {"exit 130": done.code == 130, "run": outcome_ok, "journal": journal_ok, "honest": honest,
               "one run": runs == 1}  # fmt: skip
