@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ __all__ = [
     "Size",
     "SuiteResult",
     "count_figure",
+    "describe",
     "log_events",
 ]
 
@@ -99,7 +101,7 @@ SIZES: dict[str, Size] = {
         "ci",
         {
             "soak_invocations": 8,  # of each runbook
-            "crash_kills": 4,
+            "crash_kills": 7,  # one per moment
             "interrupt_rounds": 1,  # of each signal x each mode
             "hostile_cases": 100,
             "durability_kills": 3,
@@ -236,14 +238,27 @@ class Harness:
         return [str(BIN / "brickbook"), *args]
 
     def run_cli(
-        self, args: Sequence[str], env: Mapping[str, str], *, timeout: float = 300, label: str = ""
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        timeout: float = 300,
+        label: str = "",
+        stdin: str | None = None,
     ) -> Completed:
-        """Run ``brickbook ARGS`` to its end; keep what it printed in the capture."""
+        """Run ``brickbook ARGS`` to its end (``stdin``: its input, else none); keep what it printed."""
         argv = self.argv(args)
         started = time.perf_counter()
         try:
             done = subprocess.run(
-                argv, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO
+                argv,
+                env=dict(env),
+                input=stdin if stdin is not None else "",
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                cwd=REPO,
             )
         except subprocess.TimeoutExpired as expired:
             out = _text(expired.stdout)
@@ -265,6 +280,9 @@ class Harness:
             stderr=subprocess.PIPE,
             text=True,
             cwd=REPO,
+            # A harness started in the background (``cmd &``) ignores SIGINT, and a child would inherit
+            # that: Python would then never turn SIGINT into KeyboardInterrupt.
+            preexec_fn=_default_sigint,  # noqa: PLW1509 - only resets one signal's disposition
         )
 
     def finish(self, child: subprocess.Popen[str], label: str, *, timeout: float = 300) -> Completed:
@@ -279,6 +297,16 @@ class Harness:
         self.capture.add(label, out + err)
         argv = child.args if isinstance(child.args, list | tuple) else [child.args]
         return Completed(tuple(map(str, argv)), child.returncode, out, err, time.perf_counter() - started)
+
+
+def describe(doc: str | None) -> str:
+    """A suite's docstring as the document's paragraph(s): lines joined, paragraphs kept."""
+    paragraphs = (doc or "").strip().split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _text(data: Any) -> str:

@@ -7,7 +7,7 @@ with its ``Bearer`` prefix. It runs after the other suites; required: 0 hits.
 
 from __future__ import annotations
 
-from reliability.harness import Figure, Harness, SuiteResult, count_figure
+from reliability.harness import Figure, Harness, SuiteResult, count_figure, describe
 
 __all__ = ["NAME", "TITLE", "run"]
 
@@ -34,7 +34,7 @@ def run(h: Harness) -> SuiteResult:
     return SuiteResult(
         name=NAME,
         title=TITLE,
-        description=(__doc__ or "").strip().split("\n\n", 1)[0].replace("\n", " "),
+        description=describe(__doc__),
         command=h.command(NAME),
         figures=[
             count_figure("secrets found (any form)", len(hits), 0),

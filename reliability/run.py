@@ -22,13 +22,16 @@ from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
-from reliability.harness import REPO, SIZES, Figure, Harness, SuiteResult
+from reliability.harness import REPO, SIZES, Figure, Harness, SuiteResult, describe
 
 __all__ = ["SUITES", "main", "render"]
 
 # The suites, in the order they run; each module has NAME, TITLE, a docstring and run(h) -> SuiteResult.
 # Add a suite with one line at the end of this list (the leak scan always runs after all of them).
 SUITES: list[str] = [
+    "reliability.soak",
+    "reliability.crash",
+    "reliability.interrupts",
     "reliability.hostile",
     "reliability.durability",
     "reliability.load",
@@ -38,8 +41,7 @@ LEAKS = "reliability.leaks"
 
 
 def _describe(module: ModuleType) -> str:
-    """The first paragraph of the suite's docstring."""
-    return (module.__doc__ or "").strip().split("\n\n", 1)[0].replace("\n", " ")
+    return describe(module.__doc__)
 
 
 def _machine() -> str:

@@ -307,6 +307,8 @@ class Client:
                 path=path,
                 attempt=attempt,
                 wait_seconds=round(wait, 3),
+                # What to count retries by: the status, or the kind of failure when there was no answer.
+                kind=str(getattr(error, "http_status", None) or type(error).__name__),
                 reason=str(error),
             )
 
