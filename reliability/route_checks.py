@@ -106,9 +106,14 @@ class Open:
 
 @dataclass(frozen=True)
 class Gap:
-    """The emulator does not enforce this route's permission model yet; reported as a defect."""
+    """The emulator does not enforce this route's permission model yet; reported as a defect.
+
+    ``probe`` is the check the route will pass once it does: while it is not refused the gap is open;
+    once it is, the suite counts the route as checked (and the entry should become the probe).
+    """
 
     reason: str
+    probe: Probe | None = None
 
 
 Values = dict[str, Any]

@@ -133,8 +133,53 @@ def _control(routes: list[Any]) -> dict[tuple[str, str], Entry]:
     }
 
 
-MLFLOW_GAP = Gap("MLflow experiment permissions (CAN_READ/CAN_EDIT/CAN_MANAGE) are not enforced yet")
+def experiment(api: Api) -> Values:
+    """An experiment in the admin's home folder, with one run."""
+    body = {"name": f"{ADMIN_HOME}/experiment"}
+    experiment_id = api.admin("POST", f"{MLFLOW}/experiments/create", body)["experiment_id"]
+    made = api.admin("POST", f"{MLFLOW}/runs/create", {"experiment_id": experiment_id})
+    return {"experiment_id": experiment_id, "run_id": made["run"]["info"]["run_id"]}
+
+
+def _mlflow() -> dict[tuple[str, str], Probe]:
+    """What the user may not do to the admin's experiment and its run."""
+    on_experiment: dict[str, dict[str, Any]] = {
+        "experiments/delete": {},
+        "experiments/restore": {},
+        "experiments/update": {"new_name": f"{ADMIN_HOME}/renamed"},
+        "experiments/set-experiment-tag": {"key": "k", "value": "v"},
+        "runs/create": {},
+    }
+    on_run: dict[str, dict[str, Any]] = {
+        "runs/update": {"status": "FINISHED"},
+        "runs/delete": {},
+        "runs/restore": {},
+        "runs/log-metric": {"key": "m", "value": 1.0, "timestamp": 1},
+        "runs/log-parameter": {"key": "p", "value": "v"},
+        "runs/log-batch": {"metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}]},
+        "runs/set-tag": {"key": "k", "value": "v"},
+        "runs/delete-tag": {"key": "k"},
+    }
+    probes = {
+        ("POST", f"{MLFLOW}/{name}"): _p(
+            "POST", f"{MLFLOW}/{name}", experiment, experiment_id="{experiment_id}", **body
+        )
+        for name, body in on_experiment.items()
+    }
+    probes.update(
+        {
+            ("POST", f"{MLFLOW}/{name}"): _p(
+                "POST", f"{MLFLOW}/{name}", experiment, run_id="{run_id}", **body
+            )
+            for name, body in on_run.items()
+        }
+    )
+    return probes
+
+
+MLFLOW_GAP = "MLflow experiment permissions (CAN_READ/CAN_EDIT/CAN_MANAGE) are not enforced yet"
 UC = "/api/2.1/unity-catalog"
+MLFLOW = "/api/2.0/mlflow"
 WS = "/api/2.0/workspace"
 ADMIN_HOME = "/Users/admin@example.com"
 DBFS_OPEN = Open("DBFS has no object ACLs: every workspace user reads and writes the DBFS root")
@@ -292,24 +337,7 @@ STATIC: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/2.0/mlflow/experiments/search"): Open("reads only: a POST because the filter is a body"),
     ("POST", "/api/2.0/mlflow/runs/search"): Open("reads only: a POST because the filter is a body"),
-    **{
-        ("POST", f"/api/2.0/mlflow/{name}"): MLFLOW_GAP
-        for name in (
-            "experiments/delete",
-            "experiments/restore",
-            "experiments/update",
-            "experiments/set-experiment-tag",
-            "runs/create",
-            "runs/update",
-            "runs/delete",
-            "runs/restore",
-            "runs/log-metric",
-            "runs/log-parameter",
-            "runs/log-batch",
-            "runs/set-tag",
-            "runs/delete-tag",
-        )
-    },
+    **{key: Gap(MLFLOW_GAP, probe) for key, probe in _mlflow().items()},
     **{
         (method, "/api/{rest:path}"): Open("the catch-all: 501 NOT_IMPLEMENTED after auth, changes nothing")
         for method in ("DELETE", "OPTIONS", "PATCH", "POST", "PUT")
@@ -321,9 +349,54 @@ STATIC: dict[tuple[str, str], Entry] = {
 }
 
 
+# Routes sibling branches of this round add (Permissions API, command execution, libraries): their
+# entries count once the emulator serves the route, so neither side of the merge has to wait for the other.
+SIBLINGS: dict[tuple[str, str], Entry] = {
+    **{
+        (method, "/api/2.0/permissions/{type}/{id}"): _p(
+            method,
+            "/api/2.0/permissions/jobs/{job_id}",
+            job,
+            access_control_list=[{"user_name": "alice@example.com", "permission_level": "CAN_MANAGE"}],
+        )
+        for method in ("PUT", "PATCH")
+    },
+    ("POST", "/api/1.2/contexts/create"): _p(
+        "POST", "/api/1.2/contexts/create", cluster, clusterId="{cluster_id}", language="python"
+    ),
+    ("POST", "/api/1.2/contexts/destroy"): _p(
+        "POST", "/api/1.2/contexts/destroy", cluster, clusterId="{cluster_id}", contextId="1"
+    ),
+    ("POST", "/api/1.2/commands/execute"): _p(
+        "POST",
+        "/api/1.2/commands/execute",
+        cluster,
+        clusterId="{cluster_id}",
+        contextId="1",
+        language="python",
+        command="print(1)",
+    ),
+    ("POST", "/api/1.2/commands/cancel"): _p(
+        "POST", "/api/1.2/commands/cancel", cluster, clusterId="{cluster_id}", contextId="1", commandId="1"
+    ),
+    **{
+        ("POST", f"/api/2.0/libraries/{action}"): _p(
+            "POST",
+            f"/api/2.0/libraries/{action}",
+            cluster,
+            cluster_id="{cluster_id}",
+            libraries=[{"pypi": {"package": "six"}}],
+        )
+        for action in ("install", "uninstall")
+    },
+}
+
+
 def non_admin_table(routes: list[Any]) -> dict[tuple[str, str], Entry]:
     """The table for this route table: static entries, jobs and clusters per version, SCIM, control."""
+    served = set(route_methods(routes))
     table: dict[tuple[str, str], Entry] = {**STATIC, **_scim(), **_control(routes)}
+    table.update({key: entry for key, entry in SIBLINGS.items() if key in served})
     for version in ("2.0", "2.1", "2.2"):
         table.update(_jobs(version))
     for version in ("2.0", "2.1"):
