@@ -30,31 +30,38 @@ MIN_CASES = 100
 
 
 def namespace_of(row: Any) -> str:
-    """The brickbook namespace a row exercises (``runbook``, ``jobs``, ``demo``), or ``(program)``."""
+    """Return what a row exercises: a namespace, a runbook (``runbook.run-job``) or ``(program)``."""
     for arg in row.args:
         text = arg.decode(errors="replace") if isinstance(arg, bytes) else arg
         if text.startswith("-"):
             continue
-        name = text.split(".", 1)[0]
-        return name if name in namespaces() else "(program)"
+        area = text if text.startswith("runbook.") else text.split(".", 1)[0]
+        return area if area in namespaces() else "(program)"
     return "(program)"
 
 
 def namespaces() -> set[str]:
-    """Every namespace the ``brickbook`` command serves (a top-level task counts as its own)."""
+    """Every namespace the ``brickbook`` command serves, each runbook counted on its own."""
     from brickbook.cli import namespace
 
-    return set(namespace.collections) | set(namespace.tasks)
+    runbooks = {f"runbook.{name}" for name in namespace.collections["runbook"].tasks}
+    return (set(namespace.collections) - {"runbook"}) | set(namespace.tasks) | runbooks
 
 
 def select_rows(rows: list[Any], count: int, rng: random.Random) -> list[Any]:
-    """Every row when ``count`` is 0 or covers the table, else a sample with a row of each namespace."""
+    """Every row when ``count`` is 0 or covers the table, else a sample of ``count`` rows.
+
+    The sample holds every server-answer row (``server-*``: the 100 MB body and the slow loris prove
+    the bounds) and a row of each namespace and runbook; seeded random rows fill it up.
+    """
     if count <= 0 or count >= len(rows):
         return list(rows)
+    chosen = [row for row in rows if row.id.startswith("server-")]
     by_namespace: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_namespace[namespace_of(row)].append(row)
-    chosen = [rng.choice(group) for _, group in sorted(by_namespace.items())]
+    covered = {namespace_of(row) for row in chosen}
+    chosen += [rng.choice(group) for area, group in sorted(by_namespace.items()) if area not in covered]
     rest = [row for row in rows if row not in chosen]
     chosen += rng.sample(rest, max(0, count - len(chosen)))
     return chosen
@@ -119,9 +126,9 @@ def run(h: Harness) -> SuiteResult:
             ),
             Figure("cases in the table", len(test_hostile.ROWS)),
             Figure(
-                "namespaces covered",
+                "namespaces and runbooks covered",
                 f"{len(covered)} of {len(all_namespaces)}",
-                "every namespace of brickbook",
+                "every namespace and runbook",
                 covered == all_namespaces,
             ),
             Figure("refused cases checked for no local or remote change", refused),
