@@ -392,8 +392,8 @@ class Client:
                     raise _transport_error(exc, method, path, self.config.host) from exc
             # httpx binds a response and its stream into a reference cycle (the stream points back at
             # the response), which only the cyclic collector frees, and it runs seldom: a transfer's
-            # MB-sized bodies and answers would pile up until it did. The answer is read and closed by
-            # now, so its stream is spent: dropping it lets the response go as soon as we do.
+            # MB-sized bodies and answers would pile up until it did. _read_bounded breaks that cycle
+            # on the streamed answer and returns a detached copy, whose stream is spent too.
             response.stream = _SPENT
             if response.is_success:
                 lane.answered(response.status_code)
@@ -443,6 +443,7 @@ class Client:
                 chunks.append(chunk)
         finally:
             streamed.close()
+            streamed.stream = _SPENT  # break httpx's response <-> stream cycle (see _send)
         headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _BODY_HEADERS]
         return httpx.Response(
             streamed.status_code, headers=headers, content=b"".join(chunks), request=streamed.request
