@@ -1,6 +1,6 @@
 """invoke tasks for brickbook: the same namespace the ``brickbook`` console script serves.
 
-Development tasks (``test``, ``lint``, ``bench``) are added here only: they make sense in the
+Development tasks (``test``, ``lint``, ``bench``, ``reliability``) are added here only: they make sense in the
 repository alone.
 """
 
@@ -26,6 +26,12 @@ def _bench(c: Context, size: str = "full", repeat: int = 3, latency_ms: int = 50
     )
 
 
+def _reliability(c: Context, size: str = "full", only: str = "", seed: int = 20261130) -> None:
+    """Run the reliability suites against the emulator; a full run regenerates docs/reliability.md."""
+    suites = " ".join(f"--only {name}" for name in only.split(",") if name)
+    c.run(f"python -m reliability.run --size {size} --seed {seed} {suites}", pty=False)
+
+
 def _lint(c: Context) -> None:
     """Check formatting, lint and types (ruff format, ruff check, mypy --strict)."""
     c.run("ruff format --check .")
@@ -45,6 +51,17 @@ ns.add_task(
             "repeat": "Rounds per scenario; the document shows medians.",
             "latency-ms": "Emulator latency for the second import scenario (0 skips it).",
             "only": "Comma-separated: cold,import,import-latency,dbfs,runs,capacity,sql (default: all).",
+        },
+    )
+)
+ns.add_task(
+    Task(
+        _reliability,
+        name="reliability",
+        help={
+            "size": "full (docs/reliability.md) or ci (every suite small; CI, a few minutes).",
+            "only": "Comma-separated suite names, e.g. soak,crash (default: all; the leak scan always runs).",
+            "seed": "Seed of every random choice (fault schedules, kill moments).",
         },
     )
 )

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = [
     "TOKEN",
@@ -74,8 +74,12 @@ class Emulator:
 
 
 @contextmanager
-def serving(*, latency_ms: int = 0, extra: Sequence[str] = (), cpu: int | None = None) -> Iterator[Emulator]:
+def serving(
+    *, latency_ms: int = 0, extra: Sequence[str] = (), cpu: int | None = None, stderr: IO[str] | None = None
+) -> Iterator[Emulator]:
     """Start ``python -m brickbook.emulator`` on a free loopback port with a temporary data dir.
+
+    ``stderr``: where the emulator's log goes (default: this process's stderr).
 
     ``cpu`` holds the whole emulator process, every thread of it, on that one processor (``taskset``).
     """
@@ -95,7 +99,7 @@ def serving(*, latency_ms: int = 0, extra: Sequence[str] = (), cpu: int | None =
         if latency_ms:
             argv += ["--latency-ms", str(latency_ms)]
         env = {**os.environ, "BRICKBOOK_EMULATOR_TOKEN": TOKEN}
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
         try:
             assert process.stdout is not None
             line = process.stdout.readline()

@@ -52,12 +52,26 @@ __all__ = [
     "check_target",
     "local_path",
     "make_dirs",
+    "temp_glob_for",
     "walk_files",
     "write_atomically",
 ]
 
 # The temporary files of unfinished writes: a crashed writer may leave one (its owner may remove it).
 TEMP_GLOB = ".brickbook-*.part"
+
+
+def temp_glob_for(target: Path) -> str:
+    """The pattern of the temporary files of writes to ``target`` alone (not its neighbours').
+
+    Whoever owns ``target`` (holds its lock) may remove these after a crash; another writer's temporary
+    file in the same folder, for another target, is not its to remove.
+    """
+    import hashlib
+
+    tag = hashlib.sha256(target.name.encode(errors="surrogateescape")).hexdigest()[:8]
+    return TEMP_GLOB.replace("*", f"{tag}-*")
+
 
 OVERWRITE_HINT = "add --overwrite to replace it"
 DEFAULT_NAME_MAX = 255
@@ -266,7 +280,7 @@ def atomic_writer(
     path = resolved.path
     make_dirs(path.parent)
     # A short name of our own: ``.{name}.part`` would overflow NAME_MAX for a long (valid) name.
-    temp = path.parent / TEMP_GLOB.replace("*", secrets.token_hex(6))
+    temp = path.parent / temp_glob_for(path).replace("*", secrets.token_hex(6))
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600 if secret else 0o666)
     except OSError as error:

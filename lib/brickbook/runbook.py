@@ -152,9 +152,11 @@ def _start(
         folder / f"{safe_name(key)}.lock", ctx=ctx, wait_seconds=wait_lock, runbook=name, key=key
     )
     try:
-        from brickbook.localfs import TEMP_GLOB
+        from brickbook.localfs import temp_glob_for
 
-        for leftover in folder.glob(TEMP_GLOB):  # from a crash mid-write; we hold the lock
+        # This key's leftovers from a crash mid-write (we hold its lock); other keys' temporary files
+        # in the same folder may belong to writes in progress.
+        for leftover in folder.glob(temp_glob_for(path)):
             leftover.unlink(missing_ok=True)
         journal = Journal.load(path, runbook=name, key=key, wall=ctx.wall, fsync=fsync)
         if journal is None:

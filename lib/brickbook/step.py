@@ -168,6 +168,7 @@ class Step:
         assert record is not None  # a writable step always has a record (see __enter__)
         if effect is not None and effect.remote_id is not None:
             remote_id = effect.remote_id
+            self._cancel_on_interrupt(name, remote_id, cancel, effect)
             log.info("once.reattached", remote_id=remote_id)
             if reattach is not None:
                 reattach(remote_id)
@@ -183,13 +184,20 @@ class Step:
             if isinstance(remote_id, bool) or not isinstance(remote_id, int | str):
                 raise TypeError(f"trigger of {name!r} must return a run id (int or str), not {remote_id!r}")
             effect.remote_id = remote_id
+            # Cancellable from the moment the id is known: an interrupt while the id is being saved (or
+            # logged) must still cancel what was started, not leave it running unmentioned.
+            self._cancel_on_interrupt(name, remote_id, cancel, effect)
             self._rb.save()
             log.info("once.triggered", remote_id=remote_id)
             self._changed = True
             self._reason = self._reason or f"started {name} {remote_id}"
+        return remote_id
+
+    def _cancel_on_interrupt(
+        self, name: str, remote_id: RemoteId, cancel: Callable[[RemoteId], object] | None, effect: Effect
+    ) -> None:
         if cancel is not None:
             self._cleanups.append((f"{name} {remote_id}", lambda: cancel(remote_id), effect))
-        return remote_id
 
     # -- the context manager -----------------------------------------------------------------------
 

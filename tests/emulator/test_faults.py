@@ -135,6 +135,22 @@ def test_latency_only_fault_then_handles_normally(emu: Emu):
     assert emu.control("GET", "faults").json()["faults"] == []
 
 
+def test_probability_fires_on_a_share_of_the_requests(emu: Emu):
+    """probability=0.3 with times=0 answers 503 to some requests and lets the others through."""
+    emu.fault(pattern=f"GET {ME}", status=503, times=0, probability=0.3)
+    statuses = [emu.get(ME).status_code for _ in range(60)]
+    assert 5 <= statuses.count(503) <= 35 and set(statuses) == {200, 503}
+
+
+def test_probability_outside_zero_to_one_is_refused(emu: Emu):
+    """A probability of 0 or above 1 answers 400 INVALID_PARAMETER_VALUE naming the field."""
+    for bad in (0, 1.5):
+        response = emu.control("POST", "faults", {"pattern": f"GET {ME}", "probability": bad})
+        assert response.status_code == 400
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert "probability" in response.json()["message"]
+
+
 def test_query_string_is_not_part_of_the_match(emu: Emu):
     """A pattern without query matches a request that has one."""
     emu.fault(pattern=f"GET {ME}", status=503)

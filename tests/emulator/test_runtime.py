@@ -30,6 +30,18 @@ def test_exit_value_is_the_notebook_output(emu: Emu):
     assert out["notebook_output"] == {"result": "42", "truncated": False}
 
 
+def test_the_runtime_retries_a_read_that_meets_an_injected_fault(emu: Emu):
+    """A 503 and a dropped connection on the notebook's own export do not fail the run: it reads again."""
+    path = upload(emu, f"{HOME}/flaky", notebook('dbutils.notebook.exit("read")'))
+    job_id = create_job(emu, nb_task("main", path))
+    emu.fault(pattern="GET /api/2.0/workspace/export", status=503, retry_after="0")
+    emu.fault(pattern="GET /api/2.0/workspace/export", reset_connection=True)
+    run = wait_run(emu, run_now(emu, job_id))
+    assert result(run) == "SUCCESS"
+    assert output(emu, run["tasks"][0]["run_id"])["notebook_output"]["result"] == "read"
+    assert len(emu.journal("/api/2.0/workspace/export")) == 3
+
+
 def test_no_exit_means_no_notebook_output(emu: Emu):
     """A notebook that never calls exit has no notebook_output in get-output."""
     run, out = run_notebook(emu, "print('hi')")

@@ -14,7 +14,7 @@ import pytest
 from brickbook.api.jobs import Job
 from brickbook.change import Action, Change
 from brickbook.context import Context
-from brickbook.errors import AmbiguousName, UsageError
+from brickbook.errors import AmbiguousName, ApiError, UsageError
 from brickbook.ops import jobs
 from brickbook.specs import load_spec
 from tests.conftest import Emulator
@@ -201,6 +201,27 @@ def test_a_lost_create_answer_finds_the_job_it_made(ctx: Context, emulator: Emul
     _, job_id = apply(ctx, settings())
     listed = api(emulator, "GET", f"{JOBS}/list").get("jobs") or []
     assert [j["job_id"] for j in listed] == [job_id]
+
+
+def test_a_create_refused_with_503_before_it_ran_is_sent_again(ctx: Context, emulator: Emulator):
+    """jobs/create answered 503 without running, then a lost answer: one job, made by the third send."""
+    emulator.fault(pattern=f"POST {JOBS}/create", status=503)
+    emulator.fault(pattern=f"POST {JOBS}/create", reset_connection=True)
+    change, job_id = apply(ctx, settings())
+    assert change.action is Action.CREATE
+    listed = api(emulator, "GET", f"{JOBS}/list").get("jobs") or []
+    assert [j["job_id"] for j in listed] == [job_id]
+    assert len(emulator.requests(f"{JOBS}/create")) == 3
+
+
+def test_a_create_that_keeps_failing_gives_up_after_the_retry_attempts(ctx: Context, emulator: Emulator):
+    """A create answered 503 every time fails after the policy's attempts, and no job exists."""
+    emulator.fault(pattern=f"POST {JOBS}/create", status=503, times=0)
+    with pytest.raises(ApiError) as failed:
+        apply(ctx, settings())
+    assert failed.value.error_code == "TEMPORARILY_UNAVAILABLE" and "injected fault" in str(failed.value)
+    assert len(emulator.requests(f"{JOBS}/create")) == ctx.client.config.retry.max_attempts
+    assert not api(emulator, "GET", f"{JOBS}/list").get("jobs")
 
 
 # -- prune -----------------------------------------------------------------------------------------

@@ -387,3 +387,45 @@ def test_journal_that_cannot_be_written_stops_before_the_trigger(offline_ctx: Co
     _, error = run(book, offline_ctx, state_dir, fsync=fsync)
     assert isinstance(error, UsageError) and error.exit_code == 2
     assert "cannot write journal" in error.message and "No space left" in error.message
+
+
+def test_starting_a_key_removes_its_own_leftovers_but_not_another_keys_write(
+    offline_ctx: Context, state_dir: Path
+):
+    """Two keys share a folder: a start sweeps its key's crashed temp file, never another key's in flight."""
+    from brickbook.localfs import temp_glob_for
+
+    folder = state_dir / "rb"
+    folder.mkdir(parents=True)
+    mine = folder / temp_glob_for(folder / "k.json").replace("*", "dead")
+    theirs = folder / temp_glob_for(folder / "other.json").replace("*", "live")
+    mine.write_text("{")
+    theirs.write_text("{")
+    _, error = run(lambda rb: None, offline_ctx, state_dir)
+    assert error is None
+    assert not mine.exists() and theirs.exists()
+
+
+def test_an_interrupt_while_the_run_id_is_saved_still_cancels_the_run(offline_ctx: Context, state_dir: Path):
+    """Ctrl-C landing in the journal write that records the run id cancels that run (the id is known)."""
+    cancelled: list[object] = []
+    armed: list[bool] = []
+
+    def fsync(fd: int) -> None:
+        if armed:
+            armed.clear()
+            raise KeyboardInterrupt
+        os.fsync(fd)
+
+    def trigger(_token: str) -> int:
+        armed.append(True)
+        return 7002
+
+    def book(rb: Runbook) -> None:
+        with rb.step("job has run") as step:
+            step.once("run", trigger=trigger, cancel=cancelled.append)
+
+    _, error = run(book, offline_ctx, state_dir, fsync=fsync)
+    assert isinstance(error, Interrupted) and error.message == "interrupted: cancelled run 7002"
+    assert cancelled == [7002]
+    assert journal_of(state_dir)["steps"]["job has run"]["status"] == "cancelled"

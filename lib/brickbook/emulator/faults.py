@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import math
+import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,8 +61,11 @@ class _ArmedFault:
 class FaultBook:
     """The active fault rules, in the order they were added, with their counters."""
 
-    def __init__(self, rules: Iterable[FaultRule] = ()) -> None:
+    def __init__(self, rules: Iterable[FaultRule] = (), *, seed: int = 0) -> None:
         self._lock = threading.Lock()
+        # Which requests a rule with a probability hits: seeded, so one client's requests in one order
+        # meet the same faults each time.
+        self._random = random.Random(seed)  # noqa: S311 - fault schedules, not cryptography
         self._ids = itertools.count(1)
         self._armed: list[_ArmedFault] = []
         for rule in rules:
@@ -95,6 +99,8 @@ class FaultBook:
                     continue
                 armed.seen += 1
                 if armed.seen <= armed.rule.offset:
+                    continue
+                if armed.rule.probability < 1 and self._random.random() >= armed.rule.probability:
                     continue
                 armed.fired += 1
                 if armed.rule.times and armed.fired >= armed.rule.times:

@@ -85,7 +85,8 @@ class FaultRule:
     (0 = until deleted). A fired rule waits ``latency_ms``, then answers ``status`` with ``body``, or
     drops the connection (``reset_connection``), or, with neither, lets the request through late.
     ``after_handler`` runs the real handler first (its state change is kept) and then replaces its
-    response: the lost-response case.
+    response: the lost-response case. ``probability`` below 1 makes a rule fire on that share of the
+    matching requests past its offset, chosen at random (the soak's "15% of requests answer 503").
     """
 
     pattern: str
@@ -98,9 +99,12 @@ class FaultRule:
     reset_connection: bool = False
     retry_after: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    probability: float = 1.0
 
     def __post_init__(self) -> None:
         RequestPattern.parse(self.pattern)
+        if isinstance(self.probability, bool) or not 0 < self.probability <= 1:
+            raise ValueError(f"probability must be above 0 and at most 1, not {self.probability!r}")
         if self.status is not None and not 100 <= self.status <= 599:
             raise ValueError(f"status {self.status} is not an HTTP status")
         if self.times < 0 or self.offset < 0 or self.latency_ms < 0:
@@ -131,6 +135,7 @@ class FaultRule:
             reset_connection=_expect(data, "reset_connection", bool, False),
             retry_after=None if retry_after is None else str(retry_after),
             headers=dict(headers),
+            probability=float(_expect(data, "probability", (int, float), 1.0)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -145,6 +150,7 @@ class FaultRule:
             "reset_connection": self.reset_connection,
             "retry_after": self.retry_after,
             "headers": dict(self.headers),
+            "probability": self.probability,
         }
 
 

@@ -30,6 +30,7 @@ from brickbook.api import jobs
 from brickbook.api.jobs import Job
 from brickbook.change import Action, Change
 from brickbook.errors import AmbiguousName, ApiError, ResourceDoesNotExist, TransportError, UsageError
+from brickbook.retry import maybe_applied
 
 if TYPE_CHECKING:
     from brickbook.context import Context
@@ -224,19 +225,29 @@ def plan_job_prune(ctx: Context, *, tag: str, value: str, keep: Collection[str])
 
 
 def _created(ctx: Context, settings: dict[str, Any]) -> int:
-    """Create the job; if the answer is lost, find the job the request made instead of creating two."""
-    try:
-        return jobs.create(ctx.client, settings)
-    except (TransportError, ApiError) as lost:
-        if isinstance(lost, ApiError) and (lost.http_status or 0) < 500:
-            raise  # refused: nothing was created
-        if isinstance(lost, TransportError) and not lost.request_sent:
-            raise
-        job = find_job(ctx, str(settings.get("name")))
-        if job is None:
-            raise
-        ctx.log.info("job.create_answer_lost", job_id=job.job_id)
-        return job.job_id
+    """Create the job; if the answer is lost, find the job the request made instead of creating two.
+
+    jobs/create takes no idempotency token, so the client never resends it. When a failure leaves it
+    unknown whether the job was made (a 5xx, a dropped connection), the job list settles it: the job
+    is there (take it) or not (nothing was made: send the create again, as the retry policy would).
+    """
+    retry = ctx.client.config.retry
+    for attempt in range(1, retry.max_attempts + 1):
+        try:
+            return jobs.create(ctx.client, settings)
+        except (TransportError, ApiError) as lost:
+            if not maybe_applied(lost):
+                raise  # refused, or never sent: nothing was created
+            job = find_job(ctx, str(settings.get("name")))
+            if job is not None:
+                ctx.log.info("job.create_answer_lost", job_id=job.job_id)
+                return job.job_id
+            if attempt == retry.max_attempts:
+                raise
+            wait = min(retry.backoff_base_seconds * 2 ** (attempt - 1), retry.backoff_cap_seconds)
+            ctx.log.warning("job.create_resent", attempt=attempt, wait_seconds=wait, reason=str(lost))
+            ctx.sleep(wait)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def apply_job(ctx: Context, change: Change) -> int:

@@ -3,11 +3,15 @@
 The child runs user code, so it imports nothing from brickbook or httpx: it talks to the emulator the
 way a notebook on a cluster talks to its workspace, with a context token that acts as the run's
 principal. API errors become ``ApiCallError`` carrying the service's ``error_code`` and message.
+A read that meets a transient failure (429, 503, a dropped connection: the emulator's own fault
+injection) is retried a few times, as a cluster's own calls to its workspace are; a write is sent once.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,16 +20,19 @@ from typing import Any
 __all__ = ["ApiCallError", "RestClient"]
 
 _TIMEOUT_SECONDS = 60
+_READ_ATTEMPTS = 6
+_TRANSIENT = (429, 500, 502, 503, 504)
 
 
 class ApiCallError(Exception):
     """An error answer from the workspace API."""
 
-    def __init__(self, error_code: str, message: str, status: int) -> None:
+    def __init__(self, error_code: str, message: str, status: int, retry_after: float | None = None) -> None:
         super().__init__(f"{error_code}: {message}")
         self.error_code = error_code
         self.message = message
         self.status = status
+        self.retry_after = retry_after
 
 
 class RestClient:
@@ -40,7 +47,18 @@ class RestClient:
             k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items() if v is not None
         }
         suffix = f"?{urllib.parse.urlencode(pairs)}" if pairs else ""
-        return self._call("GET", f"{endpoint}{suffix}", None)
+        for attempt in range(1, _READ_ATTEMPTS + 1):
+            try:
+                return self._call("GET", f"{endpoint}{suffix}", None)
+            except ApiCallError as exc:
+                if exc.status not in _TRANSIENT or attempt == _READ_ATTEMPTS:
+                    raise
+                time.sleep(min(exc.retry_after or 0.1 * 2**attempt, 5.0))
+            except (OSError, http.client.HTTPException):
+                if attempt == _READ_ATTEMPTS:
+                    raise
+                time.sleep(0.1 * 2**attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", endpoint, json.dumps(body).encode())
@@ -68,4 +86,6 @@ def _api_error(exc: urllib.error.HTTPError) -> ApiCallError:
         body = {}
     code = body.get("error_code") if isinstance(body, dict) else None
     message = body.get("message") if isinstance(body, dict) else None
-    return ApiCallError(str(code or exc.code), str(message or exc.reason), exc.code)
+    retry_after = exc.headers.get("Retry-After") if exc.headers else None
+    wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+    return ApiCallError(str(code or exc.code), str(message or exc.reason), exc.code, wait)

@@ -1,0 +1,1 @@
+"""Reliability suites (``invoke reliability``): see ``reliability.harness`` and docs/reliability.md."""
