@@ -68,23 +68,10 @@ def test_every_route_refuses_a_missing_or_wrong_token(api: Api):
     assert not failures, "\n".join(failures)
 
 
-def test_gaps_are_few_and_named():
-    """Routes whose permissions the emulator does not enforce yet are listed, each with its reason."""
-    gaps = [(k, e) for k, e in non_admin_table(_routes()).items() if isinstance(e, Gap)]
-    assert all(entry.reason and entry.probe for _, entry in gaps)
-    assert {path.split("/")[3] for (_, path), _ in gaps} <= {"mlflow"}
-
-
-def _gaps() -> list[tuple[str, Gap]]:
-    return [(f"{m} {p}", e) for (m, p), e in non_admin_table(_routes()).items() if isinstance(e, Gap)]
-
-
-@pytest.mark.parametrize(("route", "gap"), _gaps(), ids=[name for name, _ in _gaps()])
-def test_a_known_gap_is_reported_until_enforced(route: str, gap: Gap, api: Api):
-    """A gap's probe runs too: refused means enforced (make it a Probe); not refused is the known gap."""
-    assert gap.probe is not None
-    if gap.probe.run(api) is not None:
-        pytest.xfail(f"{route}: {gap.reason}")
+def test_no_route_is_a_known_gap():
+    """Every route's permissions are enforced: a ``Gap`` entry (not enforced yet) is a defect to fix."""
+    gaps = [f"{m} {p}: {e.reason}" for (m, p), e in non_admin_table(_routes()).items() if isinstance(e, Gap)]
+    assert not gaps, "\n".join(gaps)
 
 
 @pytest.mark.parametrize(("route", "probe"), _probes(), ids=[name for name, _ in _probes()])
