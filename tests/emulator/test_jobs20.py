@@ -112,3 +112,19 @@ def test_get_run20_of_a_task_run(emu: Emu):
     task_run_id = run["tasks"][0]["run_id"]
     assert emu.get(f"{JOBS_20}/runs/get", params={"run_id": task_run_id}).json()["run_id"] == task_run_id
     assert get_run(emu, task_run_id)["run_id"] == task_run_id
+
+
+def test_runs_have_the_format_of_their_job(emu: Emu):
+    """Runs of a 2.0 job and 2.0 one-time runs are SINGLE_TASK; a 2.2 job's runs are MULTI_TASK."""
+    path = upload(emu, f"{HOME}/quick", notebook("x = 1"))
+    legacy = emu.post(f"{JOBS_20}/run-now", json={"job_id": _create20(emu, path)}).json()["run_id"]
+    submitted = emu.post(
+        f"{JOBS_20}/runs/submit", json={"run_name": "once", "notebook_task": {"notebook_path": path}}
+    ).json()["run_id"]
+    task = {"task_key": "a", "notebook_task": {"notebook_path": path}}
+    current_job = emu.post(f"{JOBS}/create", json={"name": "new", "tasks": [task]}).json()["job_id"]
+    current = emu.post(f"{JOBS}/run-now", json={"job_id": current_job}).json()["run_id"]
+    formats = [wait_run(emu, run_id)["format"] for run_id in (legacy, submitted, current)]
+    assert formats == ["SINGLE_TASK", "SINGLE_TASK", "MULTI_TASK"]
+    listed = emu.get(f"{JOBS_20}/runs/list").json()["runs"]
+    assert {r["run_id"]: r["format"] for r in listed}[legacy] == "SINGLE_TASK"

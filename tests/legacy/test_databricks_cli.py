@@ -113,11 +113,13 @@ def test_fs_copies_both_ways_cat_mv_and_rm(dbcli: LegacyCli, tmp_path: Path):
 
 
 def test_clusters_lifecycle(dbcli: LegacyCli):
-    """clusters create/list/get/restart/delete/start/permanent-delete, list-node-types, spark-versions."""
+    """clusters create/list/get/restart/delete/start/permanent-delete/list-node-types/list-zones/..."""
     node_types = dbcli.json("clusters", "list-node-types")["node_types"]
     assert node_types and all("node_type_id" in n for n in node_types)
     versions = [v["key"] for v in dbcli.json("clusters", "spark-versions")["versions"]]
     assert "15.4.x-scala2.12" in versions
+    zones = dbcli.json("clusters", "list-zones")
+    assert zones["default_zone"] in zones["zones"]
     cluster_id = dbcli.json("clusters", "create", "--json", json.dumps({"cluster_name": "c1", **SPEC}))[
         "cluster_id"
     ]

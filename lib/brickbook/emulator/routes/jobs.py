@@ -234,7 +234,7 @@ class JobsArea(AreaBase):
                 base_url=base_url(request),
                 job_clusters=body.get("job_clusters"),
                 timeout_seconds=timeout,
-                body={"idempotency_token": body.get("idempotency_token")},
+                body={"idempotency_token": body.get("idempotency_token"), "format": body.get("format")},
             )
         )
         self.scheduler.wake()
