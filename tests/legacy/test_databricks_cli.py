@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.harness import ALICE, Emu
+from tests.emulator.harness import ALICE, ALICE_TOKEN, Emu
 from tests.legacy.harness import LegacyCli
 
 SPEC = {"spark_version": "13.3.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
@@ -250,6 +250,24 @@ def test_secrets_scopes_keys_and_acls(dbcli: LegacyCli, tmp_path: Path):
     assert {"principal": "users", "permission": "MANAGE"} in acls
     dbcli.ok("secrets", "delete-scope", "--scope", "legacy")
     assert dbcli.state("GET", "/api/2.0/secrets/scopes/list").get("scopes", []) == []
+
+
+def test_a_secret_acl_on_a_group_lets_its_members_read(dbcli: LegacyCli):
+    """A READ ACL for a group, made with the CLI, lets a member list the scope and still not write it."""
+    dbcli.ok("secrets", "create-scope", "--scope", "team")
+    dbcli.ok("secrets", "put", "--scope", "team", "--key", "k", "--string-value", "v")
+    refused = dbcli.run("secrets", "list", "--scope", "team", token=ALICE_TOKEN)
+    assert refused.returncode == 1
+    assert "Authorization failed" in refused.stdout + refused.stderr
+    dbcli.ok("groups", "create", "--group-name", "readers")
+    dbcli.ok("secrets", "put-acl", "--scope", "team", "--principal", "readers", "--permission", "READ")
+    dbcli.ok("groups", "add-member", "--parent-name", "readers", "--user-name", ALICE)
+    keys = dbcli.json("secrets", "list", "--scope", "team", "--output", "JSON", token=ALICE_TOKEN)["secrets"]
+    assert [k["key"] for k in keys] == ["k"]
+    write = dbcli.run(
+        "secrets", "put", "--scope", "team", "--key", "k2", "--string-value", "v", token=ALICE_TOKEN
+    )
+    assert write.returncode == 1
 
 
 def test_groups_members_and_parents(dbcli: LegacyCli):
