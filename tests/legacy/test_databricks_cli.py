@@ -102,6 +102,9 @@ def test_fs_copies_both_ways_cat_mv_and_rm(dbcli: LegacyCli, tmp_path: Path):
     back = tmp_path / "back.bin"
     dbcli.ok("fs", "cp", "dbfs:/FileStore/legacy/big.bin", str(back))
     assert back.read_bytes() == big.read_bytes()
+    # Over 1 MB (the JSON put's limit): the CLI sends it as one multipart/form-data put, reads 1 MB ranges.
+    assert len(dbcli.emu.journal("/api/2.0/dbfs/put")) == 1
+    assert len(dbcli.emu.journal("/api/2.0/dbfs/read")) == 2
     (tmp_path / "h.txt").write_text("hello legacy\n")
     dbcli.ok("fs", "cp", str(tmp_path / "h.txt"), "dbfs:/FileStore/legacy/h.txt")
     assert dbcli.ok("fs", "cat", "dbfs:/FileStore/legacy/h.txt") == "hello legacy\n"
