@@ -128,3 +128,18 @@ def test_runs_have_the_format_of_their_job(emu: Emu):
     assert formats == ["SINGLE_TASK", "SINGLE_TASK", "MULTI_TASK"]
     listed = emu.get(f"{JOBS_20}/runs/list").json()["runs"]
     assert {r["run_id"]: r["format"] for r in listed}[legacy] == "SINGLE_TASK"
+
+
+def test_runs_list20_shows_the_task_on_top(emu: Emu):
+    """2.0 runs/list shows a one-task run's ``task`` and ``cluster_spec`` as 2.0 runs/get does."""
+    path = upload(emu, f"{HOME}/quick", notebook("x = 1"))
+    spec = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 0}
+    existing = emu.post("/api/2.1/clusters/create", json={"cluster_name": "c", **spec}).json()["cluster_id"]
+    run_id = emu.post(
+        f"{JOBS_20}/run-now", json={"job_id": _create20(emu, path, existing_cluster_id=existing)}
+    )
+    listed = emu.get(f"{JOBS_20}/runs/list").json()["runs"]
+    assert [r["run_id"] for r in listed] == [run_id.json()["run_id"]]
+    assert listed[0]["task"] == {"notebook_task": {"notebook_path": path}}
+    assert listed[0]["cluster_spec"] == {"existing_cluster_id": existing}
+    assert "tasks" not in listed[0]

@@ -224,7 +224,9 @@ def test_runs_submit_get_list_output_and_cancel(dbcli: LegacyCli):
         dbcli.json("runs", "get-output", "--run-id", str(run_id))["notebook_output"]["result"] == "hi submit"
     )
     listed = dbcli.json("runs", "list", "--output", "JSON")["runs"]
-    assert [r["run_id"] for r in listed] == [run_id]
+    assert [(r["run_id"], r["format"], r["task"]) for r in listed] == [
+        (run_id, "SINGLE_TASK", {"notebook_task": body["notebook_task"]})
+    ]
     block = _notebook(dbcli, "block", BLOCK)
     blocked = dbcli.json(
         "runs", "submit", "--json", json.dumps({"run_name": "b", "notebook_task": {"notebook_path": block}})

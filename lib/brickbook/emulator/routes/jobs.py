@@ -261,6 +261,10 @@ class JobsArea(AreaBase):
 
     async def list_runs(self, request: Request) -> Response:
         """``GET runs/list``: the runs the caller may view, newest started first; ``limit`` 1-25 (0: 25)."""
+        return json_response(self.listed_runs(request))
+
+    def listed_runs(self, request: Request) -> dict[str, Any]:
+        """The answer of ``runs/list`` (a page of runs and ``has_more``), before it is serialised."""
         query = request.query_params
         if _flag(query, "active_only") and _flag(query, "completed_only"):
             raise invalid("active_only and completed_only cannot both be true.")
@@ -284,7 +288,7 @@ class JobsArea(AreaBase):
             run = public_run(record, page=page, expand=expand)
             run.pop("next_page_token", None)
             runs.append(run)
-        return json_response(_paged("runs", runs, offset, limit))
+        return _paged("runs", runs, offset, limit)
 
     # -- changing runs -------------------------------------------------------------------------------
 
