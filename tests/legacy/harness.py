@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from brickbook.emulator.server import RunningEmulator, start_in_thread
 from tests.emulator.harness import ADMIN_TOKEN, ALICE, ALICE_TOKEN, Emu, make_settings
 from tests.fakes import FakeClock
 
@@ -35,9 +36,8 @@ DATABRICKS = Path(sys.executable).parent / "databricks"
 PROBES = frozenset({"/api/2.0/dbfs/get-status", "/api/2.0/workspace/get-status"})
 
 
-def start() -> Any:
-    from brickbook.emulator.server import start_in_thread
-
+def start() -> tuple[FakeClock, RunningEmulator]:
+    """Start the emulator on 127.0.0.1:80 (fake clock); return (clock, running emulator)."""
     clock = FakeClock()
     deadline = time.monotonic() + BUSY_WAIT_SECONDS
     while True:
@@ -45,11 +45,14 @@ def start() -> Any:
             return clock, start_in_thread(make_settings(clock, port=PORT, users={ALICE: ALICE_TOKEN}))
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EPERM):
-                pytest.skip(f"the legacy CLI needs the emulator on 127.0.0.1:{PORT}: {exc.strerror}")
+                pytest.skip(
+                    f"the legacy databricks CLI reaches only port {PORT} ({exc.strerror}): "
+                    "run as root or with CAP_NET_BIND_SERVICE"
+                )
             if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
                 pytest.fail(
-                    f"127.0.0.1:{PORT} stayed busy for {BUSY_WAIT_SECONDS:.0f} s "
-                    f"(another emulator or test process holds it): {exc.strerror}"
+                    f"port {PORT} stayed busy for {BUSY_WAIT_SECONDS:.0f} s ({exc.strerror}): another "
+                    "emulator or test process holds it"
                 )
             time.sleep(0.5)  # waiting for another process to let go of the port
 
