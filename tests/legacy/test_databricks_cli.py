@@ -1,6 +1,6 @@
 """The legacy ``databricks`` CLI (databricks-cli 0.18) against the emulator, through its own commands.
 
-Each test drives the real console script (see conftest.py), checks what it prints (its JSON or table)
+Each test drives the real console script (see harness.py), checks what it prints (its JSON or table)
 and the emulator's state read independently, and, on the way out, that no request met a missing route.
 Jobs and runs use the CLI's default Jobs API 2.0 unless ``--version=2.1`` is given.
 """
