@@ -17,6 +17,7 @@ import pytest
 
 from tests.emulator.harness import ALICE, ALICE_TOKEN, Emu
 from tests.legacy.harness import LegacyCli
+from tests.wheels import offline_pip, wheel
 
 SPEC = {"spark_version": "13.3.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
 NOTEBOOK = "# Databricks notebook source\ndbutils.notebook.exit('hi ' + dbutils.widgets.get('who'))\n"
@@ -293,23 +294,49 @@ def test_groups_members_and_parents(dbcli: LegacyCli):
     assert scim.get("Resources", []) == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the Libraries API (/api/2.0/libraries/*) is being built on branch w6-libs"
-)
-def test_libraries_install_list_uninstall(dbcli: LegacyCli):
-    """libraries install/list/uninstall/all-cluster-statuses on a running cluster."""
+def _library_statuses(dbcli: LegacyCli, cluster_id: str) -> dict[str, str]:
+    """Poll cluster-status until no library is PENDING or INSTALLING; map each library to its status."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        found = dbcli.state("GET", "/api/2.0/libraries/cluster-status", cluster_id=cluster_id)
+        statuses = {
+            json.dumps(s["library"], sort_keys=True): s["status"] for s in found.get("library_statuses", [])
+        }
+        if not {"PENDING", "INSTALLING"} & set(statuses.values()):
+            return statuses
+        assert time.monotonic() < deadline, f"libraries stuck: {statuses}"
+        time.sleep(0.05)  # waiting for pip, not for emulated time
+
+
+def test_libraries_install_list_uninstall(dbcli: LegacyCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """libraries install (a DBFS wheel; a PyPI package with no index)/list/all-cluster-statuses/uninstall."""
+    offline_pip(monkeypatch)  # the emulator runs in this process: its pip finds no package index
+    name, data = wheel("legacy_greet")
+    (tmp_path / name).write_bytes(data)
+    uri = f"dbfs:/FileStore/wheels/{name}"
+    dbcli.ok("fs", "cp", str(tmp_path / name), uri)
     cluster_id = dbcli.json("clusters", "create", "--json", json.dumps({"cluster_name": "libs", **SPEC}))[
         "cluster_id"
     ]
     _settle(dbcli.emu)
-    dbcli.ok("libraries", "install", "--cluster-id", cluster_id, "--pypi-package", "legacy-demo==1.0")
-    statuses = dbcli.json("libraries", "list", "--cluster-id", cluster_id)["library_statuses"]
-    assert [s["library"] for s in statuses] == [{"pypi": {"package": "legacy-demo==1.0"}}]
+    dbcli.ok("libraries", "install", "--cluster-id", cluster_id, "--whl", uri)
+    dbcli.ok("libraries", "install", "--cluster-id", cluster_id, "--pypi-package", "legacy-nowhere==1.0")
+    whl, pypi = (
+        json.dumps({"whl": uri}),
+        json.dumps({"pypi": {"package": "legacy-nowhere==1.0"}}, sort_keys=True),
+    )
+    assert _library_statuses(dbcli, cluster_id) == {whl: "INSTALLED", pypi: "FAILED"}
+    listed = dbcli.json("libraries", "list", "--cluster-id", cluster_id)
+    assert listed["cluster_id"] == cluster_id
+    assert [s["library"] for s in listed["library_statuses"]] == [
+        {"whl": uri},
+        {"pypi": {"package": "legacy-nowhere==1.0"}},
+    ]
     everything = dbcli.json("libraries", "all-cluster-statuses")["statuses"]
     assert [s["cluster_id"] for s in everything] == [cluster_id]
-    dbcli.ok("libraries", "uninstall", "--cluster-id", cluster_id, "--pypi-package", "legacy-demo==1.0")
-    after = dbcli.state("GET", "/api/2.0/libraries/cluster-status", cluster_id=cluster_id)
-    assert all(s["status"] == "UNINSTALL_ON_RESTART" for s in after.get("library_statuses", []))
+    dbcli.ok("libraries", "uninstall", "--cluster-id", cluster_id, "--whl", uri)
+    dbcli.ok("libraries", "uninstall", "--cluster-id", cluster_id, "--pypi-package", "legacy-nowhere==1.0")
+    assert _library_statuses(dbcli, cluster_id) == {whl: "UNINSTALL_ON_RESTART"}
 
 
 def test_instance_pools(dbcli: LegacyCli):

@@ -30,6 +30,7 @@ from brickbook.emulator.routes.dbfs import DbfsArea
 from brickbook.emulator.routes.files import FilesArea
 from brickbook.emulator.routes.jobs import JobsArea
 from brickbook.emulator.routes.jobs20 import Jobs20Area
+from brickbook.emulator.routes.libraries import LibrariesArea
 from brickbook.emulator.routes.mlflow import MlflowArea
 from brickbook.emulator.routes.policies import PoliciesArea
 from brickbook.emulator.routes.pools import PoolsArea
@@ -60,6 +61,7 @@ AREAS: tuple[AreaFactory, ...] = (
     ClustersArea,
     PoolsArea,
     PoliciesArea,
+    LibrariesArea,  # cluster libraries, installed into each cluster's environment (runtime/envs.py)
     SecretsArea,
     JobsArea,
     Jobs20Area,  # the Jobs API 2.0 single-task form over the same jobs and runs

@@ -7,6 +7,9 @@ drives are the runs the Jobs API lists. Adding a service is one field here and o
 an engine's own database) implements ``reset()`` (the control API's reset, after the store was
 cleared) and ``shutdown()`` (the app stopping, before the store closes).
 
+``envs`` (runtime/envs.py) holds each cluster's Python environment and its libraries:
+``services.envs.python_for(cluster_id)`` is the interpreter code on a cluster runs with.
+
 ``WarehouseGate`` is what statement execution asks of the SQL warehouses area (see
 state/warehouses.py for the behaviour behind it).
 """
@@ -15,16 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from brickbook.emulator.runtime.envs import ClusterEnvs, LibrarySources
 from brickbook.emulator.runtime.scheduler import Scheduler
 from brickbook.emulator.settings import EmulatorSettings
 from brickbook.emulator.sql.service import SqlService
 from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.dbfs import DbfsState
 from brickbook.emulator.state.identity import Identity
+from brickbook.emulator.state.libraries import LibrariesState
 from brickbook.emulator.state.runs import RunsState
 from brickbook.emulator.state.store import Store
+from brickbook.emulator.state.volume_files import VolumeFiles
 from brickbook.emulator.state.warehouses import WarehousesState
 from brickbook.emulator.state.workspace import WorkspaceState
 from brickbook.emulator.state.workspace_paths import home_names
@@ -64,6 +71,7 @@ class Services:
     scheduler: Scheduler
     warehouses: WarehousesState  # statements see it as a WarehouseGate
     sql: SqlService  # the SQL engine and Unity Catalog: statements, UC routes, volumes for the Files API
+    envs: ClusterEnvs  # per-cluster Python environments and their libraries
 
     @property
     def warehouse_gate(self) -> WarehouseGate:
@@ -108,12 +116,19 @@ def build_services(
         return sql.run_sql_task(identity.principal(user_name), body, read_file=read_file)
 
     scheduler.sql_tasks = sql_task
+    dbfs = DbfsState(store, clock, settings.data_dir, settings.dbfs_delete_batch)
+    sources = LibrarySources(dbfs, workspace, VolumeFiles(sql, clock), identity)
+    envs_root = Path(settings.data_dir) / "cluster-envs" if settings.data_dir else None
+    envs = ClusterEnvs(envs_root, LibrariesState(store), clusters, sources)
+    envs.recover()
+    scheduler.envs = envs
     return Services(
         workspace=workspace,
-        dbfs=DbfsState(store, clock, settings.data_dir, settings.dbfs_delete_batch),
+        dbfs=dbfs,
         clusters=clusters,
         runs=runs,
         scheduler=scheduler,
         warehouses=warehouses,
         sql=sql,
+        envs=envs,
     )

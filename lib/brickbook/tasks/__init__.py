@@ -21,6 +21,7 @@ AREAS = (
     "fs",
     "iam",
     "jobs",
+    "libraries",
     "mlflow",
     "policies",
     "pools",

@@ -2,8 +2,9 @@
 
 Each attempt gets a private temp dir (its cwd, HOME and TMPDIR) holding SPEC.json (0600; the child
 deletes it once read, as it holds the context token), the combined stdout/stderr log and RESULT.json.
-The child is ``sys.executable -I -u bootstrap.py`` in its own session (so a kill reaches everything
-it started), with an environment reduced to PATH and locale: nothing of the emulator's own settings
+The child is ``<python> -I -u bootstrap.py`` (``python``: the interpreter of the cluster's environment,
+runtime/envs.py, else the emulator's own) in its own session (so a kill reaches everything it started),
+with an environment reduced to PATH and locale: nothing of the emulator's own settings
 or credentials leaks into user code.
 """
 
@@ -85,7 +86,7 @@ class Launcher:
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
 
-    def launch(self, task_run_id: int, spec: dict[str, Any]) -> Child:
+    def launch(self, task_run_id: int, spec: dict[str, Any], *, python: str | None = None) -> Child:
         """Start the child for one attempt; ``spec`` is what bootstrap.py reads (token included)."""
         workdir = Path(tempfile.mkdtemp(prefix=f"brickbook-run-{task_run_id}-", dir=self._root))
         spec_path = workdir / "spec.json"
@@ -94,7 +95,7 @@ class Launcher:
             json.dump({**spec, "parent_pid": os.getpid()}, handle)
         with (workdir / "output.log").open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(BOOTSTRAP), str(spec_path)],
+                [python or sys.executable, "-I", "-u", str(BOOTSTRAP), str(spec_path)],
                 cwd=workdir,
                 env=child_env(workdir),
                 stdin=subprocess.DEVNULL,

@@ -29,6 +29,7 @@ from typing import Any
 from brickbook.emulator.errors import ApiError
 from brickbook.emulator.runtime import for_each
 from brickbook.emulator.runtime import task_runs as task_rules
+from brickbook.emulator.runtime.envs import ClusterEnvs
 from brickbook.emulator.runtime.launcher import Child, Launcher
 from brickbook.emulator.state.clusters import ClustersState
 from brickbook.emulator.state.dag import TERMINAL, leaf_keys, make_state, parent_result, termination_for
@@ -81,6 +82,8 @@ class Scheduler:
         # Runs a job's sql_task (user name, task body) -> None or the failure; set where the SQL
         # service is built (services.py), which is built after the scheduler.
         self.sql_tasks: Callable[[str, dict[str, Any]], str | None] | None = None
+        # Each cluster's environment and libraries (runtime/envs.py); set in services.py likewise.
+        self.envs: ClusterEnvs | None = None
         _LIVE.add(self)
 
     # -- thread ---------------------------------------------------------------------------------
@@ -268,8 +271,15 @@ class Scheduler:
         if self._tokens.pop(run_id, None) is not None:
             self.identity.revoke_context_tokens(run_id)
 
+    def libraries_ready(self, run: dict[str, Any], task: dict[str, Any]) -> tuple[bool, str | None]:
+        cluster_id = task.get("_cluster_id")
+        if not task.get("libraries") or not cluster_id or self.envs is None:
+            return True, None
+        return self.envs.task_libraries(cluster_id, task["libraries"], run["run_as"])
+
     def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
-        child = self.launcher.launch(task["run_id"], spec)
+        python = self.envs.python_for(task.get("_cluster_id")) if self.envs is not None else None
+        child = self.launcher.launch(task["run_id"], spec, python=python)
         self._children[task["run_id"]] = (child, run["run_id"])
 
     def child(self, run: dict[str, Any], task_run_id: int) -> Child | None:

@@ -29,8 +29,11 @@ class TaskHost(Protocol):
     def token_for(self, run: dict[str, Any]) -> str:
         """The context token the run's code acts with."""
 
+    def libraries_ready(self, run: dict[str, Any], task: dict[str, Any]) -> tuple[bool, str | None]:
+        """Install the task's ``libraries`` on its cluster: (done, failure or None); asked every tick."""
+
     def start_child(self, run: dict[str, Any], task: dict[str, Any], spec: dict[str, Any]) -> None:
-        """Launch the task's process and keep it under the task run's id."""
+        """Launch the task's process (in its cluster's environment) and keep it under the task run's id."""
 
     def child(self, run: dict[str, Any], task_run_id: int) -> Child | None:
         """The task run's live process, if any."""

@@ -7,9 +7,13 @@ Functions over the run record (changed in place inside the scheduler's transacti
 reach the code as the real service passes them: a notebook's widgets are its ``base_parameters``,
 overridden by run-now's ``notebook_params``, overridden by the job parameters (their defaults merged
 with run-now's ``job_parameters``), since job parameters win over task parameters of the same name; a
-Python file's argv is run-now's ``python_params`` if given, else the task's ``parameters``.
+Python file's argv is run-now's ``python_params`` if given, else the task's ``parameters``; a Python
+wheel's argv is ``python_params`` / ``parameters``, or its named parameters (run-now's
+``python_named_params`` over the task's ``named_parameters``) as ``--key=value``.
 
-The kind decides how a task starts: notebook and Python file tasks in a child process, a
+The kind decides how a task starts: notebook, Python file and Python wheel tasks in a child process
+(in the cluster's environment, once the task's ``libraries`` are installed there: runtime/envs.py; a
+FAILED library fails the task with the installer's message), a
 ``sql_task`` on its warehouse, ``condition_task`` and ``run_job_task`` in task_kinds.py, a
 ``for_each_task`` in for_each.py (through the host). A dependency naming an ``outcome`` the condition
 did not reach counts as EXCLUDED, so ``run_if`` skips that branch as the real service does. Any other
@@ -116,11 +120,27 @@ def _child_spec(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any]) 
         body = task["notebook_task"]
         widgets = {**body.get("base_parameters", {}), **overriding.get("notebook_params", {}), **job_params}
         spec.update(kind="notebook_task", path=body["notebook_path"], widgets=widgets)
+    elif "python_wheel_task" in task:
+        spec.update(kind="python_wheel_task", **_wheel_call(task["python_wheel_task"], overriding))
     else:
         body = task["spark_python_task"]
         argv = overriding.get("python_params") or body.get("parameters", [])
         spec.update(kind="spark_python_task", path=body["python_file"], argv=argv)
     return spec
+
+
+def _wheel_call(body: dict[str, Any], overriding: dict[str, Any]) -> dict[str, Any]:
+    """``package_name``, ``entry_point`` and argv of a ``python_wheel_task`` (ValueError if malformed)."""
+    package, entry_point = body.get("package_name"), body.get("entry_point")
+    if not isinstance(package, str) or not package or not isinstance(entry_point, str) or not entry_point:
+        raise ValueError("python_wheel_task needs package_name and entry_point.")
+    named = {**(body.get("named_parameters") or {}), **(overriding.get("python_named_params") or {})}
+    argv = overriding.get("python_params") or body.get("parameters") or []
+    if named:
+        argv = [f"--{key}={value}" for key, value in named.items()]
+    if not isinstance(argv, list) or not all(isinstance(v, str) for v in argv):
+        raise ValueError("python_wheel_task parameters must be strings.")
+    return {"path": package, "entry_point": entry_point, "argv": argv}
 
 
 def _advance_sql(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
@@ -154,11 +174,11 @@ def _started_without_process(
     if kind == "for_each_task":
         scheduler.start_for_each(run, task, now)
         return True
-    if kind in ("notebook_task", "spark_python_task"):
+    if kind in ("notebook_task", "spark_python_task", "python_wheel_task"):
         return False
     message = (
         f"The brickbook emulator cannot run {kind} tasks "
-        "(it runs notebook, Python file, SQL, condition, run-job and for-each tasks)."
+        "(it runs notebook, Python file, Python wheel, SQL, condition, run-job and for-each tasks)."
     )
     end_task(run, task, now, "FAILED", message)
     return True
@@ -222,6 +242,32 @@ def _advance_running(scheduler: TaskHost, run: dict[str, Any], task: dict[str, A
     maybe_retry(scheduler, run, task)
 
 
+def _start_process(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:
+    """Once the task's cluster is RUNNING and its libraries are installed, start its child process."""
+    try:
+        if not _cluster_ready(scheduler, run, task):
+            return
+    except ApiError as exc:
+        end_task(run, task, now, "FAILED", exc.message, life="INTERNAL_ERROR", code="CLUSTER_ERROR")
+        return
+    done, failure = scheduler.libraries_ready(run, task)
+    if failure is not None:
+        end_task(run, task, now, "FAILED", failure, life="INTERNAL_ERROR", code="LIBRARY_INSTALLATION_ERROR")
+        return
+    if not done:
+        return
+    try:
+        spec = _child_spec(scheduler, run, task)
+    except (ApiError, ValueError) as exc:
+        message = exc.message if isinstance(exc, ApiError) else str(exc)
+        end_task(run, task, now, "FAILED", message, life="INTERNAL_ERROR", code="CLUSTER_ERROR")
+        return
+    scheduler.start_child(run, task, spec)
+    task["state"] = make_state("RUNNING", message="In run")
+    task["_running_at"] = now
+    task["setup_duration"] = now - task["start_time"]
+
+
 def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any], now: int) -> None:  # noqa: PLR0911
     """Move one task run on as far as it can go now."""
     life = task["state"]["life_cycle_state"]
@@ -253,18 +299,7 @@ def advance_task(scheduler: TaskHost, run: dict[str, Any], task: dict[str, Any],
         task["start_time"] = task["start_time"] or now
         if _started_without_process(scheduler, run, task, now):
             return
-        try:
-            if not _cluster_ready(scheduler, run, task):
-                return
-            spec = _child_spec(scheduler, run, task)
-        except (ApiError, ValueError) as exc:
-            message = exc.message if isinstance(exc, ApiError) else str(exc)
-            end_task(run, task, now, "FAILED", message, life="INTERNAL_ERROR", code="CLUSTER_ERROR")
-            return
-        scheduler.start_child(run, task, spec)
-        task["state"] = make_state("RUNNING", message="In run")
-        task["_running_at"] = now
-        task["setup_duration"] = now - task["start_time"]
+        _start_process(scheduler, run, task, now)
         return
     if life == "RUNNING":
         _advance_running(scheduler, run, task, now)

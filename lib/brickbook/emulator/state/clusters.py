@@ -14,6 +14,11 @@ to every user. Each API operation takes the calling ``Principal`` first.
 
 Every change is also an event in the record's log (state/cluster_events.py); a spec is checked by
 state/cluster_specs.py, against its instance pool (state/pools.py) and its policy (state/policies.py).
+``listeners`` hear ``(event, record)`` when a cluster becomes RUNNING after a start or restart
+("running"), is told to terminate ("terminating"), reaches TERMINATED ("terminated") or is
+permanently deleted ("deleted"): the library
+installer (runtime/envs.py) listens. They are called inside the store transaction and must only take
+note (no cluster calls, no slow work).
 
 Error fidelity: an unknown cluster is 400 INVALID_PARAMETER_VALUE "Cluster <id> does not exist" on every
 call (the SDK overrides it to ResourceDoesNotExist on ``get``); a call in the wrong state is 400
@@ -72,6 +77,7 @@ class ClustersState:
     def __init__(self, store: Store, clock: Callable[[], float], *, step_seconds: float = 1.0) -> None:
         self._store = store
         self._clock = clock
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._life = Lifecycle(
             steps={**dict.fromkeys(TRANSITIONAL, "RUNNING"), "TERMINATING": "TERMINATED"},
             step_seconds=step_seconds,
@@ -93,6 +99,7 @@ class ClustersState:
         self._set_reason(record, code, **parameters)
         user = {"user": parameters["username"]} if "username" in parameters else {}
         record_event(record, "TERMINATING", at, reason=record["termination_reason"], **user)
+        self._notify("terminating", record)
 
     @staticmethod
     def _set_reason(record: dict[str, Any], code: str, **parameters: str) -> None:
@@ -120,6 +127,7 @@ class ClustersState:
                 record_event(record, "UPSIZE_COMPLETED", step.at, **sizes)
             else:
                 record_event(record, "RUNNING", step.at, current_num_workers=workers)
+                self._notify("running", record)
         elif step.cause == "idle":
             minutes = str(record["spec"]["autotermination_minutes"])
             self._set_reason(record, "INACTIVITY", inactivity_duration_min=minutes)
@@ -132,8 +140,13 @@ class ClustersState:
         elif step.target == "TERMINATED":
             record["state_message"] = record.get("terminated_message", "")
             record["terminated_time"] = _ms(step.at)
+            self._notify("terminated", record)
             if record.pop("start_after_termination", False):
                 self._start(record, step.at)
+
+    def _notify(self, event: str, record: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(event, record)
 
     def _advance(self, record: dict[str, Any], now: float) -> bool:
         """Apply every transition due by ``now``; say whether anything changed."""
@@ -324,8 +337,9 @@ class ClustersState:
     def permanent_delete(self, caller: Principal, cluster_id: str) -> None:
         """``clusters/permanent-delete``: terminate and forget; afterwards the id does not exist."""
         with self._store.transaction():
-            self.authorized(caller, cluster_id, "CAN_MANAGE")
+            record = self.authorized(caller, cluster_id, "CAN_MANAGE")
             self._store.delete(KIND, cluster_id)
+            self._notify("deleted", record)
 
     def set_pinned(self, caller: Principal, cluster_id: str, pinned: bool) -> None:
         """``clusters/pin`` and ``clusters/unpin``."""

@@ -83,7 +83,8 @@ def check_task_body(task: Mapping[str, Any], kind: str) -> None:
 
 
 def _check_other_task(key: str, kind: str, body: Mapping[str, Any]) -> None:
-    """The fields the emulator uses of ``condition_task``, ``run_job_task`` and ``for_each_task``."""
+    """The fields the emulator uses of ``condition_task``, ``run_job_task``, ``python_wheel_task`` and
+    ``for_each_task``."""
     if kind == "condition_task":
         if not isinstance(body.get("op"), str) or not all(
             isinstance(body.get(side), str) for side in ("left", "right")
@@ -92,6 +93,8 @@ def _check_other_task(key: str, kind: str, body: Mapping[str, Any]) -> None:
     elif kind == "run_job_task":
         if isinstance(body.get("job_id"), bool) or not isinstance(body.get("job_id"), int):
             raise invalid(f"Task {key}: run_job_task.job_id is required and must be an integer.")
+    elif kind == "python_wheel_task":
+        _check_wheel_task(key, body)
     elif kind == "for_each_task":
         inner = body.get("task")
         if not isinstance(body.get("inputs"), str) or not isinstance(inner, dict):
@@ -103,6 +106,17 @@ def _check_other_task(key: str, kind: str, body: Mapping[str, Any]) -> None:
         if inner_kind == "for_each_task":
             raise invalid(f"Task {key}: a for_each_task cannot contain another for_each_task.")
         check_task_body({**inner, "task_key": key}, inner_kind)
+
+
+def _check_wheel_task(key: str, body: Mapping[str, Any]) -> None:
+    """``python_wheel_task``: package_name and entry_point; string parameters or named_parameters."""
+    if not all(isinstance(body.get(f), str) and body.get(f) for f in ("package_name", "entry_point")):
+        raise invalid(f"Task {key}: python_wheel_task needs package_name and entry_point (strings).")
+    params, named = body.get("parameters", []), body.get("named_parameters", {})
+    if not isinstance(params, list) or not all(isinstance(v, str) for v in params):
+        raise invalid(f"Task {key}: python_wheel_task.parameters must be a list of strings.")
+    if not isinstance(named, dict) or not all(isinstance(v, str) for v in named.values()):
+        raise invalid(f"Task {key}: python_wheel_task.named_parameters must map names to strings.")
 
 
 def _check_sql_task(key: str, body: Mapping[str, Any]) -> None:

@@ -9,7 +9,9 @@ values of tasks that already ran. This script then:
 2. runs it: a ``# Databricks notebook source`` notebook cell by cell (``# COMMAND ----------``;
    ``%md`` cells skipped; ``%run ./other`` runs another notebook in the same namespace; other magics
    fail the task), a SQL notebook (``-- Databricks notebook source``) cell by cell through
-   ``spark.sql``, a Python file as ``__main__`` with ``sys.argv = [file, *parameters]``; all with
+   ``spark.sql``, a Python file as ``__main__`` with ``sys.argv = [file, *parameters]``, a Python
+   wheel task's entry point (the installed distribution's entry point of that name, else the function
+   ``<package>.<entry_point>``) with ``sys.argv = [package, *parameters]``; all with
    ``dbutils`` and ``spark`` (spark_shim.py: ``spark.sql``/``spark.table`` on the emulator's engine)
    as globals, ``display`` showing a DataFrame, ``sc``/``sqlContext`` stubs that raise
    NotImplementedError;
@@ -22,6 +24,8 @@ process exits by itself if the emulator that started it goes away (kill -9 of th
 from __future__ import annotations
 
 import base64
+import contextlib
+import importlib
 import json
 import linecache
 import os
@@ -226,6 +230,23 @@ class Runner:
                 signal.signal(signal.SIGALRM, previous)
         return None
 
+    @staticmethod
+    def run_wheel(package: str, entry_point: str, argv: list[str]) -> None:
+        """Call a wheel's entry point as the Jobs runtime does; a non-zero return fails the task."""
+        from importlib import metadata
+
+        target = None
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found = [ep for ep in metadata.distribution(package).entry_points if ep.name == entry_point]
+            found.sort(key=lambda ep: ep.group != "console_scripts")
+            target = found[0].load() if found else None
+        if target is None:
+            target = getattr(importlib.import_module(package), entry_point)
+        sys.argv = [package, *argv]
+        code = target()
+        if code not in (None, 0):
+            raise SystemExit(code)
+
     def run_file(self, path: str, argv: list[str]) -> None:
         namespace = self.namespace({}, "__main__")
         namespace["__file__"] = path
@@ -263,6 +284,8 @@ def main(spec_path: str) -> int:
     try:
         if spec["kind"] == "notebook_task":
             runner.run_notebook(spec["path"], runner.namespace(spec["widgets"], "__main__"))
+        elif spec["kind"] == "python_wheel_task":
+            runner.run_wheel(spec["path"], spec["entry_point"], spec["argv"])
         else:
             runner.run_file(spec["path"], spec["argv"])
     except NotebookExit as stop:
