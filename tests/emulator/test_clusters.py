@@ -376,3 +376,11 @@ def test_job_cluster_cannot_be_started_by_hand(state: tuple[ClustersState, FakeC
         clusters.start(Principal(ADMIN, is_admin=True), cluster_id)
     assert (caught.value.status, caught.value.code) == (400, "INVALID_PARAMETER_VALUE")
     assert "created by a job" in caught.value.message
+
+
+def test_list_zones_answers_under_both_versions(emu: Emu):
+    """``GET clusters/list-zones`` lists the zones with the default among them (2.0 and 2.1)."""
+    for version in ("2.0", "2.1"):
+        response = emu.get(f"/api/{version}/clusters/list-zones")
+        assert response.status_code == 200, response.text
+        assert response.json()["default_zone"] in response.json()["zones"]

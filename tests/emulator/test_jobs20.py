@@ -112,3 +112,34 @@ def test_get_run20_of_a_task_run(emu: Emu):
     task_run_id = run["tasks"][0]["run_id"]
     assert emu.get(f"{JOBS_20}/runs/get", params={"run_id": task_run_id}).json()["run_id"] == task_run_id
     assert get_run(emu, task_run_id)["run_id"] == task_run_id
+
+
+def test_runs_have_the_format_of_their_job(emu: Emu):
+    """Runs of a 2.0 job and 2.0 one-time runs are SINGLE_TASK; a 2.2 job's runs are MULTI_TASK."""
+    path = upload(emu, f"{HOME}/quick", notebook("x = 1"))
+    legacy = emu.post(f"{JOBS_20}/run-now", json={"job_id": _create20(emu, path)}).json()["run_id"]
+    submitted = emu.post(
+        f"{JOBS_20}/runs/submit", json={"run_name": "once", "notebook_task": {"notebook_path": path}}
+    ).json()["run_id"]
+    task = {"task_key": "a", "notebook_task": {"notebook_path": path}}
+    current_job = emu.post(f"{JOBS}/create", json={"name": "new", "tasks": [task]}).json()["job_id"]
+    current = emu.post(f"{JOBS}/run-now", json={"job_id": current_job}).json()["run_id"]
+    formats = [wait_run(emu, run_id)["format"] for run_id in (legacy, submitted, current)]
+    assert formats == ["SINGLE_TASK", "SINGLE_TASK", "MULTI_TASK"]
+    listed = emu.get(f"{JOBS_20}/runs/list").json()["runs"]
+    assert {r["run_id"]: r["format"] for r in listed}[legacy] == "SINGLE_TASK"
+
+
+def test_runs_list20_shows_the_task_on_top(emu: Emu):
+    """2.0 runs/list shows a one-task run's ``task`` and ``cluster_spec`` as 2.0 runs/get does."""
+    path = upload(emu, f"{HOME}/quick", notebook("x = 1"))
+    spec = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 0}
+    existing = emu.post("/api/2.1/clusters/create", json={"cluster_name": "c", **spec}).json()["cluster_id"]
+    run_id = emu.post(
+        f"{JOBS_20}/run-now", json={"job_id": _create20(emu, path, existing_cluster_id=existing)}
+    )
+    listed = emu.get(f"{JOBS_20}/runs/list").json()["runs"]
+    assert [r["run_id"] for r in listed] == [run_id.json()["run_id"]]
+    assert listed[0]["task"] == {"notebook_task": {"notebook_path": path}}
+    assert listed[0]["cluster_spec"] == {"existing_cluster_id": existing}
+    assert "tasks" not in listed[0]

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from brickbook.emulator.area import AreaBase, AreaContext
 from brickbook.emulator.errors import ApiError
-from brickbook.emulator.state.clusters_catalog import NODE_TYPES, SPARK_VERSIONS
+from brickbook.emulator.state.clusters_catalog import NODE_TYPES, SPARK_VERSIONS, ZONES
 from brickbook.emulator.state.paging import decode_offset, page_of, page_size
 from brickbook.emulator.wire import caller, json_response, read_json
 
@@ -50,6 +50,7 @@ class ClustersArea(AreaBase):
             ("events", self.events, "POST"),
             ("list-node-types", self.list_node_types, "GET"),
             ("spark-versions", self.spark_versions, "GET"),
+            ("list-zones", self.list_zones, "GET"),
         ]
         return [
             Route(f"/api/{version}/clusters/{name}", handler, methods=[method])
@@ -146,3 +147,7 @@ class ClustersArea(AreaBase):
 
     async def spark_versions(self, request: Request) -> Response:
         return json_response({"versions": SPARK_VERSIONS})
+
+    async def list_zones(self, request: Request) -> Response:
+        """``GET list-zones`` -> ``{zones, default_zone}`` (the legacy CLI's ``clusters list-zones``)."""
+        return json_response(ZONES)

@@ -248,7 +248,7 @@ class JobsArea(AreaBase):
                 base_url=base_url(request),
                 job_clusters=body.get("job_clusters"),
                 timeout_seconds=timeout,
-                body={"idempotency_token": body.get("idempotency_token")},
+                body={"idempotency_token": body.get("idempotency_token"), "format": body.get("format")},
             )
         )
         if acl is not None:
@@ -277,6 +277,10 @@ class JobsArea(AreaBase):
 
     async def list_runs(self, request: Request) -> Response:
         """``GET runs/list``: the runs the caller may view, newest started first; ``limit`` 1-25 (0: 25)."""
+        return json_response(self.listed_runs(request))
+
+    def listed_runs(self, request: Request) -> dict[str, Any]:
+        """The answer of ``runs/list`` (a page of runs and ``has_more``), before it is serialised."""
         query = request.query_params
         if _flag(query, "active_only") and _flag(query, "completed_only"):
             raise invalid("active_only and completed_only cannot both be true.")
@@ -300,7 +304,7 @@ class JobsArea(AreaBase):
             run = public_run(record, page=page, expand=expand)
             run.pop("next_page_token", None)
             runs.append(run)
-        return json_response(_paged("runs", runs, offset, limit))
+        return _paged("runs", runs, offset, limit)
 
     # -- changing runs -------------------------------------------------------------------------------
 

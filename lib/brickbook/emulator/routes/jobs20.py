@@ -1,8 +1,8 @@
 """Jobs API 2.0 (``/api/2.0/jobs/*``): the single-task format over the same jobs and runs as 2.1/2.2.
 
 The legacy ``databricks`` CLI (0.18) and older scripts default to it. ``create``, ``reset``,
-``runs/submit``, ``get``, ``list`` and ``runs/get`` translate through state/jobs20.py; run-now, cancel,
-get-output, runs/list and runs/delete are the 2.1 handlers (2.0 has no array paging and no queueing by
+``runs/submit``, ``get``, ``list``, ``runs/get`` and ``runs/list`` translate through state/jobs20.py;
+run-now, cancel, get-output and runs/delete are the 2.1 handlers (2.0 has no array paging and no queueing by
 default, as 2.1). Access checks are the same as for 2.1.
 """
 
@@ -39,7 +39,7 @@ class Jobs20Area(JobsArea):
             ("runs/submit", self.submit20, "POST"),
             ("runs/get", self.get_run20, "GET"),
             ("runs/get-output", self.get_output, "GET"),
-            ("runs/list", self.list_runs, "GET"),
+            ("runs/list", self.list_runs20, "GET"),
             ("runs/cancel", self.cancel, "POST"),
             ("runs/delete", self.delete_run, "POST"),
         ]
@@ -79,3 +79,15 @@ class Jobs20Area(JobsArea):
         if run_id != record["run_id"]:
             return await self.get_run(request)
         return json_response(run_in_single_task_form(public_run(record, page=None)))
+
+    async def list_runs20(self, request: Request) -> Response:
+        """``GET runs/list``: as 2.1, with a one-task run's ``task`` and cluster on top, as 2.0 shows them."""
+        answer = self.listed_runs(request)
+        for listed in answer.get("runs", []):
+            record = self.runs.get(listed["run_id"])
+            if record is not None:
+                shown = run_in_single_task_form(public_run(record, page=None))
+                listed.update(
+                    {k: shown[k] for k in ("task", "cluster_spec", "cluster_instance") if k in shown}
+                )
+        return json_response(answer)

@@ -1,7 +1,7 @@
-"""What clusters can be made of: a few real AWS node types and Databricks Runtime versions.
+"""What clusters can be made of: a few real AWS node types, Databricks Runtime versions and zones.
 
-Shapes follow ``clusters/list-node-types`` and ``clusters/spark-versions`` (Clusters API 2.1), with the fields
-the SDK's ``select_node_type`` and ``select_spark_version`` read.
+Shapes follow ``clusters/list-node-types``, ``clusters/spark-versions`` and ``clusters/list-zones``
+(Clusters API 2.1), with the fields the SDK's ``select_node_type`` and ``select_spark_version`` read.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["NODE_TYPES", "SPARK_VERSIONS", "is_known_spark_version"]
+__all__ = ["NODE_TYPES", "SPARK_VERSIONS", "ZONES", "is_known_spark_version"]
 
 
 def _node(
@@ -73,6 +73,9 @@ SPARK_VERSIONS: list[dict[str, str]] = [
     {"key": "14.3.x-scala2.12", "name": "14.3 LTS (includes Apache Spark 3.5.0, Scala 2.12)"},
     {"key": "13.3.x-scala2.12", "name": "13.3 LTS (includes Apache Spark 3.4.1, Scala 2.12)"},
 ]
+
+# ``clusters/list-zones``: the availability zones of the workspace's (AWS) region, the default first.
+ZONES: dict[str, Any] = {"zones": ["us-west-2a", "us-west-2b", "us-west-2c"], "default_zone": "us-west-2a"}
 
 # Keys shaped like the service's (major.minor.x-..., custom "-photon-"/"-aarch64-" variants included)
 # are accepted even when not listed above, so specs written for newer runtimes still work here.

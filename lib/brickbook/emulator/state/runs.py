@@ -69,6 +69,12 @@ class NewRun:
         self.queue, self.max_concurrent_runs = queue, max_concurrent_runs
 
 
+def _run_format(new: NewRun) -> str:
+    """A run has its job's format: SINGLE_TASK for a job (or one-time run) made through Jobs API 2.0."""
+    given = new.job["settings"].get("format") if new.job is not None else new.body.get("format")
+    return "SINGLE_TASK" if given == "SINGLE_TASK" else "MULTI_TASK"
+
+
 class RunsState:
     """Runs in the store; every mutation is one transaction on the run's record."""
 
@@ -214,7 +220,8 @@ class RunsState:
             "creator_user_name": new.creator,
             "run_as": new.creator,
             "trigger": "ONE_TIME",
-            "format": "MULTI_TASK",
+            # A run has its job's format (SINGLE_TASK for a job or one-time run made through 2.0).
+            "format": _run_format(new),
             "state": make_state("PENDING"),
             "start_time": now,
             "end_time": 0,
