@@ -240,11 +240,13 @@ def _verdict(
         missing_runs += max(0, invocations[name] - runs)
     reported = [run_id for _, done in everything for run_id in _run_ids(_report(done))]
     duplicates = len(reported) - len(set(reported))
+    # The soak's all-purpose clusters (started by deploy-notebook-job, to be put back) and every job
+    # cluster the runs made: none may still be up.
+    listed = _paged(emu, "/api/2.1/clusters/list?page_size=100", "clusters")
     running_clusters = [
-        c["cluster_id"]
-        for c in emu.call("GET", "/api/2.1/clusters/list").get("clusters") or []
-        if c["cluster_id"] in clusters and c.get("state") not in ("TERMINATED", "TERMINATING")
+        c["cluster_id"] for c in listed if c.get("state") not in ("TERMINATED", "TERMINATING")
     ]
+    job_clusters = sum(1 for c in listed if c["cluster_id"] not in clusters)
     statements = sum(
         1 for e in journal if e["method"] == "POST" and str(e["path"]).startswith("/api/2.0/sql/statements")
     )
@@ -270,6 +272,7 @@ def _verdict(
         count_figure("run ids reported twice", duplicates, 0),
         count_figure("job names with more than one job", sum(1 for n in per_name.values() if n > 1), 0),
         count_figure("clusters a runbook started left running", len(running_clusters), 0),
+        Figure("clusters checked (all-purpose + job clusters)", f"{len(clusters)} + {job_clusters}"),
         count_figure("SQL statements left running (none are started)", statements, 0),
         Figure("requests the emulator journalled", len(journal)),
         Figure("answers by status", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))),

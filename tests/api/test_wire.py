@@ -67,6 +67,15 @@ def test_each_retry_is_one_log_event(emulator: Emulator):
     assert "injected fault" in retries[0]["reason"]
 
 
+def test_a_retry_event_names_its_kind(emulator: Emulator):
+    """http.retry carries kind: the status of an answer, or the failure's class when none came."""
+    emulator.fault(pattern=f"GET {ME}", status=503, retry_after="0")
+    emulator.fault(pattern=f"GET {ME}", reset_connection=True)
+    with make_client(pat_config(emulator.url), FakeTime()) as client, capture_logs() as logs:
+        identity.me(client)
+    assert [e["kind"] for e in logs if e["event"] == "http.retry"] == ["503", "TransportError"]
+
+
 def test_get_is_retried_after_502(emulator: Emulator):
     """A GET that meets a 502 (HTML gateway page) is retried and succeeds."""
     emulator.fault(pattern=f"GET {ME}", status=502, body="<html><title>502 Bad Gateway</title></html>")
