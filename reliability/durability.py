@@ -87,7 +87,7 @@ def run(h: Harness) -> SuiteResult:
             Figure("writers", CLIENTS),
             Figure("writes acknowledged", len(acknowledged), "> 0", len(acknowledged) > 0),
             count_figure("acknowledged writes lost", len(set(lost)), 0),
-            count_figure("unexpected 5xx answers", len(errors), 0),
+            count_figure("unexpected 5xx answers or writer failures", len(errors), 0),
             Figure(
                 "run in progress at the kill, after restart",
                 f"{before_kill} before, {run_state[0]} / {run_state[1]} after",
@@ -116,6 +116,9 @@ def _writer(http: Http, prefix: str, stop: threading.Event, acked: list[Write], 
         except ServerError as failed:
             errors.append(str(failed))
             continue
+        except Exception as failed:  # a writer that breaks is a finding, never a silent stop
+            errors.append(f"writer failed: {failed!r}")
+            return
         if done is not None:
             acked.append(done)
 

@@ -80,9 +80,9 @@ def run(h: Harness) -> SuiteResult:
             Figure("operations per second", round(len(latencies) / elapsed, 1)),
             Figure("latency p50, ms", round(p50, 1)),
             Figure("latency p99, ms", round(p99, 1)),
-            count_figure("unexpected 5xx or dropped connections", len(tally.failures), 0),
+            count_figure("unexpected 5xx, dropped connections or client failures", len(tally.failures), 0),
             count_figure("clients that did not finish (deadlock)", stuck, 0),
-            Figure("4xx answers (none expected)", tally.refused),
+            count_figure("4xx answers (every name is unique)", tally.refused, 0),
         ],
         notes=[f"failed: {failure}" for failure in tally.failures[:20]],
     )
@@ -112,3 +112,6 @@ def _client(url: str, name: str, seed: float, deadline: float, tally: _Tally) ->
             tally.add(time.perf_counter() - started, str(failed))
         except Down as down:
             tally.add(time.perf_counter() - started, f"no answer: {down}")
+        except Exception as failed:  # a client that breaks is a finding, never a silent stop
+            tally.add(time.perf_counter() - started, f"client failed: {failed!r}")
+            return

@@ -41,7 +41,7 @@ __all__ = [
 
 SECRET_VALUE = "durable-secret-value-9f8e7d6c"  # every secret written; registered for the leak scan
 SCOPE = "durability"
-EXPERIMENT = "/Shared/durability"
+EXPERIMENT = "/Shared/durability-runs"  # not the folder: an experiment is a workspace object too
 
 
 class Down(Exception):
