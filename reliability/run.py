@@ -32,6 +32,10 @@ SUITES: list[str] = [
     "reliability.soak",
     "reliability.crash",
     "reliability.interrupts",
+    "reliability.hostile",
+    "reliability.durability",
+    "reliability.load",
+    "reliability.security",
 ]
 LEAKS = "reliability.leaks"
 

@@ -24,7 +24,14 @@ from brickbook import __version__
 from brickbook.auth import IssuedToken, OAuthM2M, StaticToken, TokenSource
 from brickbook.config import Config
 from brickbook.errorbody import api_error_from_response
-from brickbook.errors import ApiError, BrickbookError, TlsError, TransportError, Unauthenticated
+from brickbook.errors import (
+    ApiError,
+    BrickbookError,
+    MalformedAnswer,
+    TlsError,
+    TransportError,
+    Unauthenticated,
+)
 from brickbook.log import get_logger
 from brickbook.redaction import redact, register_basic_auth, register_secret
 from brickbook.retry import RetryPolicy, is_idempotent, parse_retry_after, single_attempt_hint
@@ -38,6 +45,11 @@ BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 OAUTH_TOKEN_PATH = "/oidc/v1/token"
 OAUTH_DEFAULT_LIFETIME = 3600.0  # Databricks OAuth tokens last an hour
 _SPENT = httpx.ByteStream(b"")
+# The largest documented JSON answer is an INLINE statement result (25 MiB); past this bound the body is
+# not read on (a broken proxy or a hostile server must not fill the memory of a cron host).
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+# The answer is kept decoded and whole: these would describe the wire form, not what is kept.
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 USER_AGENT = f"brickbook/{__version__} python/{'.'.join(map(str, sys.version_info[:3]))}"
 
 
@@ -204,8 +216,16 @@ class Client:
             return {}
         try:
             return response.json()
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        except RecursionError:  # nested deeper than the parser goes: well-formed, but not for us to walk
             return {"content": response.text}
+        except ValueError as exc:  # an HTML login page, a body cut short, plain text from a proxy
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise MalformedAnswer(
+                f"the answer was not JSON ({method} {path}, HTTP {response.status_code}, {kind})",
+                method=method,
+                path=path,
+                request_sent=True,
+            ) from exc
 
     def paginate(
         self,
@@ -357,23 +377,23 @@ class Client:
                     raise _TokenFetchFailed(failure) from failure
                 headers["Authorization"] = f"Bearer {token}"
             with self.throttle.slot(method, path) as lane:
+                request = self._http.build_request(
+                    method,
+                    path,
+                    params=tuple(flatten_query(query or {})),
+                    json=body,
+                    content=raw_json,
+                    data=form,
+                    headers=headers,
+                )
                 try:
-                    response = self._http.request(
-                        method,
-                        path,
-                        params=tuple(flatten_query(query or {})),
-                        json=body,
-                        content=raw_json,
-                        data=form,
-                        auth=basic_auth,
-                        headers=headers,
-                    )
+                    response = self._read_bounded(self._http.send(request, auth=basic_auth, stream=True))
                 except httpx.TransportError as exc:
                     raise _transport_error(exc, method, path, self.config.host) from exc
             # httpx binds a response and its stream into a reference cycle (the stream points back at
             # the response), which only the cyclic collector frees, and it runs seldom: a transfer's
-            # MB-sized bodies and answers would pile up until it did. The answer is read and closed by
-            # now, so its stream is spent: dropping it lets the response go as soon as we do.
+            # MB-sized bodies and answers would pile up until it did. _read_bounded breaks that cycle
+            # on the streamed answer and returns a detached copy, whose stream is spent too.
             response.stream = _SPENT
             if response.is_success:
                 lane.answered(response.status_code)
@@ -388,6 +408,46 @@ class Client:
                 renewed = True
                 continue
             raise error
+
+    def _read_bounded(self, streamed: httpx.Response) -> httpx.Response:
+        """Read a streamed answer whole, within ``MAX_ANSWER_BYTES`` and the HTTP timeout for the body.
+
+        httpx's read timeout is per read, so a server sending a byte just often enough would hold the
+        call forever; the body's total time is bounded here. That is network time, measured on the same
+        monotonic clock httpx's own timeouts use (the injected clock is workflow time and may be fake).
+        Returns an answer detached from the connection (its body in memory, already decoded).
+        """
+        method, path = streamed.request.method, streamed.request.url.path
+        deadline = time.monotonic() + self.config.http_timeout_seconds
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise MalformedAnswer(
+                        f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MiB ({method} {path}); "
+                        "stopped reading it",
+                        method=method,
+                        path=path,
+                        request_sent=True,
+                    )
+                if time.monotonic() > deadline:
+                    raise MalformedAnswer(
+                        f"timed out reading the answer ({method} {path}): "
+                        f"not complete after {self.config.http_timeout_seconds:g} s",
+                        method=method,
+                        path=path,
+                        request_sent=True,
+                    )
+                chunks.append(chunk)
+        finally:
+            streamed.close()
+            streamed.stream = _SPENT  # break httpx's response <-> stream cycle (see _send)
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        return httpx.Response(
+            streamed.status_code, headers=headers, content=b"".join(chunks), request=streamed.request
+        )
 
     def _error(self, response: httpx.Response, method: str, path: str) -> ApiError:
         retry_after = parse_retry_after(response.headers.get("retry-after"), now=self._wall_clock())

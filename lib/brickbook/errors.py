@@ -497,3 +497,14 @@ class LocalWriteFailed(UsageError):
 
 
 __all__ += ["LocalWriteFailed"]
+
+
+class MalformedAnswer(TransportError):
+    """A successful HTTP status whose body is no usable answer: not JSON, larger than the bound, too slow.
+
+    A proxy's HTML page, a body cut short or a server trickling bytes: exit 6 like any broken exchange,
+    retried only where repeating the request is safe (the request was sent and may have been applied).
+    """
+
+
+__all__ += ["MalformedAnswer"]
