@@ -135,7 +135,24 @@ class NotebookContext:
         os.environ.update(self.environment())
         if self.in_notebook:
             sys.argv = [self.path]  # not the bootstrap script: libraries read argv[0] as the code's source
-        databricks_repl_context.set_context(self)
+        tags = self.tags()
+        databricks_repl_context.set_context(
+            databricks_repl_context.ReplContext(
+                apiUrl=self.api_url,
+                apiToken=self.api_token,
+                notebookPath=self.path if self.in_notebook else None,
+                notebookId=self.notebook_id,
+                isInNotebook=self.in_notebook,
+                isInJob=self.job_id is not None,
+                isInCluster=False,
+                jobId=self.job_id,
+                idInJob=self.run_id,
+                jobTaskType=tags["jobTaskType"],
+                userName=self.user,
+                browserHostName=tags["browserHostName"],
+                replId=f"brickbook-repl-{self.task_run_id or 0}",
+            )
+        )
 
 
 class CommandContext:

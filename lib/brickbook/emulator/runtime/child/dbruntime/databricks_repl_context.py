@@ -8,10 +8,6 @@ outside a REPL; mlflow's ``databricks_utils`` reads it before anything else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from brickbook.emulator.runtime.child.notebook_context import NotebookContext
 
 __all__ = ["ReplContext", "get_context", "set_context"]
 
@@ -40,26 +36,9 @@ class ReplContext:
 _current: list[ReplContext] = []  # at most one: the run's
 
 
-def set_context(context: NotebookContext) -> None:
+def set_context(context: ReplContext) -> None:
     """Publish the run's context (the child's bootstrap calls this once, before user code)."""
-    tags = context.tags()
-    _current[:] = [
-        ReplContext(
-            apiUrl=context.api_url,
-            apiToken=context.api_token,
-            notebookPath=context.path if context.in_notebook else None,
-            notebookId=context.notebook_id,
-            isInNotebook=context.in_notebook,
-            isInJob=context.job_id is not None,
-            isInCluster=False,
-            jobId=context.job_id,
-            idInJob=context.run_id,
-            jobTaskType=tags["jobTaskType"],
-            userName=context.user,
-            browserHostName=tags["browserHostName"],
-            replId=f"brickbook-repl-{context.task_run_id or 0}",
-        )
-    ]
+    _current[:] = [context]
 
 
 def get_context() -> ReplContext | None:
