@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections import Counter
 
 from reliability.harness import Figure, Harness, SuiteResult, count_figure
 from reliability.workload import KINDS, READS, SECRET_VALUE, Down, Http, ServerError, prepare, write
@@ -31,14 +32,15 @@ class _Tally:
         self.lock = threading.Lock()
         self.latencies: list[float] = []
         self.failures: list[str] = []
-        self.refused = 0  # 4xx answers (none expected: every name is unique)
+        self.refused: Counter[str] = Counter()  # 4xx answers, by what was refused
 
-    def add(self, seconds: float, failure: str | None = None, refused: bool = False) -> None:
+    def add(self, seconds: float, failure: str | None = None, refused: str | None = None) -> None:
         with self.lock:
             self.latencies.append(seconds)
             if failure is not None:
                 self.failures.append(failure)
-            self.refused += refused
+            if refused is not None:
+                self.refused[refused] += 1
 
 
 def run(h: Harness) -> SuiteResult:
@@ -82,9 +84,12 @@ def run(h: Harness) -> SuiteResult:
             Figure("latency p99, ms", round(p99, 1)),
             count_figure("unexpected 5xx, dropped connections or client failures", len(tally.failures), 0),
             count_figure("clients that did not finish (deadlock)", stuck, 0),
-            count_figure("4xx answers (every name is unique)", tally.refused, 0),
+            count_figure("4xx answers (every name is unique)", sum(tally.refused.values()), 0),
         ],
-        notes=[f"failed: {failure}" for failure in tally.failures[:20]],
+        notes=[
+            *(f"failed: {failure}" for failure in tally.failures[:20]),
+            *(f"refused (4xx): {what}: {count}" for what, count in tally.refused.most_common(10)),
+        ],
     )
 
 
@@ -103,11 +108,12 @@ def _client(url: str, name: str, seed: float, deadline: float, tally: _Tally) ->
                 path = rng.choice(READS)
                 answer = http.call("GET", path)
                 failure = f"GET {path}: HTTP {answer.status}" if answer.status >= 500 else None
-                tally.add(answer.seconds, failure, 400 <= answer.status < 500)
+                refused = f"GET {path.split('?')[0]}: {answer.status}" if 400 <= answer.status < 500 else None
+                tally.add(answer.seconds, failure, refused)
             else:
                 kind = rng.choice(KINDS)
                 done = write(http, kind, f"{name}n{count}")
-                tally.add(time.perf_counter() - started, refused=done is None)
+                tally.add(time.perf_counter() - started, refused=f"{kind} write" if done is None else None)
         except ServerError as failed:
             tally.add(time.perf_counter() - started, str(failed))
         except Down as down:

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPException
@@ -41,6 +42,7 @@ __all__ = [
 
 SECRET_VALUE = "durable-secret-value-9f8e7d6c"  # every secret written; registered for the leak scan
 SCOPE = "durability"
+SCOPES = 20  # a scope holds at most 1000 secrets, as on the real service: spread the writes
 EXPERIMENT = "/Shared/durability-runs"  # not the folder: an experiment is a workspace object too
 
 
@@ -128,7 +130,8 @@ class Write:
 
 def prepare(http: Http) -> None:
     """The containers the writes go into: a secret scope, an experiment, folders (idempotent)."""
-    http.call("POST", "/api/2.0/secrets/scopes/create", {"scope": SCOPE})
+    for index in range(SCOPES):
+        http.call("POST", "/api/2.0/secrets/scopes/create", {"scope": f"{SCOPE}-{index}"})
     http.call("POST", "/api/2.0/workspace/mkdirs", {"path": "/Shared/durability"})
     http.call("POST", "/api/2.0/mlflow/experiments/create", {"name": EXPERIMENT})
 
@@ -164,10 +167,11 @@ def write(http: Http, kind: str, name: str) -> Write | None:
         made = http.call("POST", "/api/2.0/dbfs/put", {"path": path, "contents": code, "overwrite": True})
         found = _expect(f"/api/2.0/dbfs/read?path={path}", lambda b: b.get("data") == code)
     elif kind == "secrets":
-        body = {"scope": SCOPE, "key": name, "string_value": SECRET_VALUE}
+        scope = f"{SCOPE}-{zlib.crc32(name.encode()) % SCOPES}"
+        body = {"scope": scope, "key": name, "string_value": SECRET_VALUE}
         made = http.call("POST", "/api/2.0/secrets/put", body)
         found = _expect(
-            f"/api/2.0/secrets/list?scope={SCOPE}", lambda b: name in {s["key"] for s in b.get("secrets", [])}
+            f"/api/2.0/secrets/list?scope={scope}", lambda b: name in {s["key"] for s in b.get("secrets", [])}
         )
     elif kind == "jobs":
         made = http.call("POST", "/api/2.2/jobs/create", {"name": name})
