@@ -4,8 +4,7 @@
 token (401, integer ``error_code``, as the real front door answers) and with an unknown token (403).
 The table (``reliability.route_table``) maps ``(method, route path)`` to a ``Probe``: the admin makes
 an object, then the user (no grants, no ACL) tries to change it and must get 403 ``PERMISSION_DENIED``
-(a statement: a FAILED state with that code); or to ``Open(reason)`` when any user may, and why; or to
-``Gap(reason)`` for a route whose permission model the emulator does not enforce yet (reported).
+(a statement: a FAILED state with that code); or to ``Open(reason)`` when any user may, and why.
 ``missing_entries`` names every route that has no entry, so a new route fails the suite and the test.
 Used by ``reliability.security`` and ``tests/emulator/test_route_security.py``.
 """
@@ -24,7 +23,6 @@ __all__ = [
     "Api",
     "Custom",
     "Entry",
-    "Gap",
     "Open",
     "Probe",
     "missing_entries",
@@ -104,18 +102,6 @@ class Open:
     reason: str
 
 
-@dataclass(frozen=True)
-class Gap:
-    """The emulator does not enforce this route's permission model yet; reported as a defect.
-
-    ``probe`` is the check the route will pass once it does: while it is not refused the gap is open;
-    once it is, the suite counts the route as checked (and the entry should become the probe).
-    """
-
-    reason: str
-    probe: Probe | None = None
-
-
 Values = dict[str, Any]
 
 
@@ -150,7 +136,7 @@ class Custom:
         return self.check(api)
 
 
-Entry = Probe | Custom | Open | Gap
+Entry = Probe | Custom | Open
 
 
 def missing_entries(routes: list[Any], table: dict[tuple[str, str], Entry]) -> list[str]:

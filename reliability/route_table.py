@@ -1,9 +1,9 @@
 """The non-admin table: for each mutating route (and every control route) what a plain user is refused.
 
 Each entry is a ``Probe`` (the admin makes an object, the user tries to change it: 403), a ``Custom``
-check, ``Open(reason)`` where any user may, or ``Gap(reason)`` where the emulator does not yet enforce
-the real permission model. A route of the emulator without an entry fails ``reliability.security``
-and ``tests/emulator/test_route_security.py``: add its entry here when adding the route.
+check, or ``Open(reason)`` where any user may. A route of the emulator without an entry fails
+``reliability.security`` and ``tests/emulator/test_route_security.py``: add its entry here when adding
+the route.
 """
 
 from __future__ import annotations
