@@ -22,14 +22,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reliability.harness import Emulator, Figure, Harness, SuiteResult, count_figure, describe
+from reliability.harness import (
+    Emulator,
+    Figure,
+    Harness,
+    SuiteResult,
+    count_figure,
+    describe,
+    notebook_job,
+)
 
 __all__ = ["NAME", "TITLE", "run"]
 
 NAME = "crash"
 TITLE = "2. Crash kills"
 NOTEBOOK = '# Databricks notebook source\nimport time\ntime.sleep(1)\ndbutils.notebook.exit("survived")\n'
-CLUSTER = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
 HOLD_MS = 4000  # how long a held request waits before the emulator handles it
 RUN_NOW = "/api/2.2/jobs/run-now"
 MOMENTS = (
@@ -162,7 +169,7 @@ def run(h: Harness) -> SuiteResult:
         moments = [MOMENTS[i % len(MOMENTS)] for i in range(min(count, len(MOMENTS)))]
         moments += [rng.choice(MOMENTS) for _ in range(count - len(moments))]
         for i, moment in enumerate(moments):
-            job_id = _create_job(emu, f"crash-{i}")
+            job_id = notebook_job(emu, f"crash-{i}", "/Shared/crash/survivor")
             key = f"crash-{i}"
             journal = state / "run-job" / f"{key}.json"
             emu.clear_journal()
@@ -205,15 +212,6 @@ def run(h: Harness) -> SuiteResult:
         ],
         notes=notes[:20],
     )
-
-
-def _create_job(emu: Emulator, name: str) -> int:
-    task = {
-        "task_key": "main",
-        "new_cluster": CLUSTER,
-        "notebook_task": {"notebook_path": "/Shared/crash/survivor", "source": "WORKSPACE"},
-    }
-    return int(emu.call("POST", "/api/2.2/jobs/create", {"name": name, "tasks": [task]})["job_id"])
 
 
 def _sound(path: Path) -> bool:

@@ -30,6 +30,7 @@ from benchmarks.harness import TOKEN as ADMIN_TOKEN
 __all__ = [
     "ADMIN_TOKEN",
     "BIN",
+    "CLUSTER",
     "REPO",
     "SIZES",
     "Capture",
@@ -43,6 +44,7 @@ __all__ = [
     "count_figure",
     "describe",
     "log_events",
+    "notebook_job",
 ]
 
 BIN = Path(sys.executable).parent  # the venv's scripts: `brickbook` beside this python
@@ -297,6 +299,19 @@ class Harness:
         self.capture.add(label, out + err)
         argv = child.args if isinstance(child.args, list | tuple) else [child.args]
         return Completed(tuple(map(str, argv)), child.returncode, out, err, time.perf_counter() - started)
+
+
+CLUSTER = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
+
+
+def notebook_job(emu: Emulator, name: str, notebook_path: str) -> int:
+    """Create a one-task job running the workspace notebook at ``notebook_path`` on a new cluster."""
+    task = {
+        "task_key": "main",
+        "new_cluster": CLUSTER,
+        "notebook_task": {"notebook_path": notebook_path, "source": "WORKSPACE"},
+    }
+    return int(emu.call("POST", "/api/2.2/jobs/create", {"name": name, "tasks": [task]})["job_id"])
 
 
 def describe(doc: str | None) -> str:

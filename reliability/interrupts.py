@@ -17,26 +17,24 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from reliability.harness import Emulator, Figure, Harness, SuiteResult, count_figure, describe
+from reliability.harness import (
+    Emulator,
+    Figure,
+    Harness,
+    SuiteResult,
+    count_figure,
+    describe,
+    notebook_job,
+)
 
 __all__ = ["NAME", "TITLE", "run"]
 
 NAME = "interrupts"
 TITLE = "3. Interrupts"
 NOTEBOOK = '# Databricks notebook source\nimport time\ntime.sleep(3)\ndbutils.notebook.exit("finished")\n'
-CLUSTER = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}
 MODES = ("cancel", "detach")
 ENDED = ("TERMINATED", "TERMINATING", "INTERNAL_ERROR", "SKIPPED")
-
-
-def _job(emu: Emulator, name: str) -> int:
-    task = {
-        "task_key": "main",
-        "new_cluster": CLUSTER,
-        "notebook_task": {"notebook_path": "/Shared/interrupts/sleeper", "source": "WORKSPACE"},
-    }
-    return int(emu.call("POST", "/api/2.2/jobs/create", {"name": name, "tasks": [task]})["job_id"])
 
 
 def _runs(emu: Emulator, job_id: int) -> list[dict[str, Any]]:
@@ -76,7 +74,7 @@ def _case(
     h: Harness, emu: Emulator, env: dict[str, str], *, state_dir: Path, key: str, sig: str, mode: str
 ) -> tuple[dict[str, bool], str]:
     """Interrupt one invocation and re-invoke it; return which checks held and a note when one did not."""
-    job_id = _job(emu, key)
+    job_id = notebook_job(emu, key, "/Shared/interrupts/sleeper")
     journal = state_dir / "run-job" / f"{key}.json"
     args = ["runbook.run-job", str(job_id), "--key", key, "--state-dir", str(state_dir),
             "--on-interrupt", mode, "-o", "json"]  # fmt: skip

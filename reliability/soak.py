@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from reliability.harness import (
+    CLUSTER,
     Completed,
     Emulator,
     Figure,
@@ -28,6 +29,7 @@ from reliability.harness import (
     count_figure,
     describe,
     log_events,
+    notebook_job,
 )
 
 __all__ = ["NAME", "TITLE", "run"]
@@ -36,7 +38,6 @@ NAME = "soak"
 TITLE = "1. Soak under faults"
 WORKERS = 4
 NOTEBOOK = '# Databricks notebook source\ndbutils.notebook.exit("soaked")\n'
-NEW_CLUSTER = {"spark_version": "15.4.x-scala2.12", "node_type_id": "i3.xlarge", "num_workers": 1}
 EMULATOR_OPTIONS = ("--cluster-start-seconds", "0", "--warehouse-start-seconds", "0")
 SP = "soak-sp-client"
 
@@ -145,19 +146,14 @@ def run(h: Harness) -> SuiteResult:
         env = h.env(emu, NAME)
         use_credentials(h, env, credentials)
         clusters = [
-            emu.call("POST", "/api/2.1/clusters/create", {"cluster_name": f"soak-{w}", **NEW_CLUSTER})[
+            emu.call("POST", "/api/2.1/clusters/create", {"cluster_name": f"soak-{w}", **CLUSTER})[
                 "cluster_id"
             ]
             for w in range(WORKERS)
         ]
         for cluster in clusters:
             emu.call("POST", "/api/2.1/clusters/delete", {"cluster_id": cluster})
-        target = emu.call(
-            "POST",
-            "/api/2.2/jobs/create",
-            {"name": "soak-target", "tasks": [{"task_key": "main", "new_cluster": NEW_CLUSTER,
-             "notebook_task": {"notebook_path": "/Shared/soak/target", "source": "WORKSPACE"}}]},
-        )["job_id"]  # fmt: skip
+        target = notebook_job(emu, "soak-target", "/Shared/soak/target")
         emu.call("POST", "/api/2.0/workspace/mkdirs", {"path": "/Shared/soak"})
         setup = h.run_cli(["workspace.import", str(notebook), "/Shared/soak/target", "--overwrite"], env)
         if setup.code != 0:
@@ -169,7 +165,7 @@ def run(h: Harness) -> SuiteResult:
             compute = (
                 ["--cluster-id", clusters[worker]]
                 if worker % 2 == 0
-                else ["--new-cluster", json.dumps(NEW_CLUSTER)]
+                else ["--new-cluster", json.dumps(CLUSTER)]
             )
             args = ["runbook.deploy-notebook-job", str(notebook), "--dest", f"/Shared/soak/job-{worker}",
                     *compute, "--key", f"deploy-{i}", "--state-dir", str(state), "-o", "json"]  # fmt: skip
