@@ -541,6 +541,22 @@ def test_an_experiment_opens_level_by_level(emu: Emu) -> None:
     ok(emu.post(f"{mlflow}/experiments/delete", json=get, token=ALICE_TOKEN))
 
 
+def test_run_search_shows_a_user_only_the_runs_of_experiments_they_read(emu: Emu) -> None:
+    """Two experiments with two runs each; alice may read one: her search lists exactly its runs."""
+    mlflow = "/api/2.0/mlflow"
+    experiments = []
+    for name in ("shown", "hidden"):
+        exp_id = ok(emu.post(f"{mlflow}/experiments/create", json={"name": f"/Users/{ADMIN}/{name}"}))
+        experiments.append(exp_id["experiment_id"])
+        for _ in range(2):
+            ok(emu.post(f"{mlflow}/runs/create", json={"experiment_id": exp_id["experiment_id"]}))
+    shown, _hidden = experiments
+    ok(emu.request("PATCH", f"{PERMS}/experiments/{shown}", json=acl(ALICE, "CAN_READ")))
+    found = ok(emu.post(f"{mlflow}/runs/search", json={"experiment_ids": experiments}, token=ALICE_TOKEN))
+    assert [run["info"]["experiment_id"] for run in found["runs"]] == [shown, shown]
+    assert len(ok(emu.post(f"{mlflow}/runs/search", json={"experiment_ids": experiments}))["runs"]) == 4
+
+
 def test_an_experiment_inherits_its_folders_grants(emu: Emu) -> None:
     """CAN_EDIT on the admin's folder lets alice log runs in an experiment inside it."""
     mlflow = "/api/2.0/mlflow"

@@ -67,12 +67,19 @@ class MlflowArea(AreaBase):
     def _readable(self, who: Principal, items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         if who.is_admin:
             return items
-        found = []
-        for item in items:
-            experiment_id = item[key] if key == "experiment_id" else item["info"]["experiment_id"]
-            if may(who, self._resource(self.state.get_experiment(experiment_id)), "CAN_READ"):
-                found.append(item)
-        return found
+        readable: dict[str, bool] = {}  # one check per experiment, however many of its runs are listed
+
+        def allowed(experiment_id: str) -> bool:
+            if experiment_id not in readable:
+                record = self.state.get_experiment(experiment_id)
+                readable[experiment_id] = may(who, self._resource(record), "CAN_READ")
+            return readable[experiment_id]
+
+        return [
+            item
+            for item in items
+            if allowed(item[key] if key == "experiment_id" else item["info"]["experiment_id"])
+        ]
 
     def routes(self) -> Sequence[BaseRoute]:
         e, r = BASE + "/experiments", BASE + "/runs"
