@@ -12,7 +12,7 @@ libraries for removal at the next restart (the API removes nothing sooner).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from brickbook.api import libraries as api
@@ -84,28 +84,46 @@ def _target(cluster_id: str, library: Mapping[str, Any]) -> str:
     return f"{describe(library)} on cluster {cluster_id}"
 
 
-def plan_installed(ctx: Context, cluster_id: str, libraries: Sequence[Mapping[str, Any]]) -> list[Change]:
-    """Plan installing: ``create`` for each library the cluster lacks (or will drop), else ``unchanged``."""
+def _plan(
+    ctx: Context,
+    cluster_id: str,
+    libraries: Sequence[Mapping[str, Any]],
+    by_status: Mapping[str | None, tuple[Action, str]],
+    otherwise: Callable[[str], tuple[Action, str]],
+) -> list[Change]:
+    """One change per library, decided by its status on the cluster (None: not there)."""
     present = _statuses(ctx, cluster_id)
     changes = []
     for library in libraries:
         status = (present.get(_key(library)) or {}).get("status")
-        target = _target(cluster_id, library)
-        if status is None:
-            changes.append(Change(Action.CREATE, target, reason="not on the cluster", payload=library))
-        elif status == _REMOVING:
-            changes.append(Change(Action.CREATE, target, reason="marked for removal", payload=library))
-        else:
-            changes.append(Change(Action.UNCHANGED, target, reason=f"already {status}", payload=library))
+        action, reason = by_status[status] if status in by_status else otherwise(str(status))
+        changes.append(Change(action, _target(cluster_id, library), reason=reason, payload=library))
     return changes
+
+
+def _apply(ctx: Context, cluster_id: str, changes: Sequence[Change], *, uninstall: bool) -> None:
+    """Send the libraries the plan changes, in one request."""
+    wanted = [change.payload for change in changes if change.changed]
+    if wanted:
+        (api.uninstall if uninstall else api.install)(ctx.client, cluster_id, wanted)
+        event = "libraries.uninstall" if uninstall else "libraries.install"
+        ctx.log.info(event, cluster_id=cluster_id, libraries=[describe(x) for x in wanted])
+
+
+def plan_installed(ctx: Context, cluster_id: str, libraries: Sequence[Mapping[str, Any]]) -> list[Change]:
+    """Plan installing: ``create`` for each library the cluster lacks (or will drop), else ``unchanged``."""
+    by_status = {
+        None: (Action.CREATE, "not on the cluster"),
+        _REMOVING: (Action.CREATE, "marked for removal"),
+    }
+    return _plan(
+        ctx, cluster_id, libraries, by_status, lambda status: (Action.UNCHANGED, f"already {status}")
+    )
 
 
 def apply_installed(ctx: Context, cluster_id: str, changes: Sequence[Change]) -> None:
     """Install the libraries the plan creates, in one request."""
-    wanted = [change.payload for change in changes if change.changed]
-    if wanted:
-        api.install(ctx.client, cluster_id, wanted)
-        ctx.log.info("libraries.install", cluster_id=cluster_id, libraries=[describe(x) for x in wanted])
+    _apply(ctx, cluster_id, changes, uninstall=False)
 
 
 def wait_installed(
@@ -153,30 +171,18 @@ def ensure_installed(
 
 def plan_uninstalled(ctx: Context, cluster_id: str, libraries: Sequence[Mapping[str, Any]]) -> list[Change]:
     """Plan uninstalling: ``delete`` each library the cluster has, ``unchanged`` for the others."""
-    present = _statuses(ctx, cluster_id)
-    changes = []
-    for library in libraries:
-        status = (present.get(_key(library)) or {}).get("status")
-        target = _target(cluster_id, library)
-        if status is None:
-            changes.append(Change(Action.UNCHANGED, target, reason="not on the cluster", payload=library))
-        elif status == _REMOVING:
-            changes.append(
-                Change(Action.UNCHANGED, target, reason="already marked for removal", payload=library)
-            )
-        else:
-            changes.append(
-                Change(Action.DELETE, target, reason="removed at the next restart", payload=library)
-            )
-    return changes
+    by_status = {
+        None: (Action.UNCHANGED, "not on the cluster"),
+        _REMOVING: (Action.UNCHANGED, "already marked for removal"),
+    }
+    return _plan(
+        ctx, cluster_id, libraries, by_status, lambda _: (Action.DELETE, "removed at the next restart")
+    )
 
 
 def apply_uninstalled(ctx: Context, cluster_id: str, changes: Sequence[Change]) -> None:
     """Mark the libraries the plan deletes for removal, in one request."""
-    wanted = [change.payload for change in changes if change.changed]
-    if wanted:
-        api.uninstall(ctx.client, cluster_id, wanted)
-        ctx.log.info("libraries.uninstall", cluster_id=cluster_id, libraries=[describe(x) for x in wanted])
+    _apply(ctx, cluster_id, changes, uninstall=True)
 
 
 def ensure_uninstalled(ctx: Context, cluster_id: str, libraries: Sequence[Mapping[str, Any]]) -> list[Change]:
